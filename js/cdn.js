@@ -1,0 +1,31 @@
+// The CDN loader (`widget.js`), a classic script for `<script async>`.
+// It stays tiny: it installs `window.Natter`, then fetches the hashed glue
+// module and the wasm in parallel and hands over to Rust, which reads the
+// configuration and renders the widget.
+/* global __NATTER_VERSION__, __GLUE_FILE__, __WASM_FILE__ */
+import { createNatter, snippetQueue, reportLoadError } from './natter.js';
+import { compileWasm } from './load.js';
+
+// Only set while this script first runs.
+const script = document.currentScript;
+
+(() => {
+  const existing = window.Natter;
+  if (existing && existing.version) {
+    console.warn('[Natter] widget.js was loaded twice; the second copy does nothing.');
+    return;
+  }
+  const earlier = snippetQueue(existing);
+  const { Natter, attach } = createNatter(__NATTER_VERSION__);
+  window.Natter = Natter;
+
+  const base = (script && script.src) || document.baseURI;
+  const wasm = compileWasm(new URL(__WASM_FILE__, base).href);
+  const glue = import(new URL(__GLUE_FILE__, base).href);
+  Promise.all([glue, wasm])
+    .then(async ([runtime, module]) => {
+      await runtime.default({ module_or_path: module });
+      attach(runtime, script, earlier);
+    })
+    .catch(reportLoadError);
+})();

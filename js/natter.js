@@ -1,0 +1,58 @@
+// `window.Natter`: callable as a queue function, `Natter('open', {...})`,
+// and through methods, `Natter.open({...})`. Calls made before the runtime is
+// ready are queued and handed to it in order; afterwards they go straight in.
+import { COMMANDS } from './commands.js';
+
+const PREFIX = '[Natter] ';
+
+/**
+ * Returns the `Natter` function for the page and `attach`, which the loader
+ * calls once the runtime is ready, handing it the loader's script element
+ * and the calls queued before the loader ran.
+ */
+export function createNatter(version) {
+  let runtime = null;
+  let broken = false;
+  const queue = [];
+
+  function Natter(command, ...args) {
+    if (!runtime) {
+      queue.push([command, ...args]);
+      return;
+    }
+    guard(() => runtime.call(String(command), args));
+  }
+
+  // Nothing thrown inside the widget may reach the host page. A trap leaves
+  // the wasm instance in an unknown state, so the runtime is then retired.
+  function guard(fn) {
+    if (broken) return;
+    try {
+      fn();
+    } catch (err) {
+      broken = true;
+      console.error(PREFIX + 'internal error, the widget stopped: ' + (err && err.message));
+    }
+  }
+
+  for (const command of COMMANDS) {
+    Natter[command] = (...args) => Natter(command, ...args);
+  }
+  Natter.version = version;
+
+  function attach(loaded, script, earlier) {
+    runtime = loaded;
+    guard(() => runtime.boot(script, [...earlier, ...queue.splice(0)]));
+  }
+  return { Natter, attach };
+}
+
+/** Calls queued by the snippet `Natter.q.push(arguments)` before this script ran. */
+export function snippetQueue(existing) {
+  const q = existing && existing.q;
+  return Array.isArray(q) ? q.map((args) => Array.from(args)) : [];
+}
+
+export function reportLoadError(err) {
+  console.error(PREFIX + (err && err.message ? err.message : String(err)));
+}

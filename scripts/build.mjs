@@ -1,0 +1,139 @@
+// `npm run build`: the wasm, the CDN folder and the staged npm package.
+//
+//   cargo (release, build-std + immediate-abort) → wasm-bindgen (pinned) →
+//   wasm-opt -Oz → dist/cdn/{widget.js, widget-<hash>.js, widget-<hash>.wasm}
+//   and dist/npm/ from pkg-template/.
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { dist, packageVersion, root, run, rustToolchain } from './lib.mjs';
+import { printSizes } from './size.mjs';
+
+const bindgen = join(root, 'target', 'bindgen');
+const version = packageVersion();
+
+// Wasm features the Rust target emits; binaryen must accept them all.
+const WASM_FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-reference-types',
+  '--enable-multivalue',
+];
+
+function buildWasm() {
+  const rust = rustToolchain();
+  run(
+    'cargo',
+    [
+      'build',
+      '--release',
+      '--target=wasm32-unknown-unknown',
+      '-p',
+      'natter',
+      `--target-dir=${rust.targetDir}`,
+      '--config',
+      join(root, 'scripts', 'wasm-release.toml'),
+    ],
+    { env: { ...rust.env, RUSTC_BOOTSTRAP: '1' } },
+  );
+  const wasm = join(rust.targetDir, 'wasm32-unknown-unknown', 'release', 'natter.wasm');
+  rmSync(bindgen, { recursive: true, force: true });
+  run('wasm-bindgen', ['--target=web', `--out-dir=${bindgen}`, '--out-name=natter', '--no-typescript', wasm], {
+    env: rust.env,
+  });
+  const optimized = join(bindgen, 'natter.opt.wasm');
+  run(join(root, 'node_modules', '.bin', 'wasm-opt'), [
+    '-Oz',
+    '--strip-debug',
+    '--strip-producers',
+    ...WASM_FEATURES,
+    join(bindgen, 'natter_bg.wasm'),
+    '-o',
+    optimized,
+  ]);
+  return readFileSync(optimized);
+}
+
+const contentHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 10);
+const integrity = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
+
+const shared = {
+  bundle: true,
+  minify: true,
+  legalComments: 'none',
+  target: 'es2020',
+  alias: { 'natter-glue': join(bindgen, 'natter.js') },
+  logOverride: { 'empty-import-meta': 'silent' },
+  write: false,
+};
+
+async function bundle(options) {
+  const result = await esbuild.build({ ...shared, ...options });
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+/** dist/cdn: the loader, the hashed glue module and the hashed wasm. */
+async function buildCdn(wasm) {
+  const out = join(dist, 'cdn');
+  mkdirSync(out, { recursive: true });
+  const glue = await bundle({ entryPoints: [join(bindgen, 'natter.js')], format: 'esm' });
+  const files = {
+    wasm: { name: `widget-${contentHash(wasm)}.wasm`, bytes: wasm },
+    glue: { name: `widget-${contentHash(glue)}.js`, bytes: glue },
+  };
+  const loader = await bundle({
+    entryPoints: [join(root, 'js', 'cdn.js')],
+    format: 'iife',
+    define: {
+      __NATTER_VERSION__: JSON.stringify(version),
+      __GLUE_FILE__: JSON.stringify(files.glue.name),
+      __WASM_FILE__: JSON.stringify(files.wasm.name),
+    },
+  });
+  files.loader = { name: 'widget.js', bytes: loader };
+  const manifest = { version, files: {} };
+  for (const { name, bytes } of Object.values(files)) {
+    writeFileSync(join(out, name), bytes);
+    manifest.files[name] = { bytes: bytes.length, integrity: integrity(bytes) };
+  }
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return files;
+}
+
+/** dist/npm: the package as published, from pkg-template/. */
+async function buildNpm(wasm) {
+  const out = join(dist, 'npm');
+  cpSync(join(root, 'pkg-template'), out, { recursive: true });
+  const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
+  pkg.version = version;
+  writeFileSync(join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  const lib = join(out, 'dist');
+  mkdirSync(lib, { recursive: true });
+  const define = { __NATTER_VERSION__: JSON.stringify(version) };
+  for (const [format, file] of [
+    ['esm', 'index.js'],
+    ['cjs', 'index.cjs'],
+  ]) {
+    const bytes = await bundle({
+      entryPoints: [join(root, 'js', 'index.js')],
+      format,
+      minify: false,
+      define,
+      alias: { ...shared.alias, 'natter-wasm-url': join(root, 'js', `wasm-url.${format}.js`) },
+    });
+    writeFileSync(join(lib, file), bytes);
+  }
+  copyFileSync(join(root, 'js', 'index.d.ts'), join(lib, 'index.d.ts'));
+  copyFileSync(join(root, 'js', 'index.d.ts'), join(lib, 'index.d.cts'));
+  writeFileSync(join(lib, 'natter.wasm'), wasm);
+  cpSync(join(dist, 'cdn'), join(lib, 'cdn'), { recursive: true });
+}
+
+rmSync(dist, { recursive: true, force: true });
+const wasm = buildWasm();
+const files = await buildCdn(wasm);
+await buildNpm(wasm);
+printSizes(Object.values(files).map(({ name, bytes }) => ({ name: `dist/cdn/${name}`, bytes })));

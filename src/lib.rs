@@ -1,0 +1,39 @@
+//! Natter: an embeddable website chat widget.
+//!
+//! This file is only the surface the JS shim calls (`boot`, `call`); the
+//! work happens in modules named for what they do:
+//! - [`config`]: fields, validation and layer merging (pure, native tests);
+//! - [`protocol`]: wire types shared with the companion server;
+//! - `page`: reading config from the script tag and `init()` objects;
+//! - `widget`: the runtime, its life cycle and the command API;
+//! - `ui`, `style`, `dom`: the Shadow DOM launcher and panel;
+//! - `log`: `[Natter]` console messages.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod config;
+pub mod protocol;
+
+mod dom;
+mod log;
+mod page;
+mod style;
+mod ui;
+mod widget;
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlScriptElement;
+
+/// Starts the runtime. `script` is the loader's own `<script>` element (its
+/// `data-*` attributes and query string configure the widget), `queue` the
+/// calls made before the runtime was ready, each an array `[command, ...args]`.
+#[wasm_bindgen]
+pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
+    widget::boot(script, queue);
+}
+
+/// Runs one command of the public API: `call("open", [{prefill: "hi"}])`.
+#[wasm_bindgen]
+pub fn call(name: &str, args: Array) {
+    widget::call(name, args);
+}

@@ -1,0 +1,93 @@
+//! DOM tests of the widget runtime, run in headless Chromium by
+//! wasm-bindgen-test (`npm test` runs them).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Element, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("document")
+}
+
+fn config(app_key: Option<&str>) -> JsValue {
+    let object = Object::new();
+    if let Some(key) = app_key {
+        Reflect::set(&object, &"appKey".into(), &key.into()).expect("set");
+    }
+    object.into()
+}
+
+fn init_queue(config: JsValue) -> Array {
+    Array::of1(&Array::of2(&"init".into(), &config))
+}
+
+fn hosts() -> u32 {
+    document().query_selector_all("[data-natter-widget]").expect("query").length()
+}
+
+fn shadow() -> ShadowRoot {
+    document()
+        .query_selector("[data-natter-widget]")
+        .expect("query")
+        .expect("host element")
+        .shadow_root()
+        .expect("open shadow root")
+}
+
+fn part(name: &str) -> Element {
+    shadow().query_selector(&format!("[part~={name}]")).expect("query").expect(name)
+}
+
+fn call(name: &str) {
+    natter::call(name, Array::new());
+}
+
+// One test drives the whole life cycle: the runtime is a page singleton.
+#[wasm_bindgen_test]
+fn life_cycle() {
+    // No app key: nothing is rendered.
+    natter::boot(None, init_queue(config(None)));
+    assert_eq!(hosts(), 0);
+
+    // Commands queued before init run once it has mounted.
+    let queue = Array::of2(&Array::of1(&"open".into()), &Array::of2(&"init".into(), &config(Some("sk_test"))));
+    natter::boot(None, queue);
+    assert_eq!(hosts(), 1);
+    let launcher = part("launcher");
+    assert_eq!(launcher.tag_name(), "BUTTON");
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert!(!part("panel").has_attribute("hidden"));
+    assert_eq!(part("panel").get_attribute("role").as_deref(), Some("dialog"));
+
+    // A second init is a no-op: still one host.
+    natter::call("init", Array::of1(&config(Some("sk_test"))));
+    assert_eq!(hosts(), 1);
+
+    call("close");
+    assert!(part("panel").has_attribute("hidden"));
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
+
+    // Clicking the launcher toggles the panel.
+    launcher.unchecked_ref::<web_sys::HtmlElement>().click();
+    assert!(!part("panel").has_attribute("hidden"));
+    part("close").unchecked_ref::<web_sys::HtmlElement>().click();
+    assert!(part("panel").has_attribute("hidden"));
+
+    // Styles come from an adopted stylesheet, never a <style> element.
+    assert_eq!(shadow().adopted_style_sheets().length(), 1);
+    assert!(shadow().query_selector("style").expect("query").is_none());
+
+    // shutdown removes everything; init works again afterwards.
+    call("shutdown");
+    assert_eq!(hosts(), 0);
+    natter::call("init", Array::of1(&config(Some("sk_test"))));
+    assert_eq!(hosts(), 1);
+    call("toggle");
+    assert!(!part("panel").has_attribute("hidden"));
+    call("shutdown");
+    assert_eq!(hosts(), 0);
+}
