@@ -175,13 +175,14 @@ fn boolean(raw: &Raw) -> Option<bool> {
     }
 }
 
+/// Numeric fields are whole pixels or indices. Text is parsed as an integer
+/// on purpose: float parsing would add about 13 KB of tables to the wasm.
 fn number(raw: &Raw) -> Option<f64> {
-    let n = match raw {
-        Raw::Number(n) => *n,
-        Raw::Text(s) => s.trim().parse::<f64>().ok()?,
-        Raw::Bool(_) | Raw::Other => return None,
-    };
-    n.is_finite().then_some(n)
+    match raw {
+        Raw::Number(n) => n.is_finite().then_some(*n),
+        Raw::Text(s) => s.trim().parse::<i64>().ok().map(|n| n as f64),
+        Raw::Bool(_) | Raw::Other => None,
+    }
 }
 
 fn is_http_url(s: &str) -> bool {

@@ -1,0 +1,47 @@
+// `npm test`: every test layer, in order; the first failing layer stops the run.
+//   1. native `cargo test` for pure logic and the companion server,
+//   2. wasm-bindgen-test in headless Chromium for DOM code,
+//   3. the production build,
+//   4. end-to-end: node's test runner driving Chromium against real pages.
+import { join } from 'node:path';
+import { root, run, rustToolchain } from './lib.mjs';
+
+const rust = rustToolchain();
+const started = Date.now();
+const layer = (name) => console.log(`\n=== ${name} (${Math.round((Date.now() - started) / 1000)} s) ===`);
+
+// Debian's toolchain ships no prebuilt wasm32 std: it builds std itself.
+const wasmStd = rust.buildStd ? ['-Zbuild-std=std,panic_abort'] : [];
+const nativeTarget = rust.kind === 'debian' ? [`--target-dir=${join(root, 'target', 'debian')}`] : [];
+
+layer('native tests: cargo test --workspace');
+run('cargo', ['test', '--workspace', '--locked', ...nativeTarget], { env: rust.env });
+
+layer('DOM tests in Chromium: wasm-bindgen-test');
+run(
+  'cargo',
+  [
+    'test',
+    '--locked',
+    '--target=wasm32-unknown-unknown',
+    '-p',
+    'natter',
+    '--tests',
+    `--target-dir=${rust.targetDir}-test`,
+    ...wasmStd,
+  ],
+  {
+    env: {
+      ...rust.env,
+      ...(rust.buildStd ? { RUSTC_BOOTSTRAP: '1' } : {}),
+      CHROMEDRIVER: process.env.CHROMEDRIVER || '/usr/bin/chromedriver',
+      WASM_BINDGEN_TEST_TIMEOUT: '120',
+    },
+  },
+);
+
+layer('build: npm run build');
+run('node', [join(root, 'scripts', 'build.mjs')]);
+
+layer('end-to-end tests in Chromium');
+run('node', ['--test', 'tests/e2e/']);
