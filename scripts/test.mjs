@@ -2,7 +2,9 @@
 //   1. native `cargo test` for pure logic and the companion server,
 //   2. wasm-bindgen-test in headless Chromium for DOM code,
 //   3. the production build,
-//   4. end-to-end: node's test runner driving Chromium against real pages.
+//   4. end-to-end: node's test runner driving Chromium against real pages,
+//   5. packaging: the packed npm package installed into real bundlers.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, run, rustToolchain } from './lib.mjs';
 
@@ -45,3 +47,8 @@ run('node', [join(root, 'scripts', 'build.mjs')]);
 
 layer('end-to-end tests in Chromium');
 run('node', ['--test', 'tests/e2e/']);
+
+if (existsSync(join(root, 'tests', 'packaging'))) {
+  layer('packaging tests: the packed package in real bundlers');
+  run('node', ['--test', 'tests/packaging/']);
+}
