@@ -1,0 +1,147 @@
+//! Visitor tokens (JWT, HS256, per-site key), identity hashes and constant-
+//! time comparison. Written by hand on `hmac` + `sha2` + `base64`: the whole
+//! JWT surface here is one fixed header and four claims, small enough to audit.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use natter::protocol::ErrorCode;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// `{"alg":"HS256","typ":"JWT"}`, the only header this server issues or accepts.
+const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+pub const ISSUER: &str = "natter";
+
+/// The claims of a visitor token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Always `natter`.
+    pub iss: String,
+    /// The site's app key: picks the verification key.
+    pub aud: String,
+    /// The visitor (`cv_...`) this token speaks for.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// HMAC-SHA256 over `data`. HMAC takes keys of any length, so the error
+/// branch is unreachable in practice; it maps to `internal` rather than a panic.
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+    let mut m = <HmacSha256 as Mac>::new_from_slice(key).map_err(|_| ErrorCode::Internal)?;
+    m.update(data);
+    Ok(m.finalize().into_bytes().to_vec())
+}
+
+pub fn sign(claims: &Claims, key: &[u8]) -> Result<String, ErrorCode> {
+    let payload = serde_json::to_vec(claims).map_err(|_| ErrorCode::Internal)?;
+    let signing_input = format!("{HEADER}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let sig = URL_SAFE_NO_PAD.encode(hmac_sha256(key, signing_input.as_bytes())?);
+    Ok(format!("{signing_input}.{sig}"))
+}
+
+/// Reads the claims without checking anything, to learn which site's key
+/// verifies the token. Never trust the result before [`verify`].
+pub fn peek(token: &str) -> Result<Claims, ErrorCode> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ErrorCode::TokenInvalid);
+    };
+    if header != HEADER {
+        return Err(ErrorCode::TokenInvalid);
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| ErrorCode::TokenInvalid)?;
+    serde_json::from_slice(&bytes).map_err(|_| ErrorCode::TokenInvalid)
+}
+
+/// Checks signature (constant time), issuer and expiry.
+pub fn verify(token: &str, key: &[u8], now_secs: i64) -> Result<Claims, ErrorCode> {
+    let claims = peek(token)?;
+    let (signing_input, sig) = token.rsplit_once('.').ok_or(ErrorCode::TokenInvalid)?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| ErrorCode::TokenInvalid)?;
+    let expected = hmac_sha256(key, signing_input.as_bytes())?;
+    if !constant_time_eq(&expected, &sig) {
+        return Err(ErrorCode::TokenInvalid);
+    }
+    if claims.iss != ISSUER {
+        return Err(ErrorCode::TokenInvalid);
+    }
+    if claims.exp <= now_secs {
+        return Err(ErrorCode::TokenExpired);
+    }
+    Ok(claims)
+}
+
+/// `hex(HMAC-SHA256(secret, externalUserId))`, the identity-verification hash.
+pub fn user_hash(secret: &[u8], external_user_id: &str) -> Result<String, ErrorCode> {
+    hmac_sha256(secret, external_user_id.as_bytes()).map(|h| hex(&h))
+}
+
+/// Checks a `userHash` (hex, case-insensitive) in constant time.
+pub fn user_hash_matches(secret: &[u8], external_user_id: &str, given: &str) -> bool {
+    user_hash(secret, external_user_id)
+        .is_ok_and(|h| constant_time_eq(h.as_bytes(), given.to_ascii_lowercase().as_bytes()))
+}
+
+/// Equality whose duration depends only on the lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// `n` random bytes from the OS.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf).map_err(|e| format!("no OS randomness: {e}"))?;
+    Ok(buf)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: i64) -> Claims {
+        Claims { iss: ISSUER.into(), aud: "sk_demo".into(), sub: "cv_1".into(), iat: 0, exp }
+    }
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let t = sign(&claims(100), b"key").unwrap();
+        assert_eq!(verify(&t, b"key", 50), Ok(claims(100)));
+        assert_eq!(verify(&t, b"key", 100), Err(ErrorCode::TokenExpired));
+        assert_eq!(verify(&t, b"other", 50), Err(ErrorCode::TokenInvalid));
+        // A payload swapped under the old signature fails.
+        let forged = sign(&Claims { sub: "cv_2".into(), ..claims(100) }, b"x").unwrap();
+        let (head, _) = forged.rsplit_once('.').unwrap();
+        let (_, sig) = t.rsplit_once('.').unwrap();
+        assert_eq!(verify(&format!("{head}.{sig}"), b"key", 50), Err(ErrorCode::TokenInvalid));
+        assert_eq!(verify("a.b", b"key", 0), Err(ErrorCode::TokenInvalid));
+        assert_eq!(verify("", b"key", 0), Err(ErrorCode::TokenInvalid));
+        // `alg: none` is refused by the fixed header.
+        let none = format!("eyJhbGciOiJub25lIn0.{}.", t.split('.').nth(1).unwrap());
+        assert_eq!(verify(&none, b"key", 0), Err(ErrorCode::TokenInvalid));
+    }
+
+    #[test]
+    fn user_hash_known_vector() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            user_hash(b"Jefe", "what do ya want for nothing?").unwrap(),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(user_hash_matches(b"Jefe", "what do ya want for nothing?", "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
+    }
+}

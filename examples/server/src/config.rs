@@ -1,0 +1,373 @@
+//! Sites: who may embed the widget, with which secrets and remote config.
+//!
+//! A `--config` TOML file lists sites; without one a demo site `sk_demo`
+//! allows any `http://127.0.0.1:*`, `http://[::1]:*` and `http://localhost:*`
+//! origin. See `docs/protocol.md` ("Configuration file") for the format.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use natter::protocol::Appearance;
+use serde::Deserialize;
+
+use crate::auth;
+
+/// Rate limits, per minute. Token buckets: the full amount may come at once.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// `GET /config` and `POST /handshake`, per client IP.
+    pub handshake_per_minute: u32,
+    /// Messages sent, per visitor.
+    pub messages_per_minute: u32,
+    /// Every other visitor request (and WebSocket upgrades), per client IP.
+    pub api_per_minute: u32,
+    /// Frames a client may send on one WebSocket.
+    pub ws_frames_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            handshake_per_minute: 30,
+            messages_per_minute: 20,
+            api_per_minute: 300,
+            ws_frames_per_minute: 120,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteSettings {
+    pub locale: Option<String>,
+    pub greeting: Option<String>,
+    pub offline_message: Option<String>,
+    /// Appearance keys use the widget's own camelCase names.
+    pub appearance: Appearance,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEntry {
+    pub name: String,
+    pub token: String,
+}
+
+/// One `[[sites]]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub app_key: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A switched-off site answers handshakes with `available: false`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Accept visitor requests without an `Origin` header (server-to-server).
+    #[serde(default)]
+    pub allow_missing_origin: bool,
+    /// HS256 key of visitor tokens; generated and kept in the DB when absent.
+    #[serde(default)]
+    pub jwt_secret: Option<String>,
+    /// Key of `userHash` = hex(HMAC-SHA256(identity_secret, externalUserId)).
+    #[serde(default)]
+    pub identity_secret: Option<String>,
+    /// Refuse an `externalUserId` that comes without a valid `userHash`.
+    #[serde(default)]
+    pub require_user_hash: bool,
+    /// Standalone-link signing key (reserved: standalone links are a later issue).
+    #[serde(default)]
+    pub link_secret: Option<String>,
+    #[serde(default)]
+    pub remote: RemoteSettings,
+    #[serde(default)]
+    pub agents: Vec<AgentEntry>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    limits: Limits,
+    sites: Vec<SiteConfig>,
+}
+
+/// A site ready to serve: parsed patterns and a resolved JWT key.
+#[derive(Debug)]
+pub struct Site {
+    pub config: SiteConfig,
+    pub origins: Vec<OriginPattern>,
+    /// Resolved at start: from the config, or generated once and stored in
+    /// the DB so tokens survive restarts.
+    pub jwt_secret: Vec<u8>,
+}
+
+impl Site {
+    pub fn app_key(&self) -> &str {
+        &self.config.app_key
+    }
+
+    /// The `Origin` rule of every visitor endpoint and the WebSocket upgrade.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        match origin {
+            None => self.config.allow_missing_origin,
+            Some(o) => self.origins.iter().any(|p| p.matches(o)),
+        }
+    }
+}
+
+/// Every configured site plus the agent-token index.
+#[derive(Debug)]
+pub struct Sites {
+    pub by_key: HashMap<String, Arc<Site>>,
+    pub limits: Limits,
+}
+
+impl Sites {
+    pub fn get(&self, app_key: &str) -> Option<&Arc<Site>> {
+        self.by_key.get(app_key)
+    }
+
+    /// Finds the site and agent name of a bearer token. Compares against
+    /// every token in constant time each, so timing tells nothing.
+    pub fn agent(&self, token: &str) -> Option<(Arc<Site>, String)> {
+        let mut found = None;
+        for site in self.by_key.values() {
+            for agent in &site.config.agents {
+                if auth::constant_time_eq(agent.token.as_bytes(), token.as_bytes()) {
+                    found = Some((site.clone(), agent.name.clone()));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The built-in demo site, used when no `--config` is given.
+pub fn demo_site(agent_token: String) -> SiteConfig {
+    SiteConfig {
+        app_key: "sk_demo".into(),
+        name: Some("Natter demo".into()),
+        enabled: true,
+        allowed_origins: vec![
+            "http://127.0.0.1:*".into(),
+            "http://localhost:*".into(),
+            "http://[::1]:*".into(),
+        ],
+        allow_missing_origin: false,
+        jwt_secret: None,
+        identity_secret: None,
+        require_user_hash: false,
+        link_secret: None,
+        remote: RemoteSettings {
+            locale: Some("en-US".into()),
+            greeting: Some("Hi! Ask us anything.".into()),
+            offline_message: Some("We are away; leave a message and we will reply.".into()),
+            appearance: Appearance::default(),
+        },
+        agents: vec![AgentEntry { name: "Demo agent".into(), token: agent_token }],
+    }
+}
+
+/// Parses a config file's text into limits and site tables.
+pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
+    let file: FileConfig = basic_toml::from_str(text).map_err(|e| e.to_string())?;
+    if file.sites.is_empty() {
+        return Err("no [[sites]] defined".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for site in &file.sites {
+        if site.app_key.trim().is_empty() {
+            return Err("a site has an empty app_key".into());
+        }
+        if !seen.insert(site.app_key.clone()) {
+            return Err(format!("app_key {} defined twice", site.app_key));
+        }
+        for o in &site.allowed_origins {
+            OriginPattern::parse(o).ok_or_else(|| format!("site {}: bad origin pattern {o}", site.app_key))?;
+        }
+        for a in &site.agents {
+            if a.token.len() < 16 {
+                return Err(format!("site {}: agent {} token shorter than 16 characters", site.app_key, a.name));
+            }
+        }
+    }
+    Ok((file.limits, file.sites))
+}
+
+/// Builds a [`Site`] from its table and resolved JWT key.
+pub fn build_site(config: SiteConfig, jwt_secret: Vec<u8>) -> Site {
+    let origins = config.allowed_origins.iter().filter_map(|o| OriginPattern::parse(o)).collect();
+    Site { config, origins, jwt_secret }
+}
+
+/// One allowlist entry: `*`, `null`, `https://shop.example.com`,
+/// `https://*.example.com` (subdomains), `http://localhost:*` (any port).
+#[derive(Clone, Debug, PartialEq)]
+pub enum OriginPattern {
+    Any,
+    /// The literal `null` origin (sandboxed frames, `file:` pages).
+    Null,
+    Pattern { scheme: String, host: HostPattern, port: PortPattern },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostPattern {
+    Exact(String),
+    /// `*.example.com`, stored as `.example.com`: subdomains only.
+    Subdomains(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PortPattern {
+    /// No port written: the scheme's default.
+    Default,
+    Exact(u16),
+    Any,
+}
+
+/// Splits `scheme://host[:port]` into lowercase parts.
+fn split_origin(s: &str) -> Option<(String, String, Option<&str>)> {
+    let (scheme, rest) = s.split_once("://")?;
+    if scheme.is_empty() || rest.is_empty() || rest.contains('/') {
+        return None;
+    }
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        (format!("[{h}]"), port)
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (rest.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), port))
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+impl OriginPattern {
+    pub fn parse(s: &str) -> Option<OriginPattern> {
+        match s.trim() {
+            "*" => return Some(OriginPattern::Any),
+            "null" => return Some(OriginPattern::Null),
+            _ => {}
+        }
+        let (scheme, host, port) = split_origin(s.trim())?;
+        let host = match host.strip_prefix("*.") {
+            Some(rest) if !rest.is_empty() => HostPattern::Subdomains(format!(".{rest}")),
+            _ if host.contains('*') => return None,
+            _ => HostPattern::Exact(host),
+        };
+        let port = match port {
+            None => PortPattern::Default,
+            Some("*") => PortPattern::Any,
+            Some(p) => PortPattern::Exact(p.parse().ok()?),
+        };
+        Some(OriginPattern::Pattern { scheme, host, port })
+    }
+
+    pub fn matches(&self, origin: &str) -> bool {
+        let (scheme, host, port) = match self {
+            OriginPattern::Any => return true,
+            OriginPattern::Null => return origin == "null",
+            OriginPattern::Pattern { scheme, host, port } => (scheme, host, port),
+        };
+        let Some((s, h, p)) = split_origin(origin) else { return false };
+        let host_ok = match host {
+            HostPattern::Exact(e) => &h == e,
+            HostPattern::Subdomains(suffix) => h.ends_with(suffix.as_str()) && h.len() > suffix.len(),
+        };
+        if &s != scheme || !host_ok {
+            return false;
+        }
+        let actual = match p {
+            None => default_port(&s),
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) => Some(n),
+                Err(_) => return false,
+            },
+        };
+        match port {
+            PortPattern::Any => true,
+            PortPattern::Default => actual == default_port(&s),
+            PortPattern::Exact(n) => actual == Some(*n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, origin: &str) -> bool {
+        OriginPattern::parse(pattern).unwrap().matches(origin)
+    }
+
+    #[test]
+    fn origin_patterns() {
+        assert!(m("http://127.0.0.1:*", "http://127.0.0.1:5173"));
+        assert!(m("http://127.0.0.1:*", "http://127.0.0.1"));
+        assert!(!m("http://127.0.0.1:*", "https://127.0.0.1:5173"));
+        assert!(!m("http://127.0.0.1:*", "http://127.0.0.10:80"));
+        assert!(m("http://[::1]:*", "http://[::1]:8080"));
+        assert!(m("https://shop.example.com", "https://shop.example.com"));
+        assert!(m("https://shop.example.com", "https://shop.example.com:443"));
+        assert!(!m("https://shop.example.com", "https://shop.example.com:8443"));
+        assert!(!m("https://shop.example.com", "https://shop.example.com.evil.io"));
+        assert!(m("https://*.example.com", "https://a.b.example.com"));
+        assert!(!m("https://*.example.com", "https://example.com"));
+        assert!(!m("https://*.example.com", "https://evilexample.com"));
+        assert!(m("null", "null"));
+        assert!(!m("http://localhost:*", "null"));
+        assert!(m("*", "https://anything.test"));
+        assert!(OriginPattern::parse("https://ex*ample.com").is_none());
+        assert!(OriginPattern::parse("example.com").is_none());
+    }
+
+    #[test]
+    fn config_file() {
+        let (limits, sites) = parse_file(
+            r##"
+            [limits]
+            handshake_per_minute = 5
+
+            [[sites]]
+            app_key = "sk_a"
+            allowed_origins = ["https://a.test"]
+            [sites.remote]
+            greeting = "hello"
+            [sites.remote.appearance]
+            primaryColor = "#f43f5e"
+            [[sites.agents]]
+            name = "Alice"
+            token = "0123456789abcdef0123"
+            "##,
+        )
+        .unwrap();
+        assert_eq!(limits.handshake_per_minute, 5);
+        assert_eq!(limits.messages_per_minute, 20);
+        assert_eq!(sites[0].remote.appearance.primary_color.as_deref(), Some("#f43f5e"));
+        assert!(parse_file("[[sites]]\napp_key = \"x\"\nwat = 1\n").is_err());
+        assert!(parse_file("").is_err());
+    }
+}

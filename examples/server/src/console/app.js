@@ -1,0 +1,306 @@
+// Natter agent console. Plain script, no build step, strict-CSP friendly:
+// no inline code, and every piece of visitor text goes through textContent.
+'use strict';
+
+(function () {
+  const TOKEN_KEY = 'natter.agentToken';
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    token: sessionStorage.getItem(TOKEN_KEY) || '',
+    agentName: '',
+    conversations: [],
+    selected: null,      // conversation id
+    messages: new Map(), // id -> message, for the selected conversation
+    lastId: 0,           // cursor of the selected conversation
+    socket: null,
+    retry: 0,
+    typingSentAt: 0,
+    typingTimer: 0,
+    listTimer: 0,
+  };
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function time(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleString();
+  }
+
+  async function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    opts.headers.Authorization = 'Bearer ' + state.token;
+    if (opts.body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(opts.body);
+    }
+    const res = await fetch('/api/v1/agent' + path, opts);
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || res.statusText);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  // ---------------------------------------------------------------- login
+  async function signIn(token) {
+    state.token = token;
+    const me = await api('/me');
+    sessionStorage.setItem(TOKEN_KEY, token);
+    state.agentName = me.agentName;
+    $('who').textContent = me.agentName + ' · ' + (me.siteName || me.appKey);
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('logout').hidden = false;
+    await loadList();
+    connect();
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = '';
+    if (state.socket) state.socket.close(1000);
+    state.socket = null;
+    location.reload();
+  }
+
+  // ---------------------------------------------------------------- list
+  function visitorName(v) {
+    return v.nickname || v.externalUserId || v.email || v.csVisitorId;
+  }
+
+  async function loadList() {
+    const status = $('filter').value;
+    const data = await api('/conversations?status=' + encodeURIComponent(status));
+    state.conversations = data.conversations;
+    renderList();
+    if (state.selected !== null) {
+      const c = state.conversations.find((x) => x.conversation.id === state.selected);
+      if (c) renderVisitor(c.visitor);
+    }
+  }
+
+  function scheduleList() {
+    clearTimeout(state.listTimer);
+    state.listTimer = setTimeout(() => loadList().catch(report), 250);
+  }
+
+  function renderList() {
+    const ul = $('conversations');
+    ul.replaceChildren();
+    $('empty').hidden = state.conversations.length > 0;
+    for (const item of state.conversations) {
+      const c = item.conversation;
+      const li = el('li');
+      li.tabIndex = 0;
+      li.setAttribute('aria-current', String(c.id === state.selected));
+      const name = el('div', null, 'name');
+      name.append(el('span', visitorName(item.visitor)), el('span', c.status === 'open' ? '' : c.status, 'muted'));
+      const last = item.lastMessage;
+      li.append(name, el('div', last ? last.from + ': ' + last.text : '', 'snippet'), el('div', time(c.updatedAt), 'muted'));
+      li.addEventListener('click', () => select(item));
+      li.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(item); } });
+      ul.append(li);
+    }
+  }
+
+  // ---------------------------------------------------------------- chat
+  async function select(item) {
+    state.selected = item.conversation.id;
+    state.messages = new Map();
+    state.lastId = 0;
+    $('placeholder').hidden = true;
+    $('chat').hidden = false;
+    $('chat-title').textContent = visitorName(item.visitor) + ' · conversation #' + item.conversation.id;
+    $('messages').replaceChildren();
+    $('typing').textContent = '';
+    renderVisitor(item.visitor);
+    renderList();
+    await catchUp();
+    $('reply').focus();
+  }
+
+  async function catchUp() {
+    if (state.selected === null) return;
+    const id = state.selected;
+    for (;;) {
+      const page = await api('/conversations/' + id + '/messages?limit=200&since=' + state.lastId);
+      if (id !== state.selected) return;
+      page.messages.forEach(addMessage);
+      if (!page.hasMore) break;
+    }
+  }
+
+  function addMessage(m) {
+    if (m.conversationId !== state.selected || state.messages.has(m.id)) return;
+    state.messages.set(m.id, m);
+    state.lastId = Math.max(state.lastId, m.id);
+    const li = el('li', m.text, m.from);
+    const who = m.from === 'agent' ? (m.agentName || 'agent') : m.from;
+    li.append(el('span', who + ' · ' + time(m.createdAt), 'meta'));
+    const list = $('messages');
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    // Keep id order even if frames and pages interleave.
+    const after = Array.from(list.children).find((n) => Number(n.dataset.id) > m.id);
+    li.dataset.id = String(m.id);
+    list.insertBefore(li, after || null);
+    if (nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function renderVisitor(v) {
+    const dl = $('visitor');
+    dl.replaceChildren();
+    const rows = [
+      ['csVisitorId', v.csVisitorId],
+      ['externalUserId', v.externalUserId],
+      ['verified', v.verified ? 'yes' : 'no'],
+      ['fingerprint', v.fingerprint],
+      ['visitorId', v.visitorId],
+      ['nickname', v.nickname],
+      ['email', v.email],
+      ['phone', v.phone],
+      ['avatar', v.avatar],
+      ['extra', v.extra === undefined || v.extra === null ? null : JSON.stringify(v.extra, null, 1)],
+      ['page', v.page && v.page.url],
+      ['title', v.page && v.page.title],
+      ['referrer', v.page && v.page.referrer],
+      ['user agent', v.userAgent],
+      ['IP', v.ip],
+      ['locale', v.locale],
+      ['time zone', v.timezone],
+      ['first seen', time(v.firstSeenAt)],
+      ['last seen', time(v.lastSeenAt)],
+    ];
+    for (const [k, val] of rows) {
+      if (val === undefined || val === null || val === '') continue;
+      dl.append(el('dt', k), el('dd', val));
+    }
+  }
+
+  async function send(e) {
+    e.preventDefault();
+    const box = $('reply');
+    const text = box.value;
+    if (!text.trim() || state.selected === null) return;
+    $('send-error').textContent = '';
+    const clientMsgId = 'c_' + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+    try {
+      const res = await api('/conversations/' + state.selected + '/messages', { method: 'POST', body: { clientMsgId, text } });
+      box.value = '';
+      addMessage(res.message);
+      sendTyping(false);
+    } catch (err) {
+      $('send-error').textContent = err.message;
+    }
+  }
+
+  function sendTyping(active) {
+    if (state.selected === null) return;
+    const frame = { type: 'typing', conversationId: state.selected, active };
+    if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(frame));
+    else api('/conversations/' + state.selected + '/typing', { method: 'POST', body: { active } }).catch(() => {});
+  }
+
+  function onInput() {
+    const now = Date.now();
+    if (now - state.typingSentAt > 3000) {
+      state.typingSentAt = now;
+      sendTyping(true);
+    }
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(() => { state.typingSentAt = 0; sendTyping(false); }, 4000);
+  }
+
+  // ---------------------------------------------------------------- live
+  function setLive(on) {
+    const b = $('live');
+    b.textContent = on ? 'live' : 'offline';
+    b.classList.toggle('off', !on);
+  }
+
+  function connect() {
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/agent/ws';
+    let ws;
+    try {
+      ws = new WebSocket(url, ['natter.agent.v1', 'bearer.' + state.token]);
+    } catch (err) {
+      report(err);
+      return;
+    }
+    state.socket = ws;
+    ws.addEventListener('open', () => { state.retry = 0; setLive(true); });
+    ws.addEventListener('message', (ev) => {
+      let f;
+      try { f = JSON.parse(ev.data); } catch (_) { return; }
+      onFrame(f);
+    });
+    ws.addEventListener('close', (ev) => {
+      setLive(false);
+      if (state.socket !== ws || !state.token) return;
+      // Exponential backoff with full jitter, capped at 30 s.
+      const cap = Math.min(30000, 500 * Math.pow(2, state.retry++));
+      setTimeout(connect, Math.random() * cap);
+      if (ev.code === 4001) report(new Error('session expired'));
+    });
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'hello':
+      case 'resync':
+        scheduleList();
+        catchUp().catch(report);
+        break;
+      case 'message':
+        addMessage(f.message);
+        scheduleList();
+        break;
+      case 'conversation':
+      case 'visitor':
+        scheduleList();
+        break;
+      case 'typing':
+        if (f.from === 'visitor' && f.conversationId === state.selected) {
+          $('typing').textContent = f.active ? 'Visitor is typing…' : '';
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function report(err) {
+    console.warn('[natter console]', err);
+    if (err && err.status === 401) signOut();
+  }
+
+  // ---------------------------------------------------------------- start
+  function start() {
+    $('login').addEventListener('submit', (e) => {
+      e.preventDefault();
+      $('login-error').textContent = '';
+      signIn($('token').value.trim()).catch((err) => { $('login-error').textContent = err.message; });
+    });
+    $('logout').addEventListener('click', signOut);
+    $('filter').addEventListener('change', () => loadList().catch(report));
+    $('composer').addEventListener('submit', send);
+    $('reply').addEventListener('input', onInput);
+    $('reply').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('composer').requestSubmit(); }
+    });
+    if (state.token) {
+      signIn(state.token).catch(() => { sessionStorage.removeItem(TOKEN_KEY); $('login').hidden = false; });
+    } else {
+      $('login').hidden = false;
+    }
+  }
+
+  start();
+})();

@@ -1,0 +1,266 @@
+//! `natter-server`: the companion backend of the Natter chat widget.
+//!
+//! It implements the protocol of `docs/protocol.md` (REST under
+//! `/api/v1/cs/`, a visitor WebSocket at `/ws`, an agent API under
+//! `/api/v1/agent/`) on axum + tokio with SQLite persistence, serves the
+//! agent console at `/agent` and, optionally, the widget's CDN files.
+//!
+//! Module layout:
+//! - [`cli`]: command-line options;
+//! - [`config`]: sites (app keys, origin allowlists, secrets, agents), the demo site;
+//! - [`store`]: SQLite schema, migrations and every query;
+//! - [`auth`]: visitor JWTs (HS256), identity hashes, constant-time compare;
+//! - [`hub`]: broadcast of live events to sockets, agent presence;
+//! - [`limits`]: token-bucket rate limits;
+//! - [`error`]: the error envelope and its en-US / zh-CN messages;
+//! - [`http`]: extractors, JSON responses, CORS, request logs;
+//! - [`visitor`], [`agent`]: REST handlers of each side;
+//! - [`ws`]: both WebSockets;
+//! - [`bot`]: the echo bot;
+//! - [`statics`]: static files and the embedded agent console;
+//! - [`clock`], [`logging`]: time formatting, tracing setup.
+//!
+//! Shutdown: on SIGINT/SIGTERM the listener stops accepting, sockets get a
+//! 1001 close, in-flight requests finish (so every answered send is
+//! committed), then the database is closed. A 10 s cap bounds the wait.
+
+pub mod agent;
+pub mod auth;
+pub mod bot;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod limits;
+pub mod logging;
+pub mod statics;
+pub mod store;
+pub mod visitor;
+pub mod ws;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use natter::protocol::MAX_BODY_BYTES;
+use tokio::sync::{broadcast, watch};
+
+use crate::cli::{DbLocation, Options};
+use crate::config::Sites;
+use crate::hub::Hub;
+use crate::limits::Limiter;
+use crate::store::Store;
+
+/// Longest wait for in-flight requests after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything a handler needs, shared behind an `Arc`.
+pub struct AppState {
+    pub sites: Sites,
+    pub store: Store,
+    pub hub: Hub,
+    pub limiter: Limiter,
+    /// `Some(delay)` when the echo bot answers visitor messages.
+    pub bot: Option<Duration>,
+    /// `false` with `--no-websocket`: upgrades get 404 `websocket_disabled`.
+    pub websocket: bool,
+    pub static_dirs: Vec<PathBuf>,
+    /// Flips to `true` on shutdown; sockets close with 1001 when it does.
+    pub shutdown: watch::Receiver<bool>,
+    /// Test hook: every socket drops its connection without a close frame.
+    pub drop_sockets: broadcast::Sender<()>,
+}
+
+pub type App = Arc<AppState>;
+
+pub fn router(app: App, test_hooks: bool) -> Router {
+    let visitor_api = Router::new()
+        .route("/handshake", post(visitor::handshake))
+        .route("/identify", post(visitor::identify))
+        .route("/config", get(visitor::config))
+        .route("/conversations", post(visitor::send))
+        .route("/conversations/current", get(visitor::current))
+        .route("/conversations/{id}/messages", get(visitor::messages))
+        .route("/conversations/{id}/leave", post(visitor::leave))
+        .layer(middleware::from_fn(http::cors));
+    let agent_api = Router::new()
+        .route("/me", get(agent::me))
+        .route("/conversations", get(agent::list))
+        .route("/conversations/{id}", get(agent::one))
+        .route("/conversations/{id}/messages", get(agent::messages).post(agent::reply))
+        .route("/conversations/{id}/typing", post(agent::typing))
+        .route("/ws", get(ws::agent_socket));
+    let mut router = Router::new()
+        .nest("/api/v1/cs", visitor_api)
+        .nest("/api/v1/agent", agent_api)
+        .route("/ws", get(ws::visitor_socket))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/agent", get(statics::console_page))
+        .route("/agent/app.js", get(statics::console_script))
+        .route("/agent/app.css", get(statics::console_style));
+    if test_hooks {
+        router = router.route("/api/v1/test/drop-sockets", post(drop_sockets));
+    }
+    router
+        .fallback(statics::fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(error::localize))
+        .layer(middleware::from_fn(http::log_requests))
+        .with_state(app)
+}
+
+async fn drop_sockets(State(app): State<App>) -> Response {
+    let sockets = app.drop_sockets.send(()).unwrap_or(0);
+    tracing::warn!(sockets, "test hook: dropping every WebSocket");
+    http::json(StatusCode::OK, &serde_json::json!({ "dropped": sockets }))
+}
+
+/// Loads the sites: the config file's, or the demo site. Returns the demo
+/// agent token to print, if any.
+async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<String>), String> {
+    let (limits, configs, demo_token) = match &opts.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let (limits, sites) = config::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            (limits, sites, None)
+        }
+        None => {
+            let token = match &opts.agent_token {
+                Some(t) => t.clone(),
+                None => format!("agt_{}", auth::hex(&auth::random_bytes(16)?)),
+            };
+            (config::Limits::default(), vec![config::demo_site(token.clone())], Some(token))
+        }
+    };
+    let mut by_key = HashMap::new();
+    for site in configs {
+        let secret = match &site.jwt_secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => {
+                let key = site.app_key.clone();
+                store.call(move |c| store::site_key(c, &key)).await.map_err(|e| format!("database: {e}"))?
+            }
+        };
+        by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)));
+    }
+    Ok((Sites { by_key, limits }, demo_token))
+}
+
+/// Resolves once shutdown has begun (the guard `wait_for` returns is not
+/// `Send`, so it is dropped here rather than held in a `select!`).
+pub async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn run(opts: Options) -> Result<(), String> {
+    let db_path = match &opts.db {
+        DbLocation::File(p) => Some(p.clone()),
+        DbLocation::Memory => None,
+    };
+    let store = {
+        let path = db_path.clone();
+        tokio::task::spawn_blocking(move || Store::open(path.as_deref()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot open the database: {e}"))?
+    };
+    let (sites, demo_token) = load_sites(&opts, &store).await?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (drop_tx, _) = broadcast::channel(4);
+    let app = Arc::new(AppState {
+        sites,
+        store,
+        hub: Hub::new(opts.bot.is_some()),
+        limiter: Limiter::default(),
+        bot: opts.bot,
+        websocket: opts.websocket,
+        static_dirs: opts.static_dirs.clone(),
+        shutdown: stop_rx.clone(),
+        drop_sockets: drop_tx,
+    });
+    let service = router(app.clone(), opts.test_hooks).into_make_service_with_connect_info::<SocketAddr>();
+    let mut stop_wait = stop_rx;
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        stopped(&mut stop_wait).await;
+    });
+    let mut server = tokio::spawn(async move { server.await });
+
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "natter-server listening on http://{addr}");
+        if let Some(token) = &demo_token {
+            let _ = writeln!(out, "agent token: {token}");
+        }
+        let _ = out.flush();
+    }
+    tracing::info!(
+        %addr,
+        db = %db_path.as_ref().map_or("memory".into(), |p| p.display().to_string()),
+        sites = app.sites.by_key.len(),
+        bot = app.bot.is_some(),
+        websocket = app.websocket,
+        "natter-server started"
+    );
+
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        res = &mut server => {
+            return match res {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("server error: {e}")),
+                Err(e) => Err(format!("server task failed: {e}")),
+            };
+        }
+    }
+    tracing::info!("shutdown signal: finishing in-flight requests");
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+        Ok(_) => tracing::info!("all connections closed"),
+        Err(_) => {
+            tracing::warn!("grace period over: dropping the remaining connections");
+            server.abort();
+        }
+    }
+    drop(app);
+    tracing::info!("stopped");
+    Ok(())
+}

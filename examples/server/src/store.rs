@@ -1,0 +1,617 @@
+//! SQLite persistence: visitors, conversations, messages, generated site keys.
+//!
+//! One connection behind a mutex, used from `spawn_blocking`. One writer is
+//! what SQLite allows anyway, and serializing reads with writes gives the
+//! cursor guarantee for free: message ids come from `AUTOINCREMENT` and are
+//! committed in id order, so a reader that sees id N already sees every
+//! smaller id. Durability: WAL with `synchronous=FULL`, so a message whose
+//! send was answered survives a crash or a restart.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use natter::protocol::{
+    AgentConversation, Conversation, ConversationStatus, JsonValue, Message, PageInfo, Profile, Sender,
+    VisitorInfo,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use crate::auth;
+use crate::clock::rfc3339;
+
+/// Ordered schema migrations; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE site_keys (
+    app_key     TEXT PRIMARY KEY,
+    jwt_secret  BLOB NOT NULL
+);
+CREATE TABLE visitors (
+    id               TEXT PRIMARY KEY,          -- cv_<hex>, the csVisitorId
+    app_key          TEXT NOT NULL,
+    external_user_id TEXT,                      -- identity layer 1
+    fingerprint      TEXT,                      -- identity layer 2
+    anon_id          TEXT,                      -- identity layer 3 (widget visitorId)
+    verified         INTEGER NOT NULL DEFAULT 0,
+    nickname TEXT, avatar TEXT, email TEXT, phone TEXT, extra TEXT,
+    locale TEXT, timezone TEXT,
+    page_url TEXT, page_referrer TEXT, page_title TEXT,
+    user_agent TEXT, ip TEXT,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX visitors_external ON visitors(app_key, external_user_id)
+    WHERE external_user_id IS NOT NULL;
+CREATE INDEX visitors_anon ON visitors(app_key, anon_id);
+CREATE INDEX visitors_fingerprint ON visitors(app_key, fingerprint);
+CREATE TABLE conversations (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_key     TEXT NOT NULL,
+    visitor_id  TEXT NOT NULL REFERENCES visitors(id),
+    status      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX conversations_one_open ON conversations(visitor_id) WHERE status = 'open';
+CREATE INDEX conversations_site ON conversations(app_key, updated_at);
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    sender          TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    agent_name      TEXT,
+    client_msg_id   TEXT,
+    author          TEXT NOT NULL,              -- scope of client_msg_id
+    created_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX messages_idempotency ON messages(author, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+CREATE INDEX messages_conversation ON messages(conversation_id, id);
+"#];
+
+#[derive(Debug)]
+pub enum StoreError {
+    Sql(rusqlite::Error),
+    NotFound,
+    Closed,
+    /// `clientMsgId` reused with another text.
+    Conflict,
+    /// A verified identity claimed without proof.
+    IdentityRejected,
+    /// The blocking task died (panic or runtime shutdown).
+    Join,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sql(e)
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Cheap to clone handle on the single connection.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating the parent directory) and migrates. `None` = in memory.
+    pub fn open(path: Option<&Path>) -> Result<Store> {
+        let conn = match path {
+            Some(p) => {
+                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+                }
+                let c = Connection::open(p)?;
+                c.pragma_update(None, "journal_mode", "WAL")?;
+                c.pragma_update(None, "synchronous", "FULL")?;
+                c
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn: Arc::new(Mutex::new(conn)) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "applied schema migration");
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the connection off the async runtime.
+    pub async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock leaves SQLite consistent (an
+            // open transaction rolls back on drop), so poisoning is ignored.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|_| StoreError::Join)?
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Site keys
+// ---------------------------------------------------------------------------
+
+/// The stored JWT key of a site, generated on first use.
+pub fn site_key(conn: &mut Connection, app_key: &str) -> Result<Vec<u8>> {
+    if let Some(k) = conn
+        .query_row("SELECT jwt_secret FROM site_keys WHERE app_key = ?1", [app_key], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(k);
+    }
+    let key = auth::random_bytes(32).map_err(|e| StoreError::Sql(rusqlite::Error::InvalidParameterName(e)))?;
+    conn.execute("INSERT INTO site_keys (app_key, jwt_secret) VALUES (?1, ?2)", params![app_key, key])?;
+    Ok(key)
+}
+
+// ---------------------------------------------------------------------------
+// Visitors
+// ---------------------------------------------------------------------------
+
+/// The identity layers of a handshake or identify call.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub external_user_id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub anon_id: Option<String>,
+    /// `externalUserId` came with a valid `userHash`.
+    pub verified: bool,
+}
+
+/// Everything else a handshake says about the visitor.
+#[derive(Clone, Debug, Default)]
+pub struct Details {
+    pub profile: Profile,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub page: Option<PageInfo>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+fn new_visitor_id() -> Result<String> {
+    let bytes = auth::random_bytes(12).map_err(|e| StoreError::Sql(rusqlite::Error::InvalidParameterName(e)))?;
+    Ok(format!("cv_{}", auth::hex(&bytes)))
+}
+
+/// Finds or creates the visitor for these identity layers (provisional
+/// rules, see docs/protocol.md "Identity"): layer 1 matches only layer 1; an
+/// anonymous record (no layer 1) matches by layer 3, then layer 2, and is
+/// upgraded when a layer-1 id first appears. A verified user's record is
+/// never reached through layers 2 or 3.
+pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &Details, now: i64) -> Result<String> {
+    let tx = conn.transaction()?;
+    let find = |sql: &str, value: &str| -> Result<Option<(String, bool)>> {
+        Ok(tx
+            .query_row(sql, params![app_key, value], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))
+            .optional()?)
+    };
+    let anonymous_by = |column: &str, value: &Option<String>| -> Result<Option<(String, bool)>> {
+        match value {
+            Some(v) => find(
+                &format!(
+                    "SELECT id, verified FROM visitors WHERE app_key = ?1 AND {column} = ?2 \
+                     AND external_user_id IS NULL ORDER BY last_seen_at DESC LIMIT 1"
+                ),
+                v,
+            ),
+            None => Ok(None),
+        }
+    };
+    let existing = match &id.external_user_id {
+        Some(ext) => {
+            match find("SELECT id, verified FROM visitors WHERE app_key = ?1 AND external_user_id = ?2", ext)? {
+                Some((_, true)) if !id.verified => return Err(StoreError::IdentityRejected),
+                Some(found) => Some(found),
+                None => anonymous_by("anon_id", &id.anon_id)?,
+            }
+        }
+        None => match anonymous_by("anon_id", &id.anon_id)? {
+            Some(found) => Some(found),
+            None => anonymous_by("fingerprint", &id.fingerprint)?,
+        },
+    };
+    let visitor = match existing {
+        Some((v, _)) => v,
+        None => {
+            let v = new_visitor_id()?;
+            tx.execute(
+                "INSERT INTO visitors (id, app_key, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+                params![v, app_key, now],
+            )?;
+            v
+        }
+    };
+    tx.execute(
+        "UPDATE visitors SET
+            external_user_id = COALESCE(?2, external_user_id),
+            fingerprint = COALESCE(?3, fingerprint),
+            anon_id = COALESCE(?4, anon_id),
+            verified = MAX(verified, ?5)
+         WHERE id = ?1",
+        params![visitor, id.external_user_id, id.fingerprint, id.anon_id, id.verified as i64],
+    )?;
+    update_details(&tx, &visitor, d, now)?;
+    tx.commit()?;
+    Ok(visitor)
+}
+
+/// Applies profile and context fields: absent keeps, `""` clears.
+pub fn update_details(tx: &Transaction<'_>, visitor: &str, d: &Details, now: i64) -> Result<()> {
+    let p = &d.profile;
+    let extra = p.extra.as_ref().map(|v| match v {
+        JsonValue::Null => String::new(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    });
+    let page = d.page.as_ref();
+    let page_set = page.is_some() as i64;
+    tx.execute(
+        "UPDATE visitors SET
+            nickname = CASE WHEN ?2 IS NULL THEN nickname ELSE NULLIF(?2, '') END,
+            avatar   = CASE WHEN ?3 IS NULL THEN avatar   ELSE NULLIF(?3, '') END,
+            email    = CASE WHEN ?4 IS NULL THEN email    ELSE NULLIF(?4, '') END,
+            phone    = CASE WHEN ?5 IS NULL THEN phone    ELSE NULLIF(?5, '') END,
+            extra    = CASE WHEN ?6 IS NULL THEN extra    ELSE NULLIF(?6, '') END,
+            locale   = COALESCE(?7, locale),
+            timezone = COALESCE(?8, timezone),
+            page_url      = CASE WHEN ?9 = 1 THEN ?10 ELSE page_url END,
+            page_referrer = CASE WHEN ?9 = 1 THEN ?11 ELSE page_referrer END,
+            page_title    = CASE WHEN ?9 = 1 THEN ?12 ELSE page_title END,
+            user_agent = COALESCE(?13, user_agent),
+            ip = COALESCE(?14, ip),
+            last_seen_at = ?15
+         WHERE id = ?1",
+        params![
+            visitor,
+            p.nickname,
+            p.avatar,
+            p.email,
+            p.phone,
+            extra,
+            d.locale,
+            d.timezone,
+            page_set,
+            page.and_then(|p| p.url.clone()),
+            page.and_then(|p| p.referrer.clone()),
+            page.and_then(|p| p.title.clone()),
+            d.user_agent,
+            d.ip,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Updates only the details of a known visitor (identify without identity change).
+pub fn touch_visitor(conn: &mut Connection, visitor: &str, d: &Details, now: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    update_details(&tx, visitor, d, now)?;
+    tx.commit()?;
+    Ok(())
+}
+
+const VISITOR_COLUMNS: &str = "id, external_user_id, fingerprint, anon_id, verified, nickname, avatar, email, \
+    phone, extra, locale, timezone, page_url, page_referrer, page_title, user_agent, ip, first_seen_at, last_seen_at";
+
+fn visitor_from_row(r: &Row<'_>) -> rusqlite::Result<VisitorInfo> {
+    let extra: Option<String> = r.get(9)?;
+    Ok(VisitorInfo {
+        cs_visitor_id: r.get(0)?,
+        external_user_id: r.get(1)?,
+        fingerprint: r.get(2)?,
+        visitor_id: r.get(3)?,
+        verified: r.get::<_, i64>(4)? != 0,
+        profile: Profile {
+            nickname: r.get(5)?,
+            avatar: r.get(6)?,
+            email: r.get(7)?,
+            phone: r.get(8)?,
+            extra: extra.and_then(|e| serde_json::from_str(&e).ok()),
+        },
+        locale: r.get(10)?,
+        timezone: r.get(11)?,
+        page: PageInfo { url: r.get(12)?, referrer: r.get(13)?, title: r.get(14)? },
+        user_agent: r.get(15)?,
+        ip: r.get(16)?,
+        first_seen_at: rfc3339(r.get(17)?),
+        last_seen_at: rfc3339(r.get(18)?),
+    })
+}
+
+pub fn visitor(conn: &Connection, visitor: &str) -> Result<Option<VisitorInfo>> {
+    Ok(conn
+        .query_row(&format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ?1"), [visitor], visitor_from_row)
+        .optional()?)
+}
+
+/// The external user id a visitor record is bound to.
+pub fn visitor_external_id(conn: &Connection, visitor: &str) -> Result<Option<String>> {
+    conn.query_row("SELECT external_user_id FROM visitors WHERE id = ?1", [visitor], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+// ---------------------------------------------------------------------------
+// Conversations and messages
+// ---------------------------------------------------------------------------
+
+const CONVERSATION_COLUMNS: &str = "c.id, c.status, c.created_at, c.updated_at, \
+    (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id), c.app_key, c.visitor_id";
+
+/// A conversation with its owner, as stored.
+#[derive(Clone, Debug)]
+pub struct ConversationRow {
+    pub conversation: Conversation,
+    pub app_key: String,
+    pub visitor_id: String,
+}
+
+fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    let status: String = r.get(1)?;
+    Ok(ConversationRow {
+        conversation: Conversation {
+            id: r.get(0)?,
+            status: if status == "open" { ConversationStatus::Open } else { ConversationStatus::Closed },
+            created_at: rfc3339(r.get(2)?),
+            updated_at: rfc3339(r.get(3)?),
+            last_message_id: r.get(4)?,
+        },
+        app_key: r.get(5)?,
+        visitor_id: r.get(6)?,
+    })
+}
+
+pub fn conversation(conn: &Connection, id: i64) -> Result<Option<ConversationRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?1"),
+            [id],
+            conversation_from_row,
+        )
+        .optional()?)
+}
+
+pub fn open_conversation(conn: &Connection, visitor: &str) -> Result<Option<ConversationRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.visitor_id = ?1 AND c.status = 'open'"),
+            [visitor],
+            conversation_from_row,
+        )
+        .optional()?)
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, sender, text, agent_name, client_msg_id, created_at";
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let sender: String = r.get(2)?;
+    Ok(Message {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        from: Sender::parse(&sender).unwrap_or(Sender::System),
+        text: r.get(3)?,
+        agent_name: r.get(4)?,
+        client_msg_id: r.get(5)?,
+        created_at: rfc3339(r.get(6)?),
+    })
+}
+
+fn message_by_id(conn: &Connection, id: i64) -> Result<Message> {
+    conn.query_row(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"), [id], message_from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Messages of a conversation with id > `since`, ascending; `true` when more follow.
+pub fn messages(conn: &Connection, conversation: i64, since: i64, limit: u32) -> Result<(Vec<Message>, bool)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+    ))?;
+    let mut rows: Vec<Message> = stmt
+        .query_map(params![conversation, since, i64::from(limit) + 1], message_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// Result of storing a message.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub message: Message,
+    pub conversation: ConversationRow,
+    /// The `clientMsgId` was already stored: `message` is the original.
+    pub duplicate: bool,
+    /// The message opened a new conversation.
+    pub new_conversation: bool,
+}
+
+/// Who is writing, for idempotency scoping and the stored columns.
+pub enum Author<'a> {
+    Visitor(&'a str),
+    Agent { app_key: &'a str, name: &'a str },
+}
+
+impl Author<'_> {
+    fn key(&self) -> String {
+        match self {
+            Author::Visitor(v) => format!("v:{v}"),
+            Author::Agent { app_key, name } => format!("a:{app_key}:{name}"),
+        }
+    }
+}
+
+fn find_duplicate(tx: &Transaction<'_>, author: &str, client_msg_id: Option<&str>, text: &str) -> Result<Option<Message>> {
+    let Some(cmid) = client_msg_id else { return Ok(None) };
+    let found = tx
+        .query_row(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE author = ?1 AND client_msg_id = ?2"),
+            params![author, cmid],
+            message_from_row,
+        )
+        .optional()?;
+    match found {
+        Some(m) if m.text != text => Err(StoreError::Conflict),
+        other => Ok(other),
+    }
+}
+
+fn insert_message(
+    tx: &Transaction<'_>,
+    conversation: i64,
+    sender: Sender,
+    text: &str,
+    agent_name: Option<&str>,
+    client_msg_id: Option<&str>,
+    author: &str,
+    now: i64,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![conversation, sender.as_str(), text, agent_name, client_msg_id, author, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![conversation, now])?;
+    Ok(id)
+}
+
+/// Stores a visitor message in the visitor's open conversation, opening one
+/// if needed. Idempotent on `client_msg_id`.
+pub fn send_visitor(conn: &mut Connection, app_key: &str, visitor: &str, client_msg_id: &str, text: &str, now: i64) -> Result<Stored> {
+    let author = Author::Visitor(visitor).key();
+    let tx = conn.transaction()?;
+    if let Some(message) = find_duplicate(&tx, &author, Some(client_msg_id), text)? {
+        let conversation = conversation(&tx, message.conversation_id)?.ok_or(StoreError::NotFound)?;
+        return Ok(Stored { message, conversation, duplicate: true, new_conversation: false });
+    }
+    let (conv_id, new_conversation) = match open_conversation(&tx, visitor)? {
+        Some(c) => (c.conversation.id, false),
+        None => {
+            tx.execute(
+                "INSERT INTO conversations (app_key, visitor_id, status, created_at, updated_at) VALUES (?1, ?2, 'open', ?3, ?3)",
+                params![app_key, visitor, now],
+            )?;
+            (tx.last_insert_rowid(), true)
+        }
+    };
+    let id = insert_message(&tx, conv_id, Sender::Visitor, text, None, Some(client_msg_id), &author, now)?;
+    let message = message_by_id(&tx, id)?;
+    let conversation = conversation(&tx, conv_id)?.ok_or(StoreError::NotFound)?;
+    tx.commit()?;
+    Ok(Stored { message, conversation, duplicate: false, new_conversation })
+}
+
+/// Stores an agent reply in an open conversation of the agent's site.
+pub fn send_agent(
+    conn: &mut Connection,
+    app_key: &str,
+    agent_name: &str,
+    conversation_id: i64,
+    client_msg_id: Option<&str>,
+    text: &str,
+    now: i64,
+) -> Result<Stored> {
+    let author = Author::Agent { app_key, name: agent_name }.key();
+    let tx = conn.transaction()?;
+    let conv = conversation(&tx, conversation_id)?.filter(|c| c.app_key == app_key).ok_or(StoreError::NotFound)?;
+    if let Some(message) = find_duplicate(&tx, &author, client_msg_id, text)? {
+        return Ok(Stored { message, conversation: conv, duplicate: true, new_conversation: false });
+    }
+    if conv.conversation.status != ConversationStatus::Open {
+        return Err(StoreError::Closed);
+    }
+    let id = insert_message(&tx, conversation_id, Sender::Agent, text, Some(agent_name), client_msg_id, &author, now)?;
+    let message = message_by_id(&tx, id)?;
+    let conversation = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
+    tx.commit()?;
+    Ok(Stored { message, conversation, duplicate: false, new_conversation: false })
+}
+
+/// Closes a conversation with a system message; a no-op when already closed.
+pub fn leave(conn: &mut Connection, conversation_id: i64, now: i64) -> Result<(ConversationRow, Option<Message>)> {
+    let tx = conn.transaction()?;
+    let conv = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
+    if conv.conversation.status == ConversationStatus::Closed {
+        return Ok((conv, None));
+    }
+    tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![conversation_id, now])?;
+    let id = insert_message(&tx, conversation_id, Sender::System, "The visitor left the conversation.", None, None, "system", now)?;
+    let message = message_by_id(&tx, id)?;
+    let conv = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
+    tx.commit()?;
+    Ok((conv, Some(message)))
+}
+
+/// Conversations of a site, most recently active first, with visitor and
+/// newest message.
+pub fn list_conversations(conn: &Connection, app_key: &str, status: Option<ConversationStatus>, limit: u32) -> Result<Vec<AgentConversation>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c
+         WHERE c.app_key = ?1 AND (?2 IS NULL OR c.status = ?2)
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT ?3"
+    ))?;
+    let rows: Vec<ConversationRow> = stmt
+        .query_map(params![app_key, status.map(|s| s.as_str()), limit], conversation_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|row| agent_view(conn, row)).collect()
+}
+
+/// A conversation as agents see it.
+pub fn agent_view(conn: &Connection, row: ConversationRow) -> Result<AgentConversation> {
+    let visitor = visitor(conn, &row.visitor_id)?.ok_or(StoreError::NotFound)?;
+    let last_message = match row.conversation.last_message_id {
+        Some(id) => Some(message_by_id(conn, id)?),
+        None => None,
+    };
+    Ok(AgentConversation { conversation: row.conversation, visitor, last_message })
+}
+
+/// Newest message id of a visitor's conversations (0 when none).
+pub fn last_message_id_of_visitor(conn: &Connection, visitor: &str) -> Result<i64> {
+    last_message_id(conn, "visitor_id", visitor)
+}
+
+/// Newest message id of a site (0 when none).
+pub fn last_message_id_of_site(conn: &Connection, app_key: &str) -> Result<i64> {
+    last_message_id(conn, "app_key", app_key)
+}
+
+fn last_message_id(conn: &Connection, column: &str, value: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        &format!(
+            "SELECT COALESCE(MAX(m.id), 0) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE c.{column} = ?1"
+        ),
+        [value],
+        |r| r.get(0),
+    )?)
+}

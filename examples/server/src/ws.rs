@@ -1,0 +1,334 @@
+//! The two WebSockets: visitors at `/ws`, agents at `/api/v1/agent/ws`.
+//!
+//! Authentication happens before the upgrade, from subprotocols (browsers
+//! cannot set headers on a WebSocket): `natter.v1` + `jwt.<token>` for
+//! visitors, `natter.agent.v1` + `bearer.<token>` for agents. The visitor
+//! upgrade also checks `Origin`, which CORS does not protect. Each socket is
+//! one task selecting over: hub events, client frames, the ping timer, token
+//! expiry, shutdown, and the drop-sockets test hook.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use natter::protocol::{
+    ClientFrame, ErrorCode, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY,
+    CLOSE_TOKEN_EXPIRED, JWT_SUBPROTOCOL_PREFIX, PING_INTERVAL_SECS, WS_SUBPROTOCOL,
+};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use crate::clock::{now_ms, rfc3339};
+use crate::config::Site;
+use crate::error::{ApiError, Locale};
+use crate::http::{header_str, ClientIp};
+use crate::hub::encode;
+use crate::limits::Bucket;
+use crate::store;
+use crate::visitor::check_origin;
+use crate::{App, AppState};
+
+/// Largest client frame accepted; frames are small JSON objects.
+const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// Who is on the other end.
+enum Peer {
+    Visitor { site: Arc<Site>, visitor: String, expires: i64 },
+    Agent { site: Arc<Site>, name: String },
+}
+
+impl Peer {
+    fn site(&self) -> &Site {
+        match self {
+            Peer::Visitor { site, .. } | Peer::Agent { site, .. } => site,
+        }
+    }
+}
+
+/// The offered subprotocols and the token carried by the one with `prefix`.
+fn offered<'a>(headers: &'a HeaderMap, required: &str, prefix: &str) -> Result<&'a str, ApiError> {
+    let list = header_str(headers, header::SEC_WEBSOCKET_PROTOCOL).unwrap_or("");
+    let protocols: Vec<&str> = list.split(',').map(str::trim).collect();
+    if !protocols.contains(&required) {
+        return Err(ApiError::detail(ErrorCode::BadRequest, format!("subprotocol {required} is required")));
+    }
+    protocols
+        .iter()
+        .find_map(|p| p.strip_prefix(prefix))
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::new(ErrorCode::TokenMissing))
+}
+
+fn upgrade_or_400(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<WebSocketUpgrade, ApiError> {
+    ws.map(|w| w.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES))
+        .map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
+}
+
+/// `GET /ws`: the visitor socket.
+pub async fn visitor_socket(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    if !app.websocket {
+        return Err(ApiError::new(ErrorCode::WebsocketDisabled));
+    }
+    app.limit(format!("api:{ip}"), app.sites.limits.api_per_minute)?;
+    let token = offered(&headers, WS_SUBPROTOCOL, JWT_SUBPROTOCOL_PREFIX)?;
+    let (site, claims) = app.verify_visitor_token(token)?;
+    check_origin(&site, &headers)?;
+    let ws = upgrade_or_400(ws)?;
+    let peer = Peer::Visitor { site, visitor: claims.sub, expires: claims.exp };
+    Ok(ws.protocols([WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket)).into_response())
+}
+
+/// `GET /api/v1/agent/ws`: the agent socket.
+pub async fn agent_socket(
+    State(app): State<App>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    if !app.websocket {
+        return Err(ApiError::new(ErrorCode::WebsocketDisabled));
+    }
+    let token = offered(&headers, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX)?;
+    let (site, name) = app.sites.agent(token).ok_or(ApiError::new(ErrorCode::TokenInvalid))?;
+    let ws = upgrade_or_400(ws)?;
+    let peer = Peer::Agent { site, name };
+    Ok(ws.protocols([AGENT_WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket)).into_response())
+}
+
+fn text(frame: &ServerFrame) -> WsMessage {
+    WsMessage::Text(encode(frame).as_ref().into())
+}
+
+fn close(code: u16, reason: &'static str) -> WsMessage {
+    WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))
+}
+
+fn error_frame(err: ApiError) -> ServerFrame {
+    ServerFrame::Error { error: err.body(Locale::EnUs) }
+}
+
+/// Deadline of a visitor token as a tokio instant.
+fn deadline(expires: i64) -> Instant {
+    let left = (expires * 1000 - now_ms()).max(0) as u64;
+    Instant::now() + Duration::from_millis(left)
+}
+
+async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
+    let agents_online = app.hub.agents_online(peer.site().app_key());
+    match peer {
+        Peer::Visitor { visitor, expires, .. } => {
+            let v = visitor.clone();
+            let (conversation, last) = app
+                .store
+                .call(move |c| Ok((store::open_conversation(c, &v)?, store::last_message_id_of_visitor(c, &v)?)))
+                .await
+                .unwrap_or((None, 0));
+            ServerFrame::Hello {
+                cs_visitor_id: Some(visitor.clone()),
+                conversation_id: conversation.map(|r| r.conversation.id),
+                last_message_id: last,
+                agents_online,
+                expires_at: Some(rfc3339(expires * 1000)),
+                ping_interval_secs: PING_INTERVAL_SECS,
+            }
+        }
+        Peer::Agent { site, .. } => {
+            let key = site.app_key().to_string();
+            let last = app.store.call(move |c| store::last_message_id_of_site(c, &key)).await.unwrap_or(0);
+            ServerFrame::Hello {
+                cs_visitor_id: None,
+                conversation_id: None,
+                last_message_id: last,
+                agents_online,
+                expires_at: None,
+                ping_interval_secs: PING_INTERVAL_SECS,
+            }
+        }
+    }
+}
+
+async fn session(app: App, mut peer: Peer, mut socket: WebSocket) {
+    // Subscribe before `hello`, so nothing falls between it and the catch-up.
+    let mut events = app.hub.subscribe();
+    let mut dropper = app.drop_sockets.subscribe();
+    let mut shutdown = app.shutdown.clone();
+    if let Peer::Agent { site, .. } = &peer {
+        app.hub.agent_presence(site.app_key(), true);
+    }
+    let frame = hello(&app, &peer).await;
+    if socket.send(text(&frame)).await.is_ok() {
+        run(&app, &mut peer, &mut socket, &mut events, &mut dropper, &mut shutdown).await;
+    }
+    if let Peer::Agent { site, .. } = &peer {
+        app.hub.agent_presence(site.app_key(), false);
+    }
+}
+
+/// What ended a socket loop; `None` = the peer left or the connection broke.
+async fn run(
+    app: &AppState,
+    peer: &mut Peer,
+    socket: &mut WebSocket,
+    events: &mut tokio::sync::broadcast::Receiver<crate::hub::Event>,
+    dropper: &mut tokio::sync::broadcast::Receiver<()>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let period = Duration::from_secs(u64::from(PING_INTERVAL_SECS));
+    let mut ping = tokio::time::interval_at(Instant::now() + period, period);
+    let mut last_heard = Instant::now();
+    let mut frames = Bucket::new(app.sites.limits.ws_frames_per_minute, std::time::Instant::now());
+    let expiry = tokio::time::sleep_until(match peer {
+        Peer::Visitor { expires, .. } => deadline(*expires),
+        Peer::Agent { .. } => Instant::now() + Duration::from_secs(86_400 * 365),
+    });
+    tokio::pin!(expiry);
+    loop {
+        let outgoing = tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let json = match &*peer {
+                        Peer::Visitor { site, visitor, .. } => event.for_visitor(site.app_key(), visitor),
+                        Peer::Agent { site, .. } => event.for_agent(site.app_key()),
+                    };
+                    match json {
+                        Some(json) => WsMessage::Text(json.as_ref().into()),
+                        None => continue,
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "slow socket: sending resync");
+                    text(&ServerFrame::Resync)
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(WsMessage::Text(t))) => {
+                        if frames.take(app.sites.limits.ws_frames_per_minute, std::time::Instant::now()).is_err() {
+                            text(&error_frame(ApiError::new(ErrorCode::RateLimited)))
+                        } else {
+                            match on_frame(app, peer, t.as_str()).await {
+                                Ok(Some(reply)) => text(&reply),
+                                Ok(None) => continue,
+                                Err(err) => text(&error_frame(err)),
+                            }
+                        }
+                    }
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        text(&error_frame(ApiError::detail(ErrorCode::BadRequest, "binary frames are not supported")))
+                    }
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                    Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => return,
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > period * 3 {
+                    tracing::debug!("peer silent for three ping periods: closing");
+                    return;
+                }
+                WsMessage::Ping(Default::default())
+            }
+            _ = &mut expiry => {
+                let _ = socket.send(close(CLOSE_TOKEN_EXPIRED, "token expired")).await;
+                return;
+            }
+            _ = crate::stopped(shutdown) => {
+                let _ = socket.send(close(CLOSE_GOING_AWAY, "server shutting down")).await;
+                return;
+            }
+            _ = dropper.recv() => return, // abrupt: no close frame
+        };
+        if socket.send(outgoing).await.is_err() {
+            return;
+        }
+        if let Peer::Visitor { expires, .. } = &*peer {
+            expiry.as_mut().reset(deadline(*expires));
+        }
+    }
+}
+
+/// Frame types a client may send, to tell `unknown_frame` from `bad_request`.
+const CLIENT_FRAME_TYPES: [&str; 4] = ["typing", "read", "ping", "auth"];
+
+async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<ServerFrame>, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
+    let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    if !CLIENT_FRAME_TYPES.contains(&kind) {
+        return Err(ApiError::detail(ErrorCode::UnknownFrame, format!("type {kind:?}")));
+    }
+    let frame: ClientFrame =
+        serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
+    match frame {
+        ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
+        ClientFrame::Auth { token } => {
+            let Peer::Visitor { visitor, expires, .. } = peer else {
+                return Err(ApiError::detail(ErrorCode::BadRequest, "auth is for visitor sockets"));
+            };
+            let (_, claims) = app.verify_visitor_token(&token)?;
+            if &claims.sub != visitor {
+                return Err(ApiError::detail(ErrorCode::Forbidden, "token of another visitor"));
+            }
+            *expires = claims.exp;
+            Ok(Some(ServerFrame::AuthOk { expires_at: rfc3339(claims.exp * 1000) }))
+        }
+        ClientFrame::Typing { conversation_id, active } => {
+            let row = conversation_for(app, peer, conversation_id).await?;
+            match peer {
+                Peer::Visitor { .. } => {
+                    let frame = ServerFrame::Typing { conversation_id: row.conversation.id, from: Sender::Visitor, agent_name: None, active };
+                    app.hub.to_agents(&row.app_key, &frame);
+                }
+                Peer::Agent { name, .. } => crate::agent::agent_typing(app, &row, name, active),
+            }
+            Ok(None)
+        }
+        ClientFrame::Read { conversation_id, up_to } => {
+            let row = conversation_for(app, peer, Some(conversation_id)).await?;
+            match peer {
+                Peer::Visitor { .. } => {
+                    app.hub.to_agents(&row.app_key, &ServerFrame::Read { conversation_id, up_to, by: Sender::Visitor })
+                }
+                Peer::Agent { .. } => app.hub.to_visitor(
+                    &row.app_key,
+                    &row.visitor_id,
+                    &ServerFrame::Read { conversation_id, up_to, by: Sender::Agent },
+                ),
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The conversation a typing/read frame is about, checked against the peer:
+/// a visitor may name only its own (default: its open one), an agent any of
+/// its site's.
+async fn conversation_for(app: &AppState, peer: &Peer, id: Option<i64>) -> Result<store::ConversationRow, ApiError> {
+    let row = match (peer, id) {
+        (_, Some(id)) => app.store.call(move |c| store::conversation(c, id)).await?,
+        (Peer::Visitor { visitor, .. }, None) => {
+            let v = visitor.clone();
+            app.store.call(move |c| store::open_conversation(c, &v)).await?
+        }
+        (Peer::Agent { .. }, None) => return Err(ApiError::detail(ErrorCode::BadRequest, "conversationId is required")),
+    };
+    let row = row.ok_or(ApiError::new(ErrorCode::NotFound))?;
+    let allowed = match peer {
+        Peer::Visitor { site, visitor, .. } => row.app_key == site.app_key() && &row.visitor_id == visitor,
+        Peer::Agent { site, .. } => row.app_key == site.app_key(),
+    };
+    if allowed {
+        Ok(row)
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden))
+    }
+}

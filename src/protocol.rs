@@ -1,0 +1,842 @@
+//! Wire types of the Natter protocol, shared by the widget and the server.
+//!
+//! `docs/protocol.md` is the normative description; this module is its Rust
+//! form. Everything here is plain data: no I/O, no clock, no allocation-heavy
+//! helpers, so the widget can compile it to wasm without serde (it reads JSON
+//! through the browser's `JSON.parse`) while the server and native tools turn
+//! on the `serde` feature to get derives with the exact JSON field names.
+//!
+//! Layout:
+//! - constants: paths, subprotocols, token lifetime, limits, close codes;
+//! - [`ErrorCode`] and the error envelope;
+//! - REST bodies (handshake, identify, messages, config);
+//! - WebSocket frames in both directions ([`ServerFrame`], [`ClientFrame`]);
+//! - agent-side views ([`VisitorInfo`], [`AgentConversation`]);
+//! - [`JsonValue`], a dependency-free JSON tree for the free-form `extra` field.
+
+// ---------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------
+
+/// Prefix of every visitor REST endpoint.
+pub const VISITOR_API_PREFIX: &str = "/api/v1/cs";
+/// Prefix of every agent REST endpoint.
+pub const AGENT_API_PREFIX: &str = "/api/v1/agent";
+/// Visitor WebSocket path.
+pub const WS_PATH: &str = "/ws";
+/// Agent WebSocket path.
+pub const AGENT_WS_PATH: &str = "/api/v1/agent/ws";
+
+/// Subprotocol a visitor WebSocket must offer; the server selects it.
+pub const WS_SUBPROTOCOL: &str = "natter.v1";
+/// Subprotocol an agent WebSocket must offer; the server selects it.
+pub const AGENT_WS_SUBPROTOCOL: &str = "natter.agent.v1";
+/// Prefix of the subprotocol carrying the visitor JWT (`jwt.<token>`):
+/// browsers cannot set headers on a WebSocket, so the token rides here.
+pub const JWT_SUBPROTOCOL_PREFIX: &str = "jwt.";
+/// Prefix of the subprotocol carrying the agent token (`bearer.<token>`).
+pub const BEARER_SUBPROTOCOL_PREFIX: &str = "bearer.";
+
+/// Request header selecting the language of error messages (`en-US`, `zh-CN`).
+pub const LOCALE_HEADER: &str = "X-Locale";
+/// Request header marking the standalone-link entry (reserved, later issue).
+pub const ENTRY_HEADER: &str = "X-CS-Entry";
+
+/// Lifetime of a visitor JWT, in seconds (30 minutes).
+pub const TOKEN_TTL_SECS: u64 = 30 * 60;
+/// Maximum length of a message text, in Unicode scalar values.
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// Maximum length of a `clientMsgId`, in bytes (ASCII only).
+pub const MAX_CLIENT_MSG_ID_LEN: usize = 64;
+/// Maximum size of any request body, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Maximum size of the serialized `extra` profile object, in bytes.
+pub const MAX_EXTRA_BYTES: usize = 8 * 1024;
+/// Maximum length of a short profile field (nickname, email, phone, ...).
+pub const MAX_FIELD_CHARS: usize = 256;
+/// Maximum length of a URL field (avatar, page url, referrer).
+pub const MAX_URL_CHARS: usize = 2048;
+/// Default page size of message listings.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+/// Largest accepted `limit` of message listings.
+pub const MAX_PAGE_LIMIT: u32 = 200;
+/// Interval of the polling fallback when no WebSocket is available.
+pub const POLL_INTERVAL_MS: u32 = 8000;
+/// Interval between server WebSocket pings (protocol ping frames).
+pub const PING_INTERVAL_SECS: u32 = 25;
+
+/// WebSocket close code: the server is shutting down; reconnect with backoff.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// WebSocket close code: the token expired or became invalid; handshake again.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// WebSocket close code: the client sent too many frames; reconnect later.
+pub const CLOSE_RATE_LIMITED: u16 = 4029;
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// Machine-readable error codes, serialized in snake_case
+/// (`"origin_denied"`). Each has one HTTP status, see [`ErrorCode::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ErrorCode {
+    /// 400: malformed JSON, wrong types, missing or invalid field.
+    BadRequest,
+    /// 400: message text empty or only whitespace.
+    EmptyText,
+    /// 401: no token where one is required.
+    TokenMissing,
+    /// 401: token malformed, forged, or signed for another site.
+    TokenInvalid,
+    /// 401: token past its expiry.
+    TokenExpired,
+    /// 403: the request `Origin` is not on the site's allowlist.
+    OriginDenied,
+    /// 403: `userHash` missing or wrong for a site that verifies identity.
+    IdentityRejected,
+    /// 403: the token's visitor does not own this conversation.
+    Forbidden,
+    /// 404: unknown route or resource.
+    NotFound,
+    /// 404: unknown app key.
+    UnknownAppKey,
+    /// 404: WebSocket upgrades are disabled on this server.
+    WebsocketDisabled,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 409: `clientMsgId` reused with a different text.
+    ClientMsgIdConflict,
+    /// 409: the conversation is closed.
+    ConversationClosed,
+    /// 413: request body over [`MAX_BODY_BYTES`].
+    BodyTooLarge,
+    /// 413: message text over [`MAX_TEXT_CHARS`].
+    TextTooLong,
+    /// 429: rate limit hit; see `Retry-After`.
+    RateLimited,
+    /// 400 (WebSocket only): a frame with an unknown `type`.
+    UnknownFrame,
+    /// 500: unexpected server failure; nothing was stored.
+    Internal,
+    /// 503: the site is switched off, or the server is shutting down.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::BadRequest,
+        ErrorCode::EmptyText,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::OriginDenied,
+        ErrorCode::IdentityRejected,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::UnknownAppKey,
+        ErrorCode::WebsocketDisabled,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::ClientMsgIdConflict,
+        ErrorCode::ConversationClosed,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::TextTooLong,
+        ErrorCode::RateLimited,
+        ErrorCode::UnknownFrame,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The wire spelling, identical to the serde one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::EmptyText => "empty_text",
+            ErrorCode::TokenMissing => "token_missing",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::OriginDenied => "origin_denied",
+            ErrorCode::IdentityRejected => "identity_rejected",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::UnknownAppKey => "unknown_app_key",
+            ErrorCode::WebsocketDisabled => "websocket_disabled",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::ClientMsgIdConflict => "client_msg_id_conflict",
+            ErrorCode::ConversationClosed => "conversation_closed",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::TextTooLong => "text_too_long",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownFrame => "unknown_frame",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    /// Parses the wire spelling (for clients decoding without serde).
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The HTTP status that carries this code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::EmptyText | ErrorCode::UnknownFrame => 400,
+            ErrorCode::TokenMissing | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => 401,
+            ErrorCode::OriginDenied | ErrorCode::IdentityRejected | ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound | ErrorCode::UnknownAppKey | ErrorCode::WebsocketDisabled => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::ClientMsgIdConflict | ErrorCode::ConversationClosed => 409,
+            ErrorCode::BodyTooLarge | ErrorCode::TextTooLong => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    /// Whether a client may retry the same request later unchanged.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unavailable
+        )
+    }
+}
+
+/// The body of every error: `{"error": {...}}`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// One error: a stable code for programs, a localized message for people.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Seconds to wait before retrying; present with `rate_limited` (same
+    /// value as the `Retry-After` header, which cross-origin scripts may not
+    /// be able to read).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub retry_after_sec: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------
+// Messages and conversations
+// ---------------------------------------------------------------------------
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Sender {
+    Visitor,
+    Agent,
+    System,
+}
+
+impl Sender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sender::Visitor => "visitor",
+            Sender::Agent => "agent",
+            Sender::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sender> {
+        [Sender::Visitor, Sender::Agent, Sender::System]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// One chat message. `id` is an integer, strictly increasing across the whole
+/// server, so `since=<id>` is a stable cursor; it stays below 2^53.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct Message {
+    pub id: i64,
+    /// The sender's idempotency key, echoed back so a client can match its
+    /// pending copy; absent on messages created without one.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub client_msg_id: Option<String>,
+    pub conversation_id: i64,
+    pub from: Sender,
+    pub text: String,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub agent_name: Option<String>,
+    /// RFC 3339 UTC timestamp with milliseconds, e.g. `2026-05-21T07:53:20.123Z`.
+    pub created_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum ConversationStatus {
+    Open,
+    Closed,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Closed => "closed",
+        }
+    }
+}
+
+/// A conversation as the visitor sees it.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct Conversation {
+    pub id: i64,
+    pub status: ConversationStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Id of the newest message, `null` when there is none.
+    pub last_message_id: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------
+// Visitor REST bodies
+// ---------------------------------------------------------------------------
+
+/// Page the visitor is on, shown to agents.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct PageInfo {
+    pub url: Option<String>,
+    pub referrer: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Optional display fields. In `identify`, an absent or `null` field leaves
+/// the stored value unchanged and `""` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct Profile {
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Arbitrary JSON business context (order number, plan...).
+    pub extra: Option<JsonValue>,
+}
+
+/// `POST /api/v1/cs/handshake`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct HandshakeRequest {
+    pub app_key: String,
+    /// Identity layer 1: the host's stable business user id.
+    pub external_user_id: Option<String>,
+    /// Identity layer 2: a browser fingerprint hash.
+    pub fingerprint: Option<String>,
+    /// Identity layer 3: the widget's `v_<uuid>` from localStorage.
+    pub visitor_id: Option<String>,
+    /// Hex HMAC-SHA256 of `externalUserId` with the site's identity secret.
+    pub user_hash: Option<String>,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub profile: Profile,
+    pub locale: Option<String>,
+    /// IANA time zone name, e.g. `Europe/Paris`.
+    pub timezone: Option<String>,
+    pub page: Option<PageInfo>,
+}
+
+/// Answer to a handshake (and to `identify`). When the site is switched off
+/// only `available: false` and `config` are present.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct HandshakeResponse {
+    pub available: bool,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub token: Option<String>,
+    /// RFC 3339 expiry of `token`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub expires_at: Option<String>,
+    /// Seconds until `token` expires ([`TOKEN_TTL_SECS`] when fresh).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub expires_in: Option<u64>,
+    /// The server's id of this visitor (`cv_<hex>`), stable across tokens.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub cs_visitor_id: Option<String>,
+    /// The visitor's open conversation, if any.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub conversation_id: Option<i64>,
+    /// Set by `identify` when the identity (and so the visitor) changed.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub identity_changed: Option<bool>,
+    pub config: RemoteConfig,
+}
+
+/// `POST /api/v1/cs/identify`. `externalUserId` is three-state: absent keeps
+/// the identity, a string switches to that user, `null` logs out (the
+/// visitor becomes anonymous again, under a fresh visitor record).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct IdentifyRequest {
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "serde_support::present",
+            skip_serializing_if = "Option::is_none"
+        )
+    )]
+    pub external_user_id: Option<Option<String>>,
+    pub user_hash: Option<String>,
+    pub fingerprint: Option<String>,
+    pub visitor_id: Option<String>,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub profile: Profile,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub page: Option<PageInfo>,
+}
+
+/// `POST /api/v1/cs/conversations` (visitor) and the agent reply body.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct SendMessageRequest {
+    /// Idempotency key chosen by the sender: 1 to [`MAX_CLIENT_MSG_ID_LEN`]
+    /// printable ASCII characters. Required for visitors, optional for agents.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub client_msg_id: Option<String>,
+    pub text: String,
+}
+
+/// Answer to a send: the stored message (the original one on a retry).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct SendMessageResponse {
+    pub message: Message,
+    pub conversation: Conversation,
+    /// `true` when this was a retry of an already stored `clientMsgId`.
+    pub duplicate: bool,
+}
+
+/// `GET .../messages?since=&limit=`: ascending by id, ids `> since`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// More messages exist after the last one returned.
+    pub has_more: bool,
+    /// The cursor for the next call: last returned id, or the `since` given.
+    pub next_since: i64,
+}
+
+/// `GET /api/v1/cs/conversations/current`, `POST .../leave`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConversationResponse {
+    pub conversation: Option<Conversation>,
+}
+
+// ---------------------------------------------------------------------------
+// Remote config
+// ---------------------------------------------------------------------------
+
+/// The site's remote configuration: the lowest layer of the widget's merge.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct RemoteConfig {
+    /// `false` when the site is switched off: show nothing, send nothing.
+    pub available: bool,
+    pub site_name: Option<String>,
+    /// Default locale of the site (`en-US`, `zh-CN`).
+    pub locale: Option<String>,
+    /// Greeting shown when the panel opens on an empty conversation.
+    pub greeting: Option<String>,
+    /// Shown instead of the greeting when nobody is online.
+    pub offline_message: Option<String>,
+    /// An agent (or the bot) is connected right now.
+    pub online: bool,
+    pub appearance: Appearance,
+    pub limits: ClientLimits,
+}
+
+/// Appearance fields of the remote config; every field optional, same names
+/// and ranges as the widget's init config.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(default, rename_all = "camelCase", deny_unknown_fields)
+)]
+pub struct Appearance {
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub theme: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub position: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub primary_color: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub primary_color_accent: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub offset_x: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub offset_y: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub panel_width: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub panel_height: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub panel_radius: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub button_size: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub button_shape: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub button_label: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub button_icon: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub header_title: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub header_subtitle: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub header_background: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub background_image: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub z_index: Option<i64>,
+}
+
+/// Limits a client needs to know to validate before sending.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct ClientLimits {
+    pub max_text_chars: u32,
+    pub poll_interval_ms: u32,
+    pub token_ttl_secs: u64,
+    pub messages_per_minute: u32,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            max_text_chars: MAX_TEXT_CHARS as u32,
+            poll_interval_ms: POLL_INTERVAL_MS,
+            token_ttl_secs: TOKEN_TTL_SECS,
+            messages_per_minute: 20,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket frames
+// ---------------------------------------------------------------------------
+
+/// Frames the server sends, as JSON text frames tagged by `type`.
+/// Visitors receive `hello`, `message`, `typing` (agent), `presence`, `read`
+/// (agent), `conversation`, `pong`, `authOk`, `error`, `resync`; agents also
+/// receive `visitor`, and `typing`/`read` from visitors.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")
+)]
+pub enum ServerFrame {
+    /// First frame after the upgrade. Clients then catch up with
+    /// `GET .../messages?since=<last id they hold>`.
+    Hello {
+        /// `cv_...` for visitors; absent on agent sockets.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        cs_visitor_id: Option<String>,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        conversation_id: Option<i64>,
+        /// Newest message id visible to this socket (0 when none).
+        last_message_id: i64,
+        agents_online: bool,
+        /// Token expiry (visitor sockets): the socket closes with
+        /// [`CLOSE_TOKEN_EXPIRED`] then unless an `auth` frame renews it.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        expires_at: Option<String>,
+        ping_interval_secs: u32,
+    },
+    /// A new message in one of the socket's conversations.
+    Message { message: Message },
+    /// The other side is typing (`active: true`) or stopped.
+    Typing {
+        conversation_id: i64,
+        from: Sender,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        agent_name: Option<String>,
+        active: bool,
+    },
+    /// Whether any agent (or the bot) is connected to the site.
+    Presence { agents_online: bool },
+    /// The other side has read every message up to `upTo` included.
+    Read {
+        conversation_id: i64,
+        up_to: i64,
+        by: Sender,
+    },
+    /// A conversation was created, closed or changed.
+    Conversation {
+        conversation: Conversation,
+        /// Agent sockets only: who the visitor is.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        visitor: Option<VisitorInfo>,
+    },
+    /// Agent sockets only: a visitor's identity or profile changed.
+    Visitor { visitor: VisitorInfo },
+    /// Answer to a client `ping`.
+    Pong,
+    /// Answer to a client `auth`: the socket now lives until `expiresAt`.
+    AuthOk { expires_at: String },
+    /// The last client frame was refused; the socket stays open.
+    Error { error: ErrorBody },
+    /// Events were dropped for this socket (it was too slow): fetch with
+    /// `since` to catch up.
+    Resync,
+}
+
+/// Frames a client may send. Anything else gets an `error` frame with
+/// `unknown_frame` (unknown `type`) or `bad_request` (bad fields).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")
+)]
+pub enum ClientFrame {
+    /// Typing indicator. Visitors may omit `conversationId` (their open
+    /// conversation is used); agents must give it.
+    Typing {
+        #[cfg_attr(feature = "serde", serde(default))]
+        conversation_id: Option<i64>,
+        active: bool,
+    },
+    /// Read receipt: everything up to `upTo` included has been seen.
+    Read { conversation_id: i64, up_to: i64 },
+    /// Application-level liveness check (browsers cannot see protocol pings).
+    Ping,
+    /// Renew the socket's authorization with a fresh visitor token of the
+    /// same visitor.
+    Auth { token: String },
+}
+
+// ---------------------------------------------------------------------------
+// Agent side
+// ---------------------------------------------------------------------------
+
+/// Everything an agent sees about a visitor.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct VisitorInfo {
+    pub cs_visitor_id: String,
+    pub external_user_id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub visitor_id: Option<String>,
+    /// `externalUserId` was proven with a valid `userHash`.
+    pub verified: bool,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub profile: Profile,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub page: PageInfo,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+}
+
+/// A conversation with its visitor and newest message, for agent listings.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct AgentConversation {
+    pub conversation: Conversation,
+    pub visitor: VisitorInfo,
+    pub last_message: Option<Message>,
+}
+
+/// `GET /api/v1/agent/conversations`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AgentConversationList {
+    pub conversations: Vec<AgentConversation>,
+}
+
+/// `GET /api/v1/agent/me`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct AgentMe {
+    pub agent_name: String,
+    pub app_key: String,
+    pub site_name: Option<String>,
+}
+
+/// `POST /api/v1/agent/conversations/{id}/typing`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TypingRequest {
+    pub active: bool,
+}
+
+// ---------------------------------------------------------------------------
+// JSON values
+// ---------------------------------------------------------------------------
+
+/// A JSON tree, so `extra` needs no serde_json in the widget. Object keys
+/// keep their order. Numbers are `f64`, as in JavaScript.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonValue {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<JsonValue>),
+    Object(Vec<(String, JsonValue)>),
+}
+
+#[cfg(feature = "serde")]
+mod serde_support {
+    use super::JsonValue;
+    use core::fmt;
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+    /// Field present (even as `null`) → `Some(..)`, absent → `None` (via
+    /// `#[serde(default)]`): distinguishes "log out" from "unchanged".
+    pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+
+    impl Serialize for JsonValue {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self {
+                JsonValue::Null => s.serialize_unit(),
+                JsonValue::Bool(b) => s.serialize_bool(*b),
+                JsonValue::Number(n) => {
+                    // Integral values print without a fraction, as in JS.
+                    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                        s.serialize_i64(*n as i64)
+                    } else {
+                        s.serialize_f64(*n)
+                    }
+                }
+                JsonValue::String(v) => s.serialize_str(v),
+                JsonValue::Array(items) => {
+                    let mut seq = s.serialize_seq(Some(items.len()))?;
+                    for item in items {
+                        seq.serialize_element(item)?;
+                    }
+                    seq.end()
+                }
+                JsonValue::Object(entries) => {
+                    let mut map = s.serialize_map(Some(entries.len()))?;
+                    for (k, v) in entries {
+                        map.serialize_entry(k, v)?;
+                    }
+                    map.end()
+                }
+            }
+        }
+    }
+
+    struct JsonVisitor;
+
+    impl<'de> Visitor<'de> for JsonVisitor {
+        type Value = JsonValue;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_unit<E>(self) -> Result<JsonValue, E> {
+            Ok(JsonValue::Null)
+        }
+        fn visit_none<E>(self) -> Result<JsonValue, E> {
+            Ok(JsonValue::Null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<JsonValue, D::Error> {
+            JsonValue::deserialize(d)
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<JsonValue, E> {
+            Ok(JsonValue::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<JsonValue, E> {
+            Ok(JsonValue::Number(v as f64))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<JsonValue, E> {
+            Ok(JsonValue::Number(v as f64))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<JsonValue, E> {
+            Ok(JsonValue::Number(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<JsonValue, E> {
+            Ok(JsonValue::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<JsonValue, E> {
+            Ok(JsonValue::String(v))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonValue, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(JsonValue::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonValue, A::Error> {
+            let mut entries = Vec::new();
+            while let Some((k, v)) = map.next_entry::<String, JsonValue>()? {
+                entries.push((k, v));
+            }
+            Ok(JsonValue::Object(entries))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for JsonValue {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JsonValue, D::Error> {
+            d.deserialize_any(JsonVisitor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_round_trip_and_have_statuses() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!((400..600).contains(&code.status()));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn senders_parse() {
+        assert_eq!(Sender::parse("agent"), Some(Sender::Agent));
+        assert_eq!(Sender::parse("bot"), None);
+    }
+}
