@@ -20,7 +20,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{json, JsonBody};
 use crate::store::{self, ConversationRow};
-use crate::visitor::{bearer, page, path_id, validate_client_msg_id, validate_text, PageQuery};
+use crate::visitor::{bearer, page, page_query, path_id, validate_client_msg_id, validate_text, PageQuery};
 use crate::{App, AppState};
 
 /// Default and largest page of `GET /conversations`.
@@ -116,8 +116,9 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
+    let q = page_query(query)?;
     of_site(&app, &agent.site, id).await?;
-    page(&app, id, query).await
+    page(&app, id, q).await
 }
 
 /// `POST /api/v1/agent/conversations/{id}/messages`: reply.

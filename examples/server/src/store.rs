@@ -184,6 +184,9 @@ pub struct Identity {
     pub anon_id: Option<String>,
     /// `externalUserId` came with a valid `userHash`.
     pub verified: bool,
+    /// Identify at login: the caller's current record, upgraded in place
+    /// when it is anonymous and layer 1 is new, so its conversation stays.
+    pub claim: Option<String>,
 }
 
 /// Everything else a handshake says about the visitor.
@@ -231,7 +234,14 @@ pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &
             match find("SELECT id, verified FROM visitors WHERE app_key = ?1 AND external_user_id = ?2", ext)? {
                 Some((_, true)) if !id.verified => return Err(StoreError::IdentityRejected),
                 Some(found) => Some(found),
-                None => anonymous_by("anon_id", &id.anon_id)?,
+                None => match &id.claim {
+                    Some(current) => find(
+                        "SELECT id, verified FROM visitors WHERE app_key = ?1 AND id = ?2 AND external_user_id IS NULL",
+                        current,
+                    )?,
+                    None => None,
+                }
+                .map_or_else(|| anonymous_by("anon_id", &id.anon_id), |found| Ok(Some(found)))?,
             }
         }
         None => match anonymous_by("anon_id", &id.anon_id)? {

@@ -257,7 +257,7 @@ pub async fn handshake(
     validate_layers(&ext, &fp, &vid)?;
     validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
     let verified = verify_identity(&site, &ext, &req.user_hash)?;
-    let identity = Identity { external_user_id: ext, fingerprint: fp, anon_id: vid, verified };
+    let identity = Identity { external_user_id: ext, fingerprint: fp, anon_id: vid, verified, claim: None };
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
     let key = site.app_key().to_string();
     let visitor = app.store.call(move |c| store::resolve_visitor(c, &key, &identity, &d, now_ms())).await?;
@@ -289,7 +289,8 @@ pub async fn identify(
     let changed = new_ext != current_ext;
     let visitor = if changed {
         let verified = verify_identity(&site, &new_ext, &req.user_hash)?;
-        let identity = Identity { external_user_id: new_ext, fingerprint: fp, anon_id: vid, verified };
+        let claim = Some(auth.visitor.clone());
+        let identity = Identity { external_user_id: new_ext, fingerprint: fp, anon_id: vid, verified, claim };
         let key = site.app_key().to_string();
         app.store.call(move |c| store::resolve_visitor(c, &key, &identity, &d, now_ms())).await?
     } else {
@@ -364,9 +365,12 @@ pub fn path_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> 
     path.map(|Path(id)| id).map_err(|_| ApiError::detail(ErrorCode::NotFound, "conversation id must be an integer"))
 }
 
+pub fn page_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
+}
+
 /// Reads one page of a conversation; the caller has checked access.
-pub async fn page(app: &AppState, conversation: i64, query: Result<Query<PageQuery>, QueryRejection>) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+pub async fn page(app: &AppState, conversation: i64, q: PageQuery) -> Result<Response, ApiError> {
     let since = q.since.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT).clamp(1, MAX_PAGE_LIMIT);
     let (messages, has_more): (Vec<Message>, bool) =
@@ -392,8 +396,9 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
+    let q = page_query(query)?;
     owned(&app, &auth, id).await?;
-    page(&app, id, query).await
+    page(&app, id, q).await
 }
 
 /// `POST /api/v1/cs/conversations/{id}/leave`.
