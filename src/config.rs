@@ -5,6 +5,10 @@
 //! browser side only turns `init({...})`, `data-*` attributes and the script's
 //! query string into [`RawLayer`]s.
 
+use crate::appearance::{header_background, image_url, text_on, Rgb};
+use crate::i18n::Locale;
+use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
+
 /// A value as it arrives from one layer, before validation. Attributes and
 /// query strings only ever give text; `init({...})` may give real types.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,19 +54,113 @@ impl Position {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+    /// Follows `prefers-color-scheme`.
+    Auto,
+}
+
+impl Theme {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "light" => Self::Light,
+            "dark" => Self::Dark,
+            "auto" => Self::Auto,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+            Self::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ButtonShape {
+    Circle,
+    /// Rounded rectangle with the label beside the icon.
+    Pill,
+}
+
+/// A custom launcher icon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Icon {
+    /// Inline SVG markup; the UI parses it and keeps only safe elements.
+    Svg(String),
+    /// An image URL (http, https or a raster `data:image/`).
+    Image(String),
+}
+
+/// The visitor's display fields, passed to the server and shown to agents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Compact JSON text of an object (the browser side validates it).
+    pub extra: Option<String>,
+}
+
+/// How the widget looks. Every value here is already validated, so the UI
+/// can put it into CSS custom properties as it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Look {
+    pub primary: Rgb,
+    pub accent: Rgb,
+    /// Text color on the brand color: white, or dark ink when white would
+    /// fail WCAG AA.
+    pub on_primary: Rgb,
+    pub offset_x: i64,
+    pub offset_y: i64,
+    pub panel_width: i64,
+    pub panel_height: i64,
+    pub panel_radius: i64,
+    pub button_size: i64,
+    pub button_shape: ButtonShape,
+    pub button_label: Option<String>,
+    pub button_icon: Option<Icon>,
+    pub header_title: Option<String>,
+    pub header_subtitle: Option<String>,
+    /// A CSS `background` value.
+    pub header_background: Option<String>,
+    /// An image URL.
+    pub background_image: Option<String>,
+}
+
 /// The validated configuration of one widget instance.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub app_key: String,
     /// Backend base URL; `None` means the script's own origin.
     pub api_base: Option<String>,
+    /// WebSocket base URL; `None` means derived from the API base.
+    pub ws_base: Option<String>,
+    pub external_user_id: Option<String>,
+    /// HMAC of the external user id, for sites that verify identity.
+    pub user_hash: Option<String>,
+    pub profile: Profile,
+    /// From `init`, `data-locale` or the query string; the rest of the
+    /// locale chain is resolved at mount (see `i18n::resolve`).
+    pub locale: Option<Locale>,
+    pub theme: Theme,
     pub position: Position,
     pub default_open: bool,
     pub z_index: i64,
     pub mock: bool,
+    /// Whether the browser fingerprint identity layer may be computed.
+    pub fingerprint: bool,
+    pub look: Look,
 }
 
 pub const DEFAULT_Z_INDEX: i64 = 2_147_483_000;
+pub const DEFAULT_PRIMARY: Rgb = Rgb(0x43, 0x38, 0xca);
 
 /// What went wrong with the configuration. Problems are reported to the
 /// console with the `[Natter]` prefix; only a missing app key is fatal.
@@ -73,24 +171,34 @@ pub enum Problem {
     Invalid { field: String, reason: &'static str },
     /// A field Natter does not know; it is ignored.
     Unknown { field: String },
+    /// White text on the brand color fails WCAG AA; dark text is used.
+    LowContrast { color: String },
 }
 
 impl Problem {
     pub fn message(&self) -> String {
         match self {
             Self::MissingAppKey => {
-                "missing app key: add data-app-key=\"...\" to the script tag or pass appKey to init()"
-                    .to_string()
+                "missing app key: add data-app-key=\"...\" to the script tag or pass appKey to init()".to_string()
             }
             Self::Invalid { field, reason } => format!("ignored {field}: {reason}"),
             Self::Unknown { field } => format!("ignored unknown config field {field}"),
+            Self::LowContrast { color } => {
+                format!("primaryColor {color} is too light for white text (WCAG AA); using dark text on it")
+            }
         }
     }
 }
 
 /// Every field name `Config` reads. Names that are not here are reported as
-/// unknown.
-const FIELDS: &[&str] = &["appKey", "apiBase", "position", "defaultOpen", "zIndex", "mock"];
+/// unknown. (`onReady`-style callbacks are taken out by the browser side.)
+const FIELDS: &[&str] = &[
+    "appKey", "apiBase", "wsBase", "externalUserId", "userHash", "nickname", "avatar", "email", "phone", "extra",
+    "locale", "theme", "position", "defaultOpen", "zIndex", "mock", "fingerprint", "primaryColor",
+    "primaryColorAccent", "offsetX", "offsetY", "panelWidth", "panelHeight", "panelRadius", "buttonSize",
+    "buttonShape", "buttonLabel", "buttonIcon", "headerTitle", "headerSubtitle", "headerBackground",
+    "backgroundImage",
+];
 
 /// Merges layers, highest priority first, into a validated config. Returns
 /// the config (when an app key is present) and every problem found.
@@ -103,29 +211,102 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
             }
         }
     }
-    let app_key = pick(layers, "appKey", &mut problems, |r| {
-        text(r).filter(|s| !s.is_empty()).map(str::to_string).ok_or("expected a non-empty string")
+    let mut f = Fields { layers, problems: &mut problems };
+
+    let app_key = f.text("appKey", 128);
+    let api_base = f.pick("apiBase", |r| {
+        text(r).filter(|s| has_scheme(s, &["https://", "http://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or(EXPECTED_HTTP)
     });
-    let api_base = pick(layers, "apiBase", &mut problems, |r| {
-        text(r)
-            .filter(|s| is_http_url(s))
-            .map(|s| s.trim_end_matches('/').to_string())
-            .ok_or("expected an http(s) URL")
+    let ws_base = f.pick("wsBase", |r| {
+        text(r).filter(|s| has_scheme(s, &["wss://", "ws://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or("expected a ws:// or wss:// URL")
     });
-    let position = pick(layers, "position", &mut problems, |r| {
-        text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")
-    })
-    .unwrap_or(Position::BottomRight);
-    let default_open =
-        pick(layers, "defaultOpen", &mut problems, |r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(false);
-    let mock = pick(layers, "mock", &mut problems, |r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(false);
-    let z_index = pick(layers, "zIndex", &mut problems, |r| {
-        number(r).map(|n| n.clamp(0.0, 2_147_483_647.0) as i64).ok_or("expected an integer")
-    })
-    .unwrap_or(DEFAULT_Z_INDEX);
+    let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
+    let user_hash = f.pick("userHash", |r| {
+        text(r).filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_ascii_lowercase).ok_or("expected 64 hex digits")
+    });
+    let profile = Profile {
+        nickname: f.text("nickname", MAX_FIELD_CHARS),
+        avatar: f.pick("avatar", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+        email: f.pick("email", |r| {
+            text(r).filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace)).map(str::to_string).ok_or("expected an email address")
+        }),
+        phone: f.pick("phone", |r| {
+            text(r)
+                .filter(|s| s.len() <= 32 && s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b)))
+                .map(str::to_string)
+                .ok_or("expected a phone number")
+        }),
+        extra: f.pick("extra", |r| {
+            text(r).filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES).map(str::to_string).ok_or("expected a JSON object of at most 8 KB")
+        }),
+    };
+    let locale = f.pick("locale", |r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
+    let theme = f.pick("theme", |r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
+    let position = f.pick("position", |r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
+    let default_open = f.flag("defaultOpen", false);
+    let mock = f.flag("mock", false);
+    let fingerprint = f.flag("fingerprint", true);
+    let z_index = f.clamped("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
+
+    let primary = f.pick("primaryColor", |r| text(r).and_then(Rgb::parse).ok_or(EXPECTED_HEX));
+    let accent = f.pick("primaryColorAccent", |r| text(r).and_then(Rgb::parse).ok_or(EXPECTED_HEX));
+    let (accent, primary) = match primary {
+        Some(p) => (accent.unwrap_or_else(|| p.brighter()), p),
+        None => (accent.unwrap_or(Rgb(0x63, 0x5b, 0xe8)), DEFAULT_PRIMARY),
+    };
+    let (on_primary, low_contrast) = text_on(primary);
+    if low_contrast {
+        f.problems.push(Problem::LowContrast { color: primary.css() });
+    }
+    let look = Look {
+        primary,
+        accent,
+        on_primary,
+        offset_x: f.clamped("offsetX", 0, 200, 24),
+        offset_y: f.clamped("offsetY", 0, 200, 24),
+        panel_width: f.clamped("panelWidth", 280, 720, 380),
+        panel_height: f.clamped("panelHeight", 360, 900, 580),
+        panel_radius: f.clamped("panelRadius", 0, 32, 16),
+        button_size: f.clamped("buttonSize", 40, 96, 56),
+        button_shape: f
+            .pick("buttonShape", |r| match text(r) {
+                Some("circle") => Ok(ButtonShape::Circle),
+                Some("pill") => Ok(ButtonShape::Pill),
+                _ => Err("expected circle or pill"),
+            })
+            .unwrap_or(ButtonShape::Circle),
+        button_label: f.text("buttonLabel", 40),
+        button_icon: f.pick("buttonIcon", |r| {
+            let s = text(r).ok_or(EXPECTED_ICON)?;
+            if s.starts_with("<svg") {
+                (s.len() <= 16 * 1024).then(|| Icon::Svg(s.to_string())).ok_or("inline SVG over 16 KB")
+            } else {
+                image_url(s).map(Icon::Image).ok_or(EXPECTED_ICON)
+            }
+        }),
+        header_title: f.text("headerTitle", 80),
+        header_subtitle: f.text("headerSubtitle", 160),
+        header_background: f.pick("headerBackground", |r| text(r).and_then(header_background).ok_or("expected a color, a gradient or an image URL")),
+        background_image: f.pick("backgroundImage", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+    };
 
     let config = match app_key {
-        Some(app_key) => Some(Config { app_key, api_base, position, default_open, z_index, mock }),
+        Some(app_key) => Some(Config {
+            app_key,
+            api_base,
+            ws_base,
+            external_user_id,
+            user_hash,
+            profile,
+            locale,
+            theme,
+            position,
+            default_open,
+            z_index,
+            mock,
+            fingerprint,
+            look,
+        }),
         None => {
             problems.push(Problem::MissingAppKey);
             None
@@ -134,25 +315,56 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
     (config, problems)
 }
 
-const EXPECTED_BOOL: &str = "expected true or false";
+const EXPECTED_HTTP: &str = "expected an http(s) URL";
+const EXPECTED_HEX: &str = "expected a color as #rgb or #rrggbb";
+const EXPECTED_IMAGE: &str = "expected an http(s) or data:image URL";
+const EXPECTED_ICON: &str = "expected inline <svg> markup or an image URL";
 
-/// The value of `field` from the highest layer where it is valid, so a bad
-/// value in init() does not hide a good one from data-*. Every invalid value
-/// met on the way is reported.
-fn pick<T>(
-    layers: &[RawLayer],
-    field: &str,
-    problems: &mut Vec<Problem>,
-    parse: impl Fn(&Raw) -> Result<T, &'static str>,
-) -> Option<T> {
-    for (_, raw) in layers.iter().flatten().filter(|(name, _)| name == field) {
-        match parse(raw) {
-            Ok(value) => return Some(value),
-            Err(reason) => problems.push(Problem::Invalid { field: field.to_string(), reason }),
-        }
-    }
-    None
+/// Reads fields from the layers, collecting problems.
+struct Fields<'a> {
+    layers: &'a [RawLayer],
+    problems: &'a mut Vec<Problem>,
 }
+
+impl Fields<'_> {
+    /// The value of `field` from the highest layer where it is valid, so a
+    /// bad value in init() does not hide a good one from data-*. Every
+    /// invalid value met on the way is reported.
+    fn pick<T>(&mut self, field: &str, parse: impl Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
+        for (_, raw) in self.layers.iter().flatten().filter(|(name, _)| name == field) {
+            match parse(raw) {
+                Ok(value) => return Some(value),
+                Err(reason) => self.problems.push(Problem::Invalid { field: field.to_string(), reason }),
+            }
+        }
+        None
+    }
+
+    /// Non-empty text of at most `max` characters.
+    fn text(&mut self, field: &str, max: usize) -> Option<String> {
+        self.pick(field, |r| match text(r) {
+            Some(s) if !s.is_empty() && s.chars().count() <= max => Ok(s.to_string()),
+            Some(s) if !s.is_empty() => Err("too long"),
+            _ => Err("expected a non-empty string"),
+        })
+    }
+
+    fn flag(&mut self, field: &str, default: bool) -> bool {
+        self.pick(field, |r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(default)
+    }
+
+    /// A whole number clamped into `min..=max`.
+    fn clamped(&mut self, field: &str, min: i64, max: i64, default: i64) -> i64 {
+        self.pick(field, |r| number(r).map(|n| (n.round() as i64).clamp(min, max)).ok_or("expected a number")).unwrap_or(default)
+    }
+}
+
+fn has_scheme(s: &str, schemes: &[&str]) -> bool {
+    let lower = s.to_ascii_lowercase();
+    schemes.iter().any(|scheme| lower.starts_with(scheme) && s.len() > scheme.len())
+}
+
+const EXPECTED_BOOL: &str = "expected true or false";
 
 fn text(raw: &Raw) -> Option<&str> {
     match raw {
@@ -183,11 +395,6 @@ fn number(raw: &Raw) -> Option<f64> {
         Raw::Text(s) => s.trim().parse::<i64>().ok().map(|n| n as f64),
         Raw::Bool(_) | Raw::Other => None,
     }
-}
-
-fn is_http_url(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")) && s.len() > "http://".len()
 }
 
 /// `data-*` attribute name for a camelCase field: `zIndex` → `z-index`.
@@ -316,7 +523,10 @@ mod tests {
         let data = layer(&[("appKey", t("k")), ("position", t("tr"))]);
         let (config, problems) = merge(&[init, data]);
         assert_eq!(config.expect("config").position, Position::TopRight);
-        assert_eq!(problems, vec![Problem::Invalid { field: "position".into(), reason: "expected br, bl, tr or tl" }]);
+        assert_eq!(
+            problems,
+            vec![Problem::Invalid { field: "position".into(), reason: "expected br, bl, tr or tl" }]
+        );
     }
 
     #[test]
@@ -343,6 +553,73 @@ mod tests {
         let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("zIndex", t("high"))])]);
         assert_eq!(config.expect("config").z_index, DEFAULT_Z_INDEX);
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn appearance_numbers_are_clamped() {
+        let (config, problems) = merge(&[layer(&[
+            ("appKey", t("k")),
+            ("panelWidth", Raw::Number(5000.0)),
+            ("panelHeight", t("100")),
+            ("buttonSize", Raw::Number(60.4)),
+            ("offsetX", t("-3")),
+        ])]);
+        let look = config.expect("config").look;
+        assert_eq!((look.panel_width, look.panel_height, look.button_size, look.offset_x), (720, 360, 60, 0));
+        assert_eq!((look.offset_y, look.panel_radius), (24, 16));
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn accent_is_derived_and_light_brand_colors_get_dark_text() {
+        let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("#facc15"))])]);
+        let look = config.expect("config").look;
+        assert_eq!(look.accent, Rgb::parse("#facc15").map(Rgb::brighter).expect("rgb"));
+        assert_eq!(look.on_primary, crate::appearance::INK);
+        assert_eq!(problems, vec![Problem::LowContrast { color: "#facc15".into() }]);
+        let (config, _) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("red")), ("primaryColorAccent", t("#000"))])]);
+        let look = config.expect("config").look;
+        assert_eq!((look.primary, look.accent), (DEFAULT_PRIMARY, Rgb(0, 0, 0)));
+    }
+
+    #[test]
+    fn hostile_values_are_ignored_with_a_warning_naming_the_field() {
+        let (config, problems) = merge(&[layer(&[
+            ("appKey", t("k")),
+            ("buttonIcon", t("javascript:alert(1)")),
+            ("backgroundImage", t("javascript:alert(1)")),
+            ("headerBackground", t("red;}*{display:none")),
+            ("avatar", t("data:image/svg+xml,<svg onload=alert(1)>")),
+        ])]);
+        let look = config.expect("config").look;
+        assert_eq!((look.button_icon, look.background_image, look.header_background), (None, None, None));
+        let fields: Vec<_> = problems
+            .iter()
+            .map(|p| match p {
+                Problem::Invalid { field, .. } => field.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(fields, vec!["avatar", "buttonIcon", "headerBackground", "backgroundImage"]);
+    }
+
+    #[test]
+    fn icons_labels_and_enums() {
+        let (config, _) = merge(&[layer(&[
+            ("appKey", t("k")),
+            ("buttonIcon", t("<svg viewBox=\"0 0 1 1\"></svg>")),
+            ("buttonShape", t("pill")),
+            ("buttonLabel", t("Chat with us")),
+            ("theme", t("auto")),
+            ("locale", t("zh-CN")),
+        ])]);
+        let config = config.expect("config");
+        assert!(matches!(config.look.button_icon, Some(Icon::Svg(_))));
+        assert_eq!(config.look.button_shape, ButtonShape::Pill);
+        assert_eq!(config.theme, Theme::Auto);
+        assert_eq!(config.locale, Some(Locale::ZhCn));
+        let (_, problems) = merge(&[layer(&[("appKey", t("k")), ("buttonLabel", t(&"x".repeat(41)))])]);
+        assert_eq!(problems, vec![Problem::Invalid { field: "buttonLabel".into(), reason: "too long" }]);
     }
 
     #[test]

@@ -10,8 +10,12 @@
 //! - `log`: `[Natter]` console messages.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod appearance;
+pub mod chat;
 pub mod config;
+pub mod i18n;
 pub mod protocol;
+pub mod text;
 
 mod dom;
 mod log;

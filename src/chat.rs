@@ -1,0 +1,216 @@
+//! The conversation as the visitor sees it: messages in server order with
+//! the visitor's own unsent ones after them, deduplicated by server id and by
+//! client message id, and the unread count.
+//!
+//! Pure logic, unit-tested natively. The UI mirrors the list by index.
+
+use crate::protocol::Sender;
+
+/// Where a message stands from the visitor's side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Written locally, not yet acknowledged by the server.
+    Pending,
+    /// Stored by the server (or received from it).
+    Sent,
+    /// Refused for good; the reason is shown with a retry control.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// Server id; `None` until acknowledged.
+    pub id: Option<i64>,
+    /// The visitor's client message id, for idempotent sends.
+    pub client_id: Option<String>,
+    pub from: Sender,
+    pub text: String,
+    pub agent_name: Option<String>,
+    /// Milliseconds since the epoch.
+    pub created_at: f64,
+    pub delivery: Delivery,
+}
+
+/// What changed, so the UI can patch the DOM instead of re-rendering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Inserted(usize),
+    Updated(usize),
+    /// Already present and unchanged.
+    None,
+}
+
+#[derive(Default)]
+pub struct Chat {
+    entries: Vec<Entry>,
+    unread: u32,
+}
+
+impl Chat {
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn unread(&self) -> u32 {
+        self.unread
+    }
+
+    /// Marks everything read; returns whether the count changed.
+    pub fn mark_read(&mut self) -> bool {
+        std::mem::replace(&mut self.unread, 0) != 0
+    }
+
+    /// The highest server id held: the `since` cursor for catching up.
+    pub fn last_id(&self) -> Option<i64> {
+        self.entries.iter().filter_map(|e| e.id).max()
+    }
+
+    /// Adds the visitor's own message, pending, after everything else.
+    pub fn add_pending(&mut self, client_id: String, text: String, created_at: f64) -> usize {
+        self.entries.push(Entry {
+            id: None,
+            client_id: Some(client_id),
+            from: Sender::Visitor,
+            text,
+            agent_name: None,
+            created_at,
+            delivery: Delivery::Pending,
+        });
+        self.entries.len() - 1
+    }
+
+    /// Sets the delivery state of a pending message by client id.
+    pub fn set_delivery(&mut self, client_id: &str, delivery: Delivery) -> Change {
+        match self.entries.iter().position(|e| e.id.is_none() && e.client_id.as_deref() == Some(client_id)) {
+            Some(i) if self.entries[i].delivery != delivery => {
+                self.entries[i].delivery = delivery;
+                Change::Updated(i)
+            }
+            _ => Change::None,
+        }
+    }
+
+    /// Takes a message from the server: an acknowledgement of one of ours, a
+    /// duplicate, or a new message. `visible` says whether the visitor can
+    /// see the panel right now (if not, messages from others count as unread).
+    pub fn receive(&mut self, mut entry: Entry, visible: bool) -> Change {
+        entry.delivery = Delivery::Sent;
+        let Some(id) = entry.id else { return Change::None };
+        if self.entries.iter().any(|e| e.id == Some(id)) {
+            return Change::None;
+        }
+        // Our own message coming back: it takes its server id and moves to
+        // its place in server order.
+        if let Some(client_id) = entry.client_id.as_deref() {
+            if let Some(i) = self.entries.iter().position(|e| e.id.is_none() && e.client_id.as_deref() == Some(client_id)) {
+                self.entries.remove(i);
+                let at = self.server_position(id);
+                self.entries.insert(at, entry);
+                return if at == i { Change::Updated(i) } else { Change::Inserted(at) };
+            }
+        }
+        if entry.from != Sender::Visitor && !visible {
+            self.unread += 1;
+        }
+        let at = self.server_position(id);
+        self.entries.insert(at, entry);
+        Change::Inserted(at)
+    }
+
+    /// Index where a server message with `id` belongs: after every server
+    /// message with a smaller id, before any with a larger id and before the
+    /// pending ones.
+    fn server_position(&self, id: i64) -> usize {
+        self.entries.iter().position(|e| e.id.is_none_or(|other| other > id)).unwrap_or(self.entries.len())
+    }
+
+    /// Forgets everything (logout, shutdown).
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(id: i64, from: Sender, text: &str) -> Entry {
+        Entry {
+            id: Some(id),
+            client_id: None,
+            from,
+            text: text.into(),
+            agent_name: None,
+            created_at: 0.0,
+            delivery: Delivery::Sent,
+        }
+    }
+
+    fn ids(chat: &Chat) -> Vec<Option<i64>> {
+        chat.entries().iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn keeps_server_order_and_dedupes() {
+        let mut chat = Chat::default();
+        assert_eq!(chat.receive(server(2, Sender::Agent, "b"), true), Change::Inserted(0));
+        assert_eq!(chat.receive(server(1, Sender::Agent, "a"), true), Change::Inserted(0));
+        assert_eq!(chat.receive(server(3, Sender::Agent, "c"), true), Change::Inserted(2));
+        assert_eq!(chat.receive(server(2, Sender::Agent, "b"), true), Change::None);
+        assert_eq!(ids(&chat), vec![Some(1), Some(2), Some(3)]);
+        assert_eq!(chat.last_id(), Some(3));
+    }
+
+    #[test]
+    fn pending_messages_stay_last_until_acknowledged() {
+        let mut chat = Chat::default();
+        chat.receive(server(1, Sender::Agent, "hi"), true);
+        let i = chat.add_pending("c1".into(), "hello".into(), 0.0);
+        assert_eq!(i, 1);
+        chat.receive(server(2, Sender::Agent, "still there?"), true);
+        assert_eq!(ids(&chat), vec![Some(1), Some(2), None]);
+        // The ack carries id 3: our message keeps its place (now last in order).
+        let mut ack = server(3, Sender::Visitor, "hello");
+        ack.client_id = Some("c1".into());
+        assert_eq!(chat.receive(ack.clone(), true), Change::Updated(2));
+        assert_eq!(ids(&chat), vec![Some(1), Some(2), Some(3)]);
+        assert_eq!(chat.entries()[2].delivery, Delivery::Sent);
+        // A second ack (a retry, or the WebSocket echo) changes nothing.
+        assert_eq!(chat.receive(ack, true), Change::None);
+        assert_eq!(chat.entries().len(), 3);
+    }
+
+    #[test]
+    fn ack_moves_a_message_before_later_server_messages() {
+        let mut chat = Chat::default();
+        chat.add_pending("c1".into(), "first".into(), 0.0);
+        chat.receive(server(5, Sender::Agent, "reply"), true);
+        let mut ack = server(4, Sender::Visitor, "first");
+        ack.client_id = Some("c1".into());
+        assert_eq!(chat.receive(ack, true), Change::Inserted(0));
+        assert_eq!(ids(&chat), vec![Some(4), Some(5)]);
+    }
+
+    #[test]
+    fn failed_and_retried_states() {
+        let mut chat = Chat::default();
+        chat.add_pending("c1".into(), "x".into(), 0.0);
+        assert_eq!(chat.set_delivery("c1", Delivery::Failed("too long".into())), Change::Updated(0));
+        assert_eq!(chat.set_delivery("c1", Delivery::Failed("too long".into())), Change::None);
+        assert_eq!(chat.set_delivery("c1", Delivery::Pending), Change::Updated(0));
+        assert_eq!(chat.set_delivery("nope", Delivery::Pending), Change::None);
+    }
+
+    #[test]
+    fn unread_counts_only_others_while_hidden() {
+        let mut chat = Chat::default();
+        chat.receive(server(1, Sender::Agent, "a"), false);
+        chat.receive(server(2, Sender::Visitor, "mine from another tab"), false);
+        chat.receive(server(3, Sender::System, "s"), false);
+        chat.receive(server(4, Sender::Agent, "seen"), true);
+        assert_eq!(chat.unread(), 2);
+        assert!(chat.mark_read());
+        assert!(!chat.mark_read());
+        assert_eq!(chat.unread(), 0);
+    }
+}

@@ -1,0 +1,182 @@
+//! Locales and every string the widget shows or announces.
+//!
+//! Pure logic, unit-tested natively.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locale {
+    EnUs,
+    ZhCn,
+}
+
+impl Locale {
+    /// Accepts `en-US` and `zh-CN` in any case, and the bare languages
+    /// (`en`, `zh`, `zh-TW` and other `zh-*` map to zh-CN).
+    pub fn parse(s: &str) -> Option<Self> {
+        let lower = s.trim().to_ascii_lowercase();
+        let language = lower.split(['-', '_']).next().unwrap_or("");
+        match language {
+            "en" => Some(Self::EnUs),
+            "zh" => Some(Self::ZhCn),
+            _ => None,
+        }
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::EnUs => "en-US",
+            Self::ZhCn => "zh-CN",
+        }
+    }
+
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Self::EnUs => &EN_US,
+            Self::ZhCn => &ZH_CN,
+        }
+    }
+}
+
+/// The locale by the documented priority, highest first: `setLocale()` or
+/// `init({locale})` > `data-locale` > query `locale` (these three arrive
+/// merged as `configured`) > `localStorage['natter_locale']` > the site's
+/// remote config > `navigator.languages` (first one Natter speaks) > en-US.
+pub fn resolve(configured: Option<Locale>, stored: Option<&str>, remote: Option<&str>, languages: &[String]) -> Locale {
+    configured
+        .or_else(|| stored.and_then(Locale::parse))
+        .or_else(|| remote.and_then(Locale::parse))
+        .or_else(|| languages.iter().find_map(|l| Locale::parse(l)))
+        .unwrap_or(Locale::EnUs)
+}
+
+/// Every visible string and accessible name.
+pub struct Strings {
+    pub open_chat: &'static str,
+    pub close_chat: &'static str,
+    pub panel_label: &'static str,
+    pub default_title: &'static str,
+    pub online: &'static str,
+    pub offline: &'static str,
+    pub messages_label: &'static str,
+    pub composer_label: &'static str,
+    pub placeholder: &'static str,
+    pub send: &'static str,
+    pub sending: &'static str,
+    pub not_sent: &'static str,
+    pub retry: &'static str,
+    pub agent: &'static str,
+    pub you: &'static str,
+    pub typing: &'static str,
+    pub connecting: &'static str,
+    pub polling: &'static str,
+    pub offline_banner: &'static str,
+    pub empty_message: &'static str,
+    /// Followed by the limit, e.g. "Messages can be at most 4000 characters".
+    pub too_long: &'static str,
+    pub unread_one: &'static str,
+    /// Followed by the count.
+    pub unread_many: &'static str,
+    pub link_new_tab: &'static str,
+}
+
+static EN_US: Strings = Strings {
+    open_chat: "Open chat",
+    close_chat: "Close chat",
+    panel_label: "Chat",
+    default_title: "Chat with us",
+    online: "Online · we usually reply in a few minutes",
+    offline: "Offline · leave a message and we will get back to you",
+    messages_label: "Messages",
+    composer_label: "Message",
+    placeholder: "Write a message…",
+    send: "Send",
+    sending: "Sending…",
+    not_sent: "Not sent",
+    retry: "Retry",
+    agent: "Support",
+    you: "You",
+    typing: "is typing…",
+    connecting: "Connecting…",
+    polling: "Live updates are slow right now; messages still arrive.",
+    offline_banner: "You are offline. Messages will be sent when you reconnect.",
+    empty_message: "Write something before sending.",
+    too_long: "Messages can be at most this many characters:",
+    unread_one: "1 unread message",
+    unread_many: "Unread messages:",
+    link_new_tab: "(opens in a new tab)",
+};
+
+static ZH_CN: Strings = Strings {
+    open_chat: "打开聊天",
+    close_chat: "关闭聊天",
+    panel_label: "聊天",
+    default_title: "在线客服",
+    online: "在线 · 通常几分钟内回复",
+    offline: "离线 · 请留言，我们会尽快回复",
+    messages_label: "消息",
+    composer_label: "消息",
+    placeholder: "输入消息…",
+    send: "发送",
+    sending: "发送中…",
+    not_sent: "未发送",
+    retry: "重试",
+    agent: "客服",
+    you: "我",
+    typing: "正在输入…",
+    connecting: "正在连接…",
+    polling: "实时连接较慢，消息仍会送达。",
+    offline_banner: "网络已断开，恢复后将自动发送消息。",
+    empty_message: "请输入内容后再发送。",
+    too_long: "消息最多可包含的字符数：",
+    unread_one: "1 条未读消息",
+    unread_many: "未读消息数：",
+    link_new_tab: "（在新标签页中打开）",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn langs(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_tags_and_languages() {
+        assert_eq!(Locale::parse("zh-CN"), Some(Locale::ZhCn));
+        assert_eq!(Locale::parse("zh-TW"), Some(Locale::ZhCn));
+        assert_eq!(Locale::parse("ZH_hans"), Some(Locale::ZhCn));
+        assert_eq!(Locale::parse("en-GB"), Some(Locale::EnUs));
+        assert_eq!(Locale::parse("fr-FR"), None);
+        assert_eq!(Locale::parse(""), None);
+    }
+
+    #[test]
+    fn priority_chain() {
+        let zh_browser = langs(&["zh-CN", "en"]);
+        // configured wins over everything
+        assert_eq!(resolve(Some(Locale::EnUs), Some("zh-CN"), Some("zh-CN"), &zh_browser), Locale::EnUs);
+        // then storage, then remote
+        assert_eq!(resolve(None, Some("zh-CN"), Some("en-US"), &[]), Locale::ZhCn);
+        assert_eq!(resolve(None, Some("garbage"), Some("zh-CN"), &[]), Locale::ZhCn);
+        // then the first language the browser lists that Natter speaks
+        assert_eq!(resolve(None, None, None, &langs(&["fr", "zh-HK", "en"])), Locale::ZhCn);
+        // then en-US
+        assert_eq!(resolve(None, None, None, &langs(&["fr", "de"])), Locale::EnUs);
+    }
+
+    #[test]
+    fn every_string_is_translated() {
+        let fields = |s: &Strings| {
+            [
+                s.open_chat, s.close_chat, s.panel_label, s.default_title, s.online, s.offline, s.messages_label,
+                s.composer_label, s.placeholder, s.send, s.sending, s.not_sent, s.retry, s.agent, s.you, s.typing,
+                s.connecting, s.polling, s.offline_banner, s.empty_message, s.too_long, s.unread_one, s.unread_many,
+                s.link_new_tab,
+            ]
+        };
+        for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {
+            assert!(!en.is_empty() && !zh.is_empty());
+            assert_ne!(*en, zh, "untranslated: {en}");
+        }
+    }
+}

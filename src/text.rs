@@ -1,0 +1,123 @@
+//! Message text: what may be sent, and how received text splits into plain
+//! runs and links. Text is only ever rendered as text nodes; links are
+//! created as elements with a checked `href`.
+//!
+//! Pure logic, unit-tested natively.
+
+use crate::protocol::MAX_TEXT_CHARS;
+
+/// Why a message cannot be sent as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Empty,
+    TooLong,
+}
+
+/// The text to send (trimmed at the ends), or why not.
+pub fn outgoing(text: &str) -> Result<&str, Refusal> {
+    let text = text.trim();
+    if text.is_empty() {
+        Err(Refusal::Empty)
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        Err(Refusal::TooLong)
+    } else {
+        Ok(text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
+    Text(&'a str),
+    Link(&'a str),
+}
+
+/// Splits text into plain runs and http(s) links. Trailing punctuation that
+/// usually ends a sentence is left out of the link, and so is a closing
+/// bracket that has no opening one inside the link.
+pub fn segments(text: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_link_start(rest) {
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(tail.len());
+        let link = trim_link(&tail[..end]);
+        if link.len() <= "https://".len() {
+            // A bare scheme is not a link: keep it as text and go on.
+            let skip = start + link.len().max(1);
+            out.push(Segment::Text(&rest[..skip]));
+            rest = &rest[skip..];
+            continue;
+        }
+        if start > 0 {
+            out.push(Segment::Text(&rest[..start]));
+        }
+        out.push(Segment::Link(link));
+        rest = &rest[start + link.len()..];
+    }
+    if !rest.is_empty() {
+        out.push(Segment::Text(rest));
+    }
+    out
+}
+
+fn find_link_start(s: &str) -> Option<usize> {
+    let lower = s.to_ascii_lowercase();
+    let http = lower.find("http://");
+    let https = lower.find("https://");
+    match (http, https) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn trim_link(mut link: &str) -> &str {
+    loop {
+        let Some(last) = link.chars().last() else { return link };
+        let unbalanced = |open: char, close: char| last == close && link.matches(open).count() < link.matches(close).count();
+        if ".,;:!?'".contains(last) || unbalanced('(', ')') || unbalanced('[', ']') {
+            link = &link[..link.len() - last.len_utf8()];
+        } else {
+            return link;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Segment::{Link, Text};
+    use super::*;
+
+    #[test]
+    fn outgoing_trims_and_refuses() {
+        assert_eq!(outgoing("  hi \n"), Ok("hi"));
+        assert_eq!(outgoing(" \n\t "), Err(Refusal::Empty));
+        assert_eq!(outgoing(&"é".repeat(MAX_TEXT_CHARS)), Ok("é".repeat(MAX_TEXT_CHARS).as_str()));
+        assert_eq!(outgoing(&"x".repeat(MAX_TEXT_CHARS + 1)), Err(Refusal::TooLong));
+    }
+
+    #[test]
+    fn finds_links_and_leaves_the_rest_as_text() {
+        assert_eq!(
+            segments("see https://example.com/a?b=1, or (http://x.org/y)."),
+            vec![
+                Text("see "),
+                Link("https://example.com/a?b=1"),
+                Text(", or ("),
+                Link("http://x.org/y"),
+                Text(")."),
+            ]
+        );
+        assert_eq!(segments("no links here"), vec![Text("no links here")]);
+        assert_eq!(segments("https://en.wikipedia.org/wiki/Rust_(language)"), vec![Link("https://en.wikipedia.org/wiki/Rust_(language)")]);
+    }
+
+    #[test]
+    fn other_schemes_and_markup_stay_text() {
+        assert_eq!(segments("javascript:alert(1)"), vec![Text("javascript:alert(1)")]);
+        assert_eq!(
+            segments("<a href=\"https://evil.com\">x</a>"),
+            vec![Text("<a href=\""), Link("https://evil.com"), Text("\">x</a>")]
+        );
+        assert_eq!(segments("https:// alone"), vec![Text("https://"), Text(" alone")]);
+    }
+}
