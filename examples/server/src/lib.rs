@@ -92,6 +92,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/current", get(visitor::current))
         .route("/conversations/{id}/messages", get(visitor::messages))
         .route("/conversations/{id}/leave", post(visitor::leave))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(http::cors));
     let agent_api = Router::new()
         .route("/me", get(agent::me))
@@ -99,7 +100,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}", get(agent::one))
         .route("/conversations/{id}/messages", get(agent::messages).post(agent::reply))
         .route("/conversations/{id}/typing", post(agent::typing))
-        .route("/ws", get(ws::agent_socket));
+        .route("/ws", get(ws::agent_socket))
+        .method_not_allowed_fallback(method_not_allowed);
     let mut router = Router::new()
         .nest("/api/v1/cs", visitor_api)
         .nest("/api/v1/agent", agent_api)
@@ -113,10 +115,15 @@ pub fn router(app: App, test_hooks: bool) -> Router {
     }
     router
         .fallback(statics::fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::localize))
         .layer(middleware::from_fn(http::log_requests))
         .with_state(app)
+}
+
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new(natter::protocol::ErrorCode::MethodNotAllowed)
 }
 
 async fn drop_sockets(State(app): State<App>) -> Response {

@@ -494,20 +494,20 @@ fn find_duplicate(tx: &Transaction<'_>, author: &str, client_msg_id: Option<&str
     }
 }
 
-fn insert_message(
-    tx: &Transaction<'_>,
-    conversation: i64,
+/// The columns of a message to insert.
+struct NewMessage<'a> {
     sender: Sender,
-    text: &str,
-    agent_name: Option<&str>,
-    client_msg_id: Option<&str>,
-    author: &str,
-    now: i64,
-) -> Result<i64> {
+    text: &'a str,
+    agent_name: Option<&'a str>,
+    client_msg_id: Option<&'a str>,
+    author: &'a str,
+}
+
+fn insert_message(tx: &Transaction<'_>, conversation: i64, m: NewMessage<'_>, now: i64) -> Result<i64> {
     tx.execute(
         "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![conversation, sender.as_str(), text, agent_name, client_msg_id, author, now],
+        params![conversation, m.sender.as_str(), m.text, m.agent_name, m.client_msg_id, m.author, now],
     )?;
     let id = tx.last_insert_rowid();
     tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![conversation, now])?;
@@ -533,7 +533,12 @@ pub fn send_visitor(conn: &mut Connection, app_key: &str, visitor: &str, client_
             (tx.last_insert_rowid(), true)
         }
     };
-    let id = insert_message(&tx, conv_id, Sender::Visitor, text, None, Some(client_msg_id), &author, now)?;
+    let id = insert_message(
+        &tx,
+        conv_id,
+        NewMessage { sender: Sender::Visitor, text, agent_name: None, client_msg_id: Some(client_msg_id), author: &author },
+        now,
+    )?;
     let message = message_by_id(&tx, id)?;
     let conversation = conversation(&tx, conv_id)?.ok_or(StoreError::NotFound)?;
     tx.commit()?;
@@ -559,7 +564,12 @@ pub fn send_agent(
     if conv.conversation.status != ConversationStatus::Open {
         return Err(StoreError::Closed);
     }
-    let id = insert_message(&tx, conversation_id, Sender::Agent, text, Some(agent_name), client_msg_id, &author, now)?;
+    let id = insert_message(
+        &tx,
+        conversation_id,
+        NewMessage { sender: Sender::Agent, text, agent_name: Some(agent_name), client_msg_id, author: &author },
+        now,
+    )?;
     let message = message_by_id(&tx, id)?;
     let conversation = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
     tx.commit()?;
@@ -574,7 +584,18 @@ pub fn leave(conn: &mut Connection, conversation_id: i64, now: i64) -> Result<(C
         return Ok((conv, None));
     }
     tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![conversation_id, now])?;
-    let id = insert_message(&tx, conversation_id, Sender::System, "The visitor left the conversation.", None, None, "system", now)?;
+    let id = insert_message(
+        &tx,
+        conversation_id,
+        NewMessage {
+            sender: Sender::System,
+            text: "The visitor left the conversation.",
+            agent_name: None,
+            client_msg_id: None,
+            author: "system",
+        },
+        now,
+    )?;
     let message = message_by_id(&tx, id)?;
     let conv = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
     tx.commit()?;

@@ -418,6 +418,7 @@ fn bad_input_gets_clear_errors_and_stores_nothing() {
         (server.request("GET", "/api/v1/agent/conversations", &[], None), 401, "token_missing"),
         (server.agent("GET", "/api/v1/agent/conversations?status=weird", None), 400, "bad_request"),
         (server.request("GET", "/api/v1/nothing", &[], None), 404, "not_found"),
+        (server.request("DELETE", "/api/v1/cs/handshake", &[("Origin", ORIGIN)], None), 405, "method_not_allowed"),
     ];
     for (i, (r, status, code)) in cases.iter().enumerate() {
         assert_eq!((r.status, r.code().as_str()), (*status, *code), "case {i}: {}", r.body);
