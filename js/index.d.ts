@@ -1,19 +1,104 @@
-/** Configuration accepted by `init()`. */
-export interface InitConfig {
+// Public types of natter-widget, written by hand: this is the contract, and
+// the wasm-bindgen internals (`boot`, `call`, `initSync`, `free()`) are not
+// part of it. Ranges are clamped by the widget: an out-of-range number is
+// brought into range, and an invalid value is ignored with one `[Natter]`
+// console warning naming the field.
+
+/** Launcher corner: bottom-right, bottom-left, top-right, top-left. */
+export type Position = 'br' | 'bl' | 'tr' | 'tl';
+/** Interface languages. */
+export type Locale = 'en-US' | 'zh-CN';
+/** `auto` follows `prefers-color-scheme`. */
+export type Theme = 'light' | 'dark' | 'auto';
+export type ButtonShape = 'circle' | 'pill';
+
+/** Who the visitor is; every field is optional except in `identify`. */
+export interface VisitorFields {
+  /** Your own stable user id (identity layer 1). `null` in `identify` means logout. */
+  externalUserId?: string | null;
+  /** Name shown to agents. */
+  nickname?: string;
+  /** Avatar image URL (http or https). */
+  avatar?: string;
+  email?: string;
+  phone?: string;
+  /** Business context shown to agents (order number, plan...): an object, or its JSON text. */
+  extra?: Record<string, unknown> | string;
+  /** Hex HMAC-SHA256 of `externalUserId` with the site's identity secret, computed by your backend. */
+  userHash?: string;
+  /** A JWT minted by your backend and signed with the site secret, instead of `userHash`. */
+  identityToken?: string;
+}
+
+/**
+ * Configuration accepted by `init()`. Each field can also be given as a
+ * `data-*` attribute on the CDN script tag (`zIndex` → `data-z-index`) or in
+ * its query string; `init()` wins, then `data-*`, then the query string.
+ */
+export interface InitConfig extends Omit<VisitorFields, 'externalUserId'> {
   /** The site's app key. Required. */
   appKey: string;
-  /** Backend base URL. Default: the origin that serves the widget. */
+  /** Backend base URL (http or https). Default: the origin that serves the widget. */
   apiBase?: string;
+  /** WebSocket base URL. Default: derived from `apiBase`. */
+  wsBase?: string;
+  /** Your own stable user id (identity layer 1). */
+  externalUserId?: string;
+  /** Browser fingerprint (identity layer 2). Default `true`; off when the browser sends Global Privacy Control. */
+  fingerprint?: boolean;
+  /** Interface language. Default: stored choice, then the browser's languages, then `en-US`. */
+  locale?: Locale;
+  /** Default `"light"`. */
+  theme?: Theme;
   /** Launcher corner. Default `"br"`. */
-  position?: 'br' | 'bl' | 'tr' | 'tl';
+  position?: Position;
   /** Open the panel once ready. Default `false`. */
   defaultOpen?: boolean;
-  /** z-index of the widget's container. Default 2147483000. */
+  /** z-index of the widget's container, 0-2147483647. Default 2147483000. */
   zIndex?: number;
-  /** Run without a backend: messages get a local echo. Default `false`. */
+  /** Run without a backend: no network, visitor messages get a `[mock]` echo. Default `false`. */
   mock?: boolean;
-  /** Where to load `natter.wasm` from, for self-hosting. */
+  /** Brand color (#RGB, #RRGGBB, rgb(), hsl() or a named color). Default `#2f54eb`. */
+  primaryColor?: string;
+  /** Gradient end color. Default: derived from `primaryColor` (+12% brightness). */
+  primaryColorAccent?: string;
+  /** Distance from the left or right screen edge in px, 0-200. Default 24. */
+  offsetX?: number;
+  /** Distance from the top or bottom screen edge in px, 0-200. Default 24. */
+  offsetY?: number;
+  /** Desktop panel width in px, 280-720. Default 380. */
+  panelWidth?: number;
+  /** Desktop panel height in px, 360-900. Default 580. */
+  panelHeight?: number;
+  /** Panel corner radius in px, 0-32. Default 16. */
+  panelRadius?: number;
+  /** Launcher size in px, 40-96. Default 56. */
+  buttonSize?: number;
+  /** Default `"circle"`. */
+  buttonShape?: ButtonShape;
+  /** Launcher text, shown when `buttonShape` is `"pill"`. */
+  buttonLabel?: string;
+  /** Launcher icon: inline `<svg ...>` markup (sanitized) or an image URL. */
+  buttonIcon?: string;
+  /** Header title. Default: the site's name. */
+  headerTitle?: string;
+  /** Header subtitle. Default: online status and reply time. */
+  headerSubtitle?: string;
+  /** Header background: any CSS background value. Default: the primary color gradient. */
+  headerBackground?: string;
+  /** Panel background image URL. */
+  backgroundImage?: string;
+  /**
+   * Where to load the wasm from, for self-hosting. Default: `natter.wasm`
+   * beside the package's ES module (bundlers copy it), or the copy inlined
+   * in the CommonJS build.
+   */
   wasmUrl?: string | URL;
+}
+
+/** `identify()` after login (`externalUserId` set) or logout (`externalUserId: null`). */
+export interface IdentifyProfile extends VisitorFields {
+  externalUserId: string | null;
 }
 
 export interface OpenOptions {
@@ -21,20 +106,103 @@ export interface OpenOptions {
   prefill?: string;
 }
 
-/** Starts the widget; resolves once the runtime has taken the config. */
+/** One chat message, as the `message` event delivers it. */
+export interface ChatMessage {
+  /** Server id, increasing; absent while a visitor message is still being sent. */
+  id?: number;
+  /** The sender's idempotency key, matching a pending visitor message to its stored copy. */
+  clientMsgId?: string;
+  conversationId?: number;
+  from: 'visitor' | 'agent' | 'system';
+  text: string;
+  /** Set on agent messages. */
+  agentName?: string;
+  /** RFC 3339 UTC timestamp, e.g. `2026-05-21T07:53:20.123Z`. */
+  createdAt: string;
+}
+
+/** Payload of the `error` event; `init()` rejects with an Error carrying the same `code`. */
+export interface WidgetError {
+  /** Machine-readable: codes starting with `init` are fatal to `init()`. */
+  code: string;
+  message: string;
+}
+
+export type ConnectionState = 'connecting' | 'online' | 'polling' | 'offline';
+
+/** Every event and its payload. */
+export interface WidgetEventMap {
+  ready: { version: string };
+  open: undefined;
+  close: undefined;
+  message: ChatMessage;
+  error: WidgetError;
+  identify: { externalUserId: string | null };
+  shutdown: undefined;
+  /** Agent messages the visitor has not seen yet. */
+  unread: { count: number };
+  connection: { state: ConnectionState };
+}
+
+export type WidgetEvent = keyof WidgetEventMap;
+export type WidgetEventHandler<E extends WidgetEvent> = (payload: WidgetEventMap[E]) => void;
+
+/** The error `init()` rejects with. */
+export interface NatterInitError extends Error {
+  /** `init_load_failed`, `init_no_browser`, or the runtime's `init...` code. */
+  code: string;
+}
+
+/**
+ * Starts the widget. Resolves once it is ready; rejects with a
+ * `NatterInitError` when the wasm cannot load, the config is unusable, or
+ * it runs outside a browser (server-side rendering).
+ */
 export function init(config: InitConfig): Promise<void>;
+export function identify(profile: IdentifyProfile): void;
 export function open(options?: OpenOptions): void;
 export function close(): void;
 export function toggle(): void;
+export function sendMessage(text: string): void;
+export function setLocale(locale: Locale): void;
+/** Subscribes to an event; returns the function that unsubscribes. */
+export function on<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): () => void;
+export function off<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): void;
+/** Removes the widget and everything it added to the page. */
 export function shutdown(): void;
+/** The package's version. */
 export const version: string;
 
-declare const Natter: {
+export interface NatterApi {
   init: typeof init;
+  identify: typeof identify;
   open: typeof open;
   close: typeof close;
   toggle: typeof toggle;
+  sendMessage: typeof sendMessage;
+  setLocale: typeof setLocale;
+  on: typeof on;
+  off: typeof off;
   shutdown: typeof shutdown;
-  version: string;
-};
+  readonly version: string;
+}
+
+/**
+ * `window.Natter` as the CDN script installs it: the queue function
+ * `Natter('open')` plus the same methods. To type it in a CDN page:
+ * `declare global { interface Window { Natter: import('natter-widget').NatterGlobal } }`.
+ */
+export interface NatterGlobal extends Omit<NatterApi, 'init' | 'on'> {
+  (command: 'init', config: InitConfig): void;
+  (command: 'identify', profile: IdentifyProfile): void;
+  (command: 'open', options?: OpenOptions): void;
+  (command: 'close' | 'toggle' | 'shutdown'): void;
+  (command: 'sendMessage', text: string): void;
+  (command: 'setLocale', locale: Locale): void;
+  <E extends WidgetEvent>(command: 'on' | 'off', event: E, handler: WidgetEventHandler<E>): void;
+  init(config: InitConfig): void;
+  on<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): void;
+}
+
+declare const Natter: NatterApi;
 export default Natter;

@@ -1,4 +1,6 @@
 // Fetching and compiling the wasm, with messages that say what to fix.
+// Every failure becomes an Error whose message is one `[Natter]` console
+// line: what went wrong, with which URL, and the fix.
 
 /** Starts fetching and compiling at once; streaming compile runs off the main thread. */
 export async function compileWasm(url) {
@@ -11,24 +13,28 @@ export async function compileWasm(url) {
   if (!response.ok) {
     throw new Error(`could not load ${url}: HTTP ${response.status}; is the whole CDN folder deployed?`);
   }
-  try {
-    const type = response.headers.get('content-type') || '';
-    if (type.split(';')[0].trim() === 'application/wasm') {
-      return await WebAssembly.compileStreaming(response);
-    }
-    console.warn(`[Natter] ${url} is served as "${type}", not application/wasm: compiling it the slow way. Fix the server's MIME type.`);
-    return await WebAssembly.compile(await response.arrayBuffer());
-  } catch (err) {
-    throw explainCompileError(err);
+  const type = (response.headers.get('content-type') || 'no content type').split(';')[0].trim();
+  if (type === 'application/wasm') return explained(WebAssembly.compileStreaming(response));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // "\0asm": anything else is usually an HTML fallback page served for a
+  // file that is not there.
+  if (bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new Error(`${url} is not WebAssembly (served as ${type}): the server sent another file, often an HTML fallback page; deploy the whole CDN folder`);
   }
+  console.error(`[Natter] ${url} is served as ${type}: serve .wasm files as application/wasm (the widget still starts, but compiles more slowly)`);
+  return compileWasmBytes(bytes);
 }
 
-function explainCompileError(err) {
-  const message = String(err && err.message);
-  if (/unsafe-eval|wasm-eval|Content.Security.Policy/i.test(message)) {
-    return new Error(
-      "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src",
+/** Compiles wasm bytes already in memory (the CommonJS build inlines them). */
+export const compileWasmBytes = (bytes) => explained(WebAssembly.compile(bytes));
+
+function explained(compiling) {
+  return compiling.catch((err) => {
+    const message = String(err && err.message);
+    throw new Error(
+      /unsafe-eval|wasm-eval|Content.Security.Policy/i.test(message)
+        ? "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src"
+        : 'could not compile the widget: ' + message,
     );
-  }
-  return new Error('could not compile the widget: ' + message);
+  });
 }

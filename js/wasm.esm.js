@@ -1,3 +1,6 @@
-// ESM builds locate the wasm next to the module; bundlers (Vite, webpack 5)
-// see this pattern and copy the file.
-export const defaultWasmUrl = () => new URL('./natter.wasm', import.meta.url);
+// The ES module build finds the wasm next to itself. Vite and webpack 5 see
+// `new URL('./file', import.meta.url)` and copy the file into their output;
+// a page loading dist/index.js directly fetches it from beside that file.
+import { compileWasm } from './load.js';
+
+export const compileDefaultWasm = () => compileWasm(new URL('./natter.wasm', import.meta.url).href);

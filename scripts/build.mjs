@@ -4,10 +4,10 @@
 //   wasm-opt -Oz → dist/cdn/{widget.js, widget-<hash>.js, widget-<hash>.wasm}
 //   and dist/npm/ from pkg-template/.
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { dist, packageVersion, root, run, rustToolchain } from './lib.mjs';
+import { dist, fail, packageVersion, root, run, rustToolchain } from './lib.mjs';
 import { printSizes } from './size.mjs';
 
 const bindgen = join(root, 'target', 'bindgen');
@@ -94,16 +94,34 @@ async function buildCdn(wasm) {
     },
   });
   files.loader = { name: 'widget.js', bytes: loader };
-  const manifest = { version, files: {} };
-  for (const { name, bytes } of Object.values(files)) {
-    writeFileSync(join(out, name), bytes);
-    manifest.files[name] = { bytes: bytes.length, integrity: integrity(bytes) };
-  }
-  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  for (const { name, bytes } of Object.values(files)) writeFileSync(join(out, name), bytes);
+  // The full-screen page for standalone links; not part of an embed.
+  for (const name of ['standalone.html', 'standalone.mjs']) copyFileSync(join(root, 'js', name), join(out, name));
+  writeManifest(out, Object.values(files).map(({ name }) => name));
   return files;
 }
 
-/** dist/npm: the package as published, from pkg-template/. */
+/**
+ * manifest.json: for each file, its size, its SRI hash (for `integrity=` on
+ * a versioned URL) and how long it may be cached: content-hashed names
+ * forever, the rest briefly because their contents change under one name.
+ */
+function writeManifest(out, shipped) {
+  const manifest = { version, entry: 'widget.js', shipped, files: {} };
+  for (const name of readdirSync(out).sort()) {
+    const bytes = readFileSync(join(out, name));
+    const cache = /-[0-9a-f]{10}\.(js|wasm)$/.test(name) ? 'immutable' : 'short';
+    manifest.files[name] = { bytes: bytes.length, integrity: integrity(bytes), cache };
+  }
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/**
+ * dist/npm: the package as published, from pkg-template/. One wasm, two
+ * module formats: the ES module fetches `natter.wasm` from beside itself
+ * (bundlers copy it); the CommonJS build inlines it (see js/wasm.cjs.js).
+ * Types are hand-written (js/index.d.ts), the same file for both formats.
+ */
 async function buildNpm(wasm) {
   const out = join(dist, 'npm');
   cpSync(join(root, 'pkg-template'), out, { recursive: true });
@@ -112,7 +130,7 @@ async function buildNpm(wasm) {
   writeFileSync(join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   const lib = join(out, 'dist');
   mkdirSync(lib, { recursive: true });
-  const define = { __NATTER_VERSION__: JSON.stringify(version) };
+  writeFileSync(join(lib, 'natter.wasm'), wasm);
   for (const [format, file] of [
     ['esm', 'index.js'],
     ['cjs', 'index.cjs'],
@@ -121,14 +139,21 @@ async function buildNpm(wasm) {
       entryPoints: [join(root, 'js', 'index.js')],
       format,
       minify: false,
-      define,
-      alias: { ...shared.alias, 'natter-wasm-url': join(root, 'js', `wasm-url.${format}.js`) },
+      define: { __NATTER_VERSION__: JSON.stringify(version) },
+      loader: { '.wasm': 'base64' },
+      alias: {
+        ...shared.alias,
+        'natter-wasm-source': join(root, 'js', `wasm.${format}.js`),
+        'natter-wasm-inline': join(lib, 'natter.wasm'),
+      },
     });
+    // The glue's own `new URL('natter_bg.wasm', import.meta.url)` would make
+    // bundlers look for a file the package does not have.
+    if (bytes.includes('natter_bg.wasm')) fail(`dist/npm/dist/${file} still refers to natter_bg.wasm`);
     writeFileSync(join(lib, file), bytes);
   }
   copyFileSync(join(root, 'js', 'index.d.ts'), join(lib, 'index.d.ts'));
   copyFileSync(join(root, 'js', 'index.d.ts'), join(lib, 'index.d.cts'));
-  writeFileSync(join(lib, 'natter.wasm'), wasm);
   cpSync(join(dist, 'cdn'), join(lib, 'cdn'), { recursive: true });
 }
 
