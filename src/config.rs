@@ -16,7 +16,10 @@ pub enum Raw {
     Text(String),
     Number(f64),
     Bool(bool),
-    /// Anything else (an object, a function): never valid for a field yet.
+    /// `null` from `init()`/`identify()`: the same as not giving the field
+    /// (except `identify({externalUserId: null})`, which means logout).
+    Null,
+    /// Anything else (an object, a function): never valid for a field.
     Other,
 }
 
@@ -221,25 +224,8 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
         text(r).filter(|s| has_scheme(s, &["wss://", "ws://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or("expected a ws:// or wss:// URL")
     });
     let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
-    let user_hash = f.pick("userHash", |r| {
-        text(r).filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_ascii_lowercase).ok_or("expected 64 hex digits")
-    });
-    let profile = Profile {
-        nickname: f.text("nickname", MAX_FIELD_CHARS),
-        avatar: f.pick("avatar", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
-        email: f.pick("email", |r| {
-            text(r).filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace)).map(str::to_string).ok_or("expected an email address")
-        }),
-        phone: f.pick("phone", |r| {
-            text(r)
-                .filter(|s| s.len() <= 32 && s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b)))
-                .map(str::to_string)
-                .ok_or("expected a phone number")
-        }),
-        extra: f.pick("extra", |r| {
-            text(r).filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES).map(str::to_string).ok_or("expected a JSON object of at most 8 KB")
-        }),
-    };
+    let user_hash = f.user_hash();
+    let profile = f.profile();
     let locale = f.pick("locale", |r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
     let theme = f.pick("theme", |r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
     let position = f.pick("position", |r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
@@ -331,7 +317,7 @@ impl Fields<'_> {
     /// bad value in init() does not hide a good one from data-*. Every
     /// invalid value met on the way is reported.
     fn pick<T>(&mut self, field: &str, parse: impl Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
-        for (_, raw) in self.layers.iter().flatten().filter(|(name, _)| name == field) {
+        for (_, raw) in self.layers.iter().flatten().filter(|(name, raw)| name == field && *raw != Raw::Null) {
             match parse(raw) {
                 Ok(value) => return Some(value),
                 Err(reason) => self.problems.push(Problem::Invalid { field: field.to_string(), reason }),
@@ -359,6 +345,74 @@ impl Fields<'_> {
     }
 }
 
+impl Fields<'_> {
+    fn user_hash(&mut self) -> Option<String> {
+        self.pick("userHash", |r| {
+            text(r)
+                .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_ascii_lowercase)
+                .ok_or("expected 64 hex digits")
+        })
+    }
+
+    fn profile(&mut self) -> Profile {
+        Profile {
+            nickname: self.text("nickname", MAX_FIELD_CHARS),
+            avatar: self.pick("avatar", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+            email: self.pick("email", |r| {
+                text(r)
+                    .filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace))
+                    .map(str::to_string)
+                    .ok_or("expected an email address")
+            }),
+            phone: self.pick("phone", |r| {
+                text(r)
+                    .filter(|s| {
+                        s.len() <= 32
+                            && s.bytes().any(|b| b.is_ascii_digit())
+                            && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+                    })
+                    .map(str::to_string)
+                    .ok_or("expected a phone number")
+            }),
+            extra: self.pick("extra", |r| {
+                text(r)
+                    .filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES)
+                    .map(str::to_string)
+                    .ok_or("expected a JSON object of at most 8 KB")
+            }),
+        }
+    }
+}
+
+/// What `identify()` changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdentityUpdate {
+    /// `None`: not given; `Some(None)`: logout (`externalUserId: null`);
+    /// `Some(Some(id))`: this user is signed in.
+    pub external_user_id: Option<Option<String>>,
+    pub user_hash: Option<String>,
+    /// Only the fields given are `Some`.
+    pub profile: Profile,
+}
+
+const IDENTIFY_FIELDS: &[&str] = &["externalUserId", "userHash", "nickname", "avatar", "email", "phone", "extra"];
+
+/// Validates the object given to `identify()`.
+pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
+    let mut problems: Vec<Problem> = layer
+        .iter()
+        .filter(|(name, _)| !IDENTIFY_FIELDS.contains(&name.as_str()))
+        .map(|(name, _)| Problem::Unknown { field: name.clone() })
+        .collect();
+    let logout = layer.iter().any(|(name, raw)| name == "externalUserId" && *raw == Raw::Null);
+    let layers = [layer.clone()];
+    let mut f = Fields { layers: &layers, problems: &mut problems };
+    let external_user_id = if logout { Some(None) } else { f.text("externalUserId", MAX_FIELD_CHARS).map(Some) };
+    let update = IdentityUpdate { external_user_id, user_hash: f.user_hash(), profile: f.profile() };
+    (update, problems)
+}
+
 fn has_scheme(s: &str, schemes: &[&str]) -> bool {
     let lower = s.to_ascii_lowercase();
     schemes.iter().any(|scheme| lower.starts_with(scheme) && s.len() > scheme.len())
@@ -383,7 +437,7 @@ fn boolean(raw: &Raw) -> Option<bool> {
             "false" | "0" => Some(false),
             _ => None,
         },
-        Raw::Number(_) | Raw::Other => None,
+        Raw::Number(_) | Raw::Null | Raw::Other => None,
     }
 }
 
@@ -393,7 +447,7 @@ fn number(raw: &Raw) -> Option<f64> {
     match raw {
         Raw::Number(n) => n.is_finite().then_some(*n),
         Raw::Text(s) => s.trim().parse::<i64>().ok().map(|n| n as f64),
-        Raw::Bool(_) | Raw::Other => None,
+        Raw::Bool(_) | Raw::Null | Raw::Other => None,
     }
 }
 
@@ -620,6 +674,23 @@ mod tests {
         assert_eq!(config.locale, Some(Locale::ZhCn));
         let (_, problems) = merge(&[layer(&[("appKey", t("k")), ("buttonLabel", t(&"x".repeat(41)))])]);
         assert_eq!(problems, vec![Problem::Invalid { field: "buttonLabel".into(), reason: "too long" }]);
+    }
+
+    #[test]
+    fn identify_login_logout_and_bad_fields() {
+        let (update, problems) = identity(&layer(&[("externalUserId", t("u_42")), ("nickname", t("Alex"))]));
+        assert_eq!(update.external_user_id, Some(Some("u_42".into())));
+        assert_eq!(update.profile.nickname.as_deref(), Some("Alex"));
+        assert!(problems.is_empty());
+        let (update, _) = identity(&layer(&[("externalUserId", Raw::Null)]));
+        assert_eq!(update.external_user_id, Some(None));
+        let (update, problems) = identity(&layer(&[("email", t("not an email")), ("position", t("bl"))]));
+        assert_eq!(update, IdentityUpdate::default());
+        assert_eq!(problems.len(), 2);
+        // null in init() is the same as leaving the field out
+        let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("externalUserId", Raw::Null)])]);
+        assert_eq!(config.expect("config").external_user_id, None);
+        assert!(problems.is_empty());
     }
 
     #[test]

@@ -59,3 +59,34 @@ fn set_attributes(el: &Element, attributes: &[(&str, &str)]) -> Result<(), JsVal
 pub fn set_text(el: &Element, text: &str) {
     el.set_text_content(Some(text));
 }
+
+/// A MutationObserver watching direct children of the nodes given to
+/// [`Observer::observe_child_list`]; disconnected when dropped.
+pub struct Observer {
+    observer: Option<web_sys::MutationObserver>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Observer {
+    pub fn new(on_change: impl FnMut() + 'static) -> Self {
+        let callback = Closure::<dyn FnMut()>::new(on_change);
+        let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok();
+        Self { observer, _callback: callback }
+    }
+
+    pub fn observe_child_list(&self, node: &web_sys::Node) {
+        if let Some(observer) = &self.observer {
+            let options = web_sys::MutationObserverInit::new();
+            options.set_child_list(true);
+            let _ = observer.observe_with_options(node, &options);
+        }
+    }
+}
+
+impl Drop for Observer {
+    fn drop(&mut self) {
+        if let Some(observer) = &self.observer {
+            observer.disconnect();
+        }
+    }
+}

@@ -17,9 +17,13 @@ pub mod i18n;
 pub mod protocol;
 pub mod text;
 
+mod connection;
 mod dom;
+mod events;
+mod ids;
 mod log;
 mod page;
+mod storage;
 mod style;
 mod ui;
 mod widget;

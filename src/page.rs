@@ -1,11 +1,12 @@
 //! Reads configuration from the page: the script tag's `data-*` attributes,
-//! its `src` query string, and objects passed to `init()`.
+//! its `src` query string, and objects passed to `init()`/`identify()`.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlScriptElement};
 
 use crate::config::{query_layer, Raw, RawLayer, LOADER_FIELDS};
+use crate::events;
 
 /// What the loader's script tag says, read once at boot.
 #[derive(Default)]
@@ -31,35 +32,78 @@ impl ScriptTag {
                 data.push((key, Raw::Text(value)));
             }
         }
-        Self { layers: vec![data, query_layer(&script.src())], defer_init }
+        let mut layers = vec![data, query_layer(&script.src())];
+        for layer in &mut layers {
+            normalize_extra(layer);
+        }
+        Self { layers, defer_init }
     }
 }
 
-/// Turns the object given to `init()` into a layer. Anything that is not an
-/// object yields an empty layer.
-pub fn object_layer(value: &JsValue) -> RawLayer {
+/// The object given to `init()`: its fields, and the `onReady`-style
+/// callbacks it carries (registered as event handlers).
+#[derive(Default)]
+pub struct InitObject {
+    pub layer: RawLayer,
+    pub handlers: Vec<(String, Function)>,
+}
+
+/// Turns an object from `init()` or `identify()` into a layer. Anything that
+/// is not an object yields an empty layer.
+pub fn object_layer(value: &JsValue) -> InitObject {
+    let mut out = InitObject::default();
     if !value.is_object() {
-        return RawLayer::new();
+        return out;
     }
     let object: &Object = value.unchecked_ref();
-    Object::keys(object)
-        .iter()
-        .filter_map(|key| {
-            let name = key.as_string()?;
-            let value = Reflect::get(object, &key).ok()?;
-            Some((name, raw(&value)))
-        })
-        .collect()
+    for key in Object::keys(object).iter() {
+        let (Some(name), Ok(value)) = (key.as_string(), Reflect::get(object, &key)) else { continue };
+        match (handler_event(&name), events::as_function(&value)) {
+            (Some(event), Some(callback)) => out.handlers.push((event, callback)),
+            _ => {
+                let raw = raw(&name, &value);
+                out.layer.push((name, raw));
+            }
+        }
+    }
+    normalize_extra(&mut out.layer);
+    out
 }
 
-fn raw(value: &JsValue) -> Raw {
+/// `onReady` → `ready`, for every known event.
+fn handler_event(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("on")?;
+    let event = rest.to_ascii_lowercase();
+    (rest.starts_with(|c: char| c.is_ascii_uppercase()) && events::NAMES.contains(&event.as_str())).then_some(event)
+}
+
+fn raw(name: &str, value: &JsValue) -> Raw {
     if let Some(s) = value.as_string() {
         Raw::Text(s)
     } else if let Some(n) = value.as_f64() {
         Raw::Number(n)
     } else if let Some(b) = value.as_bool() {
         Raw::Bool(b)
+    } else if value.is_null() {
+        Raw::Null
+    } else if name == "extra" && value.is_object() {
+        // normalize_extra checks it is a plain object.
+        JSON::stringify(value).ok().and_then(|s| s.as_string()).map(Raw::Text).unwrap_or(Raw::Other)
     } else {
         Raw::Other
+    }
+}
+
+/// `extra` arrives as an object (init) or JSON text (data-extra, query):
+/// either way it becomes compact JSON text of a plain object, or
+/// `Raw::Other` when it is not one (reported as invalid).
+fn normalize_extra(layer: &mut RawLayer) {
+    for (_, value) in layer.iter_mut().filter(|(name, _)| name == "extra") {
+        let Raw::Text(json) = value else { continue };
+        let parsed = JSON::parse(json).ok().filter(|v| v.is_object() && !js_sys::Array::is_array(v));
+        *value = match parsed.and_then(|v| JSON::stringify(&v).ok()).and_then(|s| s.as_string()) {
+            Some(compact) => Raw::Text(compact),
+            None => Raw::Other,
+        };
     }
 }

@@ -1,0 +1,57 @@
+//! First-party `localStorage`, with an in-memory stand-in when the browser
+//! refuses storage (blocked cookies, some private modes, sandboxed iframes):
+//! the widget keeps working for the life of the page and says so once.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::log;
+
+#[derive(Default)]
+struct Fallback {
+    values: HashMap<String, String>,
+    warned: bool,
+}
+
+thread_local! {
+    static FALLBACK: RefCell<Fallback> = RefCell::new(Fallback::default());
+}
+
+fn local() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn warn_once() {
+    FALLBACK.with(|cell| {
+        let mut fallback = cell.borrow_mut();
+        if !fallback.warned {
+            fallback.warned = true;
+            log::warn("localStorage is not available; keeping state in memory for this page only");
+        }
+    });
+}
+
+pub fn get(key: &str) -> Option<String> {
+    match local().map(|s| s.get_item(key)) {
+        Some(Ok(value)) => value,
+        _ => {
+            warn_once();
+            FALLBACK.with(|cell| cell.borrow().values.get(key).cloned())
+        }
+    }
+}
+
+pub fn set(key: &str, value: &str) {
+    // A full quota also throws: keep the value in memory then.
+    if local().map(|s| s.set_item(key, value)).is_none_or(|r| r.is_err()) {
+        warn_once();
+        FALLBACK.with(|cell| cell.borrow_mut().values.insert(key.to_string(), value.to_string()));
+    }
+}
+
+pub fn remove(key: &str) {
+    if let Some(storage) = local() {
+        let _ = storage.remove_item(key);
+    }
+    FALLBACK.with(|cell| cell.borrow_mut().values.remove(key));
+}

@@ -1,0 +1,81 @@
+//! One message row in the list: avatar, bubble, and a meta line with the
+//! sender, the time and the delivery state. Text becomes text nodes and
+//! checked links only; nothing from a message is ever parsed as markup.
+
+use wasm_bindgen::JsValue;
+use web_sys::{Document, Element, Node};
+
+use crate::chat::{Delivery, Entry};
+use crate::dom::{element, set_text};
+use crate::i18n::Strings;
+use crate::protocol::Sender;
+use crate::text::{segments, Segment};
+
+/// The attribute on a retry button naming the client message id; the list
+/// has one delegated click listener instead of one per button.
+pub const RETRY_ATTRIBUTE: &str = "data-retry";
+
+pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsValue> {
+    let from = entry.from.as_str();
+    let state = match entry.delivery {
+        Delivery::Pending => " pending",
+        Delivery::Sent => "",
+        Delivery::Failed(_) => " failed",
+    };
+    let row = element(doc, "div", &[("class", &format!("msg {from}{state}")), ("part", &format!("message {from}"))])?;
+    if entry.from == Sender::Agent {
+        let avatar = element(doc, "div", &[("class", "avatar"), ("aria-hidden", "true")])?;
+        let name = entry.agent_name.as_deref().unwrap_or(strings.agent);
+        // ASCII-only uppercasing: Unicode case tables would cost ~10 KB of wasm.
+        set_text(&avatar, &name.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default());
+        row.append_child(&avatar)?;
+    }
+    let stack = element(doc, "div", &[("class", "stack")])?;
+    let bubble = element(doc, "div", &[("class", "bubble")])?;
+    for segment in segments(&entry.text) {
+        let node: Node = match segment {
+            Segment::Text(text) => doc.create_text_node(text).into(),
+            Segment::Link(url) => {
+                let link = element(doc, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")])?;
+                set_text(&link, url);
+                link.into()
+            }
+        };
+        bubble.append_child(&node)?;
+    }
+    stack.append_child(&bubble)?;
+    if entry.from != Sender::System {
+        stack.append_child(&meta(doc, entry, strings)?.into())?;
+    }
+    row.append_child(&stack)?;
+    Ok(row)
+}
+
+fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsValue> {
+    let meta = element(doc, "div", &[("class", "meta")])?;
+    let who = match entry.from {
+        Sender::Agent => entry.agent_name.as_deref().unwrap_or(strings.agent),
+        _ => strings.you,
+    };
+    let text = match &entry.delivery {
+        Delivery::Pending => format!("{who} · {}", strings.sending),
+        Delivery::Sent => format!("{who} · {}", clock(entry.created_at)),
+        Delivery::Failed(reason) => format!("{} · {reason}", strings.not_sent),
+    };
+    let label = element(doc, "span", &[])?;
+    set_text(&label, &text);
+    meta.append_child(&label)?;
+    if let (Delivery::Failed(_), Some(client_id)) = (&entry.delivery, &entry.client_id) {
+        let retry = element(doc, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)])?;
+        set_text(&retry, strings.retry);
+        meta.append_child(&retry)?;
+    }
+    Ok(meta)
+}
+
+/// Local wall-clock time, `09:41`.
+fn clock(ms: f64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
+    let (h, m) = (date.get_hours(), date.get_minutes());
+    format!("{h:02}:{m:02}")
+}

@@ -1,0 +1,433 @@
+//! The launcher and the chat panel, rendered in an open shadow root on a host
+//! element appended to `<body>`.
+//!
+//! `Ui` owns every node and listener it creates; dropping it removes the host
+//! element and all listeners. It knows nothing of the network: the widget
+//! tells it what to show and hears back through [`UiAction`]s.
+
+mod icon;
+mod messages;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
+    ShadowRootMode,
+};
+
+use crate::chat::Entry;
+use crate::config::{ButtonShape, Config, Icon, Look, Theme};
+use crate::connection::Connection;
+use crate::dom::{element, set_text, Listener};
+use crate::i18n::Strings;
+use crate::log;
+use crate::style::CSS;
+
+/// The attribute that marks the host element on the page.
+pub const HOST_ATTRIBUTE: &str = "data-natter-widget";
+const PANEL_ID: &str = "natter-panel";
+
+/// What a person did in the widget's UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UiAction {
+    Toggle,
+    Close,
+    /// Escape pressed inside the panel.
+    Escape,
+    /// Enter in the composer, or the send button.
+    Send,
+    /// The retry control of a failed message, by client message id.
+    Retry(String),
+    /// The composer's text changed.
+    Input,
+}
+
+pub struct Ui {
+    host: HtmlElement,
+    root: Element,
+    launcher: HtmlElement,
+    badge: Element,
+    panel: Element,
+    title: Element,
+    subtitle: Element,
+    subtitle_text: Element,
+    close: Element,
+    banner: Element,
+    list: Element,
+    greeting: Element,
+    typing: Element,
+    input: HtmlTextAreaElement,
+    send: Element,
+    hint: Element,
+    /// Message rows, index-aligned with `Chat::entries`.
+    rows: Vec<Element>,
+    strings: &'static Strings,
+    custom_title: bool,
+    custom_subtitle: bool,
+    online: bool,
+    unread: u32,
+    open: bool,
+    _listeners: Vec<Listener>,
+}
+
+/// Builds `<tag class part>`.
+fn part(doc: &Document, tag: &str, class: &str, part: &str) -> Result<Element, JsValue> {
+    element(doc, tag, &[("class", class), ("part", part)])
+}
+
+fn append(parent: &Element, children: &[&Element]) -> Result<(), JsValue> {
+    for child in children {
+        parent.append_child(child)?;
+    }
+    Ok(())
+}
+
+impl Ui {
+    /// Builds the UI and appends it to `body`. `on_action` is called from
+    /// event listeners; it must not call back into this `Ui` synchronously
+    /// while the caller holds it.
+    pub fn mount(
+        doc: &Document,
+        body: &HtmlElement,
+        config: &Config,
+        strings: &'static Strings,
+        on_action: fn(UiAction),
+    ) -> Result<Self, JsValue> {
+        let host: HtmlElement = doc.create_element("natter-widget")?.unchecked_into();
+        host.set_attribute(HOST_ATTRIBUTE, "")?;
+        let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+        let sheet = CssStyleSheet::new()?;
+        sheet.replace_sync(CSS)?;
+        shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+
+        let look = &config.look;
+        let root = element(doc, "div", &[("class", "root")])?;
+
+        // Panel: header, banner, messages, typing, hint, composer.
+        let panel = element(doc, "div", &[("id", PANEL_ID), ("class", "panel"), ("part", "panel"), ("role", "dialog"), ("hidden", "")])?;
+        let header = part(doc, "div", "header", "header")?;
+        let heading = element(doc, "div", &[("class", "heading")])?;
+        let title = part(doc, "h2", "title", "title")?;
+        let subtitle = part(doc, "p", "subtitle", "subtitle")?;
+        let dot = element(doc, "span", &[("class", "dot"), ("aria-hidden", "true")])?;
+        let subtitle_text = element(doc, "span", &[])?;
+        append(&subtitle, &[&dot, &subtitle_text])?;
+        append(&heading, &[&title, &subtitle])?;
+        let close = element(doc, "button", &[("type", "button"), ("class", "close"), ("part", "close")])?;
+        append(&close, &[&icon::builtin(doc, icon::CLOSE)?])?;
+        append(&header, &[&heading, &close])?;
+
+        let banner = element(doc, "div", &[("class", "banner"), ("part", "banner"), ("role", "status"), ("hidden", "")])?;
+        let list = element(doc, "div", &[("class", "messages"), ("part", "messages"), ("role", "log"), ("aria-live", "polite"), ("tabindex", "0")])?;
+        let greeting = element(doc, "div", &[("class", "greeting"), ("part", "greeting"), ("hidden", "")])?;
+        list.append_child(&greeting)?;
+        let typing = element(doc, "div", &[("class", "typing"), ("part", "typing"), ("aria-live", "polite"), ("hidden", "")])?;
+        let hint = element(doc, "p", &[("class", "hint"), ("part", "hint"), ("role", "alert"), ("hidden", "")])?;
+        let composer = element(doc, "form", &[("class", "composer"), ("part", "composer")])?;
+        let input: HtmlTextAreaElement = element(doc, "textarea", &[("class", "input"), ("part", "input"), ("rows", "1"), ("enterkeyhint", "send")])?.unchecked_into();
+        let send = element(doc, "button", &[("type", "submit"), ("class", "send"), ("part", "send")])?;
+        append(&send, &[&icon::builtin(doc, icon::SEND)?])?;
+        append(&composer, &[&input, &send])?;
+        append(&panel, &[&header, &banner, &list, &typing, &hint, &composer])?;
+
+        // Launcher: icon, optional label (pill), unread badge.
+        let launcher: HtmlElement = element(
+            doc,
+            "button",
+            &[("type", "button"), ("class", "launcher"), ("part", "launcher"), ("aria-expanded", "false"), ("aria-controls", PANEL_ID)],
+        )?
+        .unchecked_into();
+        append(&launcher, &[&launcher_icon(doc, look.button_icon.as_ref())?])?;
+        let launcher_label = element(doc, "span", &[("class", "label")])?;
+        launcher_label.toggle_attribute_with_force("hidden", look.button_shape != ButtonShape::Pill)?;
+        if let Some(label) = &look.button_label {
+            set_text(&launcher_label, label);
+        }
+        let badge = element(doc, "span", &[("class", "badge"), ("part", "badge"), ("aria-hidden", "true"), ("hidden", "")])?;
+        append(&launcher, &[&launcher_label, &badge])?;
+        append(&root, &[&panel, &launcher])?;
+        shadow.append_child(&root)?;
+
+        let listeners = vec![
+            Listener::new(&launcher, "click", move |_| on_action(UiAction::Toggle)),
+            Listener::new(&close, "click", move |_| on_action(UiAction::Close)),
+            Listener::new(&panel, "keydown", move |event| {
+                if key(&event).as_deref() == Some("Escape") {
+                    on_action(UiAction::Escape);
+                }
+            }),
+            Listener::new(&composer, "submit", move |event| {
+                event.prevent_default();
+                on_action(UiAction::Send);
+            }),
+            Listener::new(&input, "keydown", move |event| {
+                let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+                // Enter sends; Shift+Enter is a newline; Enter that confirms
+                // an IME composition (is_composing, or the legacy 229) does not send.
+                if event.key() == "Enter" && !event.shift_key() && !event.is_composing() && event.key_code() != 229 {
+                    event.prevent_default();
+                    on_action(UiAction::Send);
+                }
+            }),
+            Listener::new(&input, "input", move |_| on_action(UiAction::Input)),
+            Listener::new(&list, "click", move |event| {
+                let retry = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<Element>().ok())
+                    .and_then(|el| el.closest(&format!("[{}]", messages::RETRY_ATTRIBUTE)).ok().flatten())
+                    .and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE));
+                if let Some(client_id) = retry {
+                    on_action(UiAction::Retry(client_id));
+                }
+            }),
+        ];
+        body.append_child(&host)?;
+
+        let mut ui = Self {
+            host,
+            root,
+            launcher,
+            badge,
+            panel,
+            title,
+            subtitle,
+            subtitle_text,
+            close,
+            banner,
+            list,
+            greeting,
+            typing,
+            input,
+            send,
+            hint,
+            rows: Vec::new(),
+            strings,
+            custom_title: look.header_title.is_some(),
+            custom_subtitle: look.header_subtitle.is_some(),
+            online: true,
+            unread: 0,
+            open: false,
+            _listeners: listeners,
+        };
+        ui.apply_look(config);
+        ui.set_strings(strings);
+        Ok(ui)
+    }
+
+    /// Configuration → root classes and CSS custom properties on the host.
+    fn apply_look(&mut self, config: &Config) {
+        let look: &Look = &config.look;
+        let style = self.host.style();
+        let px = |n: i64| format!("{n}px");
+        let mut vars = vec![
+            ("--nt-z", config.z_index.to_string()),
+            ("--nt-primary", look.primary.css()),
+            ("--nt-accent", look.accent.css()),
+            ("--nt-on-primary", look.on_primary.css()),
+            ("--nt-focus", if config.theme == Theme::Dark { "#93c5fd".into() } else { look.primary.css() }),
+            ("--nt-ox", px(look.offset_x)),
+            ("--nt-oy", px(look.offset_y)),
+            ("--nt-pw", px(look.panel_width)),
+            ("--nt-ph", px(look.panel_height)),
+            ("--nt-pr", px(look.panel_radius)),
+            ("--nt-bs", px(look.button_size)),
+        ];
+        if let Some(background) = &look.header_background {
+            vars.push(("--nt-header-bg", background.clone()));
+        }
+        if let Some(url) = &look.background_image {
+            vars.push(("--nt-bg-image", crate::appearance::css_url(url)));
+            let _ = self.panel.class_list().add_1("bg");
+        }
+        for (name, value) in vars {
+            // CSSOM, not a style attribute: allowed under a strict CSP.
+            let _ = style.set_property(name, &value);
+        }
+        let shape = if look.button_shape == ButtonShape::Pill { " pill" } else { "" };
+        let _ = self.root.set_attribute("class", &format!("root {} {}{shape}", config.position.code(), config.theme.code()));
+        if let Some(title) = &look.header_title {
+            set_text(&self.title, title);
+        }
+        if let Some(subtitle) = &look.header_subtitle {
+            set_text(&self.subtitle_text, subtitle);
+        }
+    }
+
+    /// Every localized string and accessible name. Message rows keep their
+    /// text and are re-rendered for their meta lines by the caller.
+    pub fn set_strings(&mut self, strings: &'static Strings) {
+        self.strings = strings;
+        let attr = |el: &Element, name: &str, value: &str| {
+            let _ = el.set_attribute(name, value);
+        };
+        attr(&self.panel, "aria-label", strings.panel_label);
+        attr(&self.close, "aria-label", strings.close_chat);
+        attr(&self.list, "aria-label", strings.messages_label);
+        attr(&self.input, "aria-label", strings.composer_label);
+        attr(&self.input, "placeholder", strings.placeholder);
+        attr(&self.send, "aria-label", strings.send);
+        if !self.custom_title {
+            set_text(&self.title, strings.default_title);
+        }
+        self.set_online(self.online);
+        self.set_unread(self.unread);
+        self.set_open(self.open);
+    }
+
+    pub fn strings(&self) -> &'static Strings {
+        self.strings
+    }
+
+    pub fn set_open(&mut self, open: bool) {
+        self.open = open;
+        let _ = self.launcher.set_attribute("aria-expanded", if open { "true" } else { "false" });
+        let _ = self.panel.toggle_attribute_with_force("hidden", !open);
+        let _ = self.root.class_list().toggle_with_force("open", open);
+        self.update_launcher_name();
+    }
+
+    pub fn set_online(&mut self, online: bool) {
+        self.online = online;
+        let _ = self.subtitle.class_list().toggle_with_force("off", !online);
+        if !self.custom_subtitle {
+            set_text(&self.subtitle_text, if online { self.strings.online } else { self.strings.offline });
+        }
+    }
+
+    pub fn set_unread(&mut self, count: u32) {
+        self.unread = count;
+        let _ = self.badge.toggle_attribute_with_force("hidden", count == 0);
+        set_text(&self.badge, &if count > 99 { "99+".to_string() } else { count.to_string() });
+        self.update_launcher_name();
+    }
+
+    fn update_launcher_name(&self) {
+        let s = self.strings;
+        let mut name = if self.open { s.close_chat } else { s.open_chat }.to_string();
+        match self.unread {
+            0 => {}
+            1 => name = format!("{name} ({})", s.unread_one),
+            n => name = format!("{name} ({} {n})", s.unread_many),
+        }
+        let _ = self.launcher.set_attribute("aria-label", &name);
+    }
+
+    pub fn set_connection(&self, state: Connection) {
+        let text = match state {
+            Connection::Online => None,
+            Connection::Connecting => Some(self.strings.connecting),
+            Connection::Polling => Some(self.strings.polling),
+            Connection::Offline => Some(self.strings.offline_banner),
+        };
+        let _ = self.banner.toggle_attribute_with_force("hidden", text.is_none());
+        set_text(&self.banner, text.unwrap_or(""));
+    }
+
+    /// Shows "<name> is typing…", or hides it.
+    pub fn set_typing(&self, who: Option<&str>) {
+        let _ = self.typing.toggle_attribute_with_force("hidden", who.is_none());
+        set_text(&self.typing, &who.map(|name| format!("{name} {}", self.strings.typing)).unwrap_or_default());
+    }
+
+    pub fn set_greeting(&self, text: Option<&str>) {
+        let _ = self.greeting.toggle_attribute_with_force("hidden", text.is_none());
+        set_text(&self.greeting, text.unwrap_or(""));
+    }
+
+    /// A refusal reason under the composer, or none.
+    pub fn set_hint(&self, text: Option<&str>) {
+        let _ = self.hint.toggle_attribute_with_force("hidden", text.is_none());
+        set_text(&self.hint, text.unwrap_or(""));
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.input.value()
+    }
+
+    pub fn set_composer_text(&self, text: &str) {
+        self.input.set_value(text);
+        self.fit_composer();
+    }
+
+    /// Grows the composer with its content, up to the CSS max-height.
+    pub fn fit_composer(&self) {
+        let style = self.input.style();
+        let _ = style.set_property("height", "auto");
+        let _ = style.set_property("height", &format!("{}px", self.input.scroll_height() + 2));
+    }
+
+    pub fn focus_composer(&self) {
+        let _ = self.input.focus();
+    }
+
+    pub fn focus_launcher(&self) {
+        let _ = self.launcher.focus();
+    }
+
+    /// Inserts the row for `entry` at `index` (index-aligned with the chat).
+    pub fn insert_message(&mut self, index: usize, entry: &Entry) {
+        let Some(doc) = self.host.owner_document() else { return };
+        let Ok(row) = messages::row(&doc, entry, self.strings) else { return };
+        let before = self.rows.get(index).map(|r| r.clone().unchecked_into::<web_sys::Node>());
+        if self.list.insert_before(&row, before.as_ref()).is_ok() {
+            self.rows.insert(index.min(self.rows.len()), row);
+            self.scroll_to_end();
+        }
+    }
+
+    /// Re-renders the row at `index` after its entry changed.
+    pub fn update_message(&mut self, index: usize, entry: &Entry) {
+        let Some(doc) = self.host.owner_document() else { return };
+        let (Some(old), Ok(row)) = (self.rows.get(index), messages::row(&doc, entry, self.strings)) else { return };
+        if old.replace_with_with_node_1(&row).is_ok() {
+            self.rows[index] = row;
+        }
+    }
+
+    pub fn clear_messages(&mut self) {
+        for row in self.rows.drain(..) {
+            row.remove();
+        }
+    }
+
+    pub fn scroll_to_end(&self) {
+        self.list.set_scroll_top(self.list.scroll_height());
+    }
+
+    /// Sizes the full-screen panel to the visual viewport, so an on-screen
+    /// keyboard never covers the composer.
+    pub fn fit_viewport(&self, top: f64, height: f64) {
+        let style = self.host.style();
+        // Whole pixels: formatting an f64 would pull ~8 KB of float printing into the wasm.
+        let _ = style.set_property("--nt-vvt", &format!("{}px", top.round() as i32));
+        let _ = style.set_property("--nt-vvh", &format!("{}px", height.round() as i32));
+    }
+
+    pub fn host(&self) -> &HtmlElement {
+        &self.host
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        self.host.remove();
+    }
+}
+
+fn key(event: &Event) -> Option<String> {
+    event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key)
+}
+
+fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Result<Element, JsValue> {
+    match custom {
+        Some(Icon::Image(url)) => icon::image(doc, url),
+        Some(Icon::Svg(markup)) => match icon::sanitized_svg(doc, markup) {
+            Some(svg) => Ok(svg),
+            None => {
+                log::warn("ignored buttonIcon: not well-formed SVG");
+                icon::builtin(doc, icon::CHAT)
+            }
+        },
+        None => icon::builtin(doc, icon::CHAT),
+    }
+}
