@@ -73,7 +73,7 @@ const TYPES = {
 
 /**
  * Serves directories on 127.0.0.1 with an ephemeral port.
- * `mounts`: `{ '/prefix/': dir }`, searched in order. `routes`: exact paths
+ * `mounts`: `[['/prefix/', dir], ...]`, searched in order. `routes`: exact paths
  * answered by a function `(req, res) => void` (a 404, a wrong MIME type...).
  * `headers(path)`: extra response headers, e.g. a CSP for one page.
  */
@@ -81,7 +81,7 @@ export async function serve({ mounts, routes = {}, headers = () => ({}) }) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (routes[path]) return routes[path](req, res);
-    for (const [prefix, dir] of Object.entries(mounts)) {
+    for (const [prefix, dir] of mounts) {
       if (!path.startsWith(prefix)) continue;
       let file = join(dir, path.slice(prefix.length));
       if (file.endsWith('/') || (existsSync(file) && statSync(file).isDirectory())) file = join(file, 'index.html');

@@ -112,7 +112,7 @@ for (const consumer of CONSUMERS) {
     let server;
     before(async () => {
       built = await consumer.build();
-      server = await serve({ mounts: { '/': built.dir } });
+      server = await serve({ mounts: [['/', built.dir]] });
     });
     after(() => server?.close());
 
@@ -167,7 +167,7 @@ describe('init() rejects with a clear error when the wasm cannot load', () => {
   test("webpack page under a CSP without 'wasm-unsafe-eval'", async () => {
     const dir = join(project, 'webpack', 'dist');
     const server = await serve({
-      mounts: { '/': dir },
+      mounts: [['/', dir]],
       headers: () => ({ 'content-security-policy': STRICT_CSP.replace(" 'wasm-unsafe-eval'", '') }),
     });
     try {
@@ -186,7 +186,7 @@ describe('init() rejects with a clear error when the wasm cannot load', () => {
     const dir = join(project, 'esbuild', 'dist');
     const [wasm] = readdirSync(dir).filter((name) => name.endsWith('.wasm'));
     const server = await serve({
-      mounts: { '/': dir },
+      mounts: [['/', dir]],
       routes: { [`/${wasm}`]: (req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found') },
     });
     try {
@@ -204,7 +204,7 @@ describe('init() rejects with a clear error when the wasm cannot load', () => {
 describe('one widget when the CDN script and the npm package share a page', () => {
   let server;
   before(async () => {
-    server = await serve({ mounts: { '/': project } });
+    server = await serve({ mounts: [['/', project]] });
   });
   after(() => server?.close());
 
