@@ -14,6 +14,7 @@ import {
   openHost,
   useBrowser,
   waitForEvent,
+  withHost as withPage,
 } from '../support/widget.mjs';
 
 const env = useBrowser();
@@ -38,16 +39,8 @@ const geometry = (page) =>
     };
   });
 
-/** Opens a page, runs `body(page, opened)`, then checks nothing escaped and closes the context. */
-async function withHost(body, { options = {}, natterErrors, violations } = {}) {
-  const opened = await openHost(env, options);
-  try {
-    await body(opened.page, opened);
-    await assertClean(violations ? { ...opened, violations } : opened, { natterErrors });
-  } finally {
-    await opened.context.close();
-  }
-}
+/** `withHost` on this file's browser; `options.options` are openHost's. */
+const withHost = (body, { options = {}, ...rest } = {}) => withPage(env, body, { ...options, ...rest });
 
 const warnings = (seen) => natterMessages(seen, 'warning');
 

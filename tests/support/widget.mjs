@@ -161,7 +161,28 @@ export async function sendAndWaitForReply(page, text) {
 export async function assertClean({ seen, violations }, { natterErrors = [] } = {}) {
   assert.deepEqual(seen.pageErrors, [], 'uncaught errors in the page');
   assert.deepEqual(await violations(), [], 'CSP violations');
-  assert.deepEqual(natterMessages(seen, 'error'), natterErrors, '[Natter] console errors');
+  // Expected errors are strings or patterns, in order.
+  const errors = natterMessages(seen, 'error');
+  assert.equal(errors.length, natterErrors.length, `[Natter] console errors: ${JSON.stringify(errors)}`);
+  natterErrors.forEach((expected, i) =>
+    expected instanceof RegExp ? assert.match(errors[i], expected) : assert.equal(errors[i], expected),
+  );
+}
+
+/**
+ * Opens a host page (see `openHost`), runs `body(page, opened)`, then checks
+ * that nothing escaped to the page (`assertClean`) and closes the context.
+ * `natterErrors`: the `[Natter]` console errors the test expects;
+ * `violations`: a replacement for the CSP check when a test checks itself.
+ */
+export async function withHost(env, body, { natterErrors, violations, ...options } = {}) {
+  const opened = await openHost(env, options);
+  try {
+    await body(opened.page, opened);
+    await assertClean(violations ? { ...opened, violations } : opened, { natterErrors });
+  } finally {
+    await opened.context.close();
+  }
 }
 
 /** Page-wide XSS check: no canary flag set and no element the payloads would have created. */
