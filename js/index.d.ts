@@ -26,8 +26,6 @@ export interface VisitorFields {
   extra?: Record<string, unknown> | string;
   /** Hex HMAC-SHA256 of `externalUserId` with the site's identity secret, computed by your backend. */
   userHash?: string;
-  /** A JWT minted by your backend and signed with the site secret, instead of `userHash`. */
-  identityToken?: string;
 }
 
 /**
@@ -35,7 +33,10 @@ export interface VisitorFields {
  * `data-*` attribute on the CDN script tag (`zIndex` → `data-z-index`) or in
  * its query string; `init()` wins, then `data-*`, then the query string.
  */
-export interface InitConfig extends Omit<VisitorFields, 'externalUserId'> {
+/** `onReady`, `onMessage`...: handlers given with `init()`, removed again by `shutdown()`. */
+export type InitHandlers = { [E in WidgetEvent as `on${Capitalize<E>}`]?: WidgetEventHandler<E> };
+
+export interface InitConfig extends Omit<VisitorFields, 'externalUserId'>, InitHandlers {
   /** The site's app key. Required. */
   appKey: string;
   /** Backend base URL (http or https). Default: the origin that serves the widget. */
@@ -110,8 +111,6 @@ export interface OpenOptions {
 export interface ChatMessage {
   /** Server id, increasing; absent while a visitor message is still being sent. */
   id?: number;
-  /** The sender's idempotency key, matching a pending visitor message to its stored copy. */
-  clientMsgId?: string;
   conversationId?: number;
   from: 'visitor' | 'agent' | 'system';
   text: string;
@@ -137,7 +136,14 @@ export interface WidgetEventMap {
   close: undefined;
   message: ChatMessage;
   error: WidgetError;
-  identify: { externalUserId: string | null };
+  /** The identity after `identify()`; `null` where a field is not set. */
+  identify: {
+    externalUserId: string | null;
+    nickname: string | null;
+    avatar: string | null;
+    email: string | null;
+    phone: string | null;
+  };
   shutdown: undefined;
   /** Agent messages the visitor has not seen yet. */
   unread: { count: number };

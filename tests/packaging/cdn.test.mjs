@@ -20,7 +20,6 @@ import {
   runtimeCall,
   serve,
   STRICT_CSP,
-  unexpectedErrors,
   widgetState,
 } from './support.mjs';
 
@@ -68,7 +67,7 @@ async function expectHealthy(url) {
     await expectOneLauncher(page, assert);
     assert.deepEqual(seen.pageErrors, []);
     assert.deepEqual(await violations(), []);
-    assert.deepEqual(unexpectedErrors(seen), []);
+    assert.deepEqual(natterMessages(seen, 'error'), []);
     return { wasmFetches: await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm'))) };
   } finally {
     await context.close();

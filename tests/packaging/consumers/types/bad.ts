@@ -7,3 +7,4 @@ init({ appKey: 'sk_demo', position: 'middle' }); // value outside the union
 init({ apiBase: 'https://chat.example.com' }); // appKey missing
 on('message', (m) => m.body); // ChatMessage has no body
 Natter.call('open', []); // wasm-bindgen internals are not public
+init({ appKey: 'sk_demo', onMesage: () => {} }); // misspelled handler

@@ -54,6 +54,9 @@ const config: InitConfig = {
   headerBackground: 'linear-gradient(#000, #333)',
   backgroundImage: 'https://example.com/bg.jpg',
   wasmUrl: new URL('https://cdn.example.com/natter.wasm'),
+  onReady: ({ version }) => console.log(version),
+  onMessage: (m) => console.log(m.text),
+  onConnection: ({ state }) => console.log(state),
 };
 
 export async function main(): Promise<string> {
@@ -81,7 +84,7 @@ export async function main(): Promise<string> {
   on('error', (e: WidgetError) => e.code.startsWith('init'));
   on('unread', ({ count }) => count + 1);
   on('connection', ({ state }) => state === 'polling');
-  on('identify', ({ externalUserId }) => externalUserId ?? 'anonymous');
+  on('identify', ({ externalUserId, nickname }) => externalUserId ?? nickname ?? 'anonymous');
   on('open', () => undefined);
   off('message', onMessage);
   stop();
