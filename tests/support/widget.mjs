@@ -4,11 +4,15 @@
 // attributes and query string, and reading the widget through its open
 // shadow root.
 import { after, before } from 'node:test';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { launchBrowser, natterMessages, openPage } from './browser.mjs';
 import { startStaticServer } from './static-server.mjs';
 
 export { natterMessages };
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** Every event the widget emits, as documented. */
 export const EVENTS = ['ready', 'open', 'close', 'message', 'error', 'identify', 'shutdown', 'unread', 'connection'];
@@ -65,7 +69,12 @@ function snippet(calls) {
  */
 export async function openHost(env, { fixture = 'host.html', contextOptions = {}, queue = null } = {}) {
   const opened = await openPage(env.browser, 'about:blank', { contextOptions });
-  const { page } = opened;
+  const { context, page } = opened;
+  // The shared static server sends .css without a text/css type, which
+  // browsers refuse for stylesheets: fixture CSS is served here instead.
+  await context.route(/\.css(\?|$)/, (route) =>
+    route.fulfill({ path: join(FIXTURES, new URL(route.request().url()).pathname), contentType: 'text/css' }),
+  );
   await page.addInitScript(recorder, EVENTS);
   if (queue) await page.addInitScript(snippet, queue);
   await page.goto(`${env.server.url}/${fixture}`);
