@@ -59,9 +59,9 @@ export interface InitConfig extends Omit<VisitorFields, 'externalUserId'>, InitH
   zIndex?: number;
   /** Run without a backend: no network, visitor messages get a `[mock]` echo. Default `false`. */
   mock?: boolean;
-  /** Brand color (#RGB, #RRGGBB, rgb(), hsl() or a named color). Default `#2f54eb`. */
+  /** Brand color, `#rgb` or `#rrggbb`. Default `#4338ca`. */
   primaryColor?: string;
-  /** Gradient end color. Default: derived from `primaryColor` (+12% brightness). */
+  /** Gradient end color, `#rgb` or `#rrggbb`. Default: `primaryColor` 12% brighter. */
   primaryColorAccent?: string;
   /** Distance from the left or right screen edge in px, 0-200. Default 24. */
   offsetX?: number;

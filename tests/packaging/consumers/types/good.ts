@@ -39,7 +39,7 @@ const config: InitConfig = {
   zIndex: 1000,
   mock: true,
   primaryColor: '#f43f5e',
-  primaryColorAccent: 'hsl(350 90% 60%)',
+  primaryColorAccent: '#ff4769',
   offsetX: 32,
   offsetY: 32,
   panelWidth: 420,
