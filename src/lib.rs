@@ -15,9 +15,10 @@ pub mod chat;
 pub mod config;
 pub mod i18n;
 pub mod protocol;
+pub mod session;
 pub mod text;
 
-mod connection;
+pub mod connection;
 mod dom;
 mod events;
 mod ids;

@@ -1,0 +1,876 @@
+//! The transport as a state machine without I/O: it is fed what happened
+//! ([`Input`]) with the current time, says what to do ([`Output`]) and when
+//! it next wants to be woken ([`Machine::next_deadline`]). The browser layer
+//! (`session::Session`) performs the outputs with `fetch`, `WebSocket` and
+//! one timer; tests drive it with a fake clock.
+//!
+//! What it guarantees:
+//! - one handshake at a time, renewed at about 80 % of the token's life;
+//!   a 401 causes one re-handshake and one retry, never a loop;
+//! - the WebSocket reconnects with capped full-jitter backoff (reset only
+//!   after it stayed up), waits while the browser is offline, and is
+//!   declared dead when silent past the ping interval plus a grace period;
+//! - when the socket cannot open, polling every 8 s takes over (and right
+//!   after a send) until the socket opens again;
+//! - the outbox posts messages one at a time, in order, until the server
+//!   acknowledges each; permanent refusals fail that message only;
+//! - after every (re)connect and every poll, messages are fetched from the
+//!   last complete `since` cursor.
+
+use std::collections::VecDeque;
+
+use super::backoff::{Backoff, Rng};
+use crate::connection::Connection;
+
+/// Timing settings; tests shorten nothing, they move the fake clock.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub poll_interval_ms: f64,
+    pub ping_interval_ms: f64,
+    /// Extra silence tolerated after a ping before the socket is dead.
+    pub liveness_grace_ms: f64,
+    /// A socket open this long resets the reconnect backoff.
+    pub stable_ms: f64,
+    pub backoff: Backoff,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: f64::from(crate::protocol::POLL_INTERVAL_MS),
+            ping_interval_ms: 25_000.0,
+            liveness_grace_ms: 10_000.0,
+            stable_ms: 10_000.0,
+            backoff: Backoff::DEFAULT,
+        }
+    }
+}
+
+/// Why a request did not succeed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// No HTTP answer at all (offline, DNS, refused, CORS).
+    Network,
+    Http { status: u16, code: Option<String>, retry_after_ms: Option<f64> },
+}
+
+impl Failure {
+    fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Http { status, .. } => Some(*status),
+            Failure::Network => None,
+        }
+    }
+
+    /// Worth retrying unchanged later: no answer, a server error, 429.
+    fn is_transient(&self) -> bool {
+        self.status().is_none_or(|s| s >= 500 || s == 429 || s == 408)
+    }
+
+    fn retry_after_ms(&self) -> Option<f64> {
+        match self {
+            Failure::Http { retry_after_ms, .. } => *retry_after_ms,
+            Failure::Network => None,
+        }
+    }
+
+    /// The error code for the host page.
+    pub fn code(&self) -> String {
+        match self {
+            Failure::Http { code: Some(code), .. } => code.clone(),
+            Failure::Http { status, .. } => format!("http_{status}"),
+            Failure::Network => "network".to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The browser's `online`/`offline` state (also given once at start).
+    Online(bool),
+    /// The timer asked for by `next_deadline` fired.
+    Tick,
+    HandshakeOk { token: String, ttl_ms: f64, conversation_id: Option<i64> },
+    HandshakeFailed(Failure),
+    SocketOpened,
+    /// The socket closed (or failed to open) with this close code.
+    SocketClosed { code: u16 },
+    /// Any frame arrived: the socket is alive.
+    Frame,
+    /// The `hello` frame: the server is ready; catch up now.
+    Hello { conversation_id: Option<i64> },
+    /// A conversation was opened (first message) or learned from a message.
+    Conversation(i64),
+    /// The server dropped events for this socket: catch up.
+    Resync,
+    /// A page of messages arrived; `next_since` is its complete cursor.
+    Fetched { next_since: i64, has_more: bool },
+    FetchFailed(Failure),
+    /// `GET /conversations/current` answered.
+    Current(Option<i64>),
+    /// The visitor wrote a message (or retries a failed one).
+    Enqueue { client_id: String, text: String },
+    /// The server stored the message.
+    Posted { client_id: String, conversation_id: i64 },
+    PostFailed { client_id: String, failure: Failure },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    Handshake,
+    OpenSocket { token: String },
+    CloseSocket,
+    /// `{"type":"ping"}`.
+    Ping,
+    /// `{"type":"auth","token":...}` on the open socket after renewal.
+    Auth { token: String },
+    FetchMessages { token: String, conversation_id: i64, since: i64 },
+    FetchCurrent { token: String },
+    Post { token: String, client_id: String, text: String },
+    /// The message was refused for good (shown with a retry control).
+    Failed { client_id: String, failure: Failure },
+    /// The outbox changed: persist [`Machine::outbox`].
+    OutboxChanged,
+    Status(Connection),
+    /// The session cannot go on (origin denied, unknown app key, token
+    /// refused right after a fresh handshake...). Nothing is retried.
+    Fatal(Failure),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    pub client_id: String,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Socket {
+    Closed,
+    Connecting,
+    Open { since: f64 },
+}
+
+pub struct Machine {
+    timing: Timing,
+    rng: Rng,
+    online: bool,
+    fatal: bool,
+    /// Whether the last request got any HTTP answer.
+    reachable: bool,
+    status: Option<Connection>,
+
+    token: Option<String>,
+    handshaking: bool,
+    handshake_attempts: u32,
+    handshake_at: Option<f64>,
+    renew_at: Option<f64>,
+    /// 401s since the last request that succeeded with a token.
+    unauthorized: u32,
+
+    socket: Socket,
+    socket_attempts: u32,
+    socket_at: Option<f64>,
+    last_frame_at: f64,
+    ping_at: Option<f64>,
+
+    polling: bool,
+    poll_at: Option<f64>,
+    conversation_id: Option<i64>,
+    /// Every message up to here has been fetched (socket frames do not
+    /// move it: a dropped frame must not hide a message).
+    cursor: i64,
+    fetching: bool,
+    fetch_again: bool,
+
+    outbox: VecDeque<Outgoing>,
+    posting: bool,
+    post_attempts: u32,
+    post_at: Option<f64>,
+}
+
+impl Machine {
+    pub fn new(timing: Timing, seed: u64) -> Self {
+        Self {
+            timing,
+            rng: Rng::new(seed),
+            online: true,
+            fatal: false,
+            reachable: true,
+            status: None,
+            token: None,
+            handshaking: false,
+            handshake_attempts: 0,
+            handshake_at: Some(0.0),
+            renew_at: None,
+            unauthorized: 0,
+            socket: Socket::Closed,
+            socket_attempts: 0,
+            socket_at: None,
+            last_frame_at: 0.0,
+            ping_at: None,
+            polling: false,
+            poll_at: None,
+            conversation_id: None,
+            cursor: 0,
+            fetching: false,
+            fetch_again: false,
+            outbox: VecDeque::new(),
+            posting: false,
+            post_attempts: 0,
+            post_at: None,
+        }
+    }
+
+    /// Messages not yet acknowledged, oldest first.
+    pub fn outbox(&self) -> impl Iterator<Item = &Outgoing> {
+        self.outbox.iter()
+    }
+
+    pub fn conversation_id(&self) -> Option<i64> {
+        self.conversation_id
+    }
+
+    pub fn socket_open(&self) -> bool {
+        matches!(self.socket, Socket::Open { .. })
+    }
+
+    /// When the machine next wants a `Tick`.
+    pub fn next_deadline(&self) -> Option<f64> {
+        if self.fatal || !self.online {
+            return None;
+        }
+        let liveness = match self.socket {
+            Socket::Open { .. } => Some(self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms),
+            _ => None,
+        };
+        [self.handshake_at, self.renew_at, self.socket_at, self.ping_at, self.poll_at, self.post_at, liveness]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min)
+    }
+
+    pub fn handle(&mut self, now: f64, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        if !self.fatal {
+            self.step(now, input, &mut out);
+            self.drive(now, &mut out);
+        }
+        let status = self.derive_status();
+        if self.status != Some(status) {
+            self.status = Some(status);
+            out.push(Output::Status(status));
+        }
+        out
+    }
+
+    fn step(&mut self, now: f64, input: Input, out: &mut Vec<Output>) {
+        match input {
+            Input::Online(online) => {
+                self.online = online;
+                if online {
+                    // Come back at once rather than after a long backoff.
+                    self.socket_attempts = 0;
+                    self.handshake_attempts = 0;
+                    if self.token.is_none() {
+                        self.handshake_at = Some(now);
+                    } else if self.socket == Socket::Closed {
+                        self.socket_at = Some(now);
+                    }
+                    if self.post_at.is_some() {
+                        self.post_at = Some(now);
+                    }
+                    if self.polling {
+                        self.poll_at = Some(now);
+                    }
+                }
+            }
+            Input::Tick => {}
+            Input::HandshakeOk { token, ttl_ms, conversation_id } => {
+                self.handshaking = false;
+                self.reachable = true;
+                self.handshake_attempts = 0;
+                // Renew at 80 % of the lifetime, ±10 % so tabs spread out.
+                self.renew_at = Some(now + ttl_ms * (0.7 + 0.2 * self.rng.unit()));
+                if let Some(id) = conversation_id {
+                    self.learn_conversation(id);
+                }
+                let renewal = self.token.is_some();
+                self.token = Some(token.clone());
+                match self.socket {
+                    Socket::Open { .. } if renewal => out.push(Output::Auth { token }),
+                    Socket::Closed if self.socket_at.is_none() => self.socket_at = Some(now),
+                    _ => {}
+                }
+                // Catch up with what happened while we had no session.
+                self.request_fetch();
+            }
+            Input::HandshakeFailed(failure) => {
+                self.handshaking = false;
+                self.reachable = failure != Failure::Network;
+                if failure.is_transient() {
+                    let delay = failure
+                        .retry_after_ms()
+                        .unwrap_or_else(|| self.timing.backoff.delay(self.handshake_attempts, &mut self.rng));
+                    self.handshake_attempts += 1;
+                    self.handshake_at = Some(now + delay);
+                } else {
+                    self.stop(failure, out);
+                }
+            }
+            Input::SocketOpened => {
+                self.socket = Socket::Open { since: now };
+                self.last_frame_at = now;
+                self.ping_at = Some(now + self.timing.ping_interval_ms);
+                self.reachable = true;
+                self.polling = false;
+                self.poll_at = None;
+            }
+            Input::SocketClosed { code } => {
+                let was = std::mem::replace(&mut self.socket, Socket::Closed);
+                self.ping_at = None;
+                match was {
+                    Socket::Open { since } if now - since >= self.timing.stable_ms => self.socket_attempts = 0,
+                    // Never opened: blocked, refused or disabled. Poll meanwhile.
+                    Socket::Connecting => self.start_polling(now),
+                    _ => {}
+                }
+                if code == crate::protocol::CLOSE_TOKEN_EXPIRED {
+                    self.token = None;
+                    self.handshake_at = Some(now);
+                } else {
+                    self.schedule_socket(now);
+                }
+                if matches!(was, Socket::Open { .. }) {
+                    // Whatever arrived while the socket went down is fetched.
+                    self.request_fetch();
+                }
+            }
+            Input::Frame => self.last_frame_at = now,
+            Input::Hello { conversation_id } => {
+                if let Some(id) = conversation_id {
+                    self.learn_conversation(id);
+                }
+                self.request_fetch();
+            }
+            Input::Conversation(id) => self.learn_conversation(id),
+            Input::Resync => self.request_fetch(),
+            Input::Fetched { next_since, has_more } => {
+                self.fetching = false;
+                self.authorized();
+                self.cursor = self.cursor.max(next_since);
+                if has_more {
+                    self.fetch_again = true;
+                }
+            }
+            Input::FetchFailed(failure) => {
+                self.fetching = false;
+                self.reachable = failure != Failure::Network;
+                match failure.status() {
+                    Some(401) => self.unauthorized_again(now, failure, out),
+                    // The conversation went away (closed, another visitor):
+                    // start over with the current one.
+                    Some(403 | 404) => {
+                        self.conversation_id = None;
+                        self.cursor = 0;
+                    }
+                    // Transient: the next poll or reconnect tries again.
+                    _ => {}
+                }
+            }
+            Input::Current(id) => {
+                self.fetching = false;
+                self.authorized();
+                if let Some(id) = id {
+                    self.learn_conversation(id);
+                    self.fetch_again = true;
+                }
+            }
+            Input::Enqueue { client_id, text } => {
+                if !self.outbox.iter().any(|o| o.client_id == client_id) {
+                    self.outbox.push_back(Outgoing { client_id, text });
+                    out.push(Output::OutboxChanged);
+                }
+            }
+            Input::Posted { client_id, conversation_id } => {
+                self.posting = false;
+                self.authorized();
+                self.reachable = true;
+                self.post_attempts = 0;
+                self.post_at = None;
+                if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
+                    self.outbox.pop_front();
+                    out.push(Output::OutboxChanged);
+                }
+                self.learn_conversation(conversation_id);
+                // A bot may answer within a second: do not wait a whole period.
+                if self.polling {
+                    self.poll_at = Some(now + 1000.0);
+                }
+            }
+            Input::PostFailed { client_id, failure } => {
+                self.posting = false;
+                self.reachable = failure != Failure::Network;
+                if failure.status() == Some(401) {
+                    self.unauthorized_again(now, failure, out);
+                } else if failure.is_transient() {
+                    let delay = failure
+                        .retry_after_ms()
+                        .unwrap_or_else(|| self.timing.backoff.delay(self.post_attempts, &mut self.rng));
+                    self.post_attempts += 1;
+                    self.post_at = Some(now + delay);
+                } else if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
+                    self.outbox.pop_front();
+                    self.post_attempts = 0;
+                    out.push(Output::OutboxChanged);
+                    out.push(Output::Failed { client_id, failure });
+                }
+            }
+        }
+    }
+
+    /// Starts whatever is due.
+    fn drive(&mut self, now: f64, out: &mut Vec<Output>) {
+        if !self.online || self.fatal {
+            return;
+        }
+        let due = |at: Option<f64>| at.is_some_and(|t| t <= now);
+        if due(self.renew_at) {
+            self.renew_at = None;
+            self.handshake_at = Some(now);
+        }
+        if due(self.handshake_at) && !self.handshaking {
+            self.handshake_at = None;
+            self.handshaking = true;
+            out.push(Output::Handshake);
+        }
+        let Some(token) = self.token.clone() else { return };
+        if let Socket::Open { .. } = self.socket {
+            if now >= self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms {
+                // Silent too long: the connection is dead even if the
+                // browser has not noticed.
+                out.push(Output::CloseSocket);
+                self.step(now, Input::SocketClosed { code: 1006 }, out);
+            } else if due(self.ping_at) {
+                self.ping_at = Some(now + self.timing.ping_interval_ms);
+                out.push(Output::Ping);
+            }
+        }
+        if due(self.socket_at) && self.socket == Socket::Closed {
+            self.socket_at = None;
+            self.socket = Socket::Connecting;
+            out.push(Output::OpenSocket { token: token.clone() });
+        }
+        if due(self.poll_at) && self.polling {
+            self.poll_at = Some(now + self.timing.poll_interval_ms);
+            self.fetch_again = true;
+        }
+        if self.fetch_again && !self.fetching {
+            self.fetch_again = false;
+            match self.conversation_id {
+                Some(conversation_id) => {
+                    self.fetching = true;
+                    out.push(Output::FetchMessages { token: token.clone(), conversation_id, since: self.cursor });
+                }
+                // Without a socket, a conversation opened in another tab is
+                // only learned by asking.
+                None if self.polling => {
+                    self.fetching = true;
+                    out.push(Output::FetchCurrent { token: token.clone() });
+                }
+                None => {}
+            }
+        }
+        if !self.posting && (self.post_at.is_none() || due(self.post_at)) {
+            if let Some(next) = self.outbox.front() {
+                self.posting = true;
+                self.post_at = None;
+                out.push(Output::Post { token, client_id: next.client_id.clone(), text: next.text.clone() });
+            }
+        }
+    }
+
+    fn request_fetch(&mut self) {
+        self.fetch_again = true;
+    }
+
+    fn learn_conversation(&mut self, id: i64) {
+        if self.conversation_id != Some(id) {
+            self.conversation_id = Some(id);
+            self.cursor = 0;
+            self.fetch_again = true;
+        }
+    }
+
+    fn start_polling(&mut self, now: f64) {
+        if !self.polling {
+            self.polling = true;
+            self.poll_at = Some(now);
+        }
+    }
+
+    fn schedule_socket(&mut self, now: f64) {
+        let delay = self.timing.backoff.delay(self.socket_attempts, &mut self.rng);
+        self.socket_attempts += 1;
+        self.socket_at = Some(now + delay);
+    }
+
+    fn authorized(&mut self) {
+        self.unauthorized = 0;
+    }
+
+    /// A request was refused as unauthorized: handshake once and retry; a
+    /// second refusal right after a fresh token stops the session.
+    fn unauthorized_again(&mut self, now: f64, failure: Failure, out: &mut Vec<Output>) {
+        self.unauthorized += 1;
+        if self.unauthorized > 1 {
+            self.stop(failure, out);
+            return;
+        }
+        self.token = None;
+        self.renew_at = None;
+        self.handshake_at = Some(now);
+        self.fetch_again = true;
+    }
+
+    fn stop(&mut self, failure: Failure, out: &mut Vec<Output>) {
+        self.fatal = true;
+        self.polling = false;
+        if self.socket != Socket::Closed {
+            self.socket = Socket::Closed;
+            out.push(Output::CloseSocket);
+        }
+        out.push(Output::Fatal(failure));
+    }
+
+    fn derive_status(&self) -> Connection {
+        if self.fatal || !self.online || !self.reachable {
+            Connection::Offline
+        } else if self.socket_open() {
+            Connection::Online
+        } else if self.polling {
+            Connection::Polling
+        } else {
+            Connection::Connecting
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: f64 = 1_800_000.0;
+
+    /// A machine on a fake clock, with the outputs of each step.
+    struct Rig {
+        m: Machine,
+        now: f64,
+        steps: u32,
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            Self { m: Machine::new(Timing::default(), 7), now: 0.0, steps: 0 }
+        }
+        fn feed(&mut self, input: Input) -> Vec<Output> {
+            self.m.handle(self.now, input)
+        }
+        /// Moves the clock to the next deadline and ticks.
+        fn advance(&mut self) -> Vec<Output> {
+            // A test loop that never reaches its condition fails instead of hanging.
+            self.steps += 1;
+            assert!(self.steps < 1000, "no progress after 1000 steps (now {})", self.now);
+            let at = self.m.next_deadline().expect("a deadline");
+            assert!(at >= self.now, "deadline in the past");
+            self.now = at;
+            self.feed(Input::Tick)
+        }
+        fn advance_by(&mut self, ms: f64) -> Vec<Output> {
+            self.now += ms;
+            self.feed(Input::Tick)
+        }
+        /// Advances the clock, answering every request like a server
+        /// would (sockets refused while `blocked`), until `stop` says so.
+        /// Returns the time it stopped at.
+        fn run_until(&mut self, blocked: bool, mut stop: impl FnMut(&Output) -> bool) -> f64 {
+            let mut pending = self.advance();
+            loop {
+                let mut next = Vec::new();
+                for output in pending {
+                    if stop(&output) {
+                        return self.now;
+                    }
+                    next.extend(match output {
+                        Output::FetchMessages { since, .. } => self.feed(Input::Fetched { next_since: since, has_more: false }),
+                        Output::FetchCurrent { .. } => self.feed(Input::Current(None)),
+                        Output::OpenSocket { .. } if blocked => self.feed(Input::SocketClosed { code: 1006 }),
+                        Output::OpenSocket { .. } => self.feed(Input::SocketOpened),
+                        Output::Ping => self.feed(Input::Frame),
+                        _ => Vec::new(),
+                    });
+                }
+                pending = if next.is_empty() { self.advance() } else { next };
+            }
+        }
+        /// Start, handshake OK, socket open, hello: the steady state.
+        fn connected(conversation: Option<i64>) -> Self {
+            let mut rig = Self::new();
+            assert!(rig.feed(Input::Online(true)).contains(&Output::Handshake));
+            let out = rig.feed(Input::HandshakeOk { token: "t1".into(), ttl_ms: TTL, conversation_id: conversation });
+            assert!(out.contains(&Output::OpenSocket { token: "t1".into() }), "{out:?}");
+            rig.feed(Input::SocketOpened);
+            rig.feed(Input::Hello { conversation_id: conversation });
+            rig
+        }
+    }
+
+    fn has(out: &[Output], f: impl Fn(&Output) -> bool) -> bool {
+        out.iter().any(f)
+    }
+    fn http(status: u16) -> Failure {
+        Failure::Http { status, code: None, retry_after_ms: None }
+    }
+
+    #[test]
+    fn connects_and_reports_states() {
+        let mut rig = Rig::new();
+        let out = rig.feed(Input::Online(true));
+        assert_eq!(out, vec![Output::Handshake, Output::Status(Connection::Connecting)]);
+        rig.feed(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(3) });
+        let out = rig.feed(Input::SocketOpened);
+        assert!(out.contains(&Output::Status(Connection::Online)));
+    }
+
+    #[test]
+    fn history_is_fetched_after_handshake_and_paged() {
+        let mut rig = Rig::new();
+        rig.feed(Input::Online(true));
+        let out = rig.feed(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(3) });
+        assert!(out.contains(&Output::FetchMessages { token: "t".into(), conversation_id: 3, since: 0 }));
+        let out = rig.feed(Input::Fetched { next_since: 50, has_more: true });
+        assert!(out.contains(&Output::FetchMessages { token: "t".into(), conversation_id: 3, since: 50 }));
+        let out = rig.feed(Input::Fetched { next_since: 60, has_more: false });
+        assert!(!has(&out, |o| matches!(o, Output::FetchMessages { .. })));
+    }
+
+    #[test]
+    fn socket_reconnects_with_jittered_backoff_reset_only_after_stable() {
+        let mut rig = Rig::connected(Some(1));
+        let mut delays = Vec::new();
+        for _ in 0..6 {
+            rig.feed(Input::SocketClosed { code: 1006 });
+            let closed_at = rig.now;
+            let out = rig.advance();
+            assert!(has(&out, |o| matches!(o, Output::OpenSocket { .. })), "{out:?}");
+            delays.push(rig.now - closed_at);
+            rig.feed(Input::SocketOpened);
+        }
+        for (attempt, delay) in delays.iter().enumerate() {
+            assert!(*delay < Timing::default().backoff.ceiling(attempt as u32), "attempt {attempt}: {delay}");
+        }
+        // Short-lived connections keep growing the ceiling; a stable one resets it.
+        rig.advance_by(10_000.0);
+        rig.feed(Input::SocketClosed { code: 1006 });
+        let closed_at = rig.now;
+        rig.advance();
+        assert!(rig.now - closed_at < 1000.0);
+    }
+
+    #[test]
+    fn blocked_socket_falls_back_to_polling_every_8_s_and_back() {
+        let mut rig = Rig::new();
+        rig.feed(Input::Online(true));
+        rig.feed(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(9) });
+        rig.feed(Input::Fetched { next_since: 4, has_more: false });
+        // The upgrade is refused: closed before it ever opened.
+        let out = rig.feed(Input::SocketClosed { code: 1006 });
+        assert!(out.contains(&Output::Status(Connection::Polling)));
+        assert!(has(&out, |o| matches!(o, Output::FetchMessages { since: 4, .. })), "first poll at once: {out:?}");
+        rig.feed(Input::Fetched { next_since: 4, has_more: false });
+        // Next polls come every 8 s while socket retries go on in between.
+        let polls: Vec<f64> = (0..3)
+            .map(|_| {
+                let at = rig.run_until(true, |o| matches!(o, Output::FetchMessages { .. }));
+                rig.feed(Input::Fetched { next_since: 4, has_more: false });
+                at
+            })
+            .collect();
+        assert_eq!(polls, vec![8000.0, 16000.0, 24000.0]);
+        // Once the socket opens, polling stops.
+        rig.run_until(false, |o| *o == Output::Status(Connection::Online));
+        let opened = rig.now;
+        let later = rig.run_until(false, |o| matches!(o, Output::FetchMessages { .. } | Output::Handshake));
+        assert!(later - opened > 8000.0 * 10.0, "no fetch for a long time after the socket opened");
+    }
+
+    #[test]
+    fn polling_fetches_soon_after_a_send() {
+        let mut rig = Rig::new();
+        rig.feed(Input::Online(true));
+        rig.feed(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(5) });
+        rig.feed(Input::Fetched { next_since: 0, has_more: false });
+        rig.feed(Input::SocketClosed { code: 1006 });
+        rig.feed(Input::Fetched { next_since: 0, has_more: false });
+        rig.now += 3000.0;
+        rig.feed(Input::Enqueue { client_id: "c1".into(), text: "hi".into() });
+        rig.feed(Input::Posted { client_id: "c1".into(), conversation_id: 5 });
+        let sent_at = rig.now;
+        let fetched_at = rig.run_until(true, |o| matches!(o, Output::FetchMessages { .. }));
+        assert_eq!(fetched_at - sent_at, 1000.0);
+    }
+
+    #[test]
+    fn outbox_posts_in_order_one_at_a_time_and_dedupes() {
+        let mut rig = Rig::connected(None);
+        let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        assert!(out.contains(&Output::Post { token: "t1".into(), client_id: "a".into(), text: "1".into() }));
+        let out = rig.feed(Input::Enqueue { client_id: "b".into(), text: "2".into() });
+        assert!(!has(&out, |o| matches!(o, Output::Post { .. })), "b waits for a");
+        rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        assert_eq!(rig.m.outbox().count(), 2);
+        let out = rig.feed(Input::Posted { client_id: "a".into(), conversation_id: 1 });
+        assert!(out.contains(&Output::Post { token: "t1".into(), client_id: "b".into(), text: "2".into() }));
+        rig.feed(Input::Posted { client_id: "b".into(), conversation_id: 1 });
+        assert_eq!(rig.m.outbox().count(), 0);
+    }
+
+    #[test]
+    fn transient_post_failures_retry_with_backoff_and_retry_after() {
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        rig.feed(Input::PostFailed { client_id: "a".into(), failure: Failure::Network });
+        let failed_at = rig.now;
+        let out = rig.advance();
+        assert!(has(&out, |o| matches!(o, Output::Post { .. })));
+        assert!(rig.now - failed_at < 1000.0);
+        let limited = Failure::Http { status: 429, code: Some("rate_limited".into()), retry_after_ms: Some(7000.0) };
+        rig.feed(Input::PostFailed { client_id: "a".into(), failure: limited });
+        let failed_at = rig.now;
+        loop {
+            if has(&rig.advance(), |o| matches!(o, Output::Post { .. })) {
+                break;
+            }
+        }
+        assert_eq!(rig.now - failed_at, 7000.0);
+        assert_eq!(rig.m.outbox().count(), 1);
+    }
+
+    #[test]
+    fn permanent_post_failure_fails_that_message_only() {
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::Enqueue { client_id: "a".into(), text: "x".into() });
+        rig.feed(Input::Enqueue { client_id: "b".into(), text: "y".into() });
+        let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(413) });
+        assert!(out.contains(&Output::Failed { client_id: "a".into(), failure: http(413) }));
+        assert!(has(&out, |o| matches!(o, Output::Post { client_id, .. } if client_id == "b")));
+    }
+
+    #[test]
+    fn unauthorized_rehandshakes_once_then_retries_and_never_loops() {
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(401) });
+        assert!(out.contains(&Output::Handshake));
+        let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        assert!(out.contains(&Output::Post { token: "t2".into(), client_id: "a".into(), text: "1".into() }));
+        // Refused again with the fresh token: stop, do not loop.
+        let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(401) });
+        assert!(has(&out, |o| matches!(o, Output::Fatal(_))));
+        assert!(!out.contains(&Output::Handshake));
+        assert_eq!(rig.m.next_deadline(), None);
+        // A success in between resets the count.
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::FetchFailed(http(401)));
+        rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        rig.feed(Input::Fetched { next_since: 1, has_more: false });
+        let out = rig.feed(Input::FetchFailed(http(401)));
+        assert!(out.contains(&Output::Handshake));
+    }
+
+    #[test]
+    fn token_is_renewed_at_about_80_percent_and_sent_on_the_socket() {
+        let mut rig = Rig::connected(Some(1));
+        let issued = rig.now;
+        let out = loop {
+            let out = rig.advance();
+            if out.contains(&Output::Handshake) {
+                break out;
+            }
+            if out.contains(&Output::Ping) {
+                rig.feed(Input::Frame);
+            }
+        };
+        let fraction = (rig.now - issued) / TTL;
+        assert!((0.7..0.9).contains(&fraction), "renewed at {fraction}");
+        assert!(!out.contains(&Output::CloseSocket));
+        let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        assert!(out.contains(&Output::Auth { token: "t2".into() }));
+        assert!(!has(&out, |o| matches!(o, Output::OpenSocket { .. })));
+    }
+
+    #[test]
+    fn silent_socket_is_declared_dead() {
+        let mut rig = Rig::connected(Some(1));
+        assert!(rig.advance().contains(&Output::Ping));
+        // No pong, no frame at all.
+        let out = rig.advance();
+        assert!(out.contains(&Output::CloseSocket), "{out:?}");
+        assert_eq!(rig.now, 35_000.0);
+        assert!(has(&rig.advance(), |o| matches!(o, Output::OpenSocket { .. })));
+    }
+
+    #[test]
+    fn expired_token_close_code_handshakes_before_reconnecting() {
+        let mut rig = Rig::connected(Some(1));
+        let out = rig.feed(Input::SocketClosed { code: 4001 });
+        assert!(out.contains(&Output::Handshake));
+        assert!(!has(&out, |o| matches!(o, Output::OpenSocket { .. })));
+        let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        assert!(out.contains(&Output::OpenSocket { token: "t2".into() }));
+    }
+
+    #[test]
+    fn offline_pauses_everything_and_online_resumes_at_once() {
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::SocketClosed { code: 1006 });
+        let out = rig.feed(Input::Online(false));
+        assert!(out.contains(&Output::Status(Connection::Offline)));
+        assert_eq!(rig.m.next_deadline(), None);
+        rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        rig.now += 60_000.0;
+        let out = rig.feed(Input::Online(true));
+        assert!(has(&out, |o| matches!(o, Output::OpenSocket { .. })), "{out:?}");
+        assert!(has(&out, |o| matches!(o, Output::Post { .. })));
+    }
+
+    #[test]
+    fn handshake_errors_retry_when_transient_and_stop_when_not() {
+        let mut rig = Rig::new();
+        rig.feed(Input::Online(true));
+        let out = rig.feed(Input::HandshakeFailed(Failure::Network));
+        assert!(out.contains(&Output::Status(Connection::Offline)));
+        assert!(rig.advance().contains(&Output::Handshake));
+        let denied = Failure::Http { status: 403, code: Some("origin_denied".into()), retry_after_ms: None };
+        let out = rig.feed(Input::HandshakeFailed(denied.clone()));
+        assert!(out.contains(&Output::Fatal(denied)));
+        assert_eq!(rig.m.next_deadline(), None);
+        assert!(rig.feed(Input::Online(true)).is_empty());
+    }
+
+    #[test]
+    fn cursor_moves_only_with_complete_fetches() {
+        let mut rig = Rig::connected(Some(1));
+        // The history fetch, then the catch-up after hello (coalesced).
+        let out = rig.feed(Input::Fetched { next_since: 10, has_more: false });
+        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 1, since: 10 }));
+        rig.feed(Input::Fetched { next_since: 10, has_more: false });
+        // Socket frames (ids 11..) do not move the cursor; a resync fetches from 10.
+        rig.feed(Input::Frame);
+        let out = rig.feed(Input::Resync);
+        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 1, since: 10 }));
+        // A new conversation starts from 0.
+        rig.feed(Input::Fetched { next_since: 12, has_more: false });
+        let out = rig.feed(Input::Conversation(2));
+        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 2, since: 0 }));
+    }
+}

@@ -1,0 +1,5 @@
+//! The connection to the server: a pure state machine (`machine`) with its
+//! backoff (`backoff`), driven in the browser by `driver`.
+
+pub mod backoff;
+pub mod machine;
