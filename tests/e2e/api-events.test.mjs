@@ -58,7 +58,7 @@ async function settle(page) {
   }
 }
 
-describe('calls made before the runtime is ready', () => {
+describe('calls made before the runtime is ready', { concurrency: 4 }, () => {
   test('on() and open({prefill}) queued through the snippet before load run once it is ready', () =>
     run(
       async (page) => {
@@ -143,7 +143,7 @@ describe('calls made before the runtime is ready', () => {
     }));
 });
 
-describe('life cycle', () => {
+describe('life cycle', { concurrency: 4 }, () => {
   test('a second init with the same key is a no-op: one launcher, one ready, first config kept', () =>
     run(async (page, { seen }) => {
       await mockWidget(page);
@@ -208,7 +208,7 @@ describe('life cycle', () => {
     }));
 });
 
-describe('events', () => {
+describe('events', { concurrency: 4 }, () => {
   test('ready, open, close, message, identify and shutdown reach on() handlers and natter:* window events', () =>
     run(async (page) => {
       await mockWidget(page);

@@ -61,7 +61,7 @@ const imeEnter = (page, init) =>
     init,
   );
 
-describe('composer', () => {
+describe('composer', { concurrency: 4 }, () => {
   test('Enter sends, clears the composer and keeps focus in it', () =>
     run(async (page) => {
       assert.equal((await input(page)).focused, true, 'opening focused the composer');
@@ -174,7 +174,7 @@ describe('composer', () => {
     }));
 });
 
-describe('message text is text', () => {
+describe('message text is text', { concurrency: 4 }, () => {
   const PAYLOAD = [
     `<img src=x onerror="window.__pwned='img'">`,
     `<script>window.__pwned='script'</script>`,

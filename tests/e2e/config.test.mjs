@@ -44,7 +44,7 @@ const withHost = (body, { options = {}, ...rest } = {}) => withPage(env, body, {
 
 const warnings = (seen) => natterMessages(seen, 'warning');
 
-describe('config layers', () => {
+describe('config layers', { concurrency: 4 }, () => {
   test('the script src query string alone configures the widget', () =>
     withHost(async (page, { seen }) => {
       await embed(page, { query: 'appKey=sk_query&mock=true&position=tl&headerTitle=From%20the%20query&offsetX=40' });
@@ -104,7 +104,7 @@ describe('config layers', () => {
     }));
 });
 
-describe('numbers are clamped into their documented ranges', () => {
+describe('numbers are clamped into their documented ranges', { concurrency: 4 }, () => {
   const big = { width: 1400, height: 1100 };
   test('values above the range take the maximum', () =>
     withHost(
@@ -163,7 +163,7 @@ describe('numbers are clamped into their documented ranges', () => {
     }));
 });
 
-describe('invalid values are ignored with one warning naming the field', () => {
+describe('invalid values are ignored with one warning naming the field', { concurrency: 4 }, () => {
   const BAD = {
     primaryColor: 'red; background: url(https://evil.test/x)',
     primaryColorAccent: 'expression(alert(1))',
@@ -248,7 +248,7 @@ describe('invalid values are ignored with one warning naming the field', () => {
     ));
 });
 
-describe('launcher icons', () => {
+describe('launcher icons', { concurrency: 4 }, () => {
   const HOSTILE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 24 24" onload="window.__pwned='svg onload'" style="background:url(https://evil.test/a)">
 <script>window.__pwned='svg script'</script>
 <foreignObject width="24" height="24"><div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="window.__pwned='foreignObject'"/></div></foreignObject>
@@ -355,7 +355,7 @@ describe('launcher icons', () => {
     }));
 });
 
-describe('brand colors', () => {
+describe('brand colors', { concurrency: 4 }, () => {
   const colors = (page) =>
     inShadow(page, (root) => {
       const css = (sel) => getComputedStyle(root.querySelector(sel));
@@ -433,7 +433,7 @@ describe('brand colors', () => {
     }));
 });
 
-describe('themes', () => {
+describe('themes', { concurrency: 4 }, () => {
   const surface = (page) =>
     inShadow(page, (root) => ({
       cls: root.querySelector('.root').className,

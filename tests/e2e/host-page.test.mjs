@@ -30,7 +30,7 @@ const box = (page, part) =>
     part,
   );
 
-describe('host CSS', () => {
+describe('host CSS', { concurrency: 4 }, () => {
   test('hostile host CSS (all: unset, display: none on button/div, inherited fonts, visibility) cannot break the widget', () =>
     withHost(env, async (page) => {
       await page.addStyleTag({ url: '/hostile.css' });
@@ -92,7 +92,7 @@ describe('host CSS', () => {
     }));
 });
 
-describe('mobile viewport', () => {
+describe('mobile viewport', { concurrency: 4 }, () => {
   const MOBILE = { viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
   const bodyState = (page) =>
     page.evaluate(() => ({
@@ -165,7 +165,7 @@ describe('mobile viewport', () => {
     ));
 });
 
-describe('single-page apps', () => {
+describe('single-page apps', { concurrency: 4 }, () => {
   /** The widget's state that must survive a re-attach. */
   const state = (page) =>
     page.evaluate(() => {
@@ -232,7 +232,7 @@ describe('single-page apps', () => {
     }));
 });
 
-describe('init/shutdown cycles', () => {
+describe('init/shutdown cycles', { concurrency: 4 }, () => {
   test('20 cycles leave no DOM nodes, host elements, listeners, observers or timers behind', () =>
     withHost(env, async (page, { context }) => {
       const cdp = await context.newCDPSession(page);

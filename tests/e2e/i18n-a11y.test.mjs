@@ -61,7 +61,7 @@ const ZH = {
 
 const stored = (page) => page.evaluate(() => localStorage.getItem('natter_locale'));
 
-describe('locales', () => {
+describe('locales', { concurrency: 4 }, () => {
   test("locale: 'zh-CN' renders every string and accessible name in Chinese", () =>
     withHost(env, async (page) => {
       await initWidget(page, { locale: 'zh-CN' });
@@ -131,7 +131,7 @@ describe('locales', () => {
     ));
 });
 
-describe('keyboard and screen readers', () => {
+describe('keyboard and screen readers', { concurrency: 4 }, () => {
   const focusState = (page) =>
     page.evaluate(() => {
       const host = document.querySelector('[data-natter-widget]');
@@ -223,7 +223,7 @@ describe('keyboard and screen readers', () => {
     ));
 });
 
-describe('contrast', () => {
+describe('contrast', { concurrency: 4 }, () => {
   // WCAG relative luminance and contrast ratio of `rgb(r, g, b)` strings.
   const ratio = (a, b) => {
     const lum = (css) => {
@@ -264,7 +264,7 @@ describe('contrast', () => {
   }
 });
 
-describe('axe-core reports no violations', () => {
+describe('axe-core reports no violations', { concurrency: 4 }, () => {
   for (const theme of ['light', 'dark']) {
     for (const state of ['closed', 'open']) {
       test(`${theme} theme, ${state} widget`, () =>
