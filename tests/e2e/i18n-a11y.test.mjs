@@ -59,6 +59,23 @@ const ZH = {
   send: '发送',
 };
 
+/** WCAG contrast ratio of two `rgb(r, g, b)` strings. */
+function contrastRatio(a, b) {
+  const lum = (css) => {
+    const [r, g, b] = css
+      .match(/\d+/g)
+      .slice(0, 3)
+      .map(Number)
+      .map((c) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 const stored = (page) => page.evaluate(() => localStorage.getItem('natter_locale'));
 
 describe('locales', { concurrency: 4 }, () => {
@@ -95,6 +112,20 @@ describe('locales', { concurrency: 4 }, () => {
       assert.equal(await inShadow(page, (root) => root.querySelector('textarea').value), '草稿');
       assert.equal(await inShadow(page, (root) => root.querySelector('[part~=panel]').checkVisibility()), true);
       assert.equal(await stored(page), 'en-US');
+    }));
+
+  test('the widget declares its language, so screen readers read zh-CN strings as Chinese on an English page', { todo: 'no lang attribute anywhere in the widget: the panel inherits lang="en" from the host page, so a screen reader reads the Chinese labels with an English voice; ui::Ui::set_strings could set lang on the host or .root' }, () =>
+    withHost(env, async (page) => {
+      await initWidget(page, { locale: 'zh-CN' });
+      await waitForEvent(page, 'ready');
+      const lang = () =>
+        inShadow(page, (root) => {
+          const panel = root.querySelector('[part~=panel]');
+          return (panel.closest('[lang]') ?? root.host.closest('[lang]'))?.getAttribute('lang');
+        });
+      assert.equal(await lang(), 'zh-CN');
+      await page.evaluate(() => window.Natter.setLocale('en-US'));
+      assert.equal(await lang(), 'en-US');
     }));
 
   test('navigator.languages zh-* selects zh-CN', () =>
@@ -224,18 +255,6 @@ describe('keyboard and screen readers', { concurrency: 4 }, () => {
 });
 
 describe('contrast', { concurrency: 4 }, () => {
-  // WCAG relative luminance and contrast ratio of `rgb(r, g, b)` strings.
-  const ratio = (a, b) => {
-    const lum = (css) => {
-      const [r, g, b] = css.match(/\d+/g).map(Number).map((c) => {
-        const s = c / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    };
-    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
-    return (hi + 0.05) / (lo + 0.05);
-  };
   const hexToRgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
   for (const primaryColor of [undefined, '#2563eb']) {
@@ -256,12 +275,55 @@ describe('contrast', { concurrency: 4 }, () => {
         const warned = seen.console.some((m) => m.type === 'warning' && /contrast|WCAG/i.test(m.text));
         for (const stop of [c.primary, c.accent]) {
           for (const text of [c.title, c.launcher]) {
-            const r = ratio(text, hexToRgb(stop));
+            const r = contrastRatio(text, hexToRgb(stop));
             assert.ok(r >= 4.5 || warned, `${text} on ${stop}: ${r.toFixed(2)}:1 with no warning`);
           }
         }
       }));
   }
+});
+
+describe('focus ring contrast', { concurrency: 4 }, () => {
+  for (const [theme, todo] of [
+    ['dark', undefined],
+    ['auto', "theme 'auto' under a dark color scheme keeps the light theme's focus color (--nt-focus = primary #4338ca) on the dark panel: 2.3:1, below the 3:1 WCAG 1.4.11 needs; ui::Ui::apply_look picks #93c5fd only for Theme::Dark, and the auto case has no @media rule for --nt-focus"],
+  ]) {
+    test(`the keyboard focus ring has 3:1 contrast on the dark panel (theme ${theme}, dark color scheme)`, { todo }, () =>
+      withHost(
+        env,
+        async (page) => {
+          await initWidget(page, { theme });
+          await waitForEvent(page, 'ready');
+          await page.locator('[part~=launcher]').click();
+          await page.keyboard.press('Tab'); // composer -> send button
+          const c = await inShadow(page, (root) => {
+            const send = root.activeElement;
+            return {
+              part: send?.getAttribute('part'),
+              ring: getComputedStyle(send).outlineColor,
+              style: getComputedStyle(send).outlineStyle,
+              bg: getComputedStyle(root.querySelector('[part~=composer]')).backgroundColor,
+            };
+          });
+          assert.equal(c.part, 'send');
+          assert.equal(c.style, 'solid');
+          assert.ok(contrastRatio(c.ring, c.bg) >= 3, `${c.ring} on ${c.bg}: ${contrastRatio(c.ring, c.bg).toFixed(2)}:1`);
+        },
+        { contextOptions: { colorScheme: 'dark' } },
+      ));
+  }
+
+  test("theme 'auto' follows a live change of the color scheme", () =>
+    withHost(env, async (page) => {
+      await initWidget(page, { theme: 'auto' });
+      await waitForEvent(page, 'ready');
+      await page.evaluate(() => window.Natter.open());
+      const bg = () => inShadow(page, (root) => getComputedStyle(root.querySelector('[part~=panel]')).backgroundColor);
+      await page.emulateMedia({ colorScheme: 'light' });
+      assert.equal(await bg(), 'rgb(255, 255, 255)');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      assert.equal(await bg(), 'rgb(17, 24, 39)');
+    }));
 });
 
 describe('axe-core reports no violations', { concurrency: 4 }, () => {
