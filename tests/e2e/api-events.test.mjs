@@ -416,6 +416,26 @@ describe('events', { concurrency: 4 }, () => {
       { natterErrors: [/^\[Natter\] a "open" handler threw/, /^\[Natter\] a "open" handler threw/] },
     ));
 
+  test('handlers run on a later tick and may call the API from inside', () =>
+    run(async (page) => {
+      await mockWidget(page);
+      const order = await page.evaluate(() => {
+        const order = [];
+        window.Natter.on('open', () => {
+          order.push('open handler');
+          window.Natter.close();
+          window.Natter.sendMessage('sent from a handler');
+        });
+        window.Natter.open();
+        order.push('open() returned');
+        return new Promise((resolve) => window.addEventListener('natter:close', () => resolve(order), { once: true }));
+      });
+      assert.deepEqual(order, ['open() returned', 'open handler']);
+      await waitForEvent(page, 'message');
+      assert.equal((await domEvents(page, 'message'))[0].detail.text, 'sent from a handler');
+      assert.equal(await panelVisible(page), false);
+    }));
+
   test('off() removes exactly that handler', () =>
     run(async (page) => {
       await mockWidget(page);
