@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit};
@@ -74,9 +74,6 @@ pub fn off(event: &str, callback: &Function) {
 
 /// Queues an event for every handler and for `window`.
 pub fn emit(event: &'static str, payload: JsValue) {
-    if event == "ready" {
-        EVENTS.with(|cell| cell.borrow_mut().ready = Some(payload.clone()));
-    }
     enqueue(event, payload, None);
 }
 
@@ -109,6 +106,11 @@ fn flush() {
     let (queue, handlers) = EVENTS.with(|cell| {
         let mut events = cell.borrow_mut();
         events.scheduled = false;
+        // From now on `on('ready')` delivers late: handlers registered
+        // before this point get the broadcast below, never both.
+        if let Some((_, payload, _)) = events.queue.iter().find(|(name, _, only)| *name == "ready" && only.is_none()) {
+            events.ready = Some(payload.clone());
+        }
         let handlers: Vec<(String, Function)> = events.handlers.iter().map(|h| (h.event.clone(), h.callback.clone())).collect();
         (std::mem::take(&mut events.queue), handlers)
     });
@@ -142,21 +144,10 @@ fn dispatch_dom_event(event: &str, payload: &JsValue) {
     }
 }
 
-/// Builds a plain object payload from name/value pairs.
-pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (name, value) in fields {
-        if !value.is_undefined() {
-            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
-        }
-    }
-    object.into()
-}
-
 /// `{code, message}` for the `error` event, also logged to the console.
 pub fn error(code: &str, message: &str) {
     log::error(message);
-    emit("error", object(&[("code", code.into()), ("message", message.into())]));
+    emit("error", crate::js::object(&[("code", code.into()), ("message", message.into())]));
 }
 
 /// Reads `fn` from a JS value, if it is one.

@@ -22,6 +22,7 @@ pub mod connection;
 mod dom;
 mod events;
 mod ids;
+mod js;
 mod log;
 mod page;
 mod storage;

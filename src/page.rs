@@ -16,11 +16,15 @@ pub struct ScriptTag {
     pub layers: Vec<RawLayer>,
     /// `data-defer-init`: wait for an explicit `init()`.
     pub defer_init: bool,
+    /// Where the script came from: the default API base. Without a script
+    /// tag (npm), the page's own origin.
+    pub origin: String,
 }
 
 impl ScriptTag {
     pub fn read(script: Option<&HtmlScriptElement>) -> Self {
-        let Some(script) = script else { return Self::default() };
+        let page_origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        let Some(script) = script else { return Self { origin: page_origin, ..Self::default() } };
         let dataset = script.unchecked_ref::<HtmlElement>().dataset();
         let mut data = RawLayer::new();
         let mut defer_init = false;
@@ -36,7 +40,8 @@ impl ScriptTag {
         for layer in &mut layers {
             normalize_extra(layer);
         }
-        Self { layers, defer_init }
+        let origin = web_sys::Url::new(&script.src()).map(|u| u.origin()).unwrap_or(page_origin);
+        Self { layers, defer_init, origin }
     }
 }
 

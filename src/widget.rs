@@ -14,16 +14,19 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlScriptElement};
 
 use crate::chat::{Change, Chat, Delivery, Entry};
-use crate::config::{self, Config, Problem};
+use crate::config::{self, Config, Problem, RawLayer};
 use crate::connection::Connection;
 use crate::dom::{Listener, Observer};
 use crate::events::{self, Origin};
 use crate::i18n::{self, Locale};
 use crate::page::{object_layer, InitObject, ScriptTag};
+use crate::js::{get, get_int, get_string};
 use crate::protocol::{Sender, MAX_TEXT_CHARS};
+use crate::session::machine::{Failure, Input, Output};
+use crate::session::{wire, Event, Session};
 use crate::text::{self, Refusal};
 use crate::ui::{Ui, UiAction};
-use crate::{ids, log, storage};
+use crate::{ids, js, log, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `localStorage` key of the visitor's chosen locale (`setLocale`).
@@ -46,12 +49,20 @@ enum State {
     #[default]
     Off,
     /// `init` ran before `<body>` existed; mounting waits for DOMContentLoaded.
-    WaitingForBody { config: Config, _ready: Listener },
+    WaitingForBody { config: Config, layers: Vec<RawLayer>, _ready: Listener },
     On(Box<Widget>),
 }
 
 struct Widget {
     config: Config,
+    /// init, data-* and query layers, kept to re-merge with the remote config.
+    layers: Vec<RawLayer>,
+    /// The server connection; `None` in mock mode or after a fatal error.
+    session: Option<Session>,
+    /// From the remote config.
+    remote: Remote,
+    /// When the last `typing` frame went out (they are throttled).
+    typing_sent_at: f64,
     /// From `setLocale`, the top of the locale chain for this instance.
     chosen_locale: Option<Locale>,
     ui: Ui,
@@ -68,6 +79,21 @@ struct Widget {
     _viewport: Vec<Listener>,
 }
 
+/// What the site's remote config says beyond appearance.
+#[derive(Default)]
+struct Remote {
+    locale: Option<String>,
+    greeting: Option<String>,
+    offline_message: Option<String>,
+}
+
+/// `localStorage` key prefix of the outbox: messages not yet acknowledged.
+const OUTBOX_KEY: &str = "natter_outbox:";
+/// `localStorage` key of the anonymous visitor id (identity layer 3).
+const VISITOR_KEY: &str = "natter_visitor_id";
+/// Typing frames go out at most this often.
+const TYPING_EVERY_MS: f64 = 2500.0;
+
 /// Mock mode: no network; each visitor message is acknowledged at once and
 /// echoed by a pretend agent.
 #[derive(Default)]
@@ -81,6 +107,8 @@ struct Mock {
 
 thread_local! {
     static RUNTIME: RefCell<Runtime> = RefCell::new(Runtime::default());
+    /// Tags each session so answers meant for a replaced one are ignored.
+    static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 fn with_runtime(f: impl FnOnce(&mut Runtime)) {
@@ -154,6 +182,7 @@ impl Runtime {
         let InitObject { layer, handlers } = object_layer(options);
         let mut layers = vec![layer];
         layers.extend(self.script.layers.iter().cloned());
+        let layers_kept = layers.clone();
         let (config, problems) = config::merge(&layers);
         for problem in &problems {
             match problem {
@@ -172,24 +201,24 @@ impl Runtime {
         }
         let Some(doc) = document() else { return };
         if doc.body().is_some() {
-            self.mount(&doc, config);
+            self.mount(&doc, config, layers_kept);
         } else {
             let ready = Listener::new(&doc, "DOMContentLoaded", |_| {
                 with_runtime(|runtime| {
-                    if let State::WaitingForBody { config, .. } = std::mem::take(&mut runtime.state) {
+                    if let State::WaitingForBody { config, layers, .. } = std::mem::take(&mut runtime.state) {
                         if let Some(doc) = document() {
-                            runtime.mount(&doc, config);
+                            runtime.mount(&doc, config, layers);
                         }
                     }
                 })
             });
-            self.state = State::WaitingForBody { config, _ready: ready };
+            self.state = State::WaitingForBody { config, layers: layers_kept, _ready: ready };
         }
     }
 
-    fn mount(&mut self, document: &Document, config: Config) {
+    fn mount(&mut self, document: &Document, config: Config, layers: Vec<RawLayer>) {
         let Some(body) = document.body() else { return };
-        let locale = resolve_locale(&config, None);
+        let locale = resolve_locale(&config, None, None);
         let ui = match Ui::mount(document, &body, &config, locale.strings(), on_ui_action) {
             Ok(ui) => ui,
             Err(err) => {
@@ -197,10 +226,22 @@ impl Runtime {
                 return;
             }
         };
+        let session = (!config.mock).then(|| {
+            let generation = GENERATION.with(|g| {
+                g.set(g.get().wrapping_add(1));
+                g.get()
+            });
+            let api_base = config.api_base.clone().unwrap_or_else(|| self.script.origin.clone());
+            Session::new(generation, on_session_event, api_base, config.ws_base.clone(), locale.tag())
+        });
         let mut widget = Box::new(Widget {
             _reattach: watch_removal(document),
             _viewport: watch_viewport(),
             config,
+            layers,
+            session,
+            remote: Remote::default(),
+            typing_sent_at: 0.0,
             chosen_locale: None,
             ui,
             chat: Chat::default(),
@@ -209,8 +250,12 @@ impl Runtime {
             mock: Mock::default(),
             saved_scroll: None,
         });
-        widget.set_connection(if widget.config.mock { Connection::Online } else { Connection::Connecting });
-        events::emit("ready", events::object(&[("version", VERSION.into())]));
+        if widget.config.mock {
+            widget.set_connection(Connection::Online);
+        } else {
+            widget.start_session();
+        }
+        events::emit("ready", js::object(&[("version", VERSION.into())]));
         if widget.config.default_open {
             widget.set_open(true, false);
         }
@@ -238,11 +283,11 @@ fn same_key_or_warn(current: &str, requested: &str) {
 }
 
 /// The full locale chain (see `i18n::resolve`).
-fn resolve_locale(config: &Config, chosen: Option<Locale>) -> Locale {
+fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
     let languages: Vec<String> = web_sys::window()
         .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
         .unwrap_or_default();
-    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), None, &languages)
+    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, &languages)
 }
 
 impl Widget {
@@ -320,6 +365,16 @@ impl Widget {
             UiAction::Input => {
                 self.ui.fit_composer();
                 self.ui.set_hint(None);
+                let now = js_sys::Date::now();
+                // Agents see the visitor typing, once there is a conversation.
+                if let Some(session) = self.session.as_ref().filter(|s| s.socket_open()) {
+                    if let Some(conversation) = session.conversation_id() {
+                        if now - self.typing_sent_at > TYPING_EVERY_MS && !self.ui.composer_text().trim().is_empty() {
+                            self.typing_sent_at = now;
+                            session.send_frame(&typing_frame(conversation, true));
+                        }
+                    }
+                }
             }
         }
     }
@@ -336,18 +391,37 @@ impl Widget {
                     Refusal::TooLong => ("text_too_long", format!("{} {MAX_TEXT_CHARS}", strings.too_long)),
                 };
                 self.ui.set_hint(Some(&reason));
-                events::emit("error", events::object(&[("code", code.into()), ("message", reason.into())]));
+                events::emit("error", js::object(&[("code", code.into()), ("message", reason.into())]));
                 return false;
             }
         };
         self.ui.set_hint(None);
         let client_id = ids::uuid();
-        let index = self.chat.add_pending(client_id.clone(), text.clone(), js_sys::Date::now());
+        self.show_pending(client_id.clone(), text.clone());
+        self.deliver(client_id, text);
+        true
+    }
+
+    fn show_pending(&mut self, client_id: String, text: String) {
+        let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
         self.ui.insert_message(index, &self.chat.entries()[index]);
+    }
+
+    /// Hands a message to the outbox (or the mock). The outbox is written to
+    /// storage first, so a reload or a crash cannot lose it.
+    fn deliver(&mut self, client_id: String, text: String) {
         if self.config.mock {
             self.mock_deliver(client_id, text);
+            return;
         }
-        true
+        outbox_store(&self.config.app_key, |list| list.push((client_id.clone(), text.clone())));
+        if let Some(session) = self.session.as_ref().filter(|s| s.socket_open() && self.typing_sent_at > 0.0) {
+            if let Some(conversation) = session.conversation_id() {
+                session.send_frame(&typing_frame(conversation, false));
+            }
+            self.typing_sent_at = 0.0;
+        }
+        self.feed(Input::Enqueue { client_id, text });
     }
 
     fn retry(&mut self, client_id: &str) {
@@ -356,9 +430,7 @@ impl Widget {
         };
         let change = self.chat.set_delivery(client_id, Delivery::Pending);
         self.apply(change);
-        if self.config.mock {
-            self.mock_deliver(client_id.to_string(), entry.text);
-        }
+        self.deliver(client_id.to_string(), entry.text);
     }
 
     /// Mirrors a chat change in the UI.
@@ -388,19 +460,30 @@ impl Widget {
     fn announce_unread(&mut self) {
         let count = self.chat.unread();
         self.ui.set_unread(count);
-        events::emit("unread", events::object(&[("count", count.into())]));
+        events::emit("unread", js::object(&[("count", count.into())]));
     }
 
     fn set_connection(&mut self, state: Connection) {
         self.connection = state;
         self.ui.set_connection(state);
-        events::emit("connection", events::object(&[("state", state.as_str().into())]));
+        events::emit("connection", js::object(&[("state", state.as_str().into())]));
     }
 
     fn set_locale(&mut self, locale: Locale) {
         storage::set(LOCALE_KEY, locale.tag());
         self.chosen_locale = Some(locale);
-        let strings = resolve_locale(&self.config, self.chosen_locale).strings();
+        self.relocalize();
+    }
+
+    fn relocalize(&mut self) {
+        let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
+        if let Some(session) = &mut self.session {
+            session.set_locale(locale.tag());
+        }
+        let strings = locale.strings();
+        if std::ptr::eq(strings, self.ui.strings()) {
+            return;
+        }
         self.ui.set_strings(strings);
         // Meta lines ("Sending…", "Retry") are localized too.
         for i in 0..self.chat.entries().len() {
@@ -436,7 +519,7 @@ impl Widget {
         let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL);
         events::emit(
             "identify",
-            events::object(&[
+            js::object(&[
                 ("externalUserId", text(&self.config.external_user_id)),
                 ("nickname", text(&profile.nickname)),
                 ("avatar", text(&profile.avatar)),
@@ -480,6 +563,210 @@ impl Widget {
         }));
     }
 
+    /// Starts talking to the server: identity, the outbox left by an earlier
+    /// page (shown as pending and sent again, in order), then the handshake.
+    fn start_session(&mut self) {
+        let body = self.handshake_body();
+        let restored = outbox_load(&self.config.app_key);
+        for (client_id, text) in &restored {
+            self.show_pending(client_id.clone(), text.clone());
+        }
+        let Some(session) = &mut self.session else { return };
+        session.set_handshake_body(body);
+        for (client_id, text) in restored {
+            session.feed(Input::Enqueue { client_id, text });
+        }
+        let notices = session.start();
+        self.notices(notices);
+    }
+
+    /// The handshake request: app key, identity layers, profile, page.
+    fn handshake_body(&self) -> JsValue {
+        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED);
+        let profile = &self.config.profile;
+        let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
+        let window = web_sys::window();
+        let document = document();
+        let page = js::object(&[
+            ("url", window.as_ref().and_then(|w| w.location().href().ok()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+            ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+            ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+        ]);
+        let timezone = get(&js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options(), "timeZone");
+        js::object(&[
+            ("appKey", self.config.app_key.as_str().into()),
+            ("externalUserId", text(&self.config.external_user_id)),
+            ("userHash", text(&self.config.user_hash)),
+            ("visitorId", visitor_id().into()),
+            ("nickname", text(&profile.nickname)),
+            ("avatar", text(&profile.avatar)),
+            ("email", text(&profile.email)),
+            ("phone", text(&profile.phone)),
+            ("extra", extra),
+            ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
+            ("timezone", timezone),
+            ("page", page),
+        ])
+    }
+
+    fn feed(&mut self, input: Input) {
+        if let Some(session) = &mut self.session {
+            let notices = session.feed(input);
+            self.notices(notices);
+        }
+    }
+
+    /// What the session says the visitor must see.
+    fn notices(&mut self, notices: Vec<Output>) {
+        for notice in notices {
+            match notice {
+                Output::Status(state) => self.set_connection(state),
+                Output::Failed { client_id, failure } => {
+                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    let reason = failure.describe();
+                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
+                    self.apply(change);
+                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", reason.into())]));
+                }
+                Output::Fatal(failure) => {
+                    self.session = None;
+                    self.set_connection(Connection::Offline);
+                    events::error(&failure.code(), &format!("the server refused the connection: {}", failure.describe()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// An answer or a frame from the server.
+    fn on_session(&mut self, event: Event) {
+        let input = match event {
+            Event::Handshake(Ok(json)) => {
+                let answer = wire::handshake(&json);
+                self.apply_remote(&answer.config);
+                match (answer.available, answer.token) {
+                    (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
+                    _ => {
+                        // The site is switched off: show nothing, send nothing.
+                        self.session = None;
+                        self.ui.set_hidden(true);
+                        events::error("site_unavailable", "this site's chat is switched off");
+                        return;
+                    }
+                }
+            }
+            Event::Handshake(Err(failure)) => Input::HandshakeFailed(failure),
+            Event::SocketOpened => Input::SocketOpened,
+            Event::SocketClosed(code) => Input::SocketClosed { code },
+            Event::Frame(frame) => {
+                self.feed(Input::Frame);
+                match self.on_frame(&frame) {
+                    Some(input) => input,
+                    None => return,
+                }
+            }
+            Event::Fetched(Ok(json)) => {
+                let (messages, next_since, has_more) = wire::page(&json);
+                for (entry, conversation_id) in messages {
+                    self.receive(entry, Some(conversation_id));
+                }
+                Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
+            }
+            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => Input::FetchFailed(failure),
+            Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+            Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
+                Ok(Some((entry, conversation_id))) => {
+                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    self.receive(entry, Some(conversation_id));
+                    Input::Posted { client_id, conversation_id }
+                }
+                Ok(None) => Input::PostFailed {
+                    client_id,
+                    failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
+                },
+                Err(failure) => Input::PostFailed { client_id, failure },
+            },
+            Event::Tick => Input::Tick,
+            Event::Online(online) => Input::Online(online),
+        };
+        self.feed(input);
+    }
+
+    /// Shows what a frame says; returns what the machine must know.
+    fn on_frame(&mut self, frame: &JsValue) -> Option<Input> {
+        match get_string(frame, "type").as_deref() {
+            Some("hello") => {
+                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(true));
+                Some(Input::Hello { conversation_id: get_int(frame, "conversationId") })
+            }
+            Some("message") => {
+                let (entry, conversation_id) = wire::message(&get(frame, "message"))?;
+                if entry.from == Sender::Agent {
+                    self.ui.set_typing(None);
+                }
+                self.receive(entry, Some(conversation_id));
+                Some(Input::Conversation(conversation_id))
+            }
+            Some("typing") => {
+                let active = get(frame, "active").as_bool().unwrap_or(false);
+                let name = get_string(frame, "agentName").unwrap_or_else(|| self.ui.strings().agent.to_string());
+                self.ui.set_typing(active.then_some(name.as_str()));
+                None
+            }
+            Some("presence") => {
+                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(false));
+                None
+            }
+            Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
+            Some("resync") => Some(Input::Resync),
+            Some("error") => {
+                log::warn(&format!("the server refused a frame: {}", get_string(&get(frame, "error"), "message").unwrap_or_default()));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn set_agents_online(&mut self, online: bool) {
+        self.ui.set_online(online);
+        let remote = &self.remote;
+        let text = if online { None } else { remote.offline_message.as_deref() }.or(remote.greeting.as_deref());
+        self.ui.set_greeting(text);
+    }
+
+    /// The site's remote config: the lowest layer of appearance, plus
+    /// locale, greeting and online state.
+    fn apply_remote(&mut self, remote: &JsValue) {
+        if !remote.is_object() {
+            return;
+        }
+        self.remote = Remote {
+            locale: get_string(remote, "locale"),
+            greeting: get_string(remote, "greeting"),
+            offline_message: get_string(remote, "offlineMessage"),
+        };
+        let appearance = object_layer(&get(remote, "appearance")).layer;
+        if !appearance.is_empty() {
+            // Problems of the remote layer alone are the site's to fix.
+            let mut probe = appearance.clone();
+            probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
+            for problem in config::merge(&[probe]).1 {
+                log::warn(&format!("remote config: {}", problem.message()));
+            }
+            let mut layers = self.layers.clone();
+            layers.push(appearance);
+            if let (Some(merged), _) = config::merge(&layers) {
+                self.config.look = merged.look;
+                self.config.theme = merged.theme;
+                self.config.position = merged.position;
+                self.config.z_index = merged.z_index;
+                self.ui.apply_look(&self.config);
+            }
+        }
+        self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
+        self.relocalize();
+    }
+
     /// Puts the host element back if the page removed it (single-page apps
     /// that re-render `<body>`), with all its state.
     fn reattach(&mut self) {
@@ -495,9 +782,62 @@ impl Widget {
     }
 }
 
+fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
+    js::object(&[("type", "typing".into()), ("conversationId", JsValue::from_f64(conversation_id as f64)), ("active", active.into())])
+}
+
+fn on_session_event(generation: u32, event: Event) {
+    with_widget(|widget| {
+        if widget.session.as_ref().map(Session::generation) == Some(generation) {
+            widget.on_session(event);
+        }
+    });
+}
+
+/// The anonymous visitor id (identity layer 3), created on first use.
+fn visitor_id() -> String {
+    storage::get(VISITOR_KEY).filter(|id| id.starts_with("v_")).unwrap_or_else(|| {
+        let id = format!("v_{}", ids::uuid());
+        storage::set(VISITOR_KEY, &id);
+        id
+    })
+}
+
+/// The persisted outbox of a site: `[[clientMsgId, text], ...]`. Each change
+/// reads, edits and writes the stored list, so tabs of the same site do not
+/// overwrite each other's messages.
+fn outbox_load(app_key: &str) -> Vec<(String, String)> {
+    let Some(json) = storage::get(&format!("{OUTBOX_KEY}{app_key}")) else { return Vec::new() };
+    let Ok(list) = js_sys::JSON::parse(&json) else { return Vec::new() };
+    if !js_sys::Array::is_array(&list) {
+        return Vec::new();
+    }
+    js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+fn outbox_store(app_key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
+    let mut list = outbox_load(app_key);
+    edit(&mut list);
+    let key = format!("{OUTBOX_KEY}{app_key}");
+    if list.is_empty() {
+        storage::remove(&key);
+        return;
+    }
+    let array: js_sys::Array = list.iter().map(|(id, text)| js_sys::Array::of2(&id.into(), &text.into())).collect();
+    if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
+        storage::set(&key, &json);
+    }
+}
+
 fn message_payload(entry: &Entry, conversation_id: Option<i64>) -> JsValue {
     let created_at = js_sys::Date::new(&JsValue::from_f64(entry.created_at)).to_iso_string();
-    events::object(&[
+    js::object(&[
         ("id", entry.id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
         ("conversationId", conversation_id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
         ("from", entry.from.as_str().into()),

@@ -51,7 +51,13 @@ impl Default for Timing {
 pub enum Failure {
     /// No HTTP answer at all (offline, DNS, refused, CORS).
     Network,
-    Http { status: u16, code: Option<String>, retry_after_ms: Option<f64> },
+    Http {
+        status: u16,
+        code: Option<String>,
+        /// The server's explanation, in the visitor's language.
+        message: Option<String>,
+        retry_after_ms: Option<f64>,
+    },
 }
 
 impl Failure {
@@ -71,6 +77,14 @@ impl Failure {
         match self {
             Failure::Http { retry_after_ms, .. } => *retry_after_ms,
             Failure::Network => None,
+        }
+    }
+
+    /// What to tell a person: the server's message, else the code.
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::Http { message: Some(message), .. } => message.clone(),
+            _ => self.code(),
         }
     }
 
@@ -129,8 +143,6 @@ pub enum Output {
     Post { token: String, client_id: String, text: String },
     /// The message was refused for good (shown with a retry control).
     Failed { client_id: String, failure: Failure },
-    /// The outbox changed: persist [`Machine::outbox`].
-    OutboxChanged,
     Status(Connection),
     /// The session cannot go on (origin denied, unknown app key, token
     /// refused right after a fresh handshake...). Nothing is retried.
@@ -388,7 +400,6 @@ impl Machine {
             Input::Enqueue { client_id, text } => {
                 if !self.outbox.iter().any(|o| o.client_id == client_id) {
                     self.outbox.push_back(Outgoing { client_id, text });
-                    out.push(Output::OutboxChanged);
                 }
             }
             Input::Posted { client_id, conversation_id } => {
@@ -399,7 +410,6 @@ impl Machine {
                 self.post_at = None;
                 if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
                     self.outbox.pop_front();
-                    out.push(Output::OutboxChanged);
                 }
                 self.learn_conversation(conversation_id);
                 // A bot may answer within a second: do not wait a whole period.
@@ -421,7 +431,6 @@ impl Machine {
                 } else if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
                     self.outbox.pop_front();
                     self.post_attempts = 0;
-                    out.push(Output::OutboxChanged);
                     out.push(Output::Failed { client_id, failure });
                 }
             }
@@ -628,7 +637,7 @@ mod tests {
         out.iter().any(f)
     }
     fn http(status: u16) -> Failure {
-        Failure::Http { status, code: None, retry_after_ms: None }
+        Failure::Http { status, code: None, message: None, retry_after_ms: None }
     }
 
     #[test]
@@ -743,7 +752,7 @@ mod tests {
         let out = rig.advance();
         assert!(has(&out, |o| matches!(o, Output::Post { .. })));
         assert!(rig.now - failed_at < 1000.0);
-        let limited = Failure::Http { status: 429, code: Some("rate_limited".into()), retry_after_ms: Some(7000.0) };
+        let limited = Failure::Http { status: 429, code: Some("rate_limited".into()), message: None, retry_after_ms: Some(7000.0) };
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: limited });
         let failed_at = rig.now;
         loop {
@@ -850,7 +859,7 @@ mod tests {
         let out = rig.feed(Input::HandshakeFailed(Failure::Network));
         assert!(out.contains(&Output::Status(Connection::Offline)));
         assert!(rig.advance().contains(&Output::Handshake));
-        let denied = Failure::Http { status: 403, code: Some("origin_denied".into()), retry_after_ms: None };
+        let denied = Failure::Http { status: 403, code: Some("origin_denied".into()), message: None, retry_after_ms: None };
         let out = rig.feed(Input::HandshakeFailed(denied.clone()));
         assert!(out.contains(&Output::Fatal(denied)));
         assert_eq!(rig.m.next_deadline(), None);

@@ -3,3 +3,9 @@
 
 pub mod backoff;
 pub mod machine;
+
+mod driver;
+mod http;
+pub mod wire;
+
+pub use driver::{Event, Session};

@@ -46,6 +46,8 @@ pub struct Ui {
     host: HtmlElement,
     root: Element,
     launcher: HtmlElement,
+    launcher_icon: Element,
+    launcher_label: Element,
     badge: Element,
     panel: Element,
     title: Element,
@@ -137,12 +139,9 @@ impl Ui {
             &[("type", "button"), ("class", "launcher"), ("part", "launcher"), ("aria-expanded", "false"), ("aria-controls", PANEL_ID)],
         )?
         .unchecked_into();
-        append(&launcher, &[&launcher_icon(doc, look.button_icon.as_ref())?])?;
+        let icon = launcher_icon(doc, look.button_icon.as_ref())?;
         let launcher_label = element(doc, "span", &[("class", "label")])?;
-        launcher_label.toggle_attribute_with_force("hidden", look.button_shape != ButtonShape::Pill)?;
-        if let Some(label) = &look.button_label {
-            set_text(&launcher_label, label);
-        }
+        append(&launcher, &[&icon])?;
         let badge = element(doc, "span", &[("class", "badge"), ("part", "badge"), ("aria-hidden", "true"), ("hidden", "")])?;
         append(&launcher, &[&launcher_label, &badge])?;
         append(&root, &[&panel, &launcher])?;
@@ -187,6 +186,8 @@ impl Ui {
             host,
             root,
             launcher,
+            launcher_icon: icon,
+            launcher_label,
             badge,
             panel,
             title,
@@ -202,24 +203,26 @@ impl Ui {
             hint,
             rows: Vec::new(),
             strings,
-            custom_title: look.header_title.is_some(),
-            custom_subtitle: look.header_subtitle.is_some(),
+            custom_title: false,
+            custom_subtitle: false,
             online: true,
             unread: 0,
             open: false,
             _listeners: listeners,
         };
-        ui.apply_look(config);
         ui.set_strings(strings);
+        ui.apply_look(config);
         Ok(ui)
     }
 
-    /// Configuration → root classes and CSS custom properties on the host.
-    fn apply_look(&mut self, config: &Config) {
+    /// Configuration → root classes, CSS custom properties on the host,
+    /// launcher icon and label, header texts. Called again when the remote
+    /// config arrives.
+    pub fn apply_look(&mut self, config: &Config) {
         let look: &Look = &config.look;
         let style = self.host.style();
         let px = |n: i64| format!("{n}px");
-        let mut vars = vec![
+        let vars = [
             ("--nt-z", config.z_index.to_string()),
             ("--nt-primary", look.primary.css()),
             ("--nt-accent", look.accent.css()),
@@ -232,25 +235,47 @@ impl Ui {
             ("--nt-pr", px(look.panel_radius)),
             ("--nt-bs", px(look.button_size)),
         ];
-        if let Some(background) = &look.header_background {
-            vars.push(("--nt-header-bg", background.clone()));
-        }
-        if let Some(url) = &look.background_image {
-            vars.push(("--nt-bg-image", crate::appearance::css_url(url)));
-            let _ = self.panel.class_list().add_1("bg");
-        }
         for (name, value) in vars {
             // CSSOM, not a style attribute: allowed under a strict CSP.
             let _ = style.set_property(name, &value);
         }
-        let shape = if look.button_shape == ButtonShape::Pill { " pill" } else { "" };
-        let _ = self.root.set_attribute("class", &format!("root {} {}{shape}", config.position.code(), config.theme.code()));
-        if let Some(title) = &look.header_title {
-            set_text(&self.title, title);
+        for (name, value) in [
+            ("--nt-header-bg", look.header_background.clone()),
+            ("--nt-bg-image", look.background_image.as_deref().map(crate::appearance::css_url)),
+        ] {
+            let _ = match value {
+                Some(value) => style.set_property(name, &value),
+                None => style.remove_property(name).map(drop),
+            };
         }
+        let _ = self.panel.class_list().toggle_with_force("bg", look.background_image.is_some());
+        let pill = look.button_shape == ButtonShape::Pill;
+        let _ = self.root.set_attribute(
+            "class",
+            &format!("root {} {}{}{}", config.position.code(), config.theme.code(), if pill { " pill" } else { "" }, if self.open { " open" } else { "" }),
+        );
+        let _ = self.launcher_label.toggle_attribute_with_force("hidden", !pill || look.button_label.is_none());
+        set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
+        if let Some(doc) = self.host.owner_document() {
+            if let Ok(icon) = launcher_icon(&doc, look.button_icon.as_ref()) {
+                if self.launcher_icon.replace_with_with_node_1(&icon).is_ok() {
+                    self.launcher_icon = icon;
+                }
+            }
+        }
+        self.custom_title = look.header_title.is_some();
+        self.custom_subtitle = look.header_subtitle.is_some();
+        set_text(&self.title, look.header_title.as_deref().unwrap_or(self.strings.default_title));
         if let Some(subtitle) = &look.header_subtitle {
             set_text(&self.subtitle_text, subtitle);
+        } else {
+            self.set_online(self.online);
         }
+    }
+
+    /// Hides the whole widget (a site switched off) or shows it again.
+    pub fn set_hidden(&self, hidden: bool) {
+        let _ = self.root.toggle_attribute_with_force("hidden", hidden);
     }
 
     /// Every localized string and accessible name. Message rows keep their

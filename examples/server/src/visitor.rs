@@ -80,7 +80,15 @@ impl AppState {
 }
 
 pub fn check_origin(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
-    if site.origin_allowed(header_str(headers, header::ORIGIN)) {
+    let allowed = match header_str(headers, header::ORIGIN) {
+        Some(origin) => site.origin_allowed(Some(origin)),
+        // Browsers leave `Origin` out of same-origin GETs and say so with
+        // `Sec-Fetch-Site`; the page's origin is then this server's own.
+        None if header_str(headers, "sec-fetch-site") == Some("same-origin") => header_str(headers, header::HOST)
+            .is_some_and(|host| ["http://", "https://"].iter().any(|scheme| site.origin_allowed(Some(&format!("{scheme}{host}"))))),
+        None => site.origin_allowed(None),
+    };
+    if allowed {
         Ok(())
     } else {
         Err(ApiError::new(ErrorCode::OriginDenied))

@@ -1,0 +1,239 @@
+//! The browser side of the session: performs the machine's outputs with
+//! `fetch`, `WebSocket` and a single timer, and reports what comes back to
+//! the widget as [`Event`]s tagged with the session's generation (so late
+//! answers for a session that was replaced are ignored).
+//!
+//! web-sys `WebSocket` is used directly rather than gloo-net's, which wraps
+//! it in futures channels the widget does not need.
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use super::http;
+use super::machine::{Failure, Input, Machine, Output, Timing};
+use crate::dom::Listener;
+use crate::js::object;
+use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
+
+/// What happened on the network, for the widget to interpret.
+pub enum Event {
+    Handshake(Result<JsValue, Failure>),
+    SocketOpened,
+    SocketClosed(u16),
+    /// A parsed JSON frame.
+    Frame(JsValue),
+    Fetched(Result<JsValue, Failure>),
+    Current(Result<JsValue, Failure>),
+    Posted { client_id: String, result: Result<JsValue, Failure> },
+    Tick,
+    Online(bool),
+}
+
+/// Where events go: the widget's handler, with the session generation.
+pub type Sink = fn(u32, Event);
+
+pub struct Session {
+    generation: u32,
+    sink: Sink,
+    machine: Machine,
+    api_base: String,
+    ws_url: String,
+    locale: &'static str,
+    /// The handshake request body; the widget updates it when the identity
+    /// or profile changes.
+    handshake_body: JsValue,
+    socket: Option<Socket>,
+    /// The timer for the machine's next deadline. Replacing it from inside
+    /// its own callback is safe: wasm-bindgen defers freeing a closure that
+    /// is running until it returns.
+    timer: Option<(f64, Timeout)>,
+    _network: Vec<Listener>,
+}
+
+impl Session {
+    pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
+        let ws_url = ws_base.map(|b| format!("{b}/ws")).unwrap_or_else(|| {
+            let ws = api_base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+            format!("{ws}/ws")
+        });
+        let seed = {
+            let mut bytes = [0u8; 8];
+            let _ = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.get_random_values_with_u8_array(&mut bytes));
+            u64::from_le_bytes(bytes) ^ (js_sys::Date::now() as u64)
+        };
+        let network = match web_sys::window() {
+            Some(window) => vec![
+                Listener::new(&window, "online", move |_| sink(generation, Event::Online(true))),
+                Listener::new(&window, "offline", move |_| sink(generation, Event::Online(false))),
+            ],
+            None => Vec::new(),
+        };
+        Self {
+            generation,
+            sink,
+            machine: Machine::new(Timing::default(), seed),
+            api_base,
+            ws_url,
+            locale,
+            handshake_body: JsValue::UNDEFINED,
+            socket: None,
+            timer: None,
+            _network: network,
+        }
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    pub fn set_handshake_body(&mut self, body: JsValue) {
+        self.handshake_body = body;
+    }
+
+    pub fn set_locale(&mut self, locale: &'static str) {
+        self.locale = locale;
+    }
+
+    pub fn conversation_id(&self) -> Option<i64> {
+        self.machine.conversation_id()
+    }
+
+    /// Starts the session (after the widget has queued restored messages).
+    pub fn start(&mut self) -> Vec<Output> {
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        self.feed(Input::Online(online))
+    }
+
+    /// Feeds one input, performs the I/O it asks for, and returns what the
+    /// widget must show (status changes, failed messages, fatal errors).
+    pub fn feed(&mut self, input: Input) -> Vec<Output> {
+        match input {
+            Input::Tick => self.timer = None,
+            // The socket is gone; detach its handlers.
+            Input::SocketClosed { .. } => self.socket = None,
+            _ => {}
+        }
+        let mut notices = Vec::new();
+        let mut inputs = vec![input];
+        while let Some(input) = inputs.pop() {
+            for output in self.machine.handle(js_sys::Date::now(), input) {
+                match output {
+                    Output::Handshake => {
+                        let body = self.handshake_body.clone();
+                        self.spawn(self.url("handshake"), None, Some(body), Event::Handshake);
+                    }
+                    Output::OpenSocket { token } => match Socket::open(&self.ws_url, &token, self.generation, self.sink) {
+                        Some(socket) => self.socket = Some(socket),
+                        None => inputs.push(Input::SocketClosed { code: 1006 }),
+                    },
+                    Output::CloseSocket => self.socket = None,
+                    Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
+                    Output::Auth { token } => {
+                        self.send_frame(&object(&[("type", "auth".into()), ("token", token.into())]))
+                    }
+                    Output::FetchMessages { token, conversation_id, since } => {
+                        let url = format!("{}/{conversation_id}/messages?since={since}&limit=200", self.url("conversations"));
+                        self.spawn(url, Some(token), None, Event::Fetched);
+                    }
+                    Output::FetchCurrent { token } => {
+                        self.spawn(self.url("conversations/current"), Some(token), None, Event::Current)
+                    }
+                    Output::Post { token, client_id, text } => {
+                        let body = object(&[("clientMsgId", client_id.as_str().into()), ("text", text.into())]);
+                        let (generation, sink, locale) = (self.generation, self.sink, self.locale);
+                        let url = self.url("conversations");
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let result = http::call(&url, Some(&token), Some(&body), locale).await;
+                            sink(generation, Event::Posted { client_id, result });
+                        });
+                    }
+                    notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
+                }
+            }
+        }
+        self.arm_timer();
+        notices
+    }
+
+    /// Sends a client frame (typing, read) if the socket is open.
+    pub fn send_frame(&self, frame: &JsValue) {
+        if let (Some(socket), Ok(text)) = (&self.socket, JSON::stringify(frame)) {
+            if let Some(text) = text.as_string() {
+                let _ = socket.ws.send_with_str(&text);
+            }
+        }
+    }
+
+    pub fn socket_open(&self) -> bool {
+        self.machine.socket_open()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}/{path}", self.api_base, crate::protocol::VISITOR_API_PREFIX)
+    }
+
+    fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: fn(Result<JsValue, Failure>) -> Event) {
+        let (generation, sink, locale) = (self.generation, self.sink, self.locale);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = http::call(&url, token.as_deref(), body.as_ref(), locale).await;
+            sink(generation, wrap(result));
+        });
+    }
+
+    /// One timer for the machine's next deadline.
+    fn arm_timer(&mut self) {
+        let Some(at) = self.machine.next_deadline() else {
+            self.timer = None;
+            return;
+        };
+        if self.timer.as_ref().is_some_and(|(armed, _)| *armed == at) {
+            return;
+        }
+        let delay = (at - js_sys::Date::now()).clamp(0.0, 2_147_483_647.0) as u32;
+        let (generation, sink) = (self.generation, self.sink);
+        self.timer = Some((at, Timeout::new(delay, move || sink(generation, Event::Tick))));
+    }
+}
+
+/// An open (or opening) WebSocket and its handlers, closed and detached when
+/// dropped.
+struct Socket {
+    ws: WebSocket,
+    _handlers: [Closure<dyn FnMut(JsValue)>; 3],
+}
+
+impl Socket {
+    fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
+        let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &format!("{JWT_SUBPROTOCOL_PREFIX}{token}").into());
+        let ws = WebSocket::new_with_str_sequence(url, &protocols).ok()?;
+        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| sink(generation, Event::SocketOpened));
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let data = event.dyn_ref::<MessageEvent>().and_then(|e| e.data().as_string());
+            // Frames that are not JSON are ignored (the protocol has none).
+            if let Some(frame) = data.and_then(|text| JSON::parse(&text).ok()) {
+                sink(generation, Event::Frame(frame));
+            }
+        });
+        // `error` is always followed by `close`, which carries the code.
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let code = event.dyn_ref::<CloseEvent>().map(CloseEvent::code).unwrap_or(1006);
+            sink(generation, Event::SocketClosed(code));
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Some(Self { ws, _handlers: [on_open, on_message, on_close] })
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}

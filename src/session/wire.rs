@@ -1,0 +1,68 @@
+//! Reading the server's JSON (already parsed by the browser) into the
+//! widget's types. Unknown fields are ignored; a value of the wrong shape
+//! makes that one item unreadable, never a panic.
+
+use wasm_bindgen::JsValue;
+
+use crate::chat::{Delivery, Entry};
+use crate::js::{get, get_int, get_string};
+use crate::protocol::Sender;
+
+/// What a handshake (or identify) answer says.
+pub struct Handshake {
+    pub available: bool,
+    pub token: Option<String>,
+    pub ttl_ms: f64,
+    pub conversation_id: Option<i64>,
+    pub identity_changed: bool,
+    /// The site's remote config (`RemoteConfig`), as parsed JSON.
+    pub config: JsValue,
+}
+
+pub fn handshake(json: &JsValue) -> Handshake {
+    Handshake {
+        available: get(json, "available").as_bool().unwrap_or(false),
+        token: get_string(json, "token"),
+        ttl_ms: get(json, "expiresIn").as_f64().unwrap_or(f64::from(crate::protocol::TOKEN_TTL_SECS as u32)) * 1000.0,
+        conversation_id: get_int(json, "conversationId"),
+        identity_changed: get(json, "identityChanged").as_bool().unwrap_or(false),
+        config: get(json, "config"),
+    }
+}
+
+/// A `Message`, with its conversation id.
+pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
+    let from = match get_string(json, "from")?.as_str() {
+        "visitor" => Sender::Visitor,
+        "agent" => Sender::Agent,
+        "system" => Sender::System,
+        _ => return None,
+    };
+    let created_at = get_string(json, "createdAt").map(|s| js_sys::Date::parse(&s)).filter(|t| t.is_finite());
+    let entry = Entry {
+        id: Some(get_int(json, "id")?),
+        client_id: get_string(json, "clientMsgId"),
+        from,
+        text: get_string(json, "text")?,
+        agent_name: get_string(json, "agentName"),
+        created_at: created_at.unwrap_or_else(js_sys::Date::now),
+        delivery: Delivery::Sent,
+    };
+    Some((entry, get_int(json, "conversationId")?))
+}
+
+/// A `MessagePage`: the messages, the complete cursor, whether more follow.
+pub fn page(json: &JsValue) -> (Vec<(Entry, i64)>, Option<i64>, bool) {
+    let messages = get(json, "messages");
+    let list = if js_sys::Array::is_array(&messages) {
+        js_sys::Array::from(&messages).iter().filter_map(|m| message(&m)).collect()
+    } else {
+        Vec::new()
+    };
+    (list, get_int(json, "nextSince"), get(json, "hasMore").as_bool().unwrap_or(false))
+}
+
+/// The id of an open `Conversation`.
+pub fn open_conversation(json: &JsValue) -> Option<i64> {
+    (get_string(json, "status").as_deref() == Some("open")).then(|| get_int(json, "id")).flatten()
+}
