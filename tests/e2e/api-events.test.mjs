@@ -92,7 +92,7 @@ describe('calls made before the runtime is ready', { concurrency: 4 }, () => {
       },
     ));
 
-  test("a ready handler queued after init fires exactly once", { todo: 'events::on replays ready to a handler registered after ready was emitted but before it was delivered, and the pending delivery calls it too: queue [init, on(ready)] (or init(); on("ready", fn) in one tick) calls fn twice' }, () =>
+  test('a ready handler queued after init fires exactly once', () =>
     run(
       async (page) => {
         await embed(page, { attributes: { 'data-defer-init': '' } });
@@ -103,7 +103,7 @@ describe('calls made before the runtime is ready', { concurrency: 4 }, () => {
       { queue: [['init', { appKey: 'sk_test', mock: true }], ['on', 'ready', 'fn:ready']] },
     ));
 
-  test('the documented embed (tag with data-app-key, snippet on("ready") before load) calls the handler once', { todo: 'widget::boot auto-inits (emitting ready) before replaying the queue, so the queued on("ready") gets the late-ready replay plus the pending delivery: fn runs twice' }, () =>
+  test('the documented embed (tag with data-app-key, snippet on("ready") before load) calls the handler once', () =>
     run(
       async (page) => {
         await embed(page, { attributes: mockTag() });
@@ -114,7 +114,7 @@ describe('calls made before the runtime is ready', { concurrency: 4 }, () => {
       { queue: [['on', 'ready', 'fn:ready']] },
     ));
 
-  test('init() then on("ready") in the same tick calls the handler once', { todo: 'same defect as above: events::on enqueues a late-ready replay while the first ready is still queued' }, () =>
+  test('init() then on("ready") in the same tick calls the handler once', () =>
     run(async (page) => {
       await embed(page, { attributes: { 'data-defer-init': '' } });
       await page.evaluate(() => {
