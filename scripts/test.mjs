@@ -42,13 +42,18 @@ run(
   },
 );
 
-layer('build: npm run build');
+layer('build: npm run build, and the companion server for the end-to-end tests');
 run('node', [join(root, 'scripts', 'build.mjs')]);
+run('cargo', ['build', '--locked', '-p', 'natter-server', ...nativeTarget], { env: rust.env });
+
+// The end-to-end tests start the server binary built above.
+const serverBin = join(rust.kind === 'debian' ? join(root, 'target', 'debian') : join(root, 'target'), 'debug', 'natter-server');
+const e2eEnv = { ...process.env, NATTER_SERVER_BIN: serverBin };
 
 layer('end-to-end tests in Chromium');
-run('node', ['--test', 'tests/e2e/']);
+run('node', ['--test', 'tests/e2e/'], { env: e2eEnv });
 
 if (existsSync(join(root, 'tests', 'packaging'))) {
   layer('packaging tests: the packed package in real bundlers');
-  run('node', ['--test', 'tests/packaging/']);
+  run('node', ['--test', 'tests/packaging/'], { env: e2eEnv });
 }

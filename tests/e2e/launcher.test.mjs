@@ -5,16 +5,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, natterMessages, openPage } from '../support/browser.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
+import { startNatterServer } from '../support/natter-server.mjs';
 
+let api;
 let server;
 let browser;
 before(async () => {
-  server = await startStaticServer();
+  api = await startNatterServer();
+  server = await startStaticServer({ api: api.url });
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await server?.close();
+  await api?.stop();
 });
 
 /** The panel's state as the page sees it, read through the open shadow root. */

@@ -1,0 +1,258 @@
+// The widget against the real companion server: WebSocket and polling,
+// dropped sockets, a server restart, offline periods and reloads. In every
+// scenario each message must arrive exactly once, in order.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchBrowser, natterMessages } from '../support/browser.mjs';
+import { startStaticServer } from '../support/static-server.mjs';
+import { startNatterServer } from '../support/natter-server.mjs';
+import {
+  agentReply,
+  serverMessages,
+  shownMessages,
+  trackConnection,
+  typeAndSend,
+  waitForMessages,
+} from '../support/chat.mjs';
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A companion server and a static host page pointing at it. */
+async function site(args = [], options = {}) {
+  const api = await startNatterServer(args, options);
+  const pages = await startStaticServer({ api: api.url });
+  return {
+    api,
+    pages,
+    async close() {
+      await pages.close();
+      await api.stop();
+    },
+  };
+}
+
+/** Opens the chat page with the panel open and connection states tracked. */
+async function openChat(pages, context) {
+  await trackConnection(context);
+  const page = await context.newPage();
+  const seen = { errors: [], pageErrors: [] };
+  page.on('console', (m) => m.type() === 'error' && m.text().startsWith('[Natter]') && seen.errors.push(m.text()));
+  page.on('pageerror', (e) => seen.pageErrors.push(e.message));
+  await page.goto(`${pages.url}/chat.html`);
+  await page.locator('[part~=launcher]').click();
+  return { page, seen };
+}
+
+const sameAs = (expected) => (list) =>
+  list.length === expected.length && list.every((m, i) => m.text === expected[i].text && m.from === expected[i].from);
+
+/** Visitor and server agree: same messages, same order, none pending. */
+async function assertInSync(page, api) {
+  const server = await serverMessages(api);
+  const shown = await waitForMessages(page, sameAs(server));
+  assert.ok(shown.every((m) => m.state === 'sent'), JSON.stringify(shown));
+  const texts = server.map((m) => m.text);
+  assert.equal(new Set(texts).size, texts.length, `duplicates on the server: ${texts}`);
+  return server;
+}
+
+describe('live chat over the WebSocket', () => {
+  test('a message round-trips, the bot and an agent reply, and the visitor sees it live', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      const { page, seen } = await openChat(s.pages, context);
+      await page.waitForFunction(() => window.__states.some((s) => s.state === 'online'));
+      await typeAndSend(page, 'Where is my order?');
+      await waitForMessages(page, (l) => l.some((m) => m.from === 'agent' && m.text === 'Echo: Where is my order?'));
+      const sentAt = Date.now();
+      await agentReply(s.api, 'It ships today.');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'It ships today.'));
+      console.log(`# measured: agent reply to display over WebSocket: ${Date.now() - sentAt} ms`);
+      await assertInSync(page, s.api);
+      assert.deepEqual(seen.pageErrors, []);
+      assert.deepEqual(seen.errors, []);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+
+  test('history is shown again after a reload', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(s.pages, context);
+      await typeAndSend(page, 'first');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: first'));
+      await page.reload();
+      await page.locator('[part~=launcher]').click();
+      await assertInSync(page, s.api);
+      assert.equal((await shownMessages(page)).length, 2);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+
+  test('dropped sockets reconnect and nothing is lost or doubled', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(s.pages, context);
+      await typeAndSend(page, 'one');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: one'));
+      for (const text of ['two', 'three']) {
+        const res = await fetch(`${s.api.url}/api/v1/test/drop-sockets`, { method: 'POST' });
+        assert.equal(res.status, 200);
+        // The agent answers while the socket is down.
+        await agentReply(s.api, `while down ${text}`);
+        await typeAndSend(page, text);
+      }
+      await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 5, { timeout: 30000 });
+      await assertInSync(page, s.api);
+      await page.waitForFunction(() => window.__states.at(-1)?.state === 'online');
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+});
+
+describe('polling fallback', () => {
+  test('without WebSocket the widget polls every 8 s and agent replies arrive', async () => {
+    const s = await site(['--no-websocket']);
+    const context = await browser.newContext();
+    try {
+      const { page, seen } = await openChat(s.pages, context);
+      await page.waitForFunction(() => window.__states.some((s) => s.state === 'polling'));
+      // The bot's reply comes soon after the send (a poll follows every send).
+      await typeAndSend(page, 'hello from a proxy');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: hello from a proxy'), { timeout: 8000 });
+      const sentAt = Date.now();
+      await agentReply(s.api, 'polled reply');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'polled reply'), { timeout: 8000 + 3000 });
+      console.log(`# measured: agent reply to display while polling: ${Date.now() - sentAt} ms`);
+      await assertInSync(page, s.api);
+      assert.deepEqual(seen.errors, []);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+});
+
+describe('outages', () => {
+  test('a server restart on the same database while the visitor types loses nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-restart-'));
+    const db = join(dir, 'natter.db');
+    let api = await startNatterServer([], { db });
+    const pages = await startStaticServer({ api: api.url });
+    const listen = new URL(api.url).host;
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(pages, context);
+      await typeAndSend(page, 'before restart');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: before restart'));
+      await api.stop('SIGKILL');
+      await page.waitForFunction(() => ['offline', 'connecting'].includes(window.__states.at(-1)?.state));
+      await typeAndSend(page, 'while down 1');
+      await typeAndSend(page, 'while down 2');
+      assert.deepEqual(
+        (await shownMessages(page)).filter((m) => m.state === 'pending').map((m) => m.text),
+        ['while down 1', 'while down 2'],
+      );
+      api = await startNatterServer([], { db, listen });
+      await page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 40000 });
+      const server = await assertInSync(page, api);
+      assert.deepEqual(
+        server.filter((m) => m.from === 'visitor').map((m) => m.text),
+        ['before restart', 'while down 1', 'while down 2'],
+      );
+    } finally {
+      await context.close();
+      await pages.close();
+      await api.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('messages written offline are sent once, in order, when the browser is back online', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(s.pages, context);
+      await typeAndSend(page, 'online first');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: online first'));
+      await context.setOffline(true);
+      await page.waitForFunction(() => window.__states.at(-1)?.state === 'offline');
+      await typeAndSend(page, 'offline a');
+      await typeAndSend(page, 'offline b');
+      await context.setOffline(false);
+      await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 30000 });
+      await assertInSync(page, s.api);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+
+  test('messages still in the outbox when the page reloads are sent after the reload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-outbox-'));
+    const db = join(dir, 'natter.db');
+    let api = await startNatterServer([], { db });
+    const pages = await startStaticServer({ api: api.url });
+    const listen = new URL(api.url).host;
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(pages, context);
+      await typeAndSend(page, 'sent');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: sent'));
+      await api.stop('SIGKILL');
+      await typeAndSend(page, 'queued 1');
+      await typeAndSend(page, 'queued 2');
+      const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('natter_outbox:sk_demo')));
+      assert.deepEqual(stored.map(([, text]) => text), ['queued 1', 'queued 2']);
+      api = await startNatterServer([], { db, listen });
+      await page.reload();
+      await page.locator('[part~=launcher]').click();
+      await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 30000 });
+      await assertInSync(page, api);
+      assert.equal(await page.evaluate(() => localStorage.getItem('natter_outbox:sk_demo')), null);
+    } finally {
+      await context.close();
+      await pages.close();
+      await api.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bad input from the visitor', () => {
+  test('over-long and empty messages are refused locally with a reason; nothing reaches the server', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      const { page } = await openChat(s.pages, context);
+      await typeAndSend(page, 'x'.repeat(4001));
+      await page.locator('[part~=hint]').waitFor();
+      assert.match(await page.locator('[part~=hint]').textContent(), /4000/);
+      await typeAndSend(page, '   ');
+      assert.deepEqual(await serverMessages(s.api), []);
+      assert.equal(natterMessages({ console: [] }, 'error').length, 0);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+});

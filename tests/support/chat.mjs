@@ -1,0 +1,72 @@
+// Reading and driving the chat panel in end-to-end tests against the real
+// server, plus the server-side view through the agent API.
+import { agentApi } from './natter-server.mjs';
+
+/** Messages shown in the panel, in order: `{from, text, state}`. */
+export const shownMessages = (page) =>
+  page.evaluate(() => {
+    const shadow = document.querySelector('[data-natter-widget]')?.shadowRoot;
+    return [...(shadow?.querySelectorAll('.msg') ?? [])].map((row) => ({
+      from: ['visitor', 'agent', 'system'].find((f) => row.classList.contains(f)),
+      text: row.querySelector('.bubble')?.textContent ?? '',
+      state: row.classList.contains('pending') ? 'pending' : row.classList.contains('failed') ? 'failed' : 'sent',
+    }));
+  });
+
+/** Waits until the panel shows messages for which `check(list)` is true. */
+export async function waitForMessages(page, check, { timeout = 15000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const list = await shownMessages(page);
+    if (check(list)) return list;
+    if (Date.now() - started > timeout) {
+      throw new Error(`messages never matched; last seen: ${JSON.stringify(list)}`);
+    }
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Types in the composer and presses Enter. */
+export async function typeAndSend(page, text) {
+  const input = page.locator('[part~=input]');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/**
+ * Records every `connection` event from the start: registered through the
+ * standard queue snippet before the widget loads (the event is not sticky).
+ */
+export async function trackConnection(context) {
+  await context.addInitScript(() => {
+    window.__states = [];
+    window.Natter =
+      window.Natter ||
+      function () {
+        (window.Natter.q = window.Natter.q || []).push(arguments);
+      };
+    window.Natter('on', 'connection', (e) => window.__states.push({ state: e.state, at: performance.now() }));
+  });
+}
+
+/** The server's messages of the only (or newest) conversation, oldest first. */
+export async function serverMessages(server) {
+  const { conversations } = await agentApi(server, '/conversations?status=all');
+  if (!conversations.length) return [];
+  const id = conversations[0].conversation.id;
+  const page = await agentApi(server, `/conversations/${id}/messages?limit=200`);
+  return page.messages.map((m) => ({ id: m.id, from: m.from, text: m.text }));
+}
+
+/** The newest conversation's id (the visitor must have written first). */
+export async function conversationId(server) {
+  const { conversations } = await agentApi(server, '/conversations?status=all');
+  if (!conversations.length) throw new Error('no conversation yet');
+  return conversations[0].conversation.id;
+}
+
+/** An agent's reply in the newest conversation. */
+export async function agentReply(server, text) {
+  const id = await conversationId(server);
+  return agentApi(server, `/conversations/${id}/messages`, { text });
+}
