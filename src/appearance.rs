@@ -9,9 +9,17 @@
 pub struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
-    /// Parses `#rgb` or `#rrggbb` (case-insensitive); anything else is `None`.
+    /// Parses `#rgb`, `#rrggbb` (case-insensitive) or `rgb(r, g, b)` /
+    /// `rgb(r g b)` with whole numbers; anything else is `None`.
     pub fn parse(s: &str) -> Option<Self> {
-        let hex = s.trim().strip_prefix('#')?;
+        let s = s.trim();
+        if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(')')) {
+            let mut channels = args.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty());
+            let mut next = || channels.next()?.parse::<u8>().ok();
+            let rgb = Rgb(next()?, next()?, next()?);
+            return channels.next().is_none().then_some(rgb);
+        }
+        let hex = s.strip_prefix('#')?;
         if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -34,10 +42,14 @@ impl Rgb {
         out
     }
 
-    /// The same color 12% brighter: the default second stop of the brand
-    /// gradient when only `primaryColor` is given.
+    /// The same color 12% brighter (channels saturate at 255).
     pub fn brighter(self) -> Self {
-        let up = |c: u8| ((u16::from(c) * 112 + 50) / 100).min(255) as u8;
+        self.scaled(112)
+    }
+
+    /// Each channel times `percent`/100, rounded, saturating.
+    fn scaled(self, percent: u16) -> Self {
+        let up = |c: u8| ((u16::from(c) * percent + 50) / 100).min(255) as u8;
         Rgb(up(self.0), up(self.1), up(self.2))
     }
 
@@ -67,14 +79,31 @@ pub const INK: Rgb = Rgb(17, 24, 39);
 /// WCAG AA for normal text.
 pub const AA_CONTRAST: f64 = 4.5;
 
-/// The text color to use on `background`: white when it meets AA, else the
-/// darker ink. The flag says whether white failed.
-pub fn text_on(background: Rgb) -> (Rgb, bool) {
-    if background.contrast(WHITE) >= AA_CONTRAST {
+/// The text color for a background made of these color stops (a brand
+/// gradient): white when it meets AA on every stop, else whichever of white
+/// and dark ink reads better. The flag says white failed.
+pub fn text_on(stops: &[Rgb]) -> (Rgb, bool) {
+    let worst = |text: Rgb| stops.iter().map(|s| s.contrast(text)).fold(f64::INFINITY, f64::min);
+    let white = worst(WHITE);
+    if white >= AA_CONTRAST {
         (WHITE, false)
-    } else {
+    } else if worst(INK) > white {
         (INK, true)
+    } else {
+        (WHITE, true)
     }
+}
+
+/// The gradient's second stop when only `primaryColor` is given: up to 12 %
+/// brighter, but never so bright that white text stops meeting AA on it
+/// when it met AA on the primary.
+pub fn derived_accent(primary: Rgb) -> Rgb {
+    let keeps_white = primary.contrast(WHITE) >= AA_CONTRAST;
+    (0..=12u16)
+        .rev()
+        .map(|pct| primary.scaled(100 + pct))
+        .find(|c| !keeps_white || c.contrast(WHITE) >= AA_CONTRAST)
+        .unwrap_or(primary)
 }
 
 /// Characters allowed inside a CSS color function or gradient: enough for
@@ -86,26 +115,24 @@ fn is_plain_css(s: &str) -> bool {
         && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| lower.contains(f))
 }
 
-/// A CSS color for header backgrounds: hex, a named color, or an
-/// `rgb()/rgba()/hsl()/hsla()` function.
-pub fn is_css_color(s: &str) -> bool {
+/// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named
+/// color that `named` (the browser's `CSS.supports`) knows. Returns it
+/// trimmed.
+pub fn css_color(s: &str, named: fn(&str) -> bool) -> Option<String> {
     let s = s.trim();
-    if Rgb::parse(s).is_some() {
-        return true;
-    }
     let lower = s.to_ascii_lowercase();
-    if lower.bytes().all(|b| b.is_ascii_lowercase()) && (3..=20).contains(&lower.len()) {
-        return true;
-    }
-    ["rgb(", "rgba(", "hsl(", "hsla("].iter().any(|f| lower.starts_with(f)) && lower.ends_with(')') && is_plain_css(s)
+    let ok = Rgb::parse(s).is_some()
+        || (lower.bytes().all(|b| b.is_ascii_lowercase()) && (3..=20).contains(&lower.len()) && named(&lower))
+        || (["rgb(", "rgba(", "hsl(", "hsla("].iter().any(|f| lower.starts_with(f)) && lower.ends_with(')') && is_plain_css(s));
+    ok.then(|| s.to_string())
 }
 
 /// `headerBackground`: a color, a gradient, or an image URL. Returns the CSS
 /// `background` value.
-pub fn header_background(s: &str) -> Option<String> {
+pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
     let s = s.trim();
-    if is_css_color(s) {
-        return Some(s.to_string());
+    if let Some(color) = css_color(s, named) {
+        return Some(color);
     }
     let lower = s.to_ascii_lowercase();
     if ["linear-gradient(", "radial-gradient(", "conic-gradient("].iter().any(|f| lower.starts_with(f))
@@ -145,6 +172,10 @@ mod tests {
         assert_eq!(Rgb::parse("4338ca"), None);
         assert_eq!(Rgb::parse("#12345"), None);
         assert_eq!(Rgb::parse("#ggg"), None);
+        assert_eq!(Rgb::parse("rgb(244, 63, 94)"), Some(Rgb(244, 63, 94)));
+        assert_eq!(Rgb::parse("rgb(1 2 3)"), Some(Rgb(1, 2, 3)));
+        assert_eq!(Rgb::parse("rgb(1 2 3 4)"), None);
+        assert_eq!(Rgb::parse("rgb(300 2 3)"), None);
         assert_eq!(Rgb(0x43, 0x38, 0xca).css(), "#4338ca");
     }
 
@@ -158,27 +189,43 @@ mod tests {
     fn contrast_matches_wcag() {
         assert!((WHITE.contrast(Rgb(0, 0, 0)) - 21.0).abs() < 1e-9);
         // The default brand color passes with white text...
-        assert_eq!(text_on(Rgb(0x43, 0x38, 0xca)), (WHITE, false));
+        assert_eq!(text_on(&[Rgb(0x43, 0x38, 0xca)]), (WHITE, false));
         // ...a light yellow does not, and gets dark ink instead.
-        assert_eq!(text_on(Rgb(0xfa, 0xcc, 0x15)), (INK, true));
+        assert_eq!(text_on(&[Rgb(0xfa, 0xcc, 0x15)]), (INK, true));
+        // Every stop of a gradient counts.
+        assert_eq!(text_on(&[Rgb(0x43, 0x38, 0xca), Rgb(0xfa, 0xcc, 0x15)]).1, true);
+    }
+
+    #[test]
+    fn derived_accent_keeps_white_text_readable() {
+        let blue = Rgb::parse("#2563eb").expect("hex");
+        let accent = derived_accent(blue);
+        assert!(accent.contrast(WHITE) >= AA_CONTRAST, "{}", accent.css());
+        assert_ne!(accent, blue, "still brighter than the primary");
+        // A dark primary gets the full 12 %.
+        let dark = Rgb(0x43, 0x38, 0xca);
+        assert_eq!(derived_accent(dark), dark.brighter());
     }
 
     #[test]
     fn css_colors_and_backgrounds_reject_injection() {
-        assert!(is_css_color("rebeccapurple"));
-        assert!(is_css_color("rgb(0 0 0 / .5)"));
-        assert!(!is_css_color("red;background:url(x)"));
-        assert!(!is_css_color("rgb(0,0,0) url(x)"));
+        let named = |c: &str| c == "rebeccapurple";
+        assert_eq!(css_color("rebeccapurple", named).as_deref(), Some("rebeccapurple"));
+        assert_eq!(css_color("notacolor", named), None);
+        assert!(css_color("rgb(0 0 0 / .5)", named).is_some());
+        assert!(css_color("hsl(350 89% 60%)", named).is_some());
+        assert!(css_color("red;background:url(x)", named).is_none());
+        assert!(css_color("rgb(0,0,0) url(x)", named).is_none());
         assert_eq!(
-            header_background("linear-gradient(135deg, #f43f5e, #fb7185)").as_deref(),
+            header_background("linear-gradient(135deg, #f43f5e, #fb7185)", named).as_deref(),
             Some("linear-gradient(135deg, #f43f5e, #fb7185)")
         );
-        assert_eq!(header_background("linear-gradient(red, blue); x: url(evil)"), None);
+        assert_eq!(header_background("linear-gradient(red, blue); x: url(evil)", named), None);
         assert_eq!(
-            header_background("https://cdn.example.com/h.png").as_deref(),
+            header_background("https://cdn.example.com/h.png", named).as_deref(),
             Some("center/cover no-repeat url(\"https://cdn.example.com/h.png\")")
         );
-        assert_eq!(header_background("javascript:alert(1)"), None);
+        assert_eq!(header_background("javascript:alert(1)", named), None);
     }
 
     #[test]

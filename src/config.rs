@@ -5,7 +5,7 @@
 //! browser side only turns `init({...})`, `data-*` attributes and the script's
 //! query string into [`RawLayer`]s.
 
-use crate::appearance::{header_background, image_url, text_on, Rgb};
+use crate::appearance::{css_color, derived_accent, header_background, image_url, text_on, Rgb, INK, WHITE};
 use crate::i18n::Locale;
 use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
 
@@ -115,11 +115,15 @@ pub struct Profile {
 /// can put it into CSS custom properties as it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Look {
-    pub primary: Rgb,
-    pub accent: Rgb,
+    /// CSS colors of the brand gradient.
+    pub primary: String,
+    pub accent: String,
     /// Text color on the brand color: white, or dark ink when white would
     /// fail WCAG AA.
     pub on_primary: Rgb,
+    /// Keyboard focus ring on the light panel: the brand color when it has
+    /// 3:1 against white, else dark ink (dark themes use a fixed light ring).
+    pub ring: String,
     pub offset_x: i64,
     pub offset_y: i64,
     pub panel_width: i64,
@@ -163,7 +167,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_Z_INDEX: i64 = 2_147_483_000;
-pub const DEFAULT_PRIMARY: Rgb = Rgb(0x43, 0x38, 0xca);
+pub const DEFAULT_PRIMARY: &str = "#4338ca";
 
 /// What went wrong with the configuration. Problems are reported to the
 /// console with the `[Natter]` prefix; only a missing app key is fatal.
@@ -187,7 +191,7 @@ impl Problem {
             Self::Invalid { field, reason } => format!("ignored {field}: {reason}"),
             Self::Unknown { field } => format!("ignored unknown config field {field}"),
             Self::LowContrast { color } => {
-                format!("primaryColor {color} is too light for white text (WCAG AA); using dark text on it")
+                format!("primaryColor {color}: white text on the brand gradient fails WCAG AA contrast; pick a darker color (or set primaryColorAccent)")
             }
         }
     }
@@ -205,7 +209,10 @@ const FIELDS: &[&str] = &[
 
 /// Merges layers, highest priority first, into a validated config. Returns
 /// the config (when an app key is present) and every problem found.
-pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
+///
+/// `named_color` says whether a word is a CSS color name (the browser's
+/// `CSS.supports`; the pure code keeps no list of 148 names).
+pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
     let mut problems = Vec::new();
     for layer in layers {
         for (name, _) in layer {
@@ -234,20 +241,27 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
     let fingerprint = f.flag("fingerprint", true);
     let z_index = f.clamped("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
 
-    let primary = f.pick("primaryColor", |r| text(r).and_then(Rgb::parse).ok_or(EXPECTED_HEX));
-    let accent = f.pick("primaryColorAccent", |r| text(r).and_then(Rgb::parse).ok_or(EXPECTED_HEX));
-    let (accent, primary) = match primary {
-        Some(p) => (accent.unwrap_or_else(|| p.brighter()), p),
-        None => (accent.unwrap_or(Rgb(0x63, 0x5b, 0xe8)), DEFAULT_PRIMARY),
-    };
-    let (on_primary, low_contrast) = text_on(primary);
+    let color = |r: &Raw| text(r).and_then(|s| css_color(s, named_color)).ok_or(EXPECTED_COLOR);
+    let primary = f.pick("primaryColor", color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
+    let primary_rgb = Rgb::parse(&primary);
+    // Only colors whose channels are known can be brightened or checked.
+    let accent = f
+        .pick("primaryColorAccent", color)
+        .unwrap_or_else(|| primary_rgb.map_or_else(|| primary.clone(), |rgb| derived_accent(rgb).css()));
+    let stops: Vec<Rgb> = [Some(&primary), Some(&accent)].into_iter().flatten().filter_map(|c| Rgb::parse(c)).collect();
+    let (on_primary, low_contrast) = text_on(&stops);
     if low_contrast {
-        f.problems.push(Problem::LowContrast { color: primary.css() });
+        f.problems.push(Problem::LowContrast { color: primary.clone() });
     }
+    let ring = match primary_rgb {
+        Some(rgb) if rgb.contrast(WHITE) >= 3.0 => primary.clone(),
+        _ => INK.css(),
+    };
     let look = Look {
         primary,
         accent,
         on_primary,
+        ring,
         offset_x: f.clamped("offsetX", 0, 200, 24),
         offset_y: f.clamped("offsetY", 0, 200, 24),
         panel_width: f.clamped("panelWidth", 280, 720, 380),
@@ -272,7 +286,9 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
         }),
         header_title: f.text("headerTitle", 80),
         header_subtitle: f.text("headerSubtitle", 160),
-        header_background: f.pick("headerBackground", |r| text(r).and_then(header_background).ok_or("expected a color, a gradient or an image URL")),
+        header_background: f.pick("headerBackground", |r| {
+            text(r).and_then(|s| header_background(s, named_color)).ok_or("expected a color, a gradient or an image URL")
+        }),
         background_image: f.pick("backgroundImage", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
     };
 
@@ -302,7 +318,7 @@ pub fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
 }
 
 const EXPECTED_HTTP: &str = "expected an http(s) URL";
-const EXPECTED_HEX: &str = "expected a color as #rgb or #rrggbb";
+const EXPECTED_COLOR: &str = "expected a CSS color";
 const EXPECTED_IMAGE: &str = "expected an http(s) or data:image URL";
 const EXPECTED_ICON: &str = "expected inline <svg> markup or an image URL";
 
@@ -533,6 +549,9 @@ mod tests {
     fn t(s: &str) -> Raw {
         Raw::Text(s.to_string())
     }
+    fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
+        super::merge(layers, |name| name == "red" || name == "rebeccapurple")
+    }
 
     #[test]
     fn missing_app_key_is_the_only_fatal_problem() {
@@ -628,12 +647,18 @@ mod tests {
     fn accent_is_derived_and_light_brand_colors_get_dark_text() {
         let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("#facc15"))])]);
         let look = config.expect("config").look;
-        assert_eq!(look.accent, Rgb::parse("#facc15").map(Rgb::brighter).expect("rgb"));
+        assert_eq!(look.accent, Rgb::parse("#facc15").map(Rgb::brighter).map(Rgb::css).expect("rgb"));
         assert_eq!(look.on_primary, crate::appearance::INK);
+        assert_eq!(look.ring, INK.css());
         assert_eq!(problems, vec![Problem::LowContrast { color: "#facc15".into() }]);
-        let (config, _) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("red")), ("primaryColorAccent", t("#000"))])]);
+        // Named and functional colors are taken as they are.
+        let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("rebeccapurple"))])]);
         let look = config.expect("config").look;
-        assert_eq!((look.primary, look.accent), (DEFAULT_PRIMARY, Rgb(0, 0, 0)));
+        assert_eq!((look.primary.as_str(), look.accent.as_str()), ("rebeccapurple", "rebeccapurple"));
+        assert!(problems.is_empty());
+        let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("notacolor"))])]);
+        assert_eq!(config.expect("config").look.primary, DEFAULT_PRIMARY);
+        assert_eq!(problems.len(), 1);
     }
 
     #[test]

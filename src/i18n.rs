@@ -22,10 +22,7 @@ impl Locale {
     }
 
     pub fn tag(self) -> &'static str {
-        match self {
-            Self::EnUs => "en-US",
-            Self::ZhCn => "zh-CN",
-        }
+        self.strings().lang
     }
 
     pub fn strings(self) -> &'static Strings {
@@ -50,6 +47,8 @@ pub fn resolve(configured: Option<Locale>, stored: Option<&str>, remote: Option<
 
 /// Every visible string and accessible name.
 pub struct Strings {
+    /// The BCP 47 tag, for the `lang` attribute.
+    pub lang: &'static str,
     pub open_chat: &'static str,
     pub close_chat: &'static str,
     pub panel_label: &'static str,
@@ -79,6 +78,7 @@ pub struct Strings {
 }
 
 static EN_US: Strings = Strings {
+    lang: "en-US",
     open_chat: "Open chat",
     close_chat: "Close chat",
     panel_label: "Chat",
@@ -106,6 +106,7 @@ static EN_US: Strings = Strings {
 };
 
 static ZH_CN: Strings = Strings {
+    lang: "zh-CN",
     open_chat: "打开聊天",
     close_chat: "关闭聊天",
     panel_label: "聊天",

@@ -16,6 +16,7 @@ pub mod config;
 pub mod i18n;
 pub mod protocol;
 pub mod session;
+pub mod svg;
 pub mod text;
 
 pub mod connection;

@@ -39,8 +39,18 @@ pub const BEARER_SUBPROTOCOL_PREFIX: &str = "bearer.";
 
 /// Request header selecting the language of error messages (`en-US`, `zh-CN`).
 pub const LOCALE_HEADER: &str = "X-Locale";
-/// Request header marking the standalone-link entry (reserved, later issue).
+/// Request header marking the standalone-link entry: `X-CS-Entry: link`
+/// skips the origin allowlist and checks the site's link settings instead.
 pub const ENTRY_HEADER: &str = "X-CS-Entry";
+/// The value of [`ENTRY_HEADER`] for the standalone link page.
+pub const ENTRY_LINK: &str = "link";
+/// Default lifetime of a signed standalone link's `t`, in seconds.
+pub const LINK_TTL_SECS: u64 = 300;
+/// How far in the future a link's `t` (or an identity token's `iat`/`nbf`)
+/// may be before it is refused, in seconds (clock skew between servers).
+pub const CLOCK_SKEW_SECS: u64 = 60;
+/// Prefix of the admin API.
+pub const ADMIN_API_PREFIX: &str = "/api/v1/admin";
 
 /// Lifetime of a visitor JWT, in seconds (30 minutes).
 pub const TOKEN_TTL_SECS: u64 = 30 * 60;
@@ -94,8 +104,17 @@ pub enum ErrorCode {
     TokenExpired,
     /// 403: the request `Origin` is not on the site's allowlist.
     OriginDenied,
-    /// 403: `userHash` missing or wrong for a site that verifies identity.
+    /// 403: a proof of `externalUserId` was given and is wrong: `userHash`
+    /// mismatch, `identityToken` forged, expired, malformed or for another user.
     IdentityRejected,
+    /// 403: `externalUserId` came without any proof where one is required
+    /// (the site enforces verification, or the user is already verified).
+    IdentityUnverified,
+    /// 403: a standalone link is unsigned where a signature is required,
+    /// carries a wrong signature, or a `t` too far in the future.
+    LinkInvalid,
+    /// 403: a signed standalone link is older than the site's link TTL.
+    LinkExpired,
     /// 403: the token's visitor does not own this conversation.
     Forbidden,
     /// 404: unknown route or resource.
@@ -126,7 +145,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::BadRequest,
         ErrorCode::EmptyText,
         ErrorCode::TokenMissing,
@@ -134,6 +153,9 @@ impl ErrorCode {
         ErrorCode::TokenExpired,
         ErrorCode::OriginDenied,
         ErrorCode::IdentityRejected,
+        ErrorCode::IdentityUnverified,
+        ErrorCode::LinkInvalid,
+        ErrorCode::LinkExpired,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::UnknownAppKey,
@@ -159,6 +181,9 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::OriginDenied => "origin_denied",
             ErrorCode::IdentityRejected => "identity_rejected",
+            ErrorCode::IdentityUnverified => "identity_unverified",
+            ErrorCode::LinkInvalid => "link_invalid",
+            ErrorCode::LinkExpired => "link_expired",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::UnknownAppKey => "unknown_app_key",
@@ -185,7 +210,12 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::EmptyText | ErrorCode::UnknownFrame => 400,
             ErrorCode::TokenMissing | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => 401,
-            ErrorCode::OriginDenied | ErrorCode::IdentityRejected | ErrorCode::Forbidden => 403,
+            ErrorCode::OriginDenied
+            | ErrorCode::IdentityRejected
+            | ErrorCode::IdentityUnverified
+            | ErrorCode::LinkInvalid
+            | ErrorCode::LinkExpired
+            | ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::UnknownAppKey | ErrorCode::WebsocketDisabled => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ClientMsgIdConflict | ErrorCode::ConversationClosed => 409,
@@ -348,12 +378,60 @@ pub struct HandshakeRequest {
     pub visitor_id: Option<String>,
     /// Hex HMAC-SHA256 of `externalUserId` with the site's identity secret.
     pub user_hash: Option<String>,
+    /// Alternative proof: an HS256 JWT signed with the site's identity
+    /// secret whose `sub` is the external user id (see docs/identity.md).
+    pub identity_token: Option<String>,
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub profile: Profile,
     pub locale: Option<String>,
     /// IANA time zone name, e.g. `Europe/Paris`.
     pub timezone: Option<String>,
     pub page: Option<PageInfo>,
+    /// The standalone link's parameters; read only with `X-CS-Entry: link`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub link: Option<LinkEntry>,
+}
+
+/// The query parameters of a standalone link (`?k=&u=&nick=&t=&s=`), sent
+/// in the handshake body. `k` is the request's `appKey`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct LinkEntry {
+    /// External user id (identity layer 1), verified when the link is signed.
+    pub u: Option<String>,
+    /// Nickname shown to agents.
+    pub nick: Option<String>,
+    /// Unix seconds at signing; a JSON integer (a string of digits is accepted).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "serde_support::int_or_digits"))]
+    pub t: Option<i64>,
+    /// Hex HMAC-SHA256(link secret, `appKey\nt\nu\nnick`).
+    pub s: Option<String>,
+}
+
+/// `POST /api/v1/admin/cs/sites/{appKey}/link-entry/sign` body.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct LinkSignRequest {
+    pub external_user_id: Option<String>,
+    pub nickname: Option<String>,
+}
+
+/// Answer of the link signing endpoint.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct LinkSignResponse {
+    pub app_key: String,
+    pub t: i64,
+    pub s: String,
+    pub ttl_sec: u64,
+    /// RFC 3339 time after which the link is refused (`t + ttlSec`).
+    pub expires_at: String,
+    /// The standalone page URL, relative to the server:
+    /// `/standalone.html?k=..&u=..&nick=..&t=..&s=..` (percent-encoded).
+    pub url: String,
 }
 
 /// Answer to a handshake (and to `identify`). When the site is switched off
@@ -399,6 +477,8 @@ pub struct IdentifyRequest {
     )]
     pub external_user_id: Option<Option<String>>,
     pub user_hash: Option<String>,
+    /// See [`HandshakeRequest::identity_token`].
+    pub identity_token: Option<String>,
     pub fingerprint: Option<String>,
     pub visitor_id: Option<String>,
     #[cfg_attr(feature = "serde", serde(flatten))]
@@ -729,6 +809,20 @@ mod serde_support {
         T: Deserialize<'de>,
     {
         Option::<T>::deserialize(d).map(Some)
+    }
+
+    /// A link's `t`: a JSON integer or a string of ASCII digits.
+    pub fn int_or_digits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<JsonValue>::deserialize(d)? {
+            None | Some(JsonValue::Null) => Ok(None),
+            Some(JsonValue::Number(n)) if n.fract() == 0.0 && n >= 0.0 && n < 9.007_199_254_740_992e15 => {
+                Ok(Some(n as i64))
+            }
+            Some(JsonValue::String(s)) if !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().map(Some).map_err(serde::de::Error::custom)
+            }
+            Some(_) => Err(serde::de::Error::custom("t must be a non-negative integer of unix seconds")),
+        }
     }
 
     impl Serialize for JsonValue {

@@ -10,17 +10,18 @@ pub const CSS: &str = r#"
 :host{all:initial!important;display:block!important;position:fixed!important;inset:auto!important;width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important;transform:none!important;visibility:visible!important;opacity:1!important;z-index:var(--nt-z,2147483000)!important}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
-.root{--nt-bg:#fff;--nt-surface:#f3f4f6;--nt-fg:#111827;--nt-muted:#4b5563;--nt-line:#e5e7eb;--nt-danger:#b91c1c;
+.root{--nt-ring:var(--nt-ring-light);--nt-bg:#fff;--nt-surface:#f3f4f6;--nt-fg:#111827;--nt-muted:#4b5563;--nt-line:#e5e7eb;--nt-danger:#b91c1c;
 position:fixed;z-index:var(--nt-z,2147483000);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;color:var(--nt-fg);-webkit-font-smoothing:antialiased;text-align:left;letter-spacing:normal;word-spacing:normal;text-transform:none;direction:ltr;color-scheme:light}
-.root.dark{--nt-bg:#111827;--nt-surface:#1f2937;--nt-fg:#f9fafb;--nt-muted:#d1d5db;--nt-line:#374151;--nt-danger:#fca5a5;color-scheme:dark}
-@media (prefers-color-scheme:dark){.root.auto{--nt-bg:#111827;--nt-surface:#1f2937;--nt-fg:#f9fafb;--nt-muted:#d1d5db;--nt-line:#374151;--nt-danger:#fca5a5;color-scheme:dark}}
+.root.dark{--nt-ring:#93c5fd;--nt-bg:#111827;--nt-surface:#1f2937;--nt-fg:#f9fafb;--nt-muted:#d1d5db;--nt-line:#374151;--nt-danger:#fca5a5;color-scheme:dark}
+@media (prefers-color-scheme:dark){.root.auto{--nt-ring:#93c5fd;--nt-bg:#111827;--nt-surface:#1f2937;--nt-fg:#f9fafb;--nt-muted:#d1d5db;--nt-line:#374151;--nt-danger:#fca5a5;color-scheme:dark}}
 .br{right:var(--nt-ox);bottom:var(--nt-oy)}
 .bl{left:var(--nt-ox);bottom:var(--nt-oy)}
 .tr{right:var(--nt-ox);top:var(--nt-oy)}
 .tl{left:var(--nt-ox);top:var(--nt-oy)}
 button,textarea{font:inherit;color:inherit;margin:0}
 button{cursor:pointer}
-:focus-visible{outline:3px solid var(--nt-focus,#2563eb);outline-offset:2px}
+:focus-visible{outline:3px solid var(--nt-ring);outline-offset:2px}
+.header :focus-visible{outline-color:var(--nt-on-primary)}
 .launcher{position:relative;display:flex;align-items:center;justify-content:center;gap:8px;min-width:var(--nt-bs);height:var(--nt-bs);padding:0;border:0;border-radius:calc(var(--nt-bs)/2);background:linear-gradient(135deg,var(--nt-primary),var(--nt-accent));color:var(--nt-on-primary);box-shadow:0 6px 20px rgb(0 0 0/.22);transition:transform .15s ease}
 .pill .launcher{padding:0 calc(var(--nt-bs)/3);font-weight:600}
 .launcher:hover{transform:scale(1.05)}

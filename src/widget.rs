@@ -75,8 +75,8 @@ struct Widget {
     saved_scroll: Option<(f64, f64)>,
     /// Re-attaches the host element if a single-page app removes it.
     _reattach: Observer,
-    /// Keeps the mobile panel sized to the visual viewport.
-    _viewport: Vec<Listener>,
+    /// Visual viewport and tab visibility.
+    _page: Vec<Listener>,
 }
 
 /// What the site's remote config says beyond appearance.
@@ -128,6 +128,10 @@ fn with_widget(f: impl FnOnce(&mut Widget)) {
 
 fn document() -> Option<Document> {
     web_sys::window()?.document()
+}
+
+fn tab_visible() -> bool {
+    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
 }
 
 /// Starts the runtime: reads the script tag, initialises from it unless the
@@ -183,7 +187,7 @@ impl Runtime {
         let mut layers = vec![layer];
         layers.extend(self.script.layers.iter().cloned());
         let layers_kept = layers.clone();
-        let (config, problems) = config::merge(&layers);
+        let (config, problems) = config::merge(&layers, css_color_name);
         for problem in &problems {
             match problem {
                 Problem::MissingAppKey => events::error("init_missing_app_key", &problem.message()),
@@ -236,7 +240,7 @@ impl Runtime {
         });
         let mut widget = Box::new(Widget {
             _reattach: watch_removal(document),
-            _viewport: watch_viewport(),
+            _page: watch_page(),
             config,
             layers,
             session,
@@ -445,7 +449,7 @@ impl Widget {
     /// A message from the server (or the mock): shown once, in order, and
     /// announced through the `message` event.
     fn receive(&mut self, entry: Entry, conversation_id: Option<i64>) {
-        let visible = self.open && document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        let visible = self.open && tab_visible();
         let unread_before = self.chat.unread();
         let change = self.chat.receive(entry, visible);
         self.apply(change);
@@ -453,6 +457,12 @@ impl Widget {
             events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
         }
         if self.chat.unread() != unread_before {
+            self.announce_unread();
+        }
+    }
+
+    fn read_if_visible(&mut self) {
+        if self.open && tab_visible() && self.chat.mark_read() {
             self.announce_unread();
         }
     }
@@ -750,12 +760,12 @@ impl Widget {
             // Problems of the remote layer alone are the site's to fix.
             let mut probe = appearance.clone();
             probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
-            for problem in config::merge(&[probe]).1 {
+            for problem in config::merge(&[probe], css_color_name).1 {
                 log::warn(&format!("remote config: {}", problem.message()));
             }
             let mut layers = self.layers.clone();
             layers.push(appearance);
-            if let (Some(merged), _) = config::merge(&layers) {
+            if let (Some(merged), _) = config::merge(&layers, css_color_name) {
                 self.config.look = merged.look;
                 self.config.theme = merged.theme;
                 self.config.position = merged.position;
@@ -780,6 +790,11 @@ impl Widget {
             }
         }
     }
+}
+
+/// Whether the browser knows `name` as a CSS color.
+fn css_color_name(name: &str) -> bool {
+    web_sys::css::supports_with_value("color", name).unwrap_or(false)
 }
 
 fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
@@ -864,12 +879,20 @@ fn watch_removal(document: &Document) -> Observer {
     observer
 }
 
-fn watch_viewport() -> Vec<Listener> {
-    let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) else { return Vec::new() };
-    ["resize", "scroll"]
-        .into_iter()
-        .map(|kind| Listener::new(&viewport, kind, |_| with_widget(|widget| fit_viewport(&widget.ui))))
-        .collect()
+/// Page-level listeners: the visual viewport (the mobile panel follows it)
+/// and tab visibility (replies read while the tab was hidden count as read
+/// once the visitor comes back to the open panel).
+fn watch_page() -> Vec<Listener> {
+    let mut listeners = Vec::new();
+    if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
+        for kind in ["resize", "scroll"] {
+            listeners.push(Listener::new(&viewport, kind, |_| with_widget(|widget| fit_viewport(&widget.ui))));
+        }
+    }
+    if let Some(doc) = document() {
+        listeners.push(Listener::new(&doc, "visibilitychange", |_| with_widget(Widget::read_if_visible)));
+    }
+    listeners
 }
 
 fn fit_viewport(ui: &Ui) {

@@ -16,7 +16,7 @@ use web_sys::{
 };
 
 use crate::chat::Entry;
-use crate::config::{ButtonShape, Config, Icon, Look, Theme};
+use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
 use crate::dom::{element, set_text, Listener};
 use crate::i18n::Strings;
@@ -102,7 +102,6 @@ impl Ui {
         sheet.replace_sync(CSS)?;
         shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
 
-        let look = &config.look;
         let root = element(doc, "div", &[("class", "root")])?;
 
         // Panel: header, banner, messages, typing, hint, composer.
@@ -139,7 +138,8 @@ impl Ui {
             &[("type", "button"), ("class", "launcher"), ("part", "launcher"), ("aria-expanded", "false"), ("aria-controls", PANEL_ID)],
         )?
         .unchecked_into();
-        let icon = launcher_icon(doc, look.button_icon.as_ref())?;
+        // apply_look (below) puts the configured icon in its place.
+        let icon = icon::builtin(doc, icon::CHAT)?;
         let launcher_label = element(doc, "span", &[("class", "label")])?;
         append(&launcher, &[&icon])?;
         let badge = element(doc, "span", &[("class", "badge"), ("part", "badge"), ("aria-hidden", "true"), ("hidden", "")])?;
@@ -224,10 +224,10 @@ impl Ui {
         let px = |n: i64| format!("{n}px");
         let vars = [
             ("--nt-z", config.z_index.to_string()),
-            ("--nt-primary", look.primary.css()),
-            ("--nt-accent", look.accent.css()),
+            ("--nt-primary", look.primary.clone()),
+            ("--nt-accent", look.accent.clone()),
             ("--nt-on-primary", look.on_primary.css()),
-            ("--nt-focus", if config.theme == Theme::Dark { "#93c5fd".into() } else { look.primary.css() }),
+            ("--nt-ring-light", look.ring.clone()),
             ("--nt-ox", px(look.offset_x)),
             ("--nt-oy", px(look.offset_y)),
             ("--nt-pw", px(look.panel_width)),
@@ -285,6 +285,8 @@ impl Ui {
         let attr = |el: &Element, name: &str, value: &str| {
             let _ = el.set_attribute(name, value);
         };
+        // Screen readers pick the voice from `lang`, not from the host page.
+        attr(&self.root, "lang", strings.lang);
         attr(&self.panel, "aria-label", strings.panel_label);
         attr(&self.close, "aria-label", strings.close_chat);
         attr(&self.list, "aria-label", strings.messages_label);
@@ -446,7 +448,7 @@ fn key(event: &Event) -> Option<String> {
 fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Result<Element, JsValue> {
     match custom {
         Some(Icon::Image(url)) => icon::image(doc, url),
-        Some(Icon::Svg(markup)) => match icon::sanitized_svg(doc, markup) {
+        Some(Icon::Svg(markup)) => match icon::inline_svg(doc, markup) {
             Some(svg) => Ok(svg),
             None => {
                 log::warn("ignored buttonIcon: not well-formed SVG");
