@@ -116,10 +116,13 @@ fn is_plain_css(s: &str) -> bool {
 }
 
 /// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named
-/// color that `named` (the browser's `CSS.supports`) knows. Returns it
-/// trimmed.
+/// color that `named` (the browser's `CSS.supports`) knows. Colors with
+/// known channels come back as `#rrggbb`, others trimmed.
 pub fn css_color(s: &str, named: fn(&str) -> bool) -> Option<String> {
     let s = s.trim();
+    if let Some(rgb) = Rgb::parse(s) {
+        return Some(rgb.css());
+    }
     let lower = s.to_ascii_lowercase();
     let ok = Rgb::parse(s).is_some()
         || (lower.bytes().all(|b| b.is_ascii_lowercase()) && (3..=20).contains(&lower.len()) && named(&lower))

@@ -74,7 +74,6 @@ pub struct Strings {
     pub unread_one: &'static str,
     /// Followed by the count.
     pub unread_many: &'static str,
-    pub link_new_tab: &'static str,
 }
 
 static EN_US: Strings = Strings {
@@ -102,7 +101,6 @@ static EN_US: Strings = Strings {
     too_long: "Messages can be at most this many characters:",
     unread_one: "1 unread message",
     unread_many: "Unread messages:",
-    link_new_tab: "(opens in a new tab)",
 };
 
 static ZH_CN: Strings = Strings {
@@ -130,7 +128,6 @@ static ZH_CN: Strings = Strings {
     too_long: "消息最多可包含的字符数：",
     unread_one: "1 条未读消息",
     unread_many: "未读消息数：",
-    link_new_tab: "（在新标签页中打开）",
 };
 
 #[cfg(test)]
@@ -172,7 +169,6 @@ mod tests {
                 s.open_chat, s.close_chat, s.panel_label, s.default_title, s.online, s.offline, s.messages_label,
                 s.composer_label, s.placeholder, s.send, s.sending, s.not_sent, s.retry, s.agent, s.you, s.typing,
                 s.connecting, s.polling, s.offline_banner, s.empty_message, s.too_long, s.unread_one, s.unread_many,
-                s.link_new_tab,
             ]
         };
         for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {

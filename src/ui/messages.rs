@@ -38,9 +38,6 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, 
             Segment::Link(url) => {
                 let link = element(doc, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")])?;
                 set_text(&link, url);
-                let hint = element(doc, "span", &[("class", "sr")])?;
-                set_text(&hint, strings.link_new_tab);
-                link.append_child(&hint)?;
                 link.into()
             }
         };
