@@ -28,6 +28,17 @@ pub struct Claims {
     pub iat: i64,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// `"link"` when the token was issued to a standalone-link handshake:
+    /// calls with it skip the origin allowlist (and need the site's link
+    /// entry to be on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ent: Option<String>,
+}
+
+impl Claims {
+    pub fn is_link(&self) -> bool {
+        self.ent.as_deref() == Some(natter::protocol::ENTRY_LINK)
+    }
 }
 
 /// HMAC-SHA256 over `data`. HMAC takes keys of any length, so the error
@@ -85,8 +96,105 @@ pub fn user_hash(secret: &[u8], external_user_id: &str) -> Result<String, ErrorC
 
 /// Checks a `userHash` (hex, case-insensitive) in constant time.
 pub fn user_hash_matches(secret: &[u8], external_user_id: &str, given: &str) -> bool {
-    user_hash(secret, external_user_id)
-        .is_ok_and(|h| constant_time_eq(h.as_bytes(), given.to_ascii_lowercase().as_bytes()))
+    hex_mac_matches(secret, external_user_id.as_bytes(), given.trim())
+}
+
+/// Checks a hex HMAC (case-insensitive) against `hex(HMAC-SHA256(key, data))`
+/// in constant time.
+fn hex_mac_matches(key: &[u8], data: &[u8], given: &str) -> bool {
+    hmac_sha256(key, data).is_ok_and(|h| constant_time_eq(hex(&h).as_bytes(), given.to_ascii_lowercase().as_bytes()))
+}
+
+/// What a standalone link signs: `appKey\nt\nu\nnick` (absent = empty).
+fn link_payload(app_key: &str, t: i64, u: &str, nick: &str) -> String {
+    format!("{app_key}\n{t}\n{u}\n{nick}")
+}
+
+/// `s` of a standalone link: hex(HMAC-SHA256(link secret, appKey\nt\nu\nnick)).
+pub fn link_signature(secret: &[u8], app_key: &str, t: i64, u: &str, nick: &str) -> Result<String, ErrorCode> {
+    hmac_sha256(secret, link_payload(app_key, t, u, nick).as_bytes()).map(|h| hex(&h))
+}
+
+pub fn link_signature_matches(secret: &[u8], app_key: &str, t: i64, u: &str, nick: &str, given: &str) -> bool {
+    hex_mac_matches(secret, link_payload(app_key, t, u, nick).as_bytes(), given)
+}
+
+/// The verified content of a site-minted `identityToken`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdentityClaims {
+    pub sub: String,
+    pub nickname: Option<String>,
+    pub email: Option<String>,
+    pub avatar: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IdentityHeader {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawIdentityClaims {
+    sub: Option<String>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
+    iat: Option<f64>,
+    aud: Option<serde_json::Value>,
+    nickname: Option<String>,
+    email: Option<String>,
+    avatar: Option<String>,
+    phone: Option<String>,
+}
+
+fn b64_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+}
+
+/// Verifies an `identityToken`: a JWT with header `alg` = `HS256` (`typ`, if
+/// any, `JWT`; no `crit`), signed with the site's identity secret, whose
+/// `sub` is the external user id. `exp` (optional) is honoured with
+/// [`CLOCK_SKEW_SECS`] of leeway, `nbf`/`iat` may not be later than now plus
+/// that leeway, and `aud`, if present, must name `app_key`. The error is a
+/// short reason for the `identity_rejected` message.
+pub fn verify_identity_token(token: &str, secret: &[u8], app_key: &str, now: i64) -> Result<IdentityClaims, &'static str> {
+    let mut parts = token.trim().split('.');
+    let (Some(head), Some(body), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err("identityToken is not a JWT");
+    };
+    let header: IdentityHeader = b64_json(head).ok_or("identityToken header is malformed")?;
+    if header.alg != "HS256" || header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) || header.crit.is_some() {
+        return Err("identityToken must be an HS256 JWT");
+    }
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| "identityToken signature is malformed")?;
+    let expected = hmac_sha256(secret, format!("{head}.{body}").as_bytes()).map_err(|_| "identityToken cannot be checked")?;
+    if !constant_time_eq(&expected, &sig) {
+        return Err("identityToken signature does not match");
+    }
+    let c: RawIdentityClaims = b64_json(body).ok_or("identityToken claims are malformed")?;
+    let skew = natter::protocol::CLOCK_SKEW_SECS as f64;
+    let now = now as f64;
+    if c.exp.is_some_and(|exp| now > exp + skew) {
+        return Err("identityToken has expired");
+    }
+    if c.nbf.into_iter().chain(c.iat).any(|t| t > now + skew) {
+        return Err("identityToken is not valid yet");
+    }
+    let aud_ok = match &c.aud {
+        None => true,
+        Some(serde_json::Value::String(a)) => a == app_key,
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(app_key)),
+        Some(_) => false,
+    };
+    if !aud_ok {
+        return Err("identityToken aud is another site");
+    }
+    let sub = c.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or("identityToken has no sub")?;
+    Ok(IdentityClaims { sub, nickname: c.nickname, email: c.email, avatar: c.avatar, phone: c.phone })
 }
 
 /// Equality whose duration depends only on the lengths.
@@ -114,7 +222,7 @@ mod tests {
     use super::*;
 
     fn claims(exp: i64) -> Claims {
-        Claims { iss: ISSUER.into(), aud: "sk_demo".into(), sub: "cv_1".into(), iat: 0, exp }
+        Claims { iss: ISSUER.into(), aud: "sk_demo".into(), sub: "cv_1".into(), iat: 0, exp, ent: None }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub const USAGE: &str = "\
 usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
                      [--static DIR]... [--bot echo|off] [--bot-delay-ms N]
                      [--no-websocket] [--test-hooks] [--agent-token TOKEN]
+                     [--admin-token TOKEN] [--link-secret SECRET]
 
   --listen ADDR       address to bind (default 127.0.0.1:8787; port 0 = any free port)
   --db PATH           SQLite database file (default data/natter.db, created on first start)
@@ -20,9 +21,12 @@ usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
   --no-websocket      refuse WebSocket upgrades (exercise the polling fallback)
   --test-hooks        enable POST /api/v1/test/drop-sockets
   --agent-token T     fix the demo site's agent token (also env NATTER_AGENT_TOKEN)
+  --admin-token T     fix the demo site's admin token (also env NATTER_ADMIN_TOKEN)
+  --link-secret S     fix the demo site's standalone-link secret (also env NATTER_LINK_SECRET)
 
 On start, prints `natter-server listening on http://<addr>` on stdout (and, for
-the demo site, `agent token: <token>`). Logs go to stderr (RUST_LOG=debug etc.).";
+the demo site, `agent token: <token>` then `admin token: <token>`). Logs go to
+stderr (RUST_LOG=debug etc.).";
 
 /// Where messages live.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +49,14 @@ pub struct Options {
     pub test_hooks: bool,
     /// Demo mode only: the agent token to use instead of a random one.
     pub agent_token: Option<String>,
+    /// Demo mode only: the admin token (link signing) instead of a random one.
+    pub admin_token: Option<String>,
+    /// Demo mode only: the standalone-link secret instead of a random one.
+    pub link_secret: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 pub enum Parsed {
@@ -61,7 +73,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         bot: None,
         websocket: true,
         test_hooks: false,
-        agent_token: std::env::var("NATTER_AGENT_TOKEN").ok().filter(|t| !t.is_empty()),
+        agent_token: env("NATTER_AGENT_TOKEN"),
+        admin_token: env("NATTER_ADMIN_TOKEN"),
+        link_secret: env("NATTER_LINK_SECRET"),
     };
     let mut bot_on = false;
     let mut bot_delay = Duration::from_millis(600);
@@ -97,6 +111,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--no-websocket" => opts.websocket = false,
             "--test-hooks" => opts.test_hooks = true,
             "--agent-token" => opts.agent_token = Some(value("--agent-token")?),
+            "--admin-token" => opts.admin_token = Some(value("--admin-token")?),
+            "--link-secret" => opts.link_secret = Some(value("--link-secret")?),
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -127,7 +143,7 @@ mod tests {
     fn parses_the_documented_flags() {
         let o = run(&[
             "--listen", "127.0.0.1:0", "--memory", "--static", "a", "--static", "b", "--bot",
-            "echo", "--bot-delay-ms", "5", "--no-websocket", "--test-hooks",
+            "echo", "--bot-delay-ms", "5", "--no-websocket", "--test-hooks", "--admin-token", "adm", "--link-secret", "ls",
         ])
         .unwrap();
         assert_eq!(o.listen.port(), 0);
@@ -135,6 +151,7 @@ mod tests {
         assert_eq!(o.static_dirs, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(o.bot, Some(Duration::from_millis(5)));
         assert!(!o.websocket && o.test_hooks);
+        assert_eq!((o.admin_token.as_deref(), o.link_secret.as_deref()), (Some("adm"), Some("ls")));
     }
 
     #[test]

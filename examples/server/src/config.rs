@@ -75,20 +75,54 @@ pub struct SiteConfig {
     /// Key of `userHash` = hex(HMAC-SHA256(identity_secret, externalUserId)).
     #[serde(default)]
     pub identity_secret: Option<String>,
-    /// Refuse an `externalUserId` that comes without a valid `userHash`.
+    /// Refuse an `externalUserId` that comes without a valid `userHash` or
+    /// `identityToken` (403 `identity_unverified`).
     #[serde(default)]
     pub require_user_hash: bool,
-    /// Standalone-link signing key (reserved: standalone links are a later issue).
+    /// Older spelling of `[sites.link] secret`, used when that is absent.
     #[serde(default)]
     pub link_secret: Option<String>,
+    /// Standalone link entry (`X-CS-Entry: link`).
+    #[serde(default)]
+    pub link: LinkSettings,
+    /// Bearer tokens of the admin API (link signing), at least 16 characters.
+    #[serde(default)]
+    pub admin_tokens: Vec<String>,
     #[serde(default)]
     pub remote: RemoteSettings,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
 }
 
+/// `[sites.link]`: the standalone link entry of a site.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkSettings {
+    /// Off by default: link requests then get 503 `unavailable`.
+    pub enabled: bool,
+    /// Key of `s` = hex(HMAC-SHA256(secret, appKey\nt\nu\nnick)).
+    pub secret: Option<String>,
+    /// How long after `t` a signed link is accepted.
+    pub ttl_secs: u64,
+    /// Refuse links without `t`/`s` (403 `link_invalid`).
+    pub require_signature: bool,
+}
+
+impl Default for LinkSettings {
+    fn default() -> Self {
+        LinkSettings { enabled: false, secret: None, ttl_secs: natter::protocol::LINK_TTL_SECS, require_signature: true }
+    }
+}
+
 fn yes() -> bool {
     true
+}
+
+impl SiteConfig {
+    /// The link signing key: `[sites.link] secret`, else `link_secret`.
+    pub fn link_secret(&self) -> Option<&str> {
+        self.link.secret.as_deref().or(self.link_secret.as_deref()).filter(|s| !s.is_empty())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +168,19 @@ impl Sites {
         self.by_key.get(app_key)
     }
 
+    /// Finds the site of an admin bearer token, in constant time per token.
+    pub fn admin(&self, token: &str) -> Option<Arc<Site>> {
+        let mut found = None;
+        for site in self.by_key.values() {
+            for admin in &site.config.admin_tokens {
+                if auth::constant_time_eq(admin.as_bytes(), token.as_bytes()) {
+                    found = Some(site.clone());
+                }
+            }
+        }
+        found
+    }
+
     /// Finds the site and agent name of a bearer token. Compares against
     /// every token in constant time each, so timing tells nothing.
     pub fn agent(&self, token: &str) -> Option<(Arc<Site>, String)> {
@@ -149,8 +196,17 @@ impl Sites {
     }
 }
 
-/// The built-in demo site, used when no `--config` is given.
-pub fn demo_site(agent_token: String) -> SiteConfig {
+/// Secrets of the demo site, from the command line or generated at start.
+pub struct DemoSecrets {
+    pub agent_token: String,
+    pub admin_token: String,
+    pub link_secret: String,
+}
+
+/// The built-in demo site, used when no `--config` is given. Standalone
+/// links are on and unsigned links allowed (so `standalone.html?k=sk_demo`
+/// just works); signed links are verified with `link_secret`.
+pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
     SiteConfig {
         app_key: "sk_demo".into(),
         name: Some("Natter demo".into()),
@@ -165,13 +221,20 @@ pub fn demo_site(agent_token: String) -> SiteConfig {
         identity_secret: None,
         require_user_hash: false,
         link_secret: None,
+        link: LinkSettings {
+            enabled: true,
+            secret: Some(secrets.link_secret),
+            ttl_secs: natter::protocol::LINK_TTL_SECS,
+            require_signature: false,
+        },
+        admin_tokens: vec![secrets.admin_token],
         remote: RemoteSettings {
             locale: Some("en-US".into()),
             greeting: Some("Hi! Ask us anything.".into()),
             offline_message: Some("We are away; leave a message and we will reply.".into()),
             appearance: Appearance::default(),
         },
-        agents: vec![AgentEntry { name: "Demo agent".into(), token: agent_token }],
+        agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
     }
 }
 
@@ -196,6 +259,12 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
             if a.token.len() < 16 {
                 return Err(format!("site {}: agent {} token shorter than 16 characters", site.app_key, a.name));
             }
+        }
+        if site.admin_tokens.iter().any(|t| t.len() < 16) {
+            return Err(format!("site {}: an admin token is shorter than 16 characters", site.app_key));
+        }
+        if site.link.enabled && site.link.require_signature && site.link_secret().is_none() {
+            return Err(format!("site {}: [sites.link] requires a signature but has no secret", site.app_key));
         }
     }
     Ok((file.limits, file.sites))

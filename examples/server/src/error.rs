@@ -35,7 +35,10 @@ fn text(code: ErrorCode, locale: Locale) -> &'static str {
         TokenInvalid => ("The token is invalid", "令牌无效"),
         TokenExpired => ("The token has expired; handshake again", "令牌已过期,请重新握手"),
         OriginDenied => ("This origin is not allowed for this site", "当前域名不在该站点的允许列表中"),
-        IdentityRejected => ("The identity could not be verified", "身份校验失败"),
+        IdentityRejected => ("The identity proof is wrong", "身份校验失败"),
+        IdentityUnverified => ("This user id needs a proof of identity", "该用户 ID 需要身份校验"),
+        LinkInvalid => ("This link is not valid", "链接无效"),
+        LinkExpired => ("This link has expired; ask for a new one", "链接已过期,请重新获取"),
         Forbidden => ("This conversation belongs to another visitor", "该会话属于其他访客"),
         NotFound => ("Not found", "未找到"),
         UnknownAppKey => ("Unknown app key", "未知的 appKey"),
@@ -115,7 +118,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::new(ErrorCode::NotFound),
             StoreError::Closed => ApiError::new(ErrorCode::ConversationClosed),
             StoreError::Conflict => ApiError::new(ErrorCode::ClientMsgIdConflict),
-            StoreError::IdentityRejected => ApiError::detail(ErrorCode::IdentityRejected, "externalUserId is verified; userHash required"),
+            StoreError::IdentityUnverified => {
+                ApiError::detail(ErrorCode::IdentityUnverified, "this externalUserId is verified; a userHash or identityToken is required")
+            }
             StoreError::Sql(err) => {
                 tracing::error!(%err, "database error");
                 ApiError::new(ErrorCode::Internal)

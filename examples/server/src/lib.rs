@@ -15,6 +15,7 @@
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
 //! - [`http`]: extractors, JSON responses, CORS, request logs;
 //! - [`visitor`], [`agent`]: REST handlers of each side;
+//! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
 //! - [`statics`]: static files and the embedded agent console;
@@ -24,6 +25,7 @@
 //! 1001 close, in-flight requests finish (so every answered send is
 //! committed), then the database is closed. A 10 s cap bounds the wait.
 
+pub mod admin;
 pub mod agent;
 pub mod auth;
 pub mod bot;
@@ -102,9 +104,13 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}/typing", post(agent::typing))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
+    let admin_api = Router::new()
+        .route("/cs/sites/{app_key}/link-entry/sign", post(admin::sign_link))
+        .method_not_allowed_fallback(method_not_allowed);
     let mut router = Router::new()
         .nest("/api/v1/cs", visitor_api)
         .nest("/api/v1/agent", agent_api)
+        .nest("/api/v1/admin", admin_api)
         .route("/ws", get(ws::visitor_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/agent", get(statics::console_page))
@@ -133,20 +139,28 @@ async fn drop_sockets(State(app): State<App>) -> Response {
 }
 
 /// Loads the sites: the config file's, or the demo site. Returns the demo
-/// agent token to print, if any.
-async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<String>), String> {
-    let (limits, configs, demo_token) = match &opts.config {
+/// agent and admin tokens to print, if any.
+async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<(String, String)>), String> {
+    let (limits, configs, demo_tokens) = match &opts.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let (limits, sites) = config::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             (limits, sites, None)
         }
         None => {
-            let token = match &opts.agent_token {
-                Some(t) => t.clone(),
-                None => format!("agt_{}", auth::hex(&auth::random_bytes(16)?)),
+            let or_random = |given: &Option<String>, prefix: &str| -> Result<String, String> {
+                match given {
+                    Some(t) => Ok(t.clone()),
+                    None => Ok(format!("{prefix}{}", auth::hex(&auth::random_bytes(16)?))),
+                }
             };
-            (config::Limits::default(), vec![config::demo_site(token.clone())], Some(token))
+            let secrets = config::DemoSecrets {
+                agent_token: or_random(&opts.agent_token, "agt_")?,
+                admin_token: or_random(&opts.admin_token, "adm_")?,
+                link_secret: or_random(&opts.link_secret, "")?,
+            };
+            let printed = (secrets.agent_token.clone(), secrets.admin_token.clone());
+            (config::Limits::default(), vec![config::demo_site(secrets)], Some(printed))
         }
     };
     let mut by_key = HashMap::new();
@@ -160,7 +174,7 @@ async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<Stri
         };
         by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)));
     }
-    Ok((Sites { by_key, limits }, demo_token))
+    Ok((Sites { by_key, limits }, demo_tokens))
 }
 
 /// Resolves once shutdown has begun (the guard `wait_for` returns is not
@@ -205,7 +219,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("cannot open the database: {e}"))?
     };
-    let (sites, demo_token) = load_sites(&opts, &store).await?;
+    let (sites, demo_tokens) = load_sites(&opts, &store).await?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
@@ -234,8 +248,9 @@ pub async fn run(opts: Options) -> Result<(), String> {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "natter-server listening on http://{addr}");
-        if let Some(token) = &demo_token {
-            let _ = writeln!(out, "agent token: {token}");
+        if let Some((agent, admin)) = &demo_tokens {
+            let _ = writeln!(out, "agent token: {agent}");
+            let _ = writeln!(out, "admin token: {admin}");
         }
         let _ = out.flush();
     }

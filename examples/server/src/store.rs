@@ -66,6 +66,11 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_idempotency ON messages(author, client_msg_id)
     WHERE client_msg_id IS NOT NULL;
 CREATE INDEX messages_conversation ON messages(conversation_id, id);
+"#, r#"
+-- Identity resolution v2 (docs/protocol.md section 5).
+ALTER TABLE visitors ADD COLUMN merged_into TEXT;         -- anonymous record merged into a user's
+ALTER TABLE visitors ADD COLUMN fingerprint_retired INTEGER NOT NULL DEFAULT 0; -- not reachable through L2
+CREATE INDEX visitors_conversations ON conversations(visitor_id);
 "#];
 
 #[derive(Debug)]
@@ -76,7 +81,7 @@ pub enum StoreError {
     /// `clientMsgId` reused with another text.
     Conflict,
     /// A verified identity claimed without proof.
-    IdentityRejected,
+    IdentityUnverified,
     /// The blocking task died (panic or runtime shutdown).
     Join,
 }
@@ -182,11 +187,13 @@ pub struct Identity {
     pub external_user_id: Option<String>,
     pub fingerprint: Option<String>,
     pub anon_id: Option<String>,
-    /// `externalUserId` came with a valid `userHash`.
+    /// `externalUserId` came with a valid proof (userHash, identityToken,
+    /// signed link).
     pub verified: bool,
-    /// Identify at login: the caller's current record, upgraded in place
-    /// when it is anonymous and layer 1 is new, so its conversation stays.
+    /// Identify: the caller's current record (the token's visitor).
     pub claim: Option<String>,
+    /// Identify with `externalUserId: null` from a signed-in record.
+    pub logout: bool,
 }
 
 /// Everything else a handshake says about the visitor.
@@ -200,57 +207,118 @@ pub struct Details {
     pub ip: Option<String>,
 }
 
+/// The outcome of [`resolve_visitor`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resolved {
+    pub visitor: String,
+    /// The anonymous record merged into `visitor` by this call, if any.
+    pub merged_from: Option<String>,
+    /// Conversations whose owner or messages changed by the merge.
+    pub touched: Vec<i64>,
+}
+
 fn new_visitor_id() -> Result<String> {
     let bytes = auth::random_bytes(12).map_err(|e| StoreError::Sql(rusqlite::Error::InvalidParameterName(e)))?;
     Ok(format!("cv_{}", auth::hex(&bytes)))
 }
 
-/// Finds or creates the visitor for these identity layers (provisional
-/// rules, see docs/protocol.md "Identity"): layer 1 matches only layer 1; an
-/// anonymous record (no layer 1) matches by layer 3, then layer 2, and is
-/// upgraded when a layer-1 id first appears. A verified user's record is
-/// never reached through layers 2 or 3.
-pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &Details, now: i64) -> Result<String> {
-    let tx = conn.transaction()?;
-    let find = |sql: &str, value: &str| -> Result<Option<(String, bool)>> {
-        Ok(tx
-            .query_row(sql, params![app_key, value], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))
-            .optional()?)
-    };
-    let anonymous_by = |column: &str, value: &Option<String>| -> Result<Option<(String, bool)>> {
-        match value {
-            Some(v) => find(
-                &format!(
-                    "SELECT id, verified FROM visitors WHERE app_key = ?1 AND {column} = ?2 \
-                     AND external_user_id IS NULL ORDER BY last_seen_at DESC LIMIT 1"
-                ),
-                v,
+/// A live anonymous record: no layer 1 and not merged into a user.
+const ANONYMOUS: &str = "external_user_id IS NULL AND merged_into IS NULL";
+
+fn anonymous_by(tx: &Transaction<'_>, app_key: &str, column: &str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    let retired = if column == "fingerprint" { "AND fingerprint_retired = 0" } else { "" };
+    Ok(tx
+        .query_row(
+            &format!(
+                "SELECT id FROM visitors WHERE app_key = ?1 AND {column} = ?2 AND {ANONYMOUS} {retired} \
+                 ORDER BY last_seen_at DESC, rowid DESC LIMIT 1"
             ),
-            None => Ok(None),
-        }
+            params![app_key, value],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// No anonymous record with this fingerprint is reachable through L2 any
+/// more: a login or logout happened in a browser with it.
+fn retire_fingerprint(tx: &Transaction<'_>, app_key: &str, fingerprint: Option<&str>) -> Result<()> {
+    if let Some(fp) = fingerprint {
+        tx.execute(
+            &format!("UPDATE visitors SET fingerprint_retired = 1 WHERE app_key = ?1 AND fingerprint = ?2 AND {ANONYMOUS}"),
+            params![app_key, fp],
+        )?;
+    }
+    Ok(())
+}
+
+/// Finds or creates the visitor for these identity layers; see
+/// docs/protocol.md section 5 for the rules:
+///
+/// - L1 given: the record with that L1 (a verified one only with proof).
+///   The browser's anonymous record (the identify caller's, else the live
+///   anonymous record with this L3) is merged into it, or upgraded in place
+///   when the user has no record yet. Never an anonymous record found by L2.
+/// - L1 absent: the live anonymous record with this L3, else (not on
+///   logout) the newest live anonymous record with this L2 whose
+///   fingerprint was not retired, else a new record.
+/// - A login or logout retires the browser's fingerprint: earlier
+///   anonymous records with it are no longer reachable through L2.
+/// - A record with an L1, or merged into one, is never reached via L2/L3.
+pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &Details, now: i64) -> Result<Resolved> {
+    let tx = conn.transaction()?;
+    let claim = match &id.claim {
+        Some(c) => tx
+            .query_row(
+                "SELECT external_user_id IS NULL AND merged_into IS NULL, fingerprint FROM visitors WHERE id = ?1 AND app_key = ?2",
+                params![c, app_key],
+                |r| Ok((c.clone(), r.get::<_, bool>(0)?, r.get::<_, Option<String>>(1)?)),
+            )
+            .optional()?,
+        None => None,
     };
+    if id.external_user_id.is_some() || id.logout {
+        retire_fingerprint(&tx, app_key, id.fingerprint.as_deref())?;
+        if let Some((_, _, fp)) = &claim {
+            retire_fingerprint(&tx, app_key, fp.as_deref())?;
+        }
+    }
+    let mut resolved = Resolved::default();
     let existing = match &id.external_user_id {
         Some(ext) => {
-            match find("SELECT id, verified FROM visitors WHERE app_key = ?1 AND external_user_id = ?2", ext)? {
-                Some((_, true)) if !id.verified => return Err(StoreError::IdentityRejected),
-                Some(found) => Some(found),
-                None => match &id.claim {
-                    Some(current) => find(
-                        "SELECT id, verified FROM visitors WHERE app_key = ?1 AND id = ?2 AND external_user_id IS NULL",
-                        current,
-                    )?,
-                    None => None,
+            let user: Option<(String, bool)> = tx
+                .query_row(
+                    "SELECT id, verified FROM visitors WHERE app_key = ?1 AND external_user_id = ?2",
+                    params![app_key, ext],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if matches!(user, Some((_, true))) && !id.verified {
+                return Err(StoreError::IdentityUnverified);
+            }
+            let source = match claim {
+                Some((c, true, _)) => Some(c),
+                Some(_) => None,
+                None => anonymous_by(&tx, app_key, "anon_id", id.anon_id.as_deref())?,
+            };
+            match (user, source) {
+                (Some((user, _)), Some(anon)) => {
+                    resolved.touched = merge_into(&tx, &anon, &user, now)?;
+                    resolved.merged_from = Some(anon);
+                    Some(user)
                 }
-                .map_or_else(|| anonymous_by("anon_id", &id.anon_id), |found| Ok(Some(found)))?,
+                (Some((user, _)), None) => Some(user),
+                (None, anon) => anon,
             }
         }
-        None => match anonymous_by("anon_id", &id.anon_id)? {
+        None => match anonymous_by(&tx, app_key, "anon_id", id.anon_id.as_deref())? {
             Some(found) => Some(found),
-            None => anonymous_by("fingerprint", &id.fingerprint)?,
+            None if id.logout => None,
+            None => anonymous_by(&tx, app_key, "fingerprint", id.fingerprint.as_deref())?,
         },
     };
     let visitor = match existing {
-        Some((v, _)) => v,
+        Some(v) => v,
         None => {
             let v = new_visitor_id()?;
             tx.execute(
@@ -271,7 +339,53 @@ pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &
     )?;
     update_details(&tx, &visitor, d, now)?;
     tx.commit()?;
-    Ok(visitor)
+    resolved.visitor = visitor;
+    Ok(resolved)
+}
+
+/// Merges the anonymous record `from` into the user record `into`: every
+/// conversation of `from` changes owner; when both have an open one, the
+/// anonymous one's messages move into the user's (ids are global, so the
+/// history stays in order) and the emptied conversation is closed with a
+/// system note for agents. Idempotency keys follow the messages; empty
+/// profile fields of `into` are filled from `from`. Returns the touched
+/// conversation ids.
+fn merge_into(tx: &Transaction<'_>, from: &str, into: &str, now: i64) -> Result<Vec<i64>> {
+    let mut touched = Vec::new();
+    if let (Some(a), Some(u)) = (open_conversation(tx, from)?, open_conversation(tx, into)?) {
+        let (a, u) = (a.conversation.id, u.conversation.id);
+        tx.execute("UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1", params![a, u])?;
+        tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![u, now])?;
+        tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![a, now])?;
+        let note = format!("Merged into conversation #{u} when the visitor signed in.");
+        let m = NewMessage { sender: Sender::System, text: &note, agent_name: None, client_msg_id: None, author: "system" };
+        insert_message(tx, a, m, now)?;
+    }
+    let mut stmt = tx.prepare_cached("SELECT id FROM conversations WHERE visitor_id = ?1")?;
+    touched.extend(stmt.query_map([from], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?);
+    tx.execute("UPDATE conversations SET visitor_id = ?2 WHERE visitor_id = ?1", params![from, into])?;
+    if let Some(u) = open_conversation(tx, into)? {
+        touched.push(u.conversation.id);
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    tx.execute(
+        "UPDATE OR IGNORE messages SET author = ?2 WHERE author = ?1",
+        params![Author::Visitor(from).key(), Author::Visitor(into).key()],
+    )?;
+    tx.execute(
+        "UPDATE visitors SET
+            nickname = COALESCE(nickname, (SELECT nickname FROM visitors WHERE id = ?1)),
+            avatar   = COALESCE(avatar,   (SELECT avatar   FROM visitors WHERE id = ?1)),
+            email    = COALESCE(email,    (SELECT email    FROM visitors WHERE id = ?1)),
+            phone    = COALESCE(phone,    (SELECT phone    FROM visitors WHERE id = ?1)),
+            extra    = COALESCE(extra,    (SELECT extra    FROM visitors WHERE id = ?1)),
+            first_seen_at = MIN(first_seen_at, (SELECT first_seen_at FROM visitors WHERE id = ?1))
+         WHERE id = ?2",
+        params![from, into],
+    )?;
+    tx.execute("UPDATE visitors SET merged_into = ?2, fingerprint_retired = 1 WHERE id = ?1", params![from, into])?;
+    Ok(touched)
 }
 
 /// Applies profile and context fields: absent keeps, `""` clears.
@@ -360,6 +474,14 @@ pub fn visitor(conn: &Connection, visitor: &str) -> Result<Option<VisitorInfo>> 
     Ok(conn
         .query_row(&format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ?1"), [visitor], visitor_from_row)
         .optional()?)
+}
+
+/// Whether a visitor record exists and was not merged into another.
+pub fn visitor_is_live(conn: &Connection, visitor: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT merged_into IS NULL FROM visitors WHERE id = ?1", [visitor], |r| r.get::<_, bool>(0))
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// The external user id a visitor record is bound to.

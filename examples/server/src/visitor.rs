@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use natter::protocol::{
-    ClientLimits, ConversationResponse, ErrorCode, HandshakeRequest, HandshakeResponse, IdentifyRequest, Message,
-    MessagePage, PageInfo, Profile, RemoteConfig, SendMessageRequest, SendMessageResponse, ServerFrame,
-    DEFAULT_PAGE_LIMIT, MAX_CLIENT_MSG_ID_LEN, MAX_EXTRA_BYTES, MAX_FIELD_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS,
-    MAX_URL_CHARS, TOKEN_TTL_SECS,
+    ClientLimits, ConversationResponse, ErrorCode, HandshakeRequest, HandshakeResponse, IdentifyRequest, LinkEntry,
+    Message, MessagePage, PageInfo, Profile, RemoteConfig, SendMessageRequest, SendMessageResponse, ServerFrame,
+    CLOCK_SKEW_SECS, DEFAULT_PAGE_LIMIT, ENTRY_HEADER, ENTRY_LINK, MAX_CLIENT_MSG_ID_LEN, MAX_EXTRA_BYTES,
+    MAX_FIELD_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS, MAX_URL_CHARS, TOKEN_TTL_SECS,
 };
 use serde::Deserialize;
 
@@ -21,7 +21,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{header_str, json, ClientIp, JsonBody};
-use crate::store::{self, Details, Identity, Stored};
+use crate::store::{self, Details, Identity, Resolved, Stored};
 use crate::{bot, App, AppState};
 
 // ---------------------------------------------------------------------------
@@ -41,6 +41,24 @@ impl AppState {
         let unverified = auth::peek(token)?;
         let site = self.sites.get(&unverified.aud).cloned().ok_or(ApiError::new(ErrorCode::TokenInvalid))?;
         let claims = auth::verify(token, &site.jwt_secret, now_ms() / 1000)?;
+        Ok((site, claims))
+    }
+
+    /// A visitor request's token, entry and record: the token verifies, the
+    /// request passes the origin rule (or, for a link token, the site still
+    /// takes links), and the visitor record is live (a record merged into a
+    /// user's at login no longer acts: 401 `token_invalid`).
+    pub async fn authenticate_visitor(&self, token: &str, headers: &HeaderMap) -> Result<(Arc<Site>, Claims), ApiError> {
+        let (site, claims) = self.verify_visitor_token(token)?;
+        if claims.is_link() {
+            link_enabled(&site)?;
+        } else {
+            check_origin(&site, headers)?;
+        }
+        let v = claims.sub.clone();
+        if !self.store.call(move |c| store::visitor_is_live(c, &v)).await? {
+            return Err(ApiError::detail(ErrorCode::TokenInvalid, "this visitor was merged; handshake again"));
+        }
         Ok((site, claims))
     }
 
@@ -95,6 +113,29 @@ pub fn check_origin(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// `X-CS-Entry: link`: the standalone link page.
+pub fn is_link_entry(headers: &HeaderMap) -> bool {
+    header_str(headers, ENTRY_HEADER).is_some_and(|v| v.trim().eq_ignore_ascii_case(ENTRY_LINK))
+}
+
+fn link_enabled(site: &Site) -> Result<(), ApiError> {
+    if site.config.link.enabled {
+        Ok(())
+    } else {
+        Err(ApiError::detail(ErrorCode::Unavailable, "standalone links are disabled for this site"))
+    }
+}
+
+/// The entry rule of `handshake` and `config`: a link request needs the
+/// site's link entry on, any other request passes the origin rule.
+fn check_entry(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
+    if is_link_entry(headers) {
+        link_enabled(site)
+    } else {
+        check_origin(site, headers)
+    }
+}
+
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     header_str(headers, header::AUTHORIZATION)
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
@@ -106,6 +147,8 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub struct VisitorAuth {
     pub site: Arc<Site>,
     pub visitor: String,
+    /// The token came from a standalone-link handshake.
+    pub link: bool,
 }
 
 impl FromRequestParts<App> for VisitorAuth {
@@ -115,9 +158,9 @@ impl FromRequestParts<App> for VisitorAuth {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, app).await?;
         app.limit(format!("api:{ip}"), app.sites.limits.api_per_minute)?;
         let token = bearer(&parts.headers).ok_or(ApiError::new(ErrorCode::TokenMissing))?;
-        let (site, claims) = app.verify_visitor_token(token)?;
-        check_origin(&site, &parts.headers)?;
-        Ok(VisitorAuth { site, visitor: claims.sub })
+        let (site, claims) = app.authenticate_visitor(token, &parts.headers).await?;
+        let link = claims.is_link();
+        Ok(VisitorAuth { site, visitor: claims.sub, link })
     }
 }
 
@@ -167,14 +210,85 @@ fn validate_layers(ext: &Option<String>, fp: &Option<String>, vid: &Option<Strin
     check_len("visitorId", vid, MAX_FIELD_CHARS)
 }
 
-/// Whether `externalUserId` is proven, per the site's identity settings.
-fn verify_identity(site: &Site, ext: &Option<String>, user_hash: &Option<String>) -> Result<bool, ApiError> {
-    let (Some(ext), Some(secret)) = (ext, &site.config.identity_secret) else { return Ok(false) };
-    match user_hash {
-        Some(h) if auth::user_hash_matches(secret.as_bytes(), ext, h) => Ok(true),
-        Some(_) => Err(ApiError::detail(ErrorCode::IdentityRejected, "userHash does not match externalUserId")),
-        None if site.config.require_user_hash => Err(ApiError::detail(ErrorCode::IdentityRejected, "userHash is required")),
-        None => Ok(false),
+/// The identity a request claims, after checking its proofs.
+#[derive(Debug, Default)]
+struct Proof {
+    external_user_id: Option<String>,
+    verified: bool,
+}
+
+/// Checks the proofs of an identity claim against the site's identity
+/// secret (section 4): every proof given must hold (`identity_rejected`
+/// otherwise); an `identityToken` alone names the user (`sub`) and its
+/// profile claims overwrite `profile`; an unproven `externalUserId` is
+/// refused with `identity_unverified` when the site requires proof. Sites
+/// without a secret ignore both proofs.
+fn prove(
+    site: &Site,
+    ext: Option<String>,
+    user_hash: Option<&str>,
+    identity_token: Option<&str>,
+    profile: &mut Profile,
+) -> Result<Proof, ApiError> {
+    let rejected = |why: &str| ApiError::detail(ErrorCode::IdentityRejected, why);
+    let Some(secret) = site.config.identity_secret.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(Proof { external_user_id: ext, verified: false });
+    };
+    let mut proof = Proof { external_user_id: ext, verified: false };
+    if let Some(token) = identity_token.filter(|t| !t.trim().is_empty()) {
+        let claims = auth::verify_identity_token(token, secret.as_bytes(), site.app_key(), now_ms() / 1000).map_err(rejected)?;
+        if proof.external_user_id.as_ref().is_some_and(|e| *e != claims.sub) {
+            return Err(rejected("identityToken sub is another user"));
+        }
+        let set = |field: &mut Option<String>, claim: Option<String>| {
+            if claim.is_some() {
+                *field = claim;
+            }
+        };
+        set(&mut profile.nickname, claims.nickname);
+        set(&mut profile.email, claims.email);
+        set(&mut profile.avatar, claims.avatar);
+        set(&mut profile.phone, claims.phone);
+        proof = Proof { external_user_id: Some(claims.sub), verified: true };
+    }
+    if let (Some(ext), Some(hash)) = (&proof.external_user_id, user_hash.filter(|h| !h.trim().is_empty())) {
+        if !auth::user_hash_matches(secret.as_bytes(), ext, hash) {
+            return Err(rejected("userHash does not match externalUserId"));
+        }
+        proof.verified = true;
+    }
+    if proof.external_user_id.is_some() && !proof.verified && site.config.require_user_hash {
+        return Err(ApiError::detail(ErrorCode::IdentityUnverified, "this site requires userHash or identityToken"));
+    }
+    Ok(proof)
+}
+
+/// Checks a standalone link (`X-CS-Entry: link`, section 3): signed links
+/// must carry a good `s` and a `t` within the site's TTL (and at most
+/// [`CLOCK_SKEW_SECS`] ahead); unsigned ones pass only when the site allows
+/// them. Returns the link's user id and whether the signature proves it.
+fn check_link(site: &Site, link: &LinkEntry, now: i64) -> Result<Proof, ApiError> {
+    let invalid = |why: &str| ApiError::detail(ErrorCode::LinkInvalid, why);
+    let (u, nick) = (link.u.as_deref().unwrap_or(""), link.nick.as_deref().unwrap_or(""));
+    let external_user_id = layer(link.u.clone());
+    let signature = link.s.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    match (link.t, signature) {
+        (None, None) if site.config.link.require_signature => Err(invalid("this site requires signed links (t and s)")),
+        (None, None) => Ok(Proof { external_user_id, verified: false }),
+        (Some(t), Some(s)) => {
+            let secret = site.config.link_secret().ok_or_else(|| invalid("this site has no link secret"))?;
+            if t > now + CLOCK_SKEW_SECS as i64 {
+                return Err(invalid("t is in the future"));
+            }
+            if !auth::link_signature_matches(secret.as_bytes(), site.app_key(), t, u, nick, s) {
+                return Err(invalid("s does not match"));
+            }
+            if now - t > site.config.link.ttl_secs as i64 {
+                return Err(ApiError::detail(ErrorCode::LinkExpired, format!("signed {}s ago", now - t)));
+            }
+            Ok(Proof { verified: external_user_id.is_some(), external_user_id })
+        }
+        _ => Err(invalid("t and s go together")),
     }
 }
 
@@ -211,10 +325,18 @@ fn details(profile: Profile, locale: Option<String>, timezone: Option<String>, p
     }
 }
 
-fn issue(app: &AppState, site: &Site, visitor: String, conversation_id: Option<i64>, identity_changed: Option<bool>) -> Result<HandshakeResponse, ApiError> {
+fn issue(
+    app: &AppState,
+    site: &Site,
+    visitor: String,
+    link: bool,
+    conversation_id: Option<i64>,
+    identity_changed: Option<bool>,
+) -> Result<HandshakeResponse, ApiError> {
     let now = now_ms() / 1000;
     let exp = now + TOKEN_TTL_SECS as i64;
-    let claims = Claims { iss: auth::ISSUER.into(), aud: site.app_key().into(), sub: visitor.clone(), iat: now, exp };
+    let ent = link.then(|| ENTRY_LINK.to_string());
+    let claims = Claims { iss: auth::ISSUER.into(), aud: site.app_key().into(), sub: visitor.clone(), iat: now, exp, ent };
     Ok(HandshakeResponse {
         available: true,
         token: Some(auth::sign(&claims, &site.jwt_secret)?),
@@ -236,6 +358,56 @@ async fn open_conversation_id(app: &AppState, visitor: &str) -> Result<Option<i6
 // Handlers
 // ---------------------------------------------------------------------------
 
+/// Resolves the visitor, tells agents about a changed visitor (and the
+/// conversations a merge touched), and issues the answer.
+async fn resolve_and_issue(
+    app: &AppState,
+    site: &Site,
+    identity: Option<Identity>,
+    current: &str,
+    d: Details,
+    link: bool,
+    identity_changed: Option<bool>,
+) -> Result<Response, ApiError> {
+    let key = site.app_key().to_string();
+    let resolved = match identity {
+        Some(identity) => app.store.call(move |c| store::resolve_visitor(c, &key, &identity, &d, now_ms())).await?,
+        None => {
+            let v = current.to_string();
+            app.store.call(move |c| store::touch_visitor(c, &v, &d, now_ms())).await?;
+            Resolved { visitor: current.to_string(), ..Resolved::default() }
+        }
+    };
+    if identity_changed.is_some() || resolved.merged_from.is_some() {
+        app.visitor_changed(site, &resolved).await?;
+    }
+    let conversation = open_conversation_id(app, &resolved.visitor).await?;
+    tracing::debug!(visitor = %resolved.visitor, merged_from = ?resolved.merged_from, app_key = site.app_key(), "identity resolved");
+    Ok(json(StatusCode::OK, &issue(app, site, resolved.visitor, link, conversation, identity_changed)?))
+}
+
+impl AppState {
+    /// Pushes the visitor's new profile to agents, and each conversation a
+    /// merge moved to it (with the visitor) so consoles re-read them.
+    async fn visitor_changed(&self, site: &Site, resolved: &Resolved) -> Result<(), ApiError> {
+        let (v, touched) = (resolved.visitor.clone(), resolved.touched.clone());
+        let (info, rows) = self
+            .store
+            .call(move |c| {
+                let rows = touched.iter().filter_map(|id| store::conversation(c, *id).transpose()).collect::<store::Result<Vec<_>>>()?;
+                Ok((store::visitor(c, &v)?, rows))
+            })
+            .await?;
+        let Some(info) = info else { return Ok(()) };
+        for row in rows {
+            let frame = ServerFrame::Conversation { conversation: row.conversation, visitor: Some(info.clone()) };
+            self.hub.to_agents(site.app_key(), &frame);
+        }
+        self.hub.to_agents(site.app_key(), &ServerFrame::Visitor { visitor: info });
+        Ok(())
+    }
+}
+
 /// `POST /api/v1/cs/handshake`.
 pub async fn handshake(
     State(app): State<App>,
@@ -244,9 +416,10 @@ pub async fn handshake(
     body: Result<JsonBody<HandshakeRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     app.limit(format!("entry:{ip}"), app.sites.limits.handshake_per_minute)?;
-    let JsonBody(req) = body?;
+    let JsonBody(mut req) = body?;
     let site = app.site(&req.app_key)?;
-    check_origin(&site, &headers)?;
+    let link = is_link_entry(&headers);
+    check_entry(&site, &headers)?;
     if !site.config.enabled {
         let config = app.remote_config(&site);
         let resp = HandshakeResponse {
@@ -261,17 +434,39 @@ pub async fn handshake(
         };
         return Ok(json(StatusCode::OK, &resp));
     }
-    let (ext, fp, vid) = (layer(req.external_user_id), layer(req.fingerprint), layer(req.visitor_id));
+    let (mut ext, fp, vid) = (layer(req.external_user_id), layer(req.fingerprint), layer(req.visitor_id));
+    let mut signed = None;
+    if link {
+        let entry = req.link.take().unwrap_or_default();
+        check_len("link.u", &entry.u, MAX_FIELD_CHARS)?;
+        check_len("link.nick", &entry.nick, MAX_FIELD_CHARS)?;
+        let proof = check_link(&site, &entry, now_ms() / 1000)?;
+        if ext.is_some() && ext != proof.external_user_id {
+            return Err(ApiError::detail(ErrorCode::BadRequest, "externalUserId differs from the link's u"));
+        }
+        if let Some(nick) = entry.nick.filter(|n| !n.trim().is_empty()) {
+            req.profile.nickname = Some(nick);
+        }
+        ext = proof.external_user_id.clone();
+        signed = proof.verified.then_some(proof);
+    }
     validate_layers(&ext, &fp, &vid)?;
+    let proof = match signed {
+        Some(proof) => proof,
+        None => prove(&site, ext, req.user_hash.as_deref(), req.identity_token.as_deref(), &mut req.profile)?,
+    };
+    validate_layers(&proof.external_user_id, &None, &None)?;
     validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
-    let verified = verify_identity(&site, &ext, &req.user_hash)?;
-    let identity = Identity { external_user_id: ext, fingerprint: fp, anon_id: vid, verified, claim: None };
+    let identity = Identity {
+        external_user_id: proof.external_user_id,
+        fingerprint: fp,
+        anon_id: vid,
+        verified: proof.verified,
+        claim: None,
+        logout: false,
+    };
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
-    let key = site.app_key().to_string();
-    let visitor = app.store.call(move |c| store::resolve_visitor(c, &key, &identity, &d, now_ms())).await?;
-    let conversation = open_conversation_id(&app, &visitor).await?;
-    tracing::debug!(%visitor, app_key = site.app_key(), "handshake");
-    Ok(json(StatusCode::OK, &issue(&app, &site, visitor, conversation, None)?))
+    resolve_and_issue(&app, &site, Some(identity), "", d, link, None).await
 }
 
 /// `POST /api/v1/cs/identify`.
@@ -282,36 +477,39 @@ pub async fn identify(
     headers: HeaderMap,
     body: Result<JsonBody<IdentifyRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let JsonBody(req) = body?;
+    let JsonBody(mut req) = body?;
     let site = auth.site;
     let current_id = auth.visitor.clone();
     let current_ext = app.store.call(move |c| store::visitor_external_id(c, &current_id)).await?;
-    let new_ext = match req.external_user_id {
-        None => current_ext.clone(),
-        Some(v) => layer(v),
-    };
     let (fp, vid) = (layer(req.fingerprint), layer(req.visitor_id));
-    validate_layers(&new_ext, &fp, &vid)?;
+    // `externalUserId: null` (or "") is a logout: always a fresh anonymous
+    // record. A string, or an identityToken alone, names the user (proofs
+    // checked); absent keeps the identity.
+    let logout = matches!(&req.external_user_id, Some(v) if layer(v.clone()).is_none());
+    let named = req.external_user_id.take().flatten().and_then(|v| layer(Some(v)));
+    let token = req.identity_token.as_deref().filter(|t| !t.trim().is_empty());
+    validate_layers(&named, &fp, &vid)?;
+    let new_ext = if logout {
+        None
+    } else if named.is_some() || token.is_some() {
+        let proof = prove(&site, named, req.user_hash.as_deref(), token, &mut req.profile)?;
+        validate_layers(&proof.external_user_id, &None, &None)?;
+        if proof.external_user_id != current_ext {
+            Some(proof)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
     validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
-    let changed = new_ext != current_ext;
-    let visitor = if changed {
-        let verified = verify_identity(&site, &new_ext, &req.user_hash)?;
-        let claim = Some(auth.visitor.clone());
-        let identity = Identity { external_user_id: new_ext, fingerprint: fp, anon_id: vid, verified, claim };
-        let key = site.app_key().to_string();
-        app.store.call(move |c| store::resolve_visitor(c, &key, &identity, &d, now_ms())).await?
-    } else {
-        let v = auth.visitor.clone();
-        app.store.call(move |c| store::touch_visitor(c, &v, &d, now_ms())).await?;
-        auth.visitor
-    };
-    let v = visitor.clone();
-    if let Some(info) = app.store.call(move |c| store::visitor(c, &v)).await? {
-        app.hub.to_agents(site.app_key(), &ServerFrame::Visitor { visitor: info });
-    }
-    let conversation = open_conversation_id(&app, &visitor).await?;
-    Ok(json(StatusCode::OK, &issue(&app, &site, visitor, conversation, Some(changed))?))
+    let changed = logout || new_ext.is_some();
+    let identity = changed.then(|| {
+        let (external_user_id, verified) = new_ext.map_or((None, false), |p| (p.external_user_id, p.verified));
+        Identity { external_user_id, fingerprint: fp, anon_id: vid, verified, claim: Some(auth.visitor.clone()), logout }
+    });
+    resolve_and_issue(&app, &site, identity, &auth.visitor, d, auth.link, Some(changed)).await
 }
 
 #[derive(Deserialize)]
@@ -331,7 +529,7 @@ pub async fn config(
     app.limit(format!("entry:{ip}"), app.sites.limits.handshake_per_minute)?;
     let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
     let site = app.site(&q.app_key)?;
-    check_origin(&site, &headers)?;
+    check_entry(&site, &headers)?;
     Ok(json(StatusCode::OK, &app.remote_config(&site)))
 }
 

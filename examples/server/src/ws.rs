@@ -29,7 +29,6 @@ use crate::http::{header_str, ClientIp};
 use crate::hub::encode;
 use crate::limits::Bucket;
 use crate::store;
-use crate::visitor::check_origin;
 use crate::{App, AppState};
 
 /// Largest client frame accepted; frames are small JSON objects.
@@ -80,8 +79,7 @@ pub async fn visitor_socket(
     }
     app.limit(format!("api:{ip}"), app.sites.limits.api_per_minute)?;
     let token = offered(&headers, WS_SUBPROTOCOL, JWT_SUBPROTOCOL_PREFIX)?;
-    let (site, claims) = app.verify_visitor_token(token)?;
-    check_origin(&site, &headers)?;
+    let (site, claims) = app.authenticate_visitor(token, &headers).await?;
     let ws = upgrade_or_400(ws)?;
     let peer = Peer::Visitor { site, visitor: claims.sub, expires: claims.exp };
     Ok(ws.protocols([WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket)).into_response())

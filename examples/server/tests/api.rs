@@ -17,7 +17,7 @@ fn demo() -> (TempDir, Server) {
 fn prints_listening_line_and_demo_agent_token() {
     let (_dir, server) = demo();
     assert!(server.port > 0);
-    assert_eq!(server.stdout_rest, vec![format!("agent token: {AGENT_TOKEN}")]);
+    assert_eq!(server.stdout_rest, vec![format!("agent token: {AGENT_TOKEN}"), format!("admin token: {ADMIN_TOKEN}")]);
     let r = server.request("GET", "/healthz", &[], None);
     assert_eq!((r.status, r.body.as_str()), (200, "ok"));
 }
@@ -559,7 +559,7 @@ allowed_origins = ["*"]
     assert_eq!(r.status, 200);
     // Once verified, the same externalUserId without proof is refused.
     let r = hs(json!({"appKey": "sk_live", "externalUserId": "u_1"}));
-    assert_eq!((r.status, r.code().as_str()), (403, "identity_rejected"));
+    assert_eq!((r.status, r.code().as_str()), (403, "identity_unverified"));
 
     let me = server.request("GET", "/api/v1/agent/me", &[("Authorization", "Bearer alice-token-0123456789")], None).json();
     assert_eq!(me["agentName"], "Alice");

@@ -20,6 +20,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 pub const AGENT_TOKEN: &str = "test-agent-token-0123456789";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+/// The demo site's standalone-link secret in tests.
+pub const LINK_SECRET: &str = "test-link-secret";
 pub const ORIGIN: &str = "http://localhost:5173";
 /// Longest wait for any single expected event.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -59,7 +62,8 @@ impl Server {
     /// and waits for its `listening on` line.
     pub fn start_in(cwd: &Path, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
-            .args(["--listen", "127.0.0.1:0", "--agent-token", AGENT_TOKEN])
+            .args(["--listen", "127.0.0.1:0", "--agent-token", AGENT_TOKEN, "--admin-token", ADMIN_TOKEN])
+            .args(["--link-secret", LINK_SECRET])
             .args(args)
             .current_dir(cwd)
             .env("RUST_LOG", "warn")
@@ -91,10 +95,9 @@ impl Server {
         };
         let addr = first.strip_prefix("natter-server listening on http://").unwrap_or_else(|| panic!("bad first line: {first}"));
         let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        let mut stdout_rest = Vec::new();
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(500)) {
-            stdout_rest.push(l);
-        }
+        // The demo site prints its agent and admin tokens; a config file, nothing.
+        let expected = if args.contains(&"--config") { 0 } else { 2 };
+        let stdout_rest: Vec<String> = (0..expected).filter_map(|_| rx.recv_timeout(WAIT).ok()).collect();
         Server { child, port, stdout_rest }
     }
 
