@@ -43,6 +43,9 @@ pub enum Change {
 #[derive(Default)]
 pub struct Chat {
     entries: Vec<Entry>,
+    /// Every message up to this server id has been seen (persisted and
+    /// shared between tabs by the widget).
+    read_upto: i64,
     unread: u32,
 }
 
@@ -55,9 +58,27 @@ impl Chat {
         self.unread
     }
 
-    /// Marks everything read; returns whether the count changed.
+    pub fn read_upto(&self) -> i64 {
+        self.read_upto
+    }
+
+    /// Marks everything held as read; returns whether the count changed.
     pub fn mark_read(&mut self) -> bool {
-        std::mem::replace(&mut self.unread, 0) != 0
+        let last = self.last_id().unwrap_or(0);
+        self.set_read_upto(last)
+    }
+
+    /// Everything up to `id` was seen (here or in another tab); returns
+    /// whether the unread count changed.
+    pub fn set_read_upto(&mut self, id: i64) -> bool {
+        self.read_upto = self.read_upto.max(id);
+        let before = self.unread;
+        self.unread = self.entries.iter().filter(|e| self.counts_as_unread(e)).count() as u32;
+        before != self.unread
+    }
+
+    fn counts_as_unread(&self, entry: &Entry) -> bool {
+        entry.from != Sender::Visitor && entry.id.is_some_and(|id| id > self.read_upto)
     }
 
     /// The highest server id held: the `since` cursor for catching up.
@@ -109,7 +130,9 @@ impl Chat {
                 return if at == i { Change::Updated(i) } else { Change::Inserted(at) };
             }
         }
-        if entry.from != Sender::Visitor && !visible {
+        if visible {
+            self.read_upto = self.read_upto.max(id);
+        } else if self.counts_as_unread(&entry) {
             self.unread += 1;
         }
         let at = self.server_position(id);
@@ -212,5 +235,23 @@ mod tests {
         assert!(chat.mark_read());
         assert!(!chat.mark_read());
         assert_eq!(chat.unread(), 0);
+        assert_eq!(chat.read_upto(), 4);
+    }
+
+    #[test]
+    fn read_marker_survives_reloads_and_tabs() {
+        // A reload fetches history: what was read before is not unread again.
+        let mut chat = Chat::default();
+        chat.set_read_upto(2);
+        for id in 1..=4 {
+            chat.receive(server(id, Sender::Agent, "x"), false);
+        }
+        assert_eq!(chat.unread(), 2);
+        // Another tab read up to 3.
+        assert!(chat.set_read_upto(3));
+        assert_eq!(chat.unread(), 1);
+        // An older marker from a slow tab changes nothing.
+        assert!(!chat.set_read_upto(1));
+        assert_eq!(chat.read_upto(), 3);
     }
 }

@@ -28,6 +28,7 @@ mod log;
 mod page;
 mod storage;
 mod style;
+mod tabs;
 mod ui;
 mod widget;
 

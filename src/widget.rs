@@ -25,6 +25,7 @@ use crate::protocol::{Sender, MAX_TEXT_CHARS};
 use crate::session::machine::{Failure, Input, Output};
 use crate::session::{wire, Event, Session};
 use crate::text::{self, Refusal};
+use crate::tabs::Tabs;
 use crate::ui::{Ui, UiAction};
 use crate::{ids, js, log, storage};
 
@@ -77,6 +78,8 @@ struct Widget {
     _reattach: Observer,
     /// Visual viewport and tab visibility.
     _page: Vec<Listener>,
+    /// Read state shared with other tabs of the site.
+    tabs: Option<Tabs>,
 }
 
 /// What the site's remote config says beyond appearance.
@@ -89,6 +92,8 @@ struct Remote {
 
 /// `localStorage` key prefix of the outbox: messages not yet acknowledged.
 const OUTBOX_KEY: &str = "natter_outbox:";
+/// `localStorage` key prefix of the read marker: the highest message id seen.
+const READ_KEY: &str = "natter_read:";
 /// `localStorage` key of the anonymous visitor id (identity layer 3).
 const VISITOR_KEY: &str = "natter_visitor_id";
 /// Typing frames go out at most this often.
@@ -241,6 +246,7 @@ impl Runtime {
         let mut widget = Box::new(Widget {
             _reattach: watch_removal(document),
             _page: watch_page(),
+            tabs: Tabs::join(&config.app_key, on_read_elsewhere),
             config,
             layers,
             session,
@@ -254,6 +260,8 @@ impl Runtime {
             mock: Mock::default(),
             saved_scroll: None,
         });
+        let read_upto = storage::get(&format!("{READ_KEY}{}", widget.config.app_key)).and_then(|v| v.parse().ok());
+        widget.chat.set_read_upto(read_upto.unwrap_or(0));
         if widget.config.mock {
             widget.set_connection(Connection::Online);
         } else {
@@ -331,9 +339,7 @@ impl Widget {
         self.ui.set_open(open);
         let window = web_sys::window();
         if open {
-            if self.chat.mark_read() {
-                self.announce_unread();
-            }
+            self.read_all();
             // Full-screen on narrow screens: remember where the page was.
             let narrow = window.as_ref().and_then(|w| w.match_media("(max-width: 480px)").ok().flatten()).is_some_and(|m| m.matches());
             self.saved_scroll = window.as_ref().filter(|_| narrow).map(|w| (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0)));
@@ -450,8 +456,9 @@ impl Widget {
     /// announced through the `message` event.
     fn receive(&mut self, entry: Entry, conversation_id: Option<i64>) {
         let visible = self.open && tab_visible();
-        let unread_before = self.chat.unread();
+        let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let change = self.chat.receive(entry, visible);
+        self.share_read(read_before);
         self.apply(change);
         if let Change::Inserted(i) | Change::Updated(i) = change {
             events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
@@ -462,8 +469,28 @@ impl Widget {
     }
 
     fn read_if_visible(&mut self) {
-        if self.open && tab_visible() && self.chat.mark_read() {
+        if self.open && tab_visible() {
+            self.read_all();
+        }
+    }
+
+    /// The visitor has seen everything: clear the count here, remember it,
+    /// and tell the other tabs.
+    fn read_all(&mut self) {
+        let before = self.chat.read_upto();
+        if self.chat.mark_read() {
             self.announce_unread();
+        }
+        self.share_read(before);
+    }
+
+    fn share_read(&self, before: i64) {
+        let upto = self.chat.read_upto();
+        if upto > before {
+            storage::set(&format!("{READ_KEY}{}", self.config.app_key), &upto.to_string());
+            if let Some(tabs) = &self.tabs {
+                tabs.announce_read(upto);
+            }
         }
     }
 
@@ -799,6 +826,14 @@ fn css_color_name(name: &str) -> bool {
 
 fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
     js::object(&[("type", "typing".into()), ("conversationId", JsValue::from_f64(conversation_id as f64)), ("active", active.into())])
+}
+
+fn on_read_elsewhere(id: i64) {
+    with_widget(|widget| {
+        if widget.chat.set_read_upto(id) {
+            widget.announce_unread();
+        }
+    });
 }
 
 fn on_session_event(generation: u32, event: Event) {

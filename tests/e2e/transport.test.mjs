@@ -256,3 +256,50 @@ describe('bad input from the visitor', () => {
     }
   });
 });
+
+describe('beyond one tab', () => {
+  test('two tabs of the site share read state: reading in one clears the badge in the other', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      await trackUnread(context);
+      const a = (await openChat(s.pages, context)).page;
+      await typeAndSend(a, 'hello from tab A');
+      await waitForMessages(a, (l) => l.some((m) => m.text === 'Echo: hello from tab A'));
+      await a.locator('[part~=close]').click();
+      const b = await context.newPage();
+      await b.goto(`${s.pages.url}/chat.html`);
+      await b.locator('[part~=launcher]').waitFor();
+      // History loaded in tab B is already read (tab A saw it).
+      await b.waitForFunction(() => window.__states.some((s) => s.state === 'online'));
+      const badge = (page) =>
+        page.evaluate(() => {
+          const el = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=badge]');
+          return el.hidden ? 0 : Number(el.textContent);
+        });
+      assert.equal(await badge(b), 0);
+      await agentReply(s.api, 'are you there?');
+      for (const page of [a, b]) await page.waitForFunction(() => window.__unread.at(-1) === 1);
+      assert.deepEqual([await badge(a), await badge(b)], [1, 1]);
+      await a.locator('[part~=launcher]').click();
+      await b.waitForFunction(() => window.__unread.at(-1) === 0);
+      assert.equal(await badge(b), 0);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+});
+
+/** Records every `unread` count from the start. */
+async function trackUnread(context) {
+  await context.addInitScript(() => {
+    window.__unread = [];
+    window.Natter =
+      window.Natter ||
+      function () {
+        (window.Natter.q = window.Natter.q || []).push(arguments);
+      };
+    window.Natter('on', 'unread', (e) => window.__unread.push(e.count));
+  });
+}
