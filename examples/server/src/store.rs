@@ -348,8 +348,9 @@ pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &
 /// anonymous one's messages move into the user's (ids are global, so the
 /// history stays in order) and the emptied conversation is closed with a
 /// system note for agents. Idempotency keys follow the messages; empty
-/// profile fields of `into` are filled from `from`. Returns the touched
-/// conversation ids.
+/// profile fields of `into` are filled from `from`, and `into` shows the
+/// browser's layers 2 and 3 (the request's, when given, win afterwards).
+/// Returns the touched conversation ids.
 fn merge_into(tx: &Transaction<'_>, from: &str, into: &str, now: i64) -> Result<Vec<i64>> {
     let mut touched = Vec::new();
     if let (Some(a), Some(u)) = (open_conversation(tx, from)?, open_conversation(tx, into)?) {
@@ -380,7 +381,9 @@ fn merge_into(tx: &Transaction<'_>, from: &str, into: &str, now: i64) -> Result<
             email    = COALESCE(email,    (SELECT email    FROM visitors WHERE id = ?1)),
             phone    = COALESCE(phone,    (SELECT phone    FROM visitors WHERE id = ?1)),
             extra    = COALESCE(extra,    (SELECT extra    FROM visitors WHERE id = ?1)),
-            first_seen_at = MIN(first_seen_at, (SELECT first_seen_at FROM visitors WHERE id = ?1))
+            first_seen_at = MIN(first_seen_at, (SELECT first_seen_at FROM visitors WHERE id = ?1)),
+            fingerprint = COALESCE((SELECT fingerprint FROM visitors WHERE id = ?1), fingerprint),
+            anon_id     = COALESCE((SELECT anon_id     FROM visitors WHERE id = ?1), anon_id)
          WHERE id = ?2",
         params![from, into],
     )?;
