@@ -815,7 +815,7 @@ mod serde_support {
     pub fn int_or_digits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         match Option::<JsonValue>::deserialize(d)? {
             None | Some(JsonValue::Null) => Ok(None),
-            Some(JsonValue::Number(n)) if n.fract() == 0.0 && n >= 0.0 && n < 9.007_199_254_740_992e15 => {
+            Some(JsonValue::Number(n)) if n.fract() == 0.0 && (0.0..9.007_199_254_740_992e15).contains(&n) => {
                 Ok(Some(n as i64))
             }
             Some(JsonValue::String(s)) if !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()) => {

@@ -252,4 +252,42 @@ mod tests {
         );
         assert!(user_hash_matches(b"Jefe", "what do ya want for nothing?", "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
     }
+
+    fn mint(header: &str, claims: &serde_json::Value, key: &[u8]) -> String {
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let sig = URL_SAFE_NO_PAD.encode(hmac_sha256(key, input.as_bytes()).unwrap());
+        format!("{input}.{sig}")
+    }
+
+    #[test]
+    fn identity_tokens() {
+        let h = r#"{"typ":"JWT","alg":"HS256"}"#;
+        let ok = |claims: serde_json::Value| verify_identity_token(&mint(h, &claims, b"k"), b"k", "sk_a", 1000);
+        let c = ok(serde_json::json!({"sub": " u_1 ", "exp": 2000, "nickname": "N", "email": "e@x", "other": 1})).unwrap();
+        assert_eq!((c.sub.as_str(), c.nickname.as_deref(), c.email.as_deref(), c.phone), ("u_1", Some("N"), Some("e@x"), None));
+        assert!(ok(serde_json::json!({"sub": "u", "exp": 941})).is_ok(), "60 s of skew");
+        assert_eq!(ok(serde_json::json!({"sub": "u", "exp": 939})), Err("identityToken has expired"));
+        assert!(ok(serde_json::json!({"sub": "u", "exp": 1500.5, "iat": 1050, "aud": ["x", "sk_a"]})).is_ok());
+        assert!(ok(serde_json::json!({"sub": "u", "iat": 1061})).is_err());
+        assert!(ok(serde_json::json!({"sub": "u", "aud": "sk_b"})).is_err());
+        assert!(ok(serde_json::json!({"sub": ""})).is_err());
+        assert!(ok(serde_json::json!({"sub": 42})).is_err());
+        let claims = serde_json::json!({"sub": "u"});
+        assert!(verify_identity_token(&mint(h, &claims, b"other"), b"k", "sk_a", 0).is_err());
+        for header in [r#"{"alg":"none"}"#, r#"{"alg":"HS512"}"#, r#"{"alg":"HS256","typ":"at+jwt"}"#, r#"{"alg":"HS256","crit":["x"]}"#, "nope"] {
+            assert!(verify_identity_token(&mint(header, &claims, b"k"), b"k", "sk_a", 0).is_err(), "{header}");
+        }
+        assert!(verify_identity_token(&mint(r#"{"alg":"HS256"}"#, &claims, b"k"), b"k", "sk_a", 0).is_ok());
+        assert!(verify_identity_token("a.b", b"k", "sk_a", 0).is_err());
+        assert!(verify_identity_token("", b"k", "sk_a", 0).is_err());
+    }
+
+    #[test]
+    fn link_signature_vector() {
+        // docs/identity.md test vector.
+        let s = link_signature(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex Lee").unwrap();
+        assert_eq!(s, "b4f79af0543dfcab62bf8fc09a8ab1668e188797372650da46f423fd6d7b72f7");
+        assert!(link_signature_matches(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex Lee", &s.to_uppercase()));
+        assert!(!link_signature_matches(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex", &s));
+    }
 }

@@ -439,4 +439,18 @@ mod tests {
         assert!(parse_file("[[sites]]\napp_key = \"x\"\nwat = 1\n").is_err());
         assert!(parse_file("").is_err());
     }
+
+    #[test]
+    fn link_settings() {
+        let (_, sites) = parse_file("[[sites]]\napp_key = \"a\"\n").unwrap();
+        let link = &sites[0].link;
+        assert!(!link.enabled && link.require_signature && link.ttl_secs == 300 && sites[0].link_secret().is_none());
+        let (_, sites) = parse_file("[[sites]]\napp_key = \"a\"\nlink_secret = \"old\"\n[sites.link]\nenabled = true\n").unwrap();
+        assert_eq!(sites[0].link_secret(), Some("old"), "the older key still works");
+        let err = parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nenabled = true\n").unwrap_err();
+        assert!(err.contains("no secret"), "{err}");
+        assert!(parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nenabled = true\nrequire_signature = false\n").is_ok());
+        assert!(parse_file("[[sites]]\napp_key = \"a\"\nadmin_tokens = [\"short\"]\n").is_err());
+        assert!(parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nttl = 5\n").is_err());
+    }
 }

@@ -771,3 +771,97 @@ fn last_message_id(conn: &Connection, column: &str, value: &str) -> Result<i64> 
         |r| r.get(0),
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One identity call against an in-memory store.
+    struct Db(Connection);
+
+    impl Db {
+        fn new() -> Db {
+            let store = Store::open(None).unwrap();
+            let conn = Arc::try_unwrap(store.conn).ok().unwrap().into_inner().unwrap();
+            Db(conn)
+        }
+
+        fn resolve(&mut self, ext: Option<&str>, fp: Option<&str>, vid: Option<&str>, claim: Option<&str>, logout: bool) -> Resolved {
+            let id = Identity {
+                external_user_id: ext.map(String::from),
+                fingerprint: fp.map(String::from),
+                anon_id: vid.map(String::from),
+                verified: false,
+                claim: claim.map(String::from),
+                logout,
+            };
+            resolve_visitor(&mut self.0, "sk", &id, &Details::default(), 0).unwrap()
+        }
+
+        fn anon(&mut self, fp: &str, vid: &str) -> String {
+            self.resolve(None, Some(fp), Some(vid), None, false).visitor
+        }
+
+        fn say(&mut self, visitor: &str, text: &str) {
+            send_visitor(&mut self.0, "sk", visitor, text, text, 0).unwrap();
+        }
+
+        fn texts(&self, visitor: &str) -> Vec<String> {
+            let Some(open) = open_conversation(&self.0, visitor).unwrap() else { return Vec::new() };
+            messages(&self.0, open.conversation.id, 0, 200).unwrap().0.into_iter().map(|m| m.text).collect()
+        }
+    }
+
+    #[test]
+    fn merge_rules() {
+        let mut db = Db::new();
+        let user = db.resolve(Some("u1"), None, Some("v_phone"), None, false).visitor;
+        db.say(&user, "phone");
+        let anon = db.anon("fp", "v1");
+        db.say(&anon, "anon");
+        // Login from the anonymous record: merged, both histories in id order.
+        let login = db.resolve(Some("u1"), Some("fp"), Some("v1"), Some(&anon), false);
+        assert_eq!((login.visitor.as_str(), login.merged_from.as_deref()), (user.as_str(), Some(anon.as_str())));
+        assert_eq!(login.touched.len(), 2);
+        assert_eq!(db.texts(&user), ["phone", "anon"]);
+        assert!(!visitor_is_live(&db.0, &anon).unwrap());
+        // Neither the merged record nor the user answers to L2/L3 any more.
+        for (fp, vid) in [("fp", "v1"), ("fp", "v_new"), ("fp", "v_phone")] {
+            let v = db.anon(fp, vid);
+            assert!(v != user && v != anon, "{fp} {vid}");
+            assert!(db.texts(&v).is_empty());
+        }
+        // Logout: fresh even when a later anonymous record has the fingerprint.
+        let out = db.resolve(None, Some("fp"), Some("v2"), Some(&user), true).visitor;
+        assert!(out != user && db.texts(&out).is_empty());
+        // Cleared storage after logout finds the post-logout record, nothing older.
+        assert_eq!(db.anon("fp", "v3"), out);
+        // A second user's login merges only the browser's anonymous record.
+        db.say(&out, "after logout");
+        let u2 = db.resolve(Some("u2"), Some("fp"), Some("v3"), Some(&out), false);
+        assert_eq!(u2.visitor, out, "no u2 record yet: upgraded in place");
+        assert_eq!(db.texts(&u2.visitor), ["after logout"]);
+        // Switching users merges nothing.
+        let back = db.resolve(Some("u1"), Some("fp"), Some("v3"), Some(&u2.visitor), false);
+        assert_eq!((back.visitor.as_str(), back.merged_from), (user.as_str(), None));
+        assert_eq!(db.texts(&user), ["phone", "anon"]);
+        // Outbox retries after a merge are duplicates, not new messages.
+        let dup = send_visitor(&mut db.0, "sk", &user, "anon", "anon", 0).unwrap();
+        assert!(dup.duplicate);
+    }
+
+    #[test]
+    fn fingerprint_resume_and_verified_users() {
+        let mut db = Db::new();
+        let a = db.anon("fp", "v1");
+        assert_eq!(db.anon("fp", "v_cleared"), a, "L2 resumes the anonymous record");
+        assert_eq!(db.anon("other", "v_cleared"), a, "L3 first");
+        let id = Identity { external_user_id: Some("u".into()), verified: true, ..Identity::default() };
+        resolve_visitor(&mut db.0, "sk", &id, &Details::default(), 0).unwrap();
+        let claim = Identity { external_user_id: Some("u".into()), ..Identity::default() };
+        assert!(matches!(resolve_visitor(&mut db.0, "sk", &claim, &Details::default(), 0), Err(StoreError::IdentityUnverified)));
+        // Another site never shares records.
+        let other = Identity { fingerprint: Some("fp".into()), ..Identity::default() };
+        assert_ne!(resolve_visitor(&mut db.0, "sk_other", &other, &Details::default(), 0).unwrap().visitor, a);
+    }
+}

@@ -617,3 +617,27 @@ fn the_snippets_of_docs_identity_md_agree_with_the_server() {
         assert_eq!(r.status, 200, "{lang} identityToken against the server: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn agents_are_told_about_a_login_merge() {
+    let (_dir, server) = demo();
+    let (user, u) = hs_ok(&server, json!({"externalUserId": "u_1", "visitorId": "v_other"}));
+    send_ok(&server, &user, "u1", "earlier");
+    let (anon, _) = hs_ok(&server, json!({"visitorId": "v_1", "fingerprint": "fp"}));
+    send_ok(&server, &anon, "a1", "anonymous");
+    let mut agent = agent_ws(&server).await;
+    frame_of_type(&mut agent, "hello").await;
+    identify_ok(&server, &anon, json!({"externalUserId": "u_1", "nickname": "Alex"}));
+    // One conversation frame per touched conversation (both now the user's), then the visitor.
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let f = frame_of_type(&mut agent, "conversation").await;
+        assert_eq!(f["visitor"]["csVisitorId"], u["csVisitorId"]);
+        assert_eq!(f["visitor"]["externalUserId"], "u_1");
+        seen.push(f["conversation"]["status"].as_str().unwrap().to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["closed", "open"]);
+    let v = frame_of_type(&mut agent, "visitor").await;
+    assert_eq!((v["visitor"]["nickname"].clone(), v["visitor"]["visitorId"].clone()), (json!("Alex"), json!("v_1")));
+}

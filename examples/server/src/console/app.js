@@ -114,17 +114,23 @@
   // ---------------------------------------------------------------- chat
   async function select(item) {
     state.selected = item.conversation.id;
-    state.messages = new Map();
-    state.lastId = 0;
     $('placeholder').hidden = true;
     $('chat').hidden = false;
+    $('typing').textContent = '';
+    renderList();
+    await reload(item);
+    $('reply').focus();
+  }
+
+  // Reads the conversation again from the start: a login merge moves
+  // older messages into it, below the cursor.
+  async function reload(item) {
+    state.messages = new Map();
+    state.lastId = 0;
     $('chat-title').textContent = visitorName(item.visitor) + ' · conversation #' + item.conversation.id;
     $('messages').replaceChildren();
-    $('typing').textContent = '';
     renderVisitor(item.visitor);
-    renderList();
     await catchUp();
-    $('reply').focus();
   }
 
   async function catchUp() {
@@ -263,6 +269,9 @@
         scheduleList();
         break;
       case 'conversation':
+        if (f.visitor && f.conversation.id === state.selected) reload(f).catch(report);
+        scheduleList();
+        break;
       case 'visitor':
         scheduleList();
         break;
