@@ -168,31 +168,29 @@ impl Sites {
         self.by_key.get(app_key)
     }
 
-    /// Finds the site of an admin bearer token, in constant time per token.
-    pub fn admin(&self, token: &str) -> Option<Arc<Site>> {
+    /// Finds the site owning a bearer token among `tokens(site)`, with the
+    /// value paired to it. Compares against every token in constant time
+    /// each, so timing tells nothing.
+    fn by_token<T>(&self, token: &str, tokens: impl for<'a> Fn(&'a SiteConfig) -> Vec<(&'a str, T)>) -> Option<(Arc<Site>, T)> {
         let mut found = None;
         for site in self.by_key.values() {
-            for admin in &site.config.admin_tokens {
-                if auth::constant_time_eq(admin.as_bytes(), token.as_bytes()) {
-                    found = Some(site.clone());
+            for (candidate, value) in tokens(&site.config) {
+                if auth::constant_time_eq(candidate.as_bytes(), token.as_bytes()) {
+                    found = Some((site.clone(), value));
                 }
             }
         }
         found
     }
 
-    /// Finds the site and agent name of a bearer token. Compares against
-    /// every token in constant time each, so timing tells nothing.
+    /// The site of an admin token.
+    pub fn admin(&self, token: &str) -> Option<Arc<Site>> {
+        self.by_token(token, |c| c.admin_tokens.iter().map(|t| (t.as_str(), ())).collect()).map(|(site, ())| site)
+    }
+
+    /// The site and agent name of an agent token.
     pub fn agent(&self, token: &str) -> Option<(Arc<Site>, String)> {
-        let mut found = None;
-        for site in self.by_key.values() {
-            for agent in &site.config.agents {
-                if auth::constant_time_eq(agent.token.as_bytes(), token.as_bytes()) {
-                    found = Some((site.clone(), agent.name.clone()));
-                }
-            }
-        }
-        found
+        self.by_token(token, |c| c.agents.iter().map(|a| (a.token.as_str(), a.name.clone())).collect())
     }
 }
 
