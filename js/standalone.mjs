@@ -12,6 +12,9 @@ for (const name of ['appKey', 'externalUserId', 'nickname', 'locale', 'theme', '
   const value = link.get(name);
   if (value) config[FIELDS[name] || name] = value;
 }
+// The link itself goes to the server, which checks its signature and TTL
+// (and skips the origin allowlist for link entries).
+config.link = Object.fromEntries(['u', 'nick', 't', 's'].filter((key) => link.has(key)).map((key) => [key, link.get(key)]));
 window.Natter =
   window.Natter ||
   function () {

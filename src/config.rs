@@ -152,6 +152,11 @@ pub struct Config {
     pub external_user_id: Option<String>,
     /// HMAC of the external user id, for sites that verify identity.
     pub user_hash: Option<String>,
+    /// A JWT from the site's backend proving the external user id.
+    pub identity_token: Option<String>,
+    /// A standalone link's `{u, nick, t, s}` as JSON text: the session uses
+    /// the link entry (`X-CS-Entry: link`) instead of the origin allowlist.
+    pub link: Option<String>,
     pub profile: Profile,
     /// From `init`, `data-locale` or the query string; the rest of the
     /// locale chain is resolved at mount (see `i18n::resolve`).
@@ -200,7 +205,8 @@ impl Problem {
 /// Every field name `Config` reads. Names that are not here are reported as
 /// unknown. (`onReady`-style callbacks are taken out by the browser side.)
 const FIELDS: &[&str] = &[
-    "appKey", "apiBase", "wsBase", "externalUserId", "userHash", "nickname", "avatar", "email", "phone", "extra",
+    "appKey", "apiBase", "wsBase", "externalUserId", "userHash", "identityToken", "link", "nickname", "avatar", "email",
+    "phone", "extra",
     "locale", "theme", "position", "defaultOpen", "zIndex", "mock", "fingerprint", "primaryColor",
     "primaryColorAccent", "offsetX", "offsetY", "panelWidth", "panelHeight", "panelRadius", "buttonSize",
     "buttonShape", "buttonLabel", "buttonIcon", "headerTitle", "headerSubtitle", "headerBackground",
@@ -232,6 +238,8 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
     });
     let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
     let user_hash = f.user_hash();
+    let identity_token = f.identity_token();
+    let link = f.pick("link", |r| text(r).filter(|s| s.starts_with('{')).map(str::to_string).ok_or("expected an object"));
     let profile = f.profile();
     let locale = f.pick("locale", |r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
     let theme = f.pick("theme", |r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
@@ -299,6 +307,8 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
             ws_base,
             external_user_id,
             user_hash,
+            identity_token,
+            link,
             profile,
             locale,
             theme,
@@ -371,6 +381,15 @@ impl Fields<'_> {
         })
     }
 
+    fn identity_token(&mut self) -> Option<String> {
+        self.pick("identityToken", |r| {
+            text(r)
+                .filter(|s| s.len() <= 4096 && s.split('.').count() == 3 && !s.contains(char::is_whitespace))
+                .map(str::to_string)
+                .ok_or("expected a JWT")
+        })
+    }
+
     fn profile(&mut self) -> Profile {
         Profile {
             nickname: self.text("nickname", MAX_FIELD_CHARS),
@@ -408,11 +427,13 @@ pub struct IdentityUpdate {
     /// `Some(Some(id))`: this user is signed in.
     pub external_user_id: Option<Option<String>>,
     pub user_hash: Option<String>,
+    pub identity_token: Option<String>,
     /// Only the fields given are `Some`.
     pub profile: Profile,
 }
 
-const IDENTIFY_FIELDS: &[&str] = &["externalUserId", "userHash", "nickname", "avatar", "email", "phone", "extra"];
+const IDENTIFY_FIELDS: &[&str] =
+    &["externalUserId", "userHash", "identityToken", "nickname", "avatar", "email", "phone", "extra"];
 
 /// Validates the object given to `identify()`.
 pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
@@ -425,7 +446,12 @@ pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
     let layers = [layer.clone()];
     let mut f = Fields { layers: &layers, problems: &mut problems };
     let external_user_id = if logout { Some(None) } else { f.text("externalUserId", MAX_FIELD_CHARS).map(Some) };
-    let update = IdentityUpdate { external_user_id, user_hash: f.user_hash(), profile: f.profile() };
+    let update = IdentityUpdate {
+        external_user_id,
+        user_hash: f.user_hash(),
+        identity_token: f.identity_token(),
+        profile: f.profile(),
+    };
     (update, problems)
 }
 

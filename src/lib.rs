@@ -22,6 +22,7 @@ pub mod text;
 pub mod connection;
 mod dom;
 mod events;
+mod fingerprint;
 mod ids;
 mod js;
 mod log;

@@ -91,7 +91,7 @@ fn raw(name: &str, value: &JsValue) -> Raw {
         Raw::Bool(b)
     } else if value.is_null() {
         Raw::Null
-    } else if name == "extra" && value.is_object() {
+    } else if (name == "extra" || name == "link") && value.is_object() {
         // normalize_extra checks it is a plain object.
         JSON::stringify(value).ok().and_then(|s| s.as_string()).map(Raw::Text).unwrap_or(Raw::Other)
     } else {
@@ -99,11 +99,11 @@ fn raw(name: &str, value: &JsValue) -> Raw {
     }
 }
 
-/// `extra` arrives as an object (init) or JSON text (data-extra, query):
-/// either way it becomes compact JSON text of a plain object, or
-/// `Raw::Other` when it is not one (reported as invalid).
+/// `extra` (and a standalone page's `link`) arrive as an object (init) or
+/// JSON text (data-extra, query): either way they become compact JSON text
+/// of a plain object, or `Raw::Other` when not one (reported as invalid).
 fn normalize_extra(layer: &mut RawLayer) {
-    for (_, value) in layer.iter_mut().filter(|(name, _)| name == "extra") {
+    for (_, value) in layer.iter_mut().filter(|(name, _)| name == "extra" || name == "link") {
         let Raw::Text(json) = value else { continue };
         let parsed = JSON::parse(json).ok().filter(|v| v.is_object() && !js_sys::Array::is_array(v));
         *value = match parsed.and_then(|v| JSON::stringify(&v).ok()).and_then(|s| s.as_string()) {

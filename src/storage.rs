@@ -3,13 +3,13 @@
 //! the widget keeps working for the life of the page and says so once.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use crate::log;
 
+/// A few keys at most: a list is smaller in the wasm than a HashMap.
 #[derive(Default)]
 struct Fallback {
-    values: HashMap<String, String>,
+    values: Vec<(String, String)>,
     warned: bool,
 }
 
@@ -36,7 +36,7 @@ pub fn get(key: &str) -> Option<String> {
         Some(Ok(value)) => value,
         _ => {
             warn_once();
-            FALLBACK.with(|cell| cell.borrow().values.get(key).cloned())
+            FALLBACK.with(|cell| cell.borrow().values.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
         }
     }
 }
@@ -45,7 +45,11 @@ pub fn set(key: &str, value: &str) {
     // A full quota also throws: keep the value in memory then.
     if local().map(|s| s.set_item(key, value)).is_none_or(|r| r.is_err()) {
         warn_once();
-        FALLBACK.with(|cell| cell.borrow_mut().values.insert(key.to_string(), value.to_string()));
+        FALLBACK.with(|cell| {
+            let values = &mut cell.borrow_mut().values;
+            values.retain(|(k, _)| k != key);
+            values.push((key.to_string(), value.to_string()));
+        });
     }
 }
 
@@ -53,5 +57,5 @@ pub fn remove(key: &str) {
     if let Some(storage) = local() {
         let _ = storage.remove_item(key);
     }
-    FALLBACK.with(|cell| cell.borrow_mut().values.remove(key));
+    FALLBACK.with(|cell| cell.borrow_mut().values.retain(|(k, _)| k != key));
 }

@@ -27,7 +27,7 @@ use crate::session::{wire, Event, Session};
 use crate::text::{self, Refusal};
 use crate::tabs::Tabs;
 use crate::ui::{Ui, UiAction};
-use crate::{ids, js, log, storage};
+use crate::{fingerprint, ids, js, log, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `localStorage` key of the visitor's chosen locale (`setLocale`).
@@ -60,6 +60,8 @@ struct Widget {
     layers: Vec<RawLayer>,
     /// The server connection; `None` in mock mode or after a fatal error.
     session: Option<Session>,
+    /// Identity layer 2, computed once when allowed.
+    fingerprint: Option<String>,
     /// From the remote config.
     remote: Remote,
     /// When the last `typing` frame went out (they are throttled).
@@ -94,6 +96,8 @@ struct Remote {
 const OUTBOX_KEY: &str = "natter_outbox:";
 /// `localStorage` key prefix of the read marker: the highest message id seen.
 const READ_KEY: &str = "natter_read:";
+/// `localStorage` key prefix of the external user id this browser last had.
+const USER_KEY: &str = "natter_user:";
 /// `localStorage` key of the anonymous visitor id (identity layer 3).
 const VISITOR_KEY: &str = "natter_visitor_id";
 /// Typing frames go out at most this often.
@@ -235,21 +239,16 @@ impl Runtime {
                 return;
             }
         };
-        let session = (!config.mock).then(|| {
-            let generation = GENERATION.with(|g| {
-                g.set(g.get().wrapping_add(1));
-                g.get()
-            });
-            let api_base = config.api_base.clone().unwrap_or_else(|| self.script.origin.clone());
-            Session::new(generation, on_session_event, api_base, config.ws_base.clone(), locale.tag())
-        });
+        let mut config = config;
+        config.api_base.get_or_insert_with(|| self.script.origin.clone());
         let mut widget = Box::new(Widget {
             _reattach: watch_removal(document),
             _page: watch_page(),
             tabs: Tabs::join(&config.app_key, on_read_elsewhere),
             config,
             layers,
-            session,
+            session: None,
+            fingerprint: None,
             remote: Remote::default(),
             typing_sent_at: 0.0,
             chosen_locale: None,
@@ -528,13 +527,26 @@ impl Widget {
         }
     }
 
+    /// `identify(profile)`: login, logout (`externalUserId: null`), a switch
+    /// of user, or new profile fields. A change of user starts a new session
+    /// with an empty view; logout also forgets everything this browser kept
+    /// for the old user and rotates the anonymous id, so the next person on
+    /// a shared device sees nothing of the last one.
     fn identify(&mut self, arg: &JsValue) {
         let (update, problems) = config::identity(&object_layer(arg).layer);
         for problem in &problems {
             log::warn(&format!("identify(): {}", problem.message()));
         }
-        if let Some(external_user_id) = &update.external_user_id {
-            self.config.external_user_id = external_user_id.clone();
+        let previous = self.config.external_user_id.clone();
+        let user_changes = update.external_user_id.as_ref().is_some_and(|id| *id != previous);
+        if let Some(external_user_id) = update.external_user_id {
+            self.config.external_user_id = external_user_id;
+            self.config.user_hash = None;
+            self.config.identity_token = None;
+            if user_changes && previous.is_some() {
+                // The next person's profile starts empty.
+                self.config.profile = config::Profile::default();
+            }
         }
         let profile = &mut self.config.profile;
         let given = update.profile;
@@ -552,6 +564,26 @@ impl Widget {
         if update.user_hash.is_some() {
             self.config.user_hash = update.user_hash;
         }
+        if update.identity_token.is_some() {
+            self.config.identity_token = update.identity_token;
+        }
+        if user_changes {
+            self.chat.clear();
+            self.ui.clear_messages();
+            if !self.config.mock {
+                // start_session forgets the previous user's local state.
+                self.start_session();
+            } else if previous.is_some() {
+                self.forget_visitor();
+            }
+        } else if self.session.is_some() {
+            let body = self.handshake_body();
+            let link = self.config.link.is_some();
+            if let Some(session) = &mut self.session {
+                session.set_handshake_body(body, link);
+            }
+            self.feed(Input::Renew);
+        }
         let profile = &self.config.profile;
         let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL);
         events::emit(
@@ -564,6 +596,18 @@ impl Widget {
                 ("phone", text(&profile.phone)),
             ]),
         );
+    }
+
+    /// Logout: the old user's conversation, outbox and read marker leave this
+    /// browser, and the anonymous id is replaced.
+    fn forget_visitor(&mut self) {
+        let key = &self.config.app_key;
+        storage::remove(&format!("{OUTBOX_KEY}{key}"));
+        storage::remove(&format!("{READ_KEY}{key}"));
+        storage::set(VISITOR_KEY, &format!("v_{}", ids::uuid()));
+        self.chat.clear();
+        self.ui.clear_messages();
+        self.announce_unread();
     }
 
     fn mock_deliver(&mut self, client_id: String, text: String) {
@@ -602,14 +646,38 @@ impl Widget {
 
     /// Starts talking to the server: identity, the outbox left by an earlier
     /// page (shown as pending and sent again, in order), then the handshake.
+    /// Called again with a new session when the visitor's identity changes.
     fn start_session(&mut self) {
+        let generation = GENERATION.with(|g| {
+            g.set(g.get().wrapping_add(1));
+            g.get()
+        });
+        let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
+        let api_base = self.config.api_base.clone().unwrap_or_default();
+        self.session = Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
+        if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
+            self.fingerprint = fingerprint::compute();
+        }
+        // A site may log out by navigation without calling identify(): when
+        // the page comes up with another user (or none) than this browser
+        // last had, forget what belonged to the previous one.
+        let user_key = format!("{USER_KEY}{}", self.config.app_key);
+        let last_user = storage::get(&user_key);
+        if last_user.is_some() && last_user != self.config.external_user_id {
+            self.forget_visitor();
+        }
+        match &self.config.external_user_id {
+            Some(user) => storage::set(&user_key, user),
+            None => storage::remove(&user_key),
+        }
         let body = self.handshake_body();
         let restored = outbox_load(&self.config.app_key);
         for (client_id, text) in &restored {
             self.show_pending(client_id.clone(), text.clone());
         }
+        let link = self.config.link.is_some();
         let Some(session) = &mut self.session else { return };
-        session.set_handshake_body(body);
+        session.set_handshake_body(body, link);
         for (client_id, text) in restored {
             session.feed(Input::Enqueue { client_id, text });
         }
@@ -634,7 +702,10 @@ impl Widget {
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
             ("userHash", text(&self.config.user_hash)),
+            ("identityToken", text(&self.config.identity_token)),
+            ("link", self.config.link.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)),
             ("visitorId", visitor_id().into()),
+            ("fingerprint", text(&self.fingerprint)),
             ("nickname", text(&profile.nickname)),
             ("avatar", text(&profile.avatar)),
             ("email", text(&profile.email)),
@@ -667,8 +738,19 @@ impl Widget {
                 }
                 Output::Fatal(failure) => {
                     self.session = None;
+                    let code = failure.code();
+                    if code.starts_with("identity_") && self.config.external_user_id.is_some() {
+                        // An unverified user id: stay anonymous, show nothing of that user.
+                        events::error(&code, &format!("identity not verified, continuing anonymously: {}", failure.describe()));
+                        self.config.external_user_id = None;
+                        self.config.user_hash = None;
+                        self.chat.clear();
+                        self.ui.clear_messages();
+                        self.start_session();
+                        return;
+                    }
                     self.set_connection(Connection::Offline);
-                    events::error(&failure.code(), &format!("the server refused the connection: {}", failure.describe()));
+                    events::error(&code, &format!("the server refused the connection: {}", failure.describe()));
                 }
                 _ => {}
             }

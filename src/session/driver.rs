@@ -45,6 +45,11 @@ pub struct Session {
     /// The handshake request body; the widget updates it when the identity
     /// or profile changes.
     handshake_body: JsValue,
+    /// A standalone-link session: requests carry `X-CS-Entry: link`, and the
+    /// token is renewed with `identify` (the link itself expires quickly).
+    link: bool,
+    /// The current token, for renewals of a link session.
+    token: Option<String>,
     socket: Option<Socket>,
     /// The timer for the machine's next deadline. Replacing it from inside
     /// its own callback is safe: wasm-bindgen defers freeing a closure that
@@ -79,6 +84,8 @@ impl Session {
             ws_url,
             locale,
             handshake_body: JsValue::UNDEFINED,
+            link: false,
+            token: None,
             socket: None,
             timer: None,
             _network: network,
@@ -89,8 +96,9 @@ impl Session {
         self.generation
     }
 
-    pub fn set_handshake_body(&mut self, body: JsValue) {
+    pub fn set_handshake_body(&mut self, body: JsValue, link: bool) {
         self.handshake_body = body;
+        self.link = link;
     }
 
     pub fn set_locale(&mut self, locale: &'static str) {
@@ -110,8 +118,9 @@ impl Session {
     /// Feeds one input, performs the I/O it asks for, and returns what the
     /// widget must show (status changes, failed messages, fatal errors).
     pub fn feed(&mut self, input: Input) -> Vec<Output> {
-        match input {
+        match &input {
             Input::Tick => self.timer = None,
+            Input::HandshakeOk { token, .. } => self.token = Some(token.clone()),
             // The socket is gone; detach its handlers.
             Input::SocketClosed { .. } => self.socket = None,
             _ => {}
@@ -121,10 +130,16 @@ impl Session {
         while let Some(input) = inputs.pop() {
             for output in self.machine.handle(js_sys::Date::now(), input) {
                 match output {
-                    Output::Handshake => {
-                        let body = self.handshake_body.clone();
-                        self.spawn(self.url("handshake"), None, Some(body), Event::Handshake);
-                    }
+                    Output::Handshake => match (&self.token, self.link) {
+                        (Some(token), true) => {
+                            let body = object(&[]);
+                            self.spawn(self.url("identify"), Some(token.clone()), Some(body), Event::Handshake)
+                        }
+                        _ => {
+                            let body = self.handshake_body.clone();
+                            self.spawn(self.url("handshake"), None, Some(body), Event::Handshake)
+                        }
+                    },
                     Output::OpenSocket { token } => match Socket::open(&self.ws_url, &token, self.generation, self.sink) {
                         Some(socket) => self.socket = Some(socket),
                         None => inputs.push(Input::SocketClosed { code: 1006 }),
@@ -143,10 +158,10 @@ impl Session {
                     }
                     Output::Post { token, client_id, text } => {
                         let body = object(&[("clientMsgId", client_id.as_str().into()), ("text", text.into())]);
-                        let (generation, sink, locale) = (self.generation, self.sink, self.locale);
+                        let (generation, sink, locale, link) = (self.generation, self.sink, self.locale, self.link);
                         let url = self.url("conversations");
                         wasm_bindgen_futures::spawn_local(async move {
-                            let result = http::call(&url, Some(&token), Some(&body), locale).await;
+                            let result = http::call(&url, Some(&token), Some(&body), locale, link).await;
                             sink(generation, Event::Posted { client_id, result });
                         });
                     }
@@ -176,9 +191,9 @@ impl Session {
     }
 
     fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: fn(Result<JsValue, Failure>) -> Event) {
-        let (generation, sink, locale) = (self.generation, self.sink, self.locale);
+        let (generation, sink, locale, link) = (self.generation, self.sink, self.locale, self.link);
         wasm_bindgen_futures::spawn_local(async move {
-            let result = http::call(&url, token.as_deref(), body.as_ref(), locale).await;
+            let result = http::call(&url, token.as_deref(), body.as_ref(), locale, link).await;
             sink(generation, wrap(result));
         });
     }

@@ -13,7 +13,8 @@ use super::machine::Failure;
 use crate::js::get;
 
 /// One request: `GET` when `body` is `None`, else `POST` with JSON.
-pub async fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str) -> Result<JsValue, Failure> {
+/// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
+pub async fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool) -> Result<JsValue, Failure> {
     let init = RequestInit::new();
     init.set_method(if body.is_some() { "POST" } else { "GET" });
     // No cookies: the protocol carries its token in a header.
@@ -26,6 +27,9 @@ pub async fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale
     let headers = request.headers();
     let _ = headers.set("Content-Type", "application/json");
     let _ = headers.set("X-Locale", locale);
+    if link {
+        let _ = headers.set(crate::protocol::ENTRY_HEADER, "link");
+    }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
     }

@@ -104,6 +104,9 @@ pub enum Input {
     Online(bool),
     /// The timer asked for by `next_deadline` fired.
     Tick,
+    /// Handshake again now (the profile changed); the socket stays and gets
+    /// the new token with an `auth` frame.
+    Renew,
     HandshakeOk { token: String, ttl_ms: f64, conversation_id: Option<i64> },
     HandshakeFailed(Failure),
     SocketOpened,
@@ -297,6 +300,10 @@ impl Machine {
                 }
             }
             Input::Tick => {}
+            Input::Renew => {
+                self.renew_at = None;
+                self.handshake_at = Some(now);
+            }
             Input::HandshakeOk { token, ttl_ms, conversation_id } => {
                 self.handshaking = false;
                 self.reachable = true;
@@ -815,6 +822,16 @@ mod tests {
         let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
         assert!(out.contains(&Output::Auth { token: "t2".into() }));
         assert!(!has(&out, |o| matches!(o, Output::OpenSocket { .. })));
+    }
+
+    #[test]
+    fn renew_handshakes_at_once_and_keeps_the_socket() {
+        let mut rig = Rig::connected(Some(1));
+        let out = rig.feed(Input::Renew);
+        assert!(out.contains(&Output::Handshake));
+        let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        assert!(out.contains(&Output::Auth { token: "t2".into() }));
+        assert!(!out.contains(&Output::CloseSocket));
     }
 
     #[test]

@@ -11,14 +11,14 @@ mod messages;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
+    CssStyleSheet, Document, Element, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
     ShadowRootMode,
 };
 
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{element, set_text, Listener};
+use crate::dom::{set_text, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -72,16 +72,29 @@ pub struct Ui {
     _listeners: Vec<Listener>,
 }
 
-/// Builds `<tag class part>`.
-fn part(doc: &Document, tag: &str, class: &str, part: &str) -> Result<Element, JsValue> {
-    element(doc, tag, &[("class", class), ("part", part)])
-}
-
-fn append(parent: &Element, children: &[&Element]) -> Result<(), JsValue> {
-    for child in children {
-        parent.append_child(child)?;
-    }
-    Ok(())
+/// The widget's markup: constant, with the built-in icons.
+fn template() -> String {
+    let icon = |path: &str| format!(r#"<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="{path}"/></svg>"#);
+    format!(
+        concat!(
+            r#"<div class="root"><div id="{panel}" class="panel" part="panel" role="dialog" hidden>"#,
+            r#"<div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2>"#,
+            r#"<p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div>"#,
+            r#"<button type="button" class="close" part="close">{close}</button></div>"#,
+            r#"<div class="banner" part="banner" role="status" hidden></div>"#,
+            r#"<div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div>"#,
+            r#"<div class="typing" part="typing" aria-live="polite" hidden></div>"#,
+            r#"<p class="hint" part="hint" role="alert" hidden></p>"#,
+            r#"<form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea>"#,
+            r#"<button type="submit" class="send" part="send">{send}</button></form></div>"#,
+            r#"<button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls="{panel}">{chat}"#,
+            r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
+        ),
+        panel = PANEL_ID,
+        close = icon(icon::CLOSE),
+        send = icon(icon::SEND),
+        chat = icon(icon::CHAT),
+    )
 }
 
 impl Ui {
@@ -102,105 +115,70 @@ impl Ui {
         sheet.replace_sync(CSS)?;
         shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
 
-        let root = element(doc, "div", &[("class", "root")])?;
+        // The skeleton is constant markup (no page or config input), parsed
+        // once: far fewer wasm bytes than building it call by call. Text from
+        // outside only ever goes in through textContent and attributes.
+        shadow.set_inner_html(&template());
+        let find = |selector: &str| -> Result<Element, JsValue> {
+            shadow.query_selector(selector)?.ok_or_else(|| JsValue::from_str(selector))
+        };
+        let root = find(".root")?;
+        let panel = find(".panel")?;
+        let launcher: HtmlElement = find(".launcher")?.unchecked_into();
+        let input: HtmlTextAreaElement = find(".input")?.unchecked_into();
 
-        // Panel: header, banner, messages, typing, hint, composer.
-        let panel = element(doc, "div", &[("id", PANEL_ID), ("class", "panel"), ("part", "panel"), ("role", "dialog"), ("hidden", "")])?;
-        let header = part(doc, "div", "header", "header")?;
-        let heading = element(doc, "div", &[("class", "heading")])?;
-        let title = part(doc, "h2", "title", "title")?;
-        let subtitle = part(doc, "p", "subtitle", "subtitle")?;
-        let dot = element(doc, "span", &[("class", "dot"), ("aria-hidden", "true")])?;
-        let subtitle_text = element(doc, "span", &[])?;
-        append(&subtitle, &[&dot, &subtitle_text])?;
-        append(&heading, &[&title, &subtitle])?;
-        let close = element(doc, "button", &[("type", "button"), ("class", "close"), ("part", "close")])?;
-        append(&close, &[&icon::builtin(doc, icon::CLOSE)?])?;
-        append(&header, &[&heading, &close])?;
-
-        let banner = element(doc, "div", &[("class", "banner"), ("part", "banner"), ("role", "status"), ("hidden", "")])?;
-        let list = element(doc, "div", &[("class", "messages"), ("part", "messages"), ("role", "log"), ("aria-live", "polite"), ("tabindex", "0")])?;
-        let greeting = element(doc, "div", &[("class", "greeting"), ("part", "greeting"), ("hidden", "")])?;
-        list.append_child(&greeting)?;
-        let typing = element(doc, "div", &[("class", "typing"), ("part", "typing"), ("aria-live", "polite"), ("hidden", "")])?;
-        let hint = element(doc, "p", &[("class", "hint"), ("part", "hint"), ("role", "alert"), ("hidden", "")])?;
-        let composer = element(doc, "form", &[("class", "composer"), ("part", "composer")])?;
-        let input: HtmlTextAreaElement = element(doc, "textarea", &[("class", "input"), ("part", "input"), ("rows", "1"), ("enterkeyhint", "send")])?.unchecked_into();
-        let send = element(doc, "button", &[("type", "submit"), ("class", "send"), ("part", "send")])?;
-        append(&send, &[&icon::builtin(doc, icon::SEND)?])?;
-        append(&composer, &[&input, &send])?;
-        append(&panel, &[&header, &banner, &list, &typing, &hint, &composer])?;
-
-        // Launcher: icon, optional label (pill), unread badge.
-        let launcher: HtmlElement = element(
-            doc,
-            "button",
-            &[("type", "button"), ("class", "launcher"), ("part", "launcher"), ("aria-expanded", "false"), ("aria-controls", PANEL_ID)],
-        )?
-        .unchecked_into();
-        // apply_look (below) puts the configured icon in its place.
-        let icon = icon::builtin(doc, icon::CHAT)?;
-        let launcher_label = element(doc, "span", &[("class", "label")])?;
-        append(&launcher, &[&icon])?;
-        let badge = element(doc, "span", &[("class", "badge"), ("part", "badge"), ("aria-hidden", "true"), ("hidden", "")])?;
-        append(&launcher, &[&launcher_label, &badge])?;
-        append(&root, &[&panel, &launcher])?;
-        shadow.append_child(&root)?;
-
+        // One delegated listener per event type, on the container.
         let listeners = vec![
-            Listener::new(&launcher, "click", move |_| on_action(UiAction::Toggle)),
-            Listener::new(&close, "click", move |_| on_action(UiAction::Close)),
-            Listener::new(&panel, "keydown", move |event| {
-                if key(&event).as_deref() == Some("Escape") {
-                    on_action(UiAction::Escape);
+            Listener::new(&root, "click", move |event| {
+                let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+                let within = |selector: &str| target.closest(selector).ok().flatten();
+                if within(".launcher").is_some() {
+                    on_action(UiAction::Toggle);
+                } else if within(".close").is_some() {
+                    on_action(UiAction::Close);
+                } else if let Some(id) = within(".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE)) {
+                    on_action(UiAction::Retry(id));
                 }
             }),
-            Listener::new(&composer, "submit", move |event| {
-                event.prevent_default();
-                on_action(UiAction::Send);
-            }),
-            Listener::new(&input, "keydown", move |event| {
-                let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+            Listener::new(&root, "keydown", move |event| {
+                let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
+                let in_composer = event.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|el| el.class_list().contains("input"));
+                if key.key() == "Escape" {
+                    on_action(UiAction::Escape);
                 // Enter sends; Shift+Enter is a newline; Enter that confirms
                 // an IME composition (is_composing, or the legacy 229) does not send.
-                if event.key() == "Enter" && !event.shift_key() && !event.is_composing() && event.key_code() != 229 {
+                } else if in_composer && key.key() == "Enter" && !key.shift_key() && !key.is_composing() && key.key_code() != 229 {
                     event.prevent_default();
                     on_action(UiAction::Send);
                 }
             }),
-            Listener::new(&input, "input", move |_| on_action(UiAction::Input)),
-            Listener::new(&list, "click", move |event| {
-                let retry = event
-                    .target()
-                    .and_then(|t| t.dyn_into::<Element>().ok())
-                    .and_then(|el| el.closest(&format!("[{}]", messages::RETRY_ATTRIBUTE)).ok().flatten())
-                    .and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE));
-                if let Some(client_id) = retry {
-                    on_action(UiAction::Retry(client_id));
-                }
+            Listener::new(&root, "submit", move |event| {
+                event.prevent_default();
+                on_action(UiAction::Send);
             }),
+            Listener::new(&root, "input", move |_| on_action(UiAction::Input)),
         ];
         body.append_child(&host)?;
 
         let mut ui = Self {
+            launcher_icon: find(".launcher svg")?,
+            launcher_label: find(".label")?,
+            badge: find(".badge")?,
+            title: find(".title")?,
+            subtitle: find(".subtitle")?,
+            subtitle_text: find(".status")?,
+            close: find(".close")?,
+            banner: find(".banner")?,
+            list: find(".messages")?,
+            greeting: find(".greeting")?,
+            typing: find(".typing")?,
+            send: find(".send")?,
+            hint: find(".hint")?,
             host,
             root,
             launcher,
-            launcher_icon: icon,
-            launcher_label,
-            badge,
             panel,
-            title,
-            subtitle,
-            subtitle_text,
-            close,
-            banner,
-            list,
-            greeting,
-            typing,
             input,
-            send,
-            hint,
             rows: Vec::new(),
             strings,
             custom_title: false,
@@ -439,10 +417,6 @@ impl Drop for Ui {
     fn drop(&mut self) {
         self.host.remove();
     }
-}
-
-fn key(event: &Event) -> Option<String> {
-    event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key)
 }
 
 fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Result<Element, JsValue> {
