@@ -1,0 +1,150 @@
+// Bytes: every shipped CDN file raw / gzip -9 / brotli, the embed total, the
+// budgets of bench/budgets.json, and the top wasm contributors by twiggy.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sizes } from '../scripts/lib.mjs';
+import { kib, root } from './lib.mjs';
+
+export const TWIGGY_VERSION = '0.8.0';
+const tools = join(root, '.tools');
+const twiggyBin = join(tools, 'bin', 'twiggy');
+// As scripts/build.mjs: the wasm features the Rust target emits.
+const WASM_FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-reference-types',
+  '--enable-multivalue',
+];
+
+export const budgets = () => JSON.parse(readFileSync(join(root, 'bench', 'budgets.json'), 'utf8')).budgets;
+
+/** Sizes of every .js/.mjs/.wasm in a CDN folder, and which of them an embed loads. */
+export function measureFiles(cdnDir) {
+  const manifest = JSON.parse(readFileSync(join(cdnDir, 'manifest.json'), 'utf8'));
+  const embed = new Set(manifest.shipped);
+  const files = readdirSync(cdnDir)
+    .filter((n) => /\.(js|mjs|wasm)$/.test(n))
+    .sort()
+    .map((name) => ({ name, bytes: readFileSync(join(cdnDir, name)) }))
+    .map(({ name, bytes }) => ({
+      name,
+      role: name === manifest.entry ? 'loader' : name.endsWith('.wasm') ? 'wasm' : embed.has(name) ? 'glue' : 'standalone page only',
+      embed: embed.has(name),
+      ...sizes(bytes),
+      ...(name.endsWith('.wasm') ? { wasmBytes: bytes } : {}),
+    }));
+  const sum = (list) => list.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip, brotli: t.brotli + f.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+  return { files, embed: sum(files.filter((f) => f.embed)), loader: files.find((f) => f.role === 'loader'), entry: manifest.entry };
+}
+
+/** Each budget with its measured value and verdict. */
+export function checkBudgets(measured) {
+  return budgets().map((b) => {
+    const group = b.files === 'loader' ? measured.loader : measured.embed;
+    const actual = group[b.compression];
+    return {
+      ...b,
+      actual,
+      over: actual > b.maxBytes,
+      overTarget: b.targetBytes != null && actual > b.targetBytes,
+    };
+  });
+}
+
+/** Ensures `.tools/bin/twiggy` of the pinned version (cargo install, ~2 min, once). */
+export function ensureTwiggy() {
+  const ok = () => spawnSync(twiggyBin, ['--version'], { encoding: 'utf8' }).stdout?.includes(TWIGGY_VERSION);
+  if (existsSync(twiggyBin) && ok()) return twiggyBin;
+  console.error(`[bench] installing twiggy ${TWIGGY_VERSION} into .tools (about 2 min, once)`);
+  for (const extra of [['--locked'], []]) {
+    const r = spawnSync('cargo', ['install', '-q', 'twiggy', '--version', TWIGGY_VERSION, '--root', tools, '--force', ...extra], {
+      stdio: 'inherit',
+    });
+    if (r.status === 0 && ok()) return twiggyBin;
+  }
+  return null;
+}
+
+/**
+ * The top `n` contributors to the wasm: `wasm-opt -Oz -g` of the pre-opt
+ * bindgen output (the shipped build minus the name stripping), then
+ * `twiggy top`. Also checks that the same input with the shipped flags gives
+ * the shipped wasm byte for byte, so the names describe what ships.
+ */
+export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
+  if (!bindgenWasm || !existsSync(bindgenWasm)) return { error: 'target/bindgen/natter_bg.wasm is missing (run the build)' };
+  const twiggy = ensureTwiggy();
+  if (!twiggy) return { error: `twiggy ${TWIGGY_VERSION} could not be installed` };
+  const dir = mkdtempSync(join(tmpdir(), 'natter-twiggy-'));
+  const wasmOpt = join(root, 'node_modules', '.bin', 'wasm-opt');
+  const named = join(dir, 'named.wasm');
+  const stripped = join(dir, 'stripped.wasm');
+  const opt = (out, flags) => spawnSync(wasmOpt, ['-Oz', ...flags, ...WASM_FEATURES, bindgenWasm, '-o', out], { encoding: 'utf8' });
+  let r = opt(named, ['-g']);
+  if (r.status !== 0) return { error: `wasm-opt -Oz -g failed: ${r.stderr}` };
+  r = opt(stripped, ['--strip-debug', '--strip-producers']);
+  const matchesShipped = r.status === 0 && shippedBytes != null && readFileSync(stripped).equals(shippedBytes);
+  const top = spawnSync(twiggy, ['top', '--format', 'json', named], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (top.status !== 0) return { error: `twiggy top failed: ${top.stderr}` };
+  const all = JSON.parse(top.stdout)
+    .filter((row) => !/names" subsection|^"?(name|producers)"? ?section|custom section|"name"|"producers"/i.test(row.name))
+    .map((row) => ({ ...row, name: row.name.replace(/\[[0-9a-f]{16}\]/g, '') }));
+  // Shallow sizes summed by Rust module (`natter::widget`, `core::fmt`...).
+  const modules = new Map();
+  for (const row of all) {
+    const path = row.name.match(/^<?([a-z_][a-z0-9_]*(?:::[a-z_][a-z0-9_]*)?)/)?.[1] ?? row.name.replace(/[^a-z].*$/i, '');
+    const key = /^(data segment|elem|table|import|export|type|global|memory|code section|wasm-bindgen)/i.test(row.name)
+      ? row.name.replace(/ .*/, '') + ' ...'
+      : path || row.name;
+    modules.set(key, (modules.get(key) ?? 0) + row.shallow_size);
+  }
+  const byModule = [...modules].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, bytes]) => ({ name, bytes }));
+  const rows = all
+    // The name section only exists in this -g copy; it is not shipped.
+    .filter((row) => !/names" subsection|^"?(name|producers)"? ?section|custom section|"name"|"producers"/i.test(row.name))
+    .slice(0, n)
+    .map((row) => ({ name: row.name, bytes: row.shallow_size, percentOfShipped: null }));
+  const shippedRaw = shippedBytes ? shippedBytes.length : null;
+  for (const row of rows) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
+  for (const row of byModule) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
+  return { byModule, tool: `twiggy ${TWIGGY_VERSION} top`, input: 'wasm-opt -Oz -g target/bindgen/natter_bg.wasm', matchesShipped, shippedRaw, rows };
+}
+
+/** Bytes, budgets and contributors for a CDN folder. */
+export function measureBytes(cdnDir, bindgenWasm, { contributors = true } = {}) {
+  const measured = measureFiles(cdnDir);
+  const checked = checkBudgets(measured);
+  const wasm = measured.files.find((f) => f.role === 'wasm');
+  return {
+    ...measured,
+    budgets: checked,
+    contributors: contributors ? wasmContributors(bindgenWasm, wasm?.wasmBytes) : null,
+  };
+}
+
+export function bytesTable(result) {
+  const lines = ['| file | role | raw | gzip -9 | brotli |', '|---|---|--:|--:|--:|'];
+  for (const f of result.files) lines.push(`| \`${f.name}\` | ${f.role} | ${f.raw} | ${f.gzip} | ${f.brotli} |`);
+  const e = result.embed;
+  lines.push(`| **embed total** (loader + glue + wasm) | CDN path | ${e.raw} | ${e.gzip} | **${e.brotli}** (${kib(e.brotli)} KiB) |`);
+  return lines.join('\n');
+}
+
+export function contributorsTable(c) {
+  if (!c) return '';
+  if (c.error) return `(contributors unavailable: ${c.error})`;
+  const lines = [
+    `${c.tool} on \`${c.input}\` (same code as the shipped wasm: ${c.matchesShipped ? 'yes, byte-identical when stripped' : 'NO, the bindgen output changed since the build'}; shipped wasm ${c.shippedRaw} bytes raw):`,
+    '',
+    '| # | item | bytes | % of shipped wasm |',
+    '|--:|---|--:|--:|',
+  ];
+  c.rows.forEach((r, i) => lines.push(`| ${i + 1} | \`${r.name.replaceAll('|', '\\|').slice(0, 110)}\` | ${r.bytes} | ${r.percentOfShipped} |`));
+  lines.push('', 'The same shallow sizes summed by module:', '', '| module | bytes | % of shipped wasm |', '|---|--:|--:|');
+  for (const r of c.byModule) lines.push(`| \`${r.name}\` | ${r.bytes} | ${r.percentOfShipped} |`);
+  return lines.join('\n');
+}

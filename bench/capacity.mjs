@@ -1,0 +1,92 @@
+// Server capacity: the Rust load generator (bench/loadgen) against the release
+// server on 127.0.0.1, each run bounded in count and time. The server and the
+// load generator run with `ulimit -n` raised to the hard limit (≤ 65536).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fdLimit, loadgenBin, log, startServer } from './lib.mjs';
+
+function loadgen(args, timeoutSecs) {
+  const quoted = [loadgenBin(), ...args, '--timeout-secs', String(timeoutSecs)].map((a) => `'${a}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `ulimit -n ${fdLimit()} && exec ${quoted}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err = (err + c).slice(-2000)));
+    // The generator bounds itself; this is the backstop.
+    const kill = setTimeout(() => child.kill('SIGKILL'), (timeoutSecs + 30) * 1000);
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)));
+      } catch {
+        reject(new Error(`natter-loadgen exited ${code}: ${err || out}`));
+      }
+    });
+  });
+}
+
+/**
+ * `perf record` of the server for `secs` seconds, `delaySecs` from now; resolves
+ * with the top symbols by self time, or null where perf is missing or denied.
+ */
+async function perfTop(pid, delaySecs, secs) {
+  if (!existsSync('/usr/bin/perf') && !process.env.PERF) return null;
+  const perf = process.env.PERF || '/usr/bin/perf';
+  await new Promise((r) => setTimeout(r, delaySecs * 1000));
+  const file = join(mkdtempSync(join(tmpdir(), 'natter-perf-')), 'perf.data');
+  const rec = spawnSync(perf, ['record', '-F', '499', '-g', '-o', file, '-p', String(pid), '--', 'sleep', String(secs)], { encoding: 'utf8', timeout: (secs + 20) * 1000 });
+  if (rec.status !== 0) return { error: (rec.stderr || '').slice(0, 300) };
+  const rep = spawnSync(perf, ['report', '-i', file, '--stdio', '--no-children', '--sort', 'sym', '-g', 'none', '--percent-limit', '1'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60000 });
+  rmSync(file, { force: true });
+  return {
+    secs,
+    top: rep.stdout
+      .split('\n')
+      .filter((l) => /^\s+\d+\.\d+%/.test(l))
+      .slice(0, 15)
+      .map((l) => l.trim().replace(/\s+/g, ' ')),
+  };
+}
+
+export async function runCapacity({ idle = 10000, active = 1000, durationSecs = 30, holdSecs = 10 } = {}) {
+  const limit = fdLimit();
+  const result = { fdLimit: limit };
+  // Each idle visitor needs one socket in each process, plus a few.
+  const idleCount = Math.min(idle, limit - 200);
+  if (idleCount < idle) log(`capacity: fd limit ${limit}: holding ${idleCount} sockets instead of ${idle}`);
+  {
+    const server = await startServer({ args: ['--bot', 'off'] });
+    try {
+      result.idle = await loadgen(['idle', '--addr', `127.0.0.1:${server.port}`, '--count', String(idleCount), '--concurrency', '64', '--hold-secs', String(holdSecs), '--server-pid', String(server.pid)], 300);
+      log(`capacity: idle ${result.idle.stillOpenAfterHold}/${idleCount} held, ${result.idle.serverBytesPerConnection} B/conn`);
+    } finally {
+      await server.stop();
+    }
+  }
+  // Active visitors with the echo bot (default 600 ms delay): on a database
+  // file (the server's default: WAL, synchronous=FULL) with a perf profile,
+  // then in memory (--memory) for comparison.
+  for (const [key, db] of [['active', 'file'], ['activeMemory', 'memory']]) {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-capacity-'));
+    try {
+      const server = await startServer({ db: db === 'file' ? join(dir, 'natter.db') : null, args: ['--bot', 'echo'] });
+      try {
+        const secs = db === 'file' ? durationSecs : Math.ceil(durationSecs / 2);
+        const run = loadgen(['active', '--addr', `127.0.0.1:${server.port}`, '--count', String(active), '--rate', '1', '--duration-secs', String(secs), '--concurrency', '32', '--server-pid', String(server.pid)], secs + 180);
+        const perf = db === 'file' ? perfTop(server.pid, 6, Math.min(8, secs - 4)) : null;
+        result[key] = await run;
+        result[key].database = db === 'file' ? 'file (WAL, synchronous=FULL)' : 'memory (--memory)';
+        if (perf) result[key].perf = await perf;
+        log(`capacity: ${key} p50 ${result[key].ackFromSchedule?.p50Ms} ms p99 ${result[key].ackFromSchedule?.p99Ms} ms, errors ${result[key].errorsTotal}`);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return result;
+}

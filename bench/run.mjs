@@ -1,0 +1,89 @@
+// `npm run bench`: all five benchmarks of issue 8, then
+// bench/results/latest.md and latest.json (not committed; BENCHMARKS.md holds
+// the numbers of record).
+//
+//   npm run bench                    build, then everything (≈ 10 min)
+//   npm run bench -- --no-build      use the current dist/ and binaries
+//   npm run bench -- --only=bytes,load,latency,long,capacity
+//   npm run bench -- --quick         fewer samples (a smoke run, ≈ 3 min)
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser } from '../tests/support/browser.mjs';
+import { run, rustToolchain } from '../scripts/lib.mjs';
+import { measureBytes } from './bytes.mjs';
+import { runCapacity } from './capacity.mjs';
+import { runLatency } from './latency.mjs';
+import { benchDir, load, log, machine, root, snapshotBuild, startServer } from './lib.mjs';
+import { runLoad } from './load.mjs';
+import { runLong } from './long.mjs';
+import { profileLoad } from './profile.mjs';
+import { report } from './report.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['bytes', 'load', 'latency', 'long', 'capacity'];
+const quick = flag('quick');
+const started = Date.now();
+const elapsed = () => Math.round((Date.now() - started) / 1000);
+
+if (!flag('no-build')) {
+  log('building: the widget (node scripts/build.mjs), the release server and the load generator');
+  run('node', [join(root, 'scripts', 'build.mjs')]);
+  const rust = rustToolchain();
+  run('cargo', ['build', '--release', '--locked', '-p', 'natter-server'], { env: rust.env });
+  run('cargo', ['build', '--release', '--locked', '--manifest-path', join(benchDir, 'loadgen', 'Cargo.toml'), '--target-dir', join(root, 'target', 'bench-loadgen')], {
+    env: rust.env,
+  });
+}
+// A private copy: the shared dist/ may be rebuilt while the bench runs.
+const snap = await snapshotBuild();
+const results = { date: new Date().toISOString(), machine: machine(), loadAverage: { start: load() }, quick, sections: {} };
+try {
+  if (only.includes('bytes')) {
+    log('bytes');
+    const b = measureBytes(snap.cdn, snap.bindgenWasm);
+    b.files = b.files.map(({ wasmBytes, ...f }) => f);
+    b.loader = b.files.find((f) => f.role === 'loader');
+    results.sections.bytes = b;
+  }
+  if (only.some((s) => ['load', 'latency', 'long'].includes(s))) {
+    const browser = await launchBrowser();
+    try {
+      if (only.includes('load')) {
+        log('load cost');
+        const server = await startServer({ staticDir: snap.cdn, args: ['--bot', 'off'] });
+        try {
+          results.sections.load = await runLoad(browser, server, { count: quick ? 3 : 7 });
+          results.sections.load.profile4x = await profileLoad(browser, server, { throttle: 4 });
+        } finally {
+          await server.stop();
+        }
+      }
+      if (only.includes('latency')) {
+        log('message latency');
+        results.sections.latency = await runLatency(browser, snap, { count: quick ? 50 : 200, pollSamples: quick ? 3 : 8 });
+      }
+      if (only.includes('long')) {
+        log('long conversations');
+        results.sections.long = await runLong(browser, snap, { sizes: quick ? [1000] : [1000, 5000] });
+      }
+    } finally {
+      await browser.close();
+    }
+  }
+  if (only.includes('capacity')) {
+    log('server capacity');
+    results.sections.capacity = await runCapacity(quick ? { idle: 2000, active: 300, durationSecs: 10, holdSecs: 3 } : {});
+  }
+} finally {
+  rmSync(snap.dir, { recursive: true, force: true });
+}
+results.loadAverage.end = load();
+results.wallSecs = elapsed();
+const out = join(benchDir, 'results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+const md = report(results);
+writeFileSync(join(out, 'latest.md'), md);
+console.log(md);
+log(`done in ${results.wallSecs} s: bench/results/latest.md and latest.json`);
