@@ -3,7 +3,8 @@
 // overrides, the companion server, and what a page said.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -78,9 +79,26 @@ const TYPES = {
  * `headers(path)`: extra response headers, e.g. a CSP for one page.
  */
 export async function serve({ mounts, routes = {}, headers = () => ({}) }) {
+  // The page's API lives on the same origin, as when a site serves the CDN
+  // folder with its backend: /api/ and /ws go to a companion server.
+  const companion = await startCompanion(companionBinary(), []);
+  const api = new URL(companion.url);
+  const upgraded = new Set();
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (routes[path]) return routes[path](req, res);
+    if (path.startsWith('/api/')) {
+      const upstream = httpRequest(
+        { host: api.hostname, port: api.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+      return;
+    }
     for (const [prefix, dir] of mounts) {
       if (!path.startsWith(prefix)) continue;
       let file = join(dir, path.slice(prefix.length));
@@ -96,15 +114,33 @@ export async function serve({ mounts, routes = {}, headers = () => ({}) }) {
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
+  server.on('upgrade', (req, socket, head) => {
+    const upstream = connect(Number(api.port), api.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(lines.join('\r\n') + '\r\n\r\n');
+      upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    for (const end of [socket, upstream]) {
+      upgraded.add(end);
+      end.on('error', () => {
+        socket.destroy();
+        upstream.destroy();
+      });
+      end.on('close', () => upgraded.delete(end));
+    }
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(resolve);
-      }),
+    async close() {
+      for (const socket of upgraded) socket.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await companion.stop();
+    },
   };
 }
 
@@ -113,11 +149,12 @@ export const STRICT_CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'";
 
 /**
- * The newest natter-server binary a build has left (release or debug,
- * rustup's or Debian's target dir), or NATTER_SERVER; null when none.
+ * The natter-server binary: NATTER_SERVER_BIN (set by `npm test`), else the
+ * newest one a build has left (release or debug, rustup's or Debian's).
  */
 export function companionBinary() {
-  if (process.env.NATTER_SERVER) return process.env.NATTER_SERVER;
+  const given = process.env.NATTER_SERVER_BIN || process.env.NATTER_SERVER;
+  if (given) return given;
   const candidates = [
     ['target', 'release'],
     ['target', 'debug'],
@@ -127,7 +164,8 @@ export function companionBinary() {
     .map((parts) => join(root, ...parts, 'natter-server'))
     .filter((path) => existsSync(path));
   candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return candidates[0] || null;
+  if (!candidates.length) throw new Error('no natter-server binary: build it with `cargo build -p natter-server`');
+  return candidates[0];
 }
 
 /**
@@ -205,44 +243,18 @@ export function runtimeCall(page, command, ...args) {
 }
 
 /**
- * Whether the built runtime talks to a server at all: the transport opens a
- * WebSocket, and the wasm can only reach one through an import in its glue.
- */
-export function runtimeHasTransport() {
-  const { shipped } = readJson(join(cdnDir, 'manifest.json'));
-  const glue = shipped.find((name) => /^widget-[0-9a-f]+\.js$/.test(name));
-  return readFileSync(join(cdnDir, glue), 'utf8').includes('WebSocket');
-}
-
-/**
  * The "message round-trips with the companion server" check for a page
- * served from `staticDirs` at `path`. Gated: it is marked todo with the
- * reason while there is no natter-server binary, or while the runtime lacks
- * a transport or `on`/`sendMessage`.
+ * served by the companion server itself from `staticDirs` at `path`.
  */
 export async function messageRoundTrip(t, { browser, openPage, staticDirs, path, assert }) {
   const binary = companionBinary();
-  if (!binary) {
-    t.todo('no natter-server binary: build it with `cargo build -p natter-server`');
-    return;
-  }
-  if (!runtimeHasTransport()) {
-    t.todo('the runtime has no transport yet: its glue uses no WebSocket (issue 5)');
-    return;
-  }
   const companion = await startCompanion(binary, staticDirs);
   const { context, page, seen } = await openPage(browser, companion.url + path);
   try {
     await expectOneLauncher(page, assert);
-    if (!(await runtimeCall(page, 'on', 'message'))) {
-      t.todo('the runtime has no on() and message events yet (issue 4)');
-      return;
-    }
+    assert.ok(await runtimeCall(page, 'on', 'message'));
     const text = `hello ${Date.now()}`;
-    if (!(await runtimeCall(page, 'sendMessage', text))) {
-      t.todo('the runtime has no sendMessage() yet (issues 4 and 5)');
-      return;
-    }
+    assert.ok(await runtimeCall(page, 'sendMessage', text));
     await page.waitForFunction(
       (text) => (window.__natterEvents.message || []).some((m) => m.from === 'agent' && m.text.includes(text)),
       text,
