@@ -133,6 +133,12 @@ describe('polling fallback', () => {
     const s = await site(['--no-websocket']);
     const context = await browser.newContext();
     try {
+      // When the refused socket closes, and when the first poll goes out.
+      const times = {};
+      context.on('page', (p) => {
+        p.on('websocket', (ws) => ws.on('close', () => (times.wsClosed ??= Date.now())));
+        p.on('request', (r) => /\/conversations\/(current|\d+\/messages)/.test(r.url()) && times.wsClosed && (times.poll ??= Date.now()));
+      });
       const { page, seen } = await openChat(s.pages, context);
       await page.waitForFunction(() => window.__states.some((s) => s.state === 'polling'));
       // The bot's reply comes soon after the send (a poll follows every send).
@@ -142,6 +148,8 @@ describe('polling fallback', () => {
       await agentReply(s.api, 'polled reply');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'polled reply'), { timeout: 8000 + 3000 });
       console.log(`# measured: agent reply to display while polling: ${Date.now() - sentAt} ms`);
+      assert.ok(times.poll, 'a poll followed the refused socket');
+      console.log(`# measured: refused WebSocket to first poll: ${times.poll - times.wsClosed} ms`);
       await assertInSync(page, s.api);
       assert.deepEqual(seen.errors, []);
     } finally {
@@ -302,4 +310,81 @@ async function trackUnread(context) {
       };
     window.Natter('on', 'unread', (e) => window.__unread.push(e.count));
   });
+}
+
+describe('randomized faults', () => {
+  // Seeded, so a failure can be replayed: NATTER_FAULT_SEED=<seed> npm test.
+  const seed = Number(process.env.NATTER_FAULT_SEED) || Date.now() % 1_000_000;
+  const random = (() => {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  })();
+
+  test(`sends, replies, dropped sockets, offline periods and reloads leave both sides identical (seed ${seed})`, async () => {
+    const s = await site([], { botDelayMs: 50 });
+    const context = await browser.newContext();
+    try {
+      let { page } = await openChat(s.pages, context);
+      await typeAndSend(page, 'start');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: start'));
+      const steps = [];
+      let n = 0;
+      for (let step = 0; step < 14; step++) {
+        const pick = random();
+        if (pick < 0.35) {
+          steps.push('send');
+          await typeAndSend(page, `visitor ${++n}`);
+        } else if (pick < 0.55) {
+          steps.push('agent');
+          await agentReply(s.api, `agent ${++n}`);
+        } else if (pick < 0.7) {
+          steps.push('drop');
+          await fetch(`${s.api.url}/api/v1/test/drop-sockets`, { method: 'POST' });
+        } else if (pick < 0.85) {
+          steps.push('offline');
+          await context.setOffline(true);
+          await typeAndSend(page, `visitor ${++n} offline`);
+          await context.setOffline(false);
+        } else {
+          steps.push('reload');
+          await page.reload();
+          await page.locator('[part~=launcher]').click();
+        }
+      }
+      // Settle: every visitor message acknowledged, and the visitor's view
+      // equal to the server's conversation.
+      const server = await waitForServerAndPage(page, s.api);
+      const texts = server.map((m) => m.text);
+      assert.equal(new Set(texts).size, texts.length, `seed ${seed}, steps ${steps}: duplicates ${texts}`);
+      for (let i = 1; i <= n; i++) {
+        assert.ok(texts.some((t) => t === `visitor ${i}` || t === `visitor ${i} offline` || t === `agent ${i}`), `seed ${seed}, steps ${steps}: #${i} lost`);
+      }
+    } catch (err) {
+      err.message = `seed ${seed}: ${err.message}`;
+      throw err;
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
+});
+
+/** Waits until nothing is pending and the panel shows the server's list. */
+async function waitForServerAndPage(page, api) {
+  const started = Date.now();
+  for (;;) {
+    const [server, shown] = [await serverMessages(api), await shownMessages(page)];
+    const settled = server.filter((m) => m.from === 'visitor').every((m) => server.some((e) => e.text === `Echo: ${m.text}`));
+    const same = shown.length === server.length && shown.every((m, i) => m.text === server[i].text && m.state === 'sent');
+    if (settled && same) return server;
+    if (Date.now() - started > 45_000) {
+      throw new Error(`never in sync:\nserver ${JSON.stringify(server.map((m) => m.text))}\nshown ${JSON.stringify(shown)}`);
+    }
+    await page.waitForTimeout(100);
+  }
 }
