@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { root, run } from './lib.mjs';
 
 const listen = process.env.NATTER_LISTEN || '127.0.0.1:8787';
-run('cargo', ['build', '--release', '--locked', '-p', 'natter-server']);
+run('cargo', ['build', '--profile', 'server', '--locked', '-p', 'natter-server']);
 
 const server = spawn(
-  join(root, 'target', 'release', 'natter-server'),
+  join(root, 'target', 'server', 'natter-server'),
   [
     '--listen',
     listen,
