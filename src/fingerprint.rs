@@ -1,11 +1,15 @@
 //! Identity layer 2: a low-entropy hash of what the browser looks like (user
-//! agent, screen, time zone, languages, how it draws text on a canvas, its
-//! WebGL renderer and a short font probe). Only the 16-hex-digit hash leaves
-//! the browser, never the inputs. It is skipped when the site turns it off
-//! or the browser sends Global Privacy Control.
+//! agent, screen, time zone, languages, how it draws text on a canvas, and a
+//! short font probe). Only the 16-hex-digit hash leaves the browser, never
+//! the inputs. It is skipped when the site turns it off or the browser sends
+//! Global Privacy Control.
+//!
+//! The WebGL renderer is left out on purpose: creating a WebGL context
+//! measured 20-30 ms here, a long task on slow phones, for little entropy
+//! beyond the canvas rendering, which already reflects the GPU and fonts.
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, WebGlRenderingContext};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::js::get;
 
@@ -19,8 +23,21 @@ pub fn privacy_requested() -> bool {
     web_sys::window().is_some_and(|w| get(&w.navigator(), "globalPrivacyControl").as_bool() == Some(true))
 }
 
-/// The hash, or `None` outside a browser.
+/// The hash, or `None` outside a browser. Its cost shows in the page's User
+/// Timing as `natter:fingerprint` (marks around the work), for benchmarks.
 pub fn compute() -> Option<String> {
+    let performance = web_sys::window()?.performance();
+    if let Some(p) = &performance {
+        let _ = p.mark("natter:fingerprint:start");
+    }
+    let hash = inputs().map(|parts| hash(&parts.join("\u{1f}")));
+    if let Some(p) = &performance {
+        let _ = p.measure_with_start_mark("natter:fingerprint", "natter:fingerprint:start");
+    }
+    hash
+}
+
+fn inputs() -> Option<Vec<String>> {
     let window = web_sys::window()?;
     let document = window.document()?;
     let navigator = window.navigator();
@@ -47,16 +64,7 @@ pub fn compute() -> Option<String> {
             parts.push(((width * 100.0).round() as i64).to_string());
         }
     }
-    if let Some(gl) = canvas.get_context("webgl").ok().flatten().and_then(|c| c.dyn_into::<WebGlRenderingContext>().ok()) {
-        // UNMASKED_RENDERER_WEBGL from WEBGL_debug_renderer_info.
-        const UNMASKED_RENDERER: u32 = 0x9246;
-        let renderer = match gl.get_extension("WEBGL_debug_renderer_info") {
-            Ok(Some(_)) => gl.get_parameter(UNMASKED_RENDERER),
-            _ => gl.get_parameter(WebGlRenderingContext::RENDERER),
-        };
-        parts.push(renderer.ok().and_then(|r| r.as_string()).unwrap_or_default());
-    }
-    Some(hash(&parts.join("\u{1f}")))
+    Some(parts)
 }
 
 /// Two independent 32-bit FNV-1a hashes: 64 bits as 16 hex digits. Enough to

@@ -157,6 +157,31 @@ describe('polling fallback', () => {
       await s.close();
     }
   });
+
+  test('when the WebSocket becomes possible again the widget leaves polling for it, without user action', async () => {
+    const s = await site();
+    const context = await browser.newContext();
+    try {
+      // A proxy that refuses WebSockets at first, then lets them through.
+      let blocked = true;
+      await context.routeWebSocket(/\/ws$/, (ws) => (blocked ? ws.close({ code: 1006 }) : ws.connectToServer()));
+      const { page } = await openChat(s.pages, context);
+      await page.waitForFunction(() => window.__states.at(-1)?.state === 'polling');
+      await typeAndSend(page, 'while polling');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: while polling'));
+      blocked = false;
+      // The socket is retried with backoff (at most 30 s apart).
+      await page.waitForFunction(() => window.__states.at(-1)?.state === 'online', null, { timeout: 40_000 });
+      const sentAt = Date.now();
+      await agentReply(s.api, 'live again');
+      await waitForMessages(page, (l) => l.some((m) => m.text === 'live again'), { timeout: 5000 });
+      console.log(`# measured: agent reply to display after leaving polling: ${Date.now() - sentAt} ms`);
+      await assertInSync(page, s.api);
+    } finally {
+      await context.close();
+      await s.close();
+    }
+  });
 });
 
 describe('outages', () => {
