@@ -1,6 +1,6 @@
 // Bytes: every shipped CDN file raw / gzip -9 / brotli, the embed total, the
 // budgets of bench/budgets.json, and the top wasm contributors by twiggy.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,10 +55,26 @@ export function checkBudgets(measured) {
   });
 }
 
+const twiggyOk = () => existsSync(twiggyBin) && spawnSync(twiggyBin, ['--version'], { encoding: 'utf8' }).stdout?.includes(TWIGGY_VERSION);
+
+/**
+ * Starts installing twiggy in the background when it is missing (the bench
+ * overlaps it with the build); resolves when done. ensureTwiggy() then finds it.
+ */
+export function prefetchTwiggy() {
+  if (twiggyOk()) return Promise.resolve();
+  console.error(`[bench] installing twiggy ${TWIGGY_VERSION} into .tools in the background (about 2 min, once)`);
+  return new Promise((resolve) => {
+    const child = spawn('cargo', ['install', '-q', 'twiggy', '--version', TWIGGY_VERSION, '--root', tools, '--force', '--locked'], { stdio: 'inherit' });
+    child.on('exit', resolve);
+    child.on('error', resolve);
+  });
+}
+
 /** Ensures `.tools/bin/twiggy` of the pinned version (cargo install, ~2 min, once). */
 export function ensureTwiggy() {
-  const ok = () => spawnSync(twiggyBin, ['--version'], { encoding: 'utf8' }).stdout?.includes(TWIGGY_VERSION);
-  if (existsSync(twiggyBin) && ok()) return twiggyBin;
+  const ok = twiggyOk;
+  if (ok()) return twiggyBin;
   console.error(`[bench] installing twiggy ${TWIGGY_VERSION} into .tools (about 2 min, once)`);
   for (const extra of [['--locked'], []]) {
     const r = spawnSync('cargo', ['install', '-q', 'twiggy', '--version', TWIGGY_VERSION, '--root', tools, '--force', ...extra], {

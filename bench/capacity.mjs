@@ -37,17 +37,36 @@ async function perfTop(pid, delaySecs, secs) {
   const perf = process.env.PERF || '/usr/bin/perf';
   await new Promise((r) => setTimeout(r, delaySecs * 1000));
   const file = join(mkdtempSync(join(tmpdir(), 'natter-perf-')), 'perf.data');
-  const rec = spawnSync(perf, ['record', '-F', '499', '-g', '-o', file, '-p', String(pid), '--', 'sleep', String(secs)], { encoding: 'utf8', timeout: (secs + 20) * 1000 });
+  // DWARF call graphs: the release binary has no frame pointers.
+  const rec = spawnSync(perf, ['record', '-F', '199', '--call-graph', 'dwarf,16384', '-o', file, '-p', String(pid), '--', 'sleep', String(secs)], {
+    encoding: 'utf8',
+    timeout: (secs + 60) * 1000,
+  });
   if (rec.status !== 0) return { error: (rec.stderr || '').slice(0, 300) };
-  const rep = spawnSync(perf, ['report', '-i', file, '--stdio', '--no-children', '--sort', 'sym', '-g', 'none', '--percent-limit', '1'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60000 });
+  const rep = spawnSync(perf, ['report', '-i', file, '--stdio', '--no-children', '--sort', 'sym', '-G', '--percent-limit', '1'], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: 120000,
+  });
   rmSync(file, { force: true });
+  // Each entry: "  65.53%  [.] symbol", then its call chain (outermost first,
+  // the symbol last): keep the symbol and its nearest caller.
+  const top = [];
+  for (const line of rep.stdout.split('\n')) {
+    const entry = line.match(/^\s+(\d+\.\d+)%\s+\[[.k]\]\s+(.*\S)\s*$/);
+    if (entry) {
+      top.push({ percent: Number(entry[1]), symbol: entry[2].slice(0, 120), chain: [] });
+      continue;
+    }
+    const frame = line.match(/^[\s|]*(?:---)?([A-Za-z_<].*\S)\s*$/);
+    if (frame && top.length && !line.startsWith('#')) top.at(-1).chain.push(frame[1]);
+  }
   return {
     secs,
-    top: rep.stdout
-      .split('\n')
-      .filter((l) => /^\s+\d+\.\d+%/.test(l))
-      .slice(0, 15)
-      .map((l) => l.trim().replace(/\s+/g, ' ')),
+    top: top.slice(0, 12).map(({ percent, symbol, chain }) => {
+      const frames = chain.filter((f) => f !== symbol);
+      return { percent, symbol, caller: frames.at(-1)?.slice(0, 120) ?? null };
+    }),
   };
 }
 

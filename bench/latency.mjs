@@ -8,6 +8,7 @@
 //                    over the socket, or fetched by a poll; row inserted).
 import { AGENT_TOKEN } from '../tests/support/natter-server.mjs';
 import { freshPage, log, sleep, startServer, summary } from './lib.mjs';
+import { selfTimes } from './profile.mjs';
 
 /** In the page: helpers on window.__lat. */
 function helpers(token) {
@@ -46,12 +47,21 @@ function helpers(token) {
 }
 
 async function openWidget(browser, server, state) {
-  const { context, page, errors } = await freshPage(browser);
+  const { context, page, cdp, errors } = await freshPage(browser);
+  // The visitor's POSTs as the network stack saw them: request sent → body loaded.
+  const posts = [];
+  const started = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (e.request.method === 'POST' && e.request.url.endsWith('/api/v1/cs/conversations')) started.set(e.requestId, e.timestamp);
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    if (started.has(e.requestId)) posts.push((e.timestamp - started.get(e.requestId)) * 1000);
+  });
   await page.addInitScript(helpers, AGENT_TOKEN);
   await page.goto(`${server.url}/live.html`);
   await page.waitForFunction((state) => window.__bench.events.some((e) => e.type === 'connection' && e.detail?.state === state), state, { timeout: 30000 });
   await page.evaluate(() => window.Natter.open());
-  return { context, page, errors };
+  return { context, page, cdp, errors, posts };
 }
 
 async function series(page, n, fn) {
@@ -68,18 +78,28 @@ export async function runLatency(browser, snap, { count = 200, pollSamples = 8 }
   // WebSocket: bot off, so only the measured messages flow.
   {
     const server = await startServer({ staticDir: snap.cdn, args: ['--bot', 'off'] });
-    const { context, page, errors } = await openWidget(browser, server, 'online');
+    const { context, page, cdp, errors, posts } = await openWidget(browser, server, 'online');
     try {
       const first = await page.evaluate(() => window.__lat.send('warm-up'));
       const cid = first.conversationId;
+      posts.length = 0;
       const sends = await series(page, count, (i) => page.evaluate((t) => window.__lat.send(t), `ws send ${i}`));
+      const sendPosts = posts.slice();
       const replies = await series(page, count, (i) => page.evaluate(([c, t]) => window.__lat.reply(c, t), [cid, `ws reply ${i}`]));
+      // 30 more sends under the CPU profiler: where the page's time goes.
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await cdp.send('Profiler.start');
+      await series(page, 30, (i) => page.evaluate((t) => window.__lat.send(t), `profiled send ${i}`));
+      const sendProfile = selfTimes((await cdp.send('Profiler.stop')).profile, 10);
       result.websocket = {
+        sendProfile,
         sendToAck: summary(sends.map((r) => r.ms)),
+        sendHttpPost: summary(sendPosts),
         replyToDisplay: summary(replies.map((r) => r.ms)),
         replyAgentApiResponse: summary(replies.map((r) => r.apiMs)),
         lost: { sends: count - sends.length, replies: count - replies.length },
-        errors,
+        errors: errors.filter((e) => !/status of 404/.test(e)),
       };
       log(`latency: websocket p50 send ${result.websocket.sendToAck.p50} ms, reply ${result.websocket.replyToDisplay.p50} ms`);
     } finally {

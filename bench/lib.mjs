@@ -185,7 +185,13 @@ export function instrument({ until = 'none', settleMs = 1000 } = {}) {
   };
   if (until === 'load') addEventListener('load', () => reached());
   if (until === 'online') {
-    addEventListener('natter:connection', (e) => e.detail?.state === 'online' && pending === 2 && reached());
+    let online = false;
+    addEventListener('natter:connection', (e) => {
+      if (e.detail?.state === 'online' && !online) {
+        online = true;
+        reached();
+      }
+    });
   }
   try {
     new PerformanceObserver((list) => {

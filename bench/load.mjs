@@ -4,12 +4,23 @@ import { freshPage, log, longTaskTotals, measured, median, metrics, mib, round }
 
 const SETTLE_MS = 1000; // after the launcher shows, let the boot finish before reading metrics
 
+/** One load, retried once (a crashed or stuck load is logged and redone). */
+async function loadOnce(browser, url, options) {
+  try {
+    return await loadOnceTry(browser, url, options);
+  } catch (err) {
+    log(`load: ${url} failed (${err.message.split('\n')[0]}); retrying once`);
+    return loadOnceTry(browser, url, options);
+  }
+}
+
 /** One load of `page.html`; returns its timings, long tasks and memory. */
-async function loadOnce(browser, url, { throttle = 1, widget = true, waitOnline = false } = {}) {
+async function loadOnceTry(browser, url, { throttle = 1, widget = true, waitOnline = false } = {}) {
   const until = !widget ? 'load' : waitOnline ? 'online' : 'launcher';
   const { context, page, cdp, errors } = await freshPage(browser, { throttle, until, settleMs: SETTLE_MS * Math.min(throttle, 2) });
   try {
     const done = measured(page);
+    done.catch(() => {});
     await page.goto(url, { waitUntil: 'load' });
     await done;
     const nav = await page.evaluate(() => {

@@ -31,6 +31,7 @@ export async function profileLoad(browser, server, { throttle = 4, page: pageNam
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     await cdp.send('Profiler.start');
     const done = measured(page);
+    done.catch(() => {});
     await page.goto(`${server.url}/${pageName}`);
     await done;
     const { profile: loadProfile } = await cdp.send('Profiler.stop');

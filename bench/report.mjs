@@ -56,6 +56,7 @@ export function report(r) {
     L.push('| path | n | p50 | p90 | p99 | max | target |', '|---|--:|--:|--:|--:|--:|---|');
     if (w) {
       L.push(row('WebSocket: `sendMessage` → `message` event with the server id (REST POST, 201, row updated)', w.sendToAck, `p50 < 5 ms: ${ok(w.sendToAck.p50 < 5)}`));
+      if (w.sendHttpPost) L.push(row('… of which: the POST in the network stack (CDP Network: request sent → body loaded)', w.sendHttpPost, 'for reference'));
       L.push(row('WebSocket: agent API POST start (in the page) → `message` event for it (pushed over the socket, row inserted)', w.replyToDisplay, `p50 < 5 ms: ${ok(w.replyToDisplay.p50 < 5)}`));
       L.push(row('… of which: agent API POST start → its HTTP response', w.replyAgentApiResponse, 'for reference'));
     }
@@ -64,6 +65,7 @@ export function report(r) {
       L.push(row('Polling: `sendMessage` → echo bot reply (0 ms bot delay) shown, through the fetch after a send', p.sendToEchoDisplay, 'about one round trip'));
       L.push(row('Polling: agent reply at a random moment → shown', p.replyToDisplay, `≤ 8 s + fetch: ${ok(p.replyToDisplay.max != null && p.replyToDisplay.max <= 8500)}`));
     }
+    if (w?.sendProfile) L.push('', `Page CPU profile of 30 sends (self time): ${w.sendProfile.rows.filter((x) => !/^\(idle\)/.test(x.name)).slice(0, 8).map((x) => `${x.name} ${x.ms} ms`).join('; ')}.`);
     L.push('', 'Nothing is subtracted: each number includes the page\'s fetch, the server (SQLite in memory here), the socket push or the poll, the widget\'s parsing and DOM update, and the microtask that delivers the event. Only the measured messages flow (bot off on the WebSocket run).', '');
   }
 
@@ -83,7 +85,8 @@ export function report(r) {
     L.push('## 5. Server capacity (release natter-server, Rust load generator `bench/loadgen`, 127.0.0.1)', '');
     if (c.idle) {
       const i = c.idle;
-      L.push(`Idle WebSocket visitors: **${i.stillOpenAfterHold} / ${i.requested} held** for ${i.holdSecs} s (target 10,000: ${ok(i.stillOpenAfterHold >= 10000)}), opened in ${i.connectAllSecs} s (handshake + upgrade p50 ${i.connectLatency.p50Ms} ms, p99 ${i.connectLatency.p99Ms} ms), errors ${JSON.stringify(i.errors)}. Server VmRSS ${Math.round(i.serverRssKiB.before / 1024)} → ${Math.round(i.serverRssKiB.afterHold / 1024)} MiB: **${Math.round(i.serverBytesPerConnection / 1024)} KiB per connection**. fd limit ${c.fdLimit} (raised with \`ulimit -n\` in the shell that starts each process).`, '');
+      if (i.timedOut) L.push('Idle run timed out.', '');
+      else L.push(`Idle WebSocket visitors: **${i.stillOpenAfterHold} / ${i.requested} held** for ${i.holdSecs} s (target 10,000: ${ok(i.stillOpenAfterHold >= 10000)}), opened in ${i.connectAllSecs} s (handshake + upgrade p50 ${i.connectLatency.p50Ms} ms, p99 ${i.connectLatency.p99Ms} ms), errors ${JSON.stringify(i.errors)}. Server VmRSS ${Math.round(i.serverRssKiB.before / 1024)} → ${Math.round(i.serverRssKiB.afterHold / 1024)} MiB: **${Math.round(i.serverBytesPerConnection / 1024)} KiB per connection**. fd limit ${c.fdLimit} (raised with \`ulimit -n\` in the shell that starts each process).`, '');
     }
     for (const key of ['active', 'activeMemory']) {
       const a = c[key];
@@ -94,7 +97,11 @@ export function report(r) {
       L.push(r('ack, from the scheduled send time (includes queueing behind a slow previous send)', a.ackFromSchedule, `p99 < 50 ms: ${ok(a.ackFromSchedule.p99Ms < 50 && a.errorsTotal === 0)}`));
       L.push(r('ack, from the request write', a.ackFromWrite, '–'));
       L.push(r('echo reply frame on the socket, from the write (includes the 600 ms bot delay)', a.echoFromWrite, '–'));
-      if (a.perf?.top) L.push('', `perf (server, ${a.perf.secs} s, self time): ${a.perf.top.slice(0, 10).join('; ')}`);
+      if (a.perf?.top) {
+        L.push('', `perf of the server (${a.perf.secs} s, self time, with the nearest caller):`, '');
+        for (const t of a.perf.top.slice(0, 8)) L.push(`- ${t.percent} % \`${t.symbol}\`${t.caller ? ` ← \`${t.caller}\`` : ''}`);
+      }
+      if (a.perf?.error) L.push('', `(perf unavailable: ${a.perf.error})`);
       L.push('');
     }
   }

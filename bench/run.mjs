@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../tests/support/browser.mjs';
 import { run, rustToolchain } from '../scripts/lib.mjs';
-import { measureBytes } from './bytes.mjs';
+import { measureBytes, prefetchTwiggy } from './bytes.mjs';
 import { runCapacity } from './capacity.mjs';
 import { runLatency } from './latency.mjs';
 import { benchDir, load, log, machine, root, snapshotBuild, startServer } from './lib.mjs';
@@ -26,6 +26,8 @@ const quick = flag('quick');
 const started = Date.now();
 const elapsed = () => Math.round((Date.now() - started) / 1000);
 
+// twiggy (bytes) installs while the build runs, on a fresh machine.
+const twiggyReady = only.includes('bytes') ? prefetchTwiggy() : Promise.resolve();
 if (!flag('no-build')) {
   log('building: the widget (node scripts/build.mjs), the release server and the load generator');
   run('node', [join(root, 'scripts', 'build.mjs')]);
@@ -40,6 +42,7 @@ const snap = await snapshotBuild();
 const results = { date: new Date().toISOString(), machine: machine(), loadAverage: { start: load() }, quick, sections: {} };
 try {
   if (only.includes('bytes')) {
+    await twiggyReady;
     log('bytes');
     const b = measureBytes(snap.cdn, snap.bindgenWasm);
     b.files = b.files.map(({ wasmBytes, ...f }) => f);
