@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../support/browser.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
 import { AGENT_TOKEN, agentApi, startNatterServer } from '../support/natter-server.mjs';
-import { shownMessages, typeAndSend, waitForMessages } from '../support/chat.mjs';
+import { shownMessages, startSite, typeAndSend, waitForMessages, withSite } from '../support/chat.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const LINK_SECRET = 'link-secret-for-tests';
@@ -26,18 +26,9 @@ after(async () => {
   await browser?.close();
 });
 
-async function site(args = []) {
-  const api = await startNatterServer(['--link-secret', LINK_SECRET, '--static', join(root, 'dist', 'cdn'), ...args]);
-  const pages = await startStaticServer({ api: api.url });
-  return {
-    api,
-    pages,
-    async close() {
-      await pages.close();
-      await api.stop();
-    },
-  };
-}
+/** The companion server also serves the CDN folder (standalone.html). */
+const SITE_ARGS = ['--link-secret', LINK_SECRET, '--static', join(root, 'dist', 'cdn')];
+const site = () => startSite(SITE_ARGS);
 
 /** Opens chat.html (optionally with init scripts) and the panel. */
 async function openChat(context, pages, path = '/chat.html') {
@@ -63,10 +54,8 @@ async function conversations(api) {
 }
 
 describe('login and logout in a single-page app', () => {
-  test('anonymous chat, then login: the history is merged and shown', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('anonymous chat, then login: the history is merged and shown', () =>
+    withSite(browser, SITE_ARGS, async (s, context) => {
       const { page } = await openChat(context, s.pages);
       await typeAndSend(page, 'asked before login');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: asked before login'));
@@ -79,16 +68,10 @@ describe('login and logout in a single-page app', () => {
       );
       const alice = (await conversations(s.api)).filter((c) => c.externalUserId === 'u_alice');
       assert.ok(alice.some((c) => c.texts.includes('asked before login') && c.texts.includes('asked after login')));
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
-  test('logout, then a second user on the same browser sees nothing of the first', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('logout, then a second user on the same browser sees nothing of the first', () =>
+    withSite(browser, SITE_ARGS, async (s, context) => {
       const { page } = await openChat(context, s.pages);
       await identify(page, { externalUserId: 'u_alice', nickname: 'Alice' });
       await typeAndSend(page, 'alice secret');
@@ -110,16 +93,10 @@ describe('login and logout in a single-page app', () => {
       // And on the server, Bob's conversations hold nothing of Alice's.
       const bob = (await conversations(s.api)).filter((c) => c.externalUserId === 'u_bob');
       assert.ok(bob.length > 0 && bob.every((c) => !c.texts.some((t) => t.includes('alice'))));
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
-  test('a page that logs out by navigation (init without the user) also starts clean', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('a page that logs out by navigation (init without the user) also starts clean', () =>
+    withSite(browser, SITE_ARGS, async (s, context) => {
       const { page } = await openChat(context, s.pages);
       await identify(page, { externalUserId: 'u_carol' });
       await typeAndSend(page, 'carol private');
@@ -131,18 +108,12 @@ describe('login and logout in a single-page app', () => {
       await typeAndSend(page, 'anonymous again');
       const shown = await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: anonymous again'));
       assert.ok(!shown.some((m) => m.text.includes('carol')));
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('the three layers', () => {
-  test('cleared localStorage resumes the anonymous conversation through the fingerprint', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('cleared localStorage resumes the anonymous conversation through the fingerprint', () =>
+    withSite(browser, SITE_ARGS, async (s, context) => {
       const { page, handshakes } = await openChat(context, s.pages);
       await typeAndSend(page, 'remember me');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: remember me'));
@@ -154,11 +125,7 @@ describe('the three layers', () => {
       assert.match(first.fingerprint, /^[0-9a-f]{16}$/);
       assert.equal(second.fingerprint, first.fingerprint);
       assert.notEqual(second.visitorId, first.visitorId);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
   /** The first handshake body of a fresh context opening `path`. */
   async function firstHandshake(pages, path = '/chat.html', setup = async () => {}) {
@@ -205,10 +172,8 @@ describe('the three layers', () => {
     }
   });
 
-  test('when storage throws, the widget works with an in-memory id and says so once', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('when storage throws, the widget works with an in-memory id and says so once', () =>
+    withSite(browser, SITE_ARGS, async (s, context) => {
       await context.addInitScript(() =>
         Object.defineProperty(window, 'localStorage', {
           get() {
@@ -227,11 +192,7 @@ describe('the three layers', () => {
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: no storage'));
       assert.deepEqual(errors, []);
       assert.equal(warnings.filter((w) => /localStorage/.test(w)).length, 1, warnings.join('\n'));
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('identity verification', () => {

@@ -16,6 +16,7 @@ import {
   trackConnection,
   typeAndSend,
   waitForMessages,
+  withSite,
 } from '../support/chat.mjs';
 
 let browser;
@@ -25,20 +26,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** A companion server and a static host page pointing at it. */
-async function site(args = [], options = {}) {
-  const api = await startNatterServer(args, options);
-  const pages = await startStaticServer({ api: api.url });
-  return {
-    api,
-    pages,
-    async close() {
-      await pages.close();
-      await api.stop();
-    },
-  };
-}
 
 /** Opens the chat page with the panel open and connection states tracked. */
 async function openChat(pages, context) {
@@ -66,10 +53,8 @@ async function assertInSync(page, api) {
 }
 
 describe('live chat over the WebSocket', () => {
-  test('a message round-trips, the bot and an agent reply, and the visitor sees it live', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('a message round-trips, the bot and an agent reply, and the visitor sees it live', () =>
+    withSite(browser, [], async (s, context) => {
       const { page, seen } = await openChat(s.pages, context);
       await page.waitForFunction(() => window.__states.some((s) => s.state === 'online'));
       await typeAndSend(page, 'Where is my order?');
@@ -81,16 +66,10 @@ describe('live chat over the WebSocket', () => {
       await assertInSync(page, s.api);
       assert.deepEqual(seen.pageErrors, []);
       assert.deepEqual(seen.errors, []);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
-  test('history is shown again after a reload', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('history is shown again after a reload', () =>
+    withSite(browser, [], async (s, context) => {
       const { page } = await openChat(s.pages, context);
       await typeAndSend(page, 'first');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: first'));
@@ -98,16 +77,10 @@ describe('live chat over the WebSocket', () => {
       await page.locator('[part~=launcher]').click();
       await assertInSync(page, s.api);
       assert.equal((await shownMessages(page)).length, 2);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
-  test('dropped sockets reconnect and nothing is lost or doubled', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('dropped sockets reconnect and nothing is lost or doubled', () =>
+    withSite(browser, [], async (s, context) => {
       const { page } = await openChat(s.pages, context);
       await typeAndSend(page, 'one');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: one'));
@@ -121,18 +94,12 @@ describe('live chat over the WebSocket', () => {
       await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 5, { timeout: 30000 });
       await assertInSync(page, s.api);
       await page.waitForFunction(() => window.__states.at(-1)?.state === 'online');
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('polling fallback', () => {
-  test('without WebSocket the widget polls every 8 s and agent replies arrive', async () => {
-    const s = await site(['--no-websocket']);
-    const context = await browser.newContext();
-    try {
+  test('without WebSocket the widget polls every 8 s and agent replies arrive', () =>
+    withSite(browser, ['--no-websocket'], async (s, context) => {
       // When the refused socket closes, and when the first poll goes out.
       const times = {};
       context.on('page', (p) => {
@@ -152,16 +119,10 @@ describe('polling fallback', () => {
       console.log(`# measured: refused WebSocket to first poll: ${times.poll - times.wsClosed} ms`);
       await assertInSync(page, s.api);
       assert.deepEqual(seen.errors, []);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
-  test('when the WebSocket becomes possible again the widget leaves polling for it, without user action', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('when the WebSocket becomes possible again the widget leaves polling for it, without user action', () =>
+    withSite(browser, [], async (s, context) => {
       // A proxy that refuses WebSockets at first, then lets them through.
       let blocked = true;
       await context.routeWebSocket(/\/ws$/, (ws) => (blocked ? ws.close({ code: 1006 }) : ws.connectToServer()));
@@ -177,11 +138,7 @@ describe('polling fallback', () => {
       await waitForMessages(page, (l) => l.some((m) => m.text === 'live again'), { timeout: 5000 });
       console.log(`# measured: agent reply to display after leaving polling: ${Date.now() - sentAt} ms`);
       await assertInSync(page, s.api);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('outages', () => {
@@ -220,10 +177,8 @@ describe('outages', () => {
     }
   });
 
-  test('messages written offline are sent once, in order, when the browser is back online', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('messages written offline are sent once, in order, when the browser is back online', () =>
+    withSite(browser, [], async (s, context) => {
       const { page } = await openChat(s.pages, context);
       await typeAndSend(page, 'online first');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: online first'));
@@ -234,11 +189,7 @@ describe('outages', () => {
       await context.setOffline(false);
       await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 30000 });
       await assertInSync(page, s.api);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 
   test('messages still in the outbox when the page reloads are sent after the reload', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-outbox-'));
@@ -272,10 +223,8 @@ describe('outages', () => {
 });
 
 describe('bad input from the visitor', () => {
-  test('over-long and empty messages are refused locally with a reason; nothing reaches the server', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('over-long and empty messages are refused locally with a reason; nothing reaches the server', () =>
+    withSite(browser, [], async (s, context) => {
       const { page } = await openChat(s.pages, context);
       await typeAndSend(page, 'x'.repeat(4001));
       await page.locator('[part~=hint]').waitFor();
@@ -283,18 +232,12 @@ describe('bad input from the visitor', () => {
       await typeAndSend(page, '   ');
       assert.deepEqual(await serverMessages(s.api), []);
       assert.equal(natterMessages({ console: [] }, 'error').length, 0);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('beyond one tab', () => {
-  test('two tabs of the site share read state: reading in one clears the badge in the other', async () => {
-    const s = await site();
-    const context = await browser.newContext();
-    try {
+  test('two tabs of the site share read state: reading in one clears the badge in the other', () =>
+    withSite(browser, [], async (s, context) => {
       await trackUnread(context);
       const a = (await openChat(s.pages, context)).page;
       await typeAndSend(a, 'hello from tab A');
@@ -317,11 +260,7 @@ describe('beyond one tab', () => {
       await a.locator('[part~=launcher]').click();
       await b.waitForFunction(() => window.__unread.at(-1) === 0);
       assert.equal(await badge(b), 0);
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+    }));
 });
 
 /** Records every `unread` count from the start. */
@@ -350,10 +289,9 @@ describe('randomized faults', () => {
     };
   })();
 
-  test(`sends, replies, dropped sockets, offline periods and reloads leave both sides identical (seed ${seed})`, async () => {
-    const s = await site([], { botDelayMs: 50 });
-    const context = await browser.newContext();
-    try {
+  test(`sends, replies, dropped sockets, offline periods and reloads leave both sides identical (seed ${seed})`, () =>
+    withSite(browser, [], async (s, context) => {
+     try {
       let { page } = await openChat(s.pages, context);
       await typeAndSend(page, 'start');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: start'));
@@ -389,14 +327,12 @@ describe('randomized faults', () => {
       for (let i = 1; i <= n; i++) {
         assert.ok(texts.some((t) => t === `visitor ${i}` || t === `visitor ${i} offline` || t === `agent ${i}`), `seed ${seed}, steps ${steps}: #${i} lost`);
       }
-    } catch (err) {
+     } catch (err) {
+      // Any failure names the seed that replays it.
       err.message = `seed ${seed}: ${err.message}`;
       throw err;
-    } finally {
-      await context.close();
-      await s.close();
-    }
-  });
+     }
+    }, { botDelayMs: 50 }));
 });
 
 /** Waits until nothing is pending and the panel shows the server's list. */

@@ -1,6 +1,7 @@
 // Reading and driving the chat panel in end-to-end tests against the real
 // server, plus the server-side view through the agent API.
-import { agentApi } from './natter-server.mjs';
+import { agentApi, startNatterServer } from './natter-server.mjs';
+import { startStaticServer } from './static-server.mjs';
 
 /** Messages shown in the panel, in order: `{from, text, state}`. */
 export const shownMessages = (page) =>
@@ -69,4 +70,34 @@ export async function conversationId(server) {
 export async function agentReply(server, text) {
   const id = await conversationId(server);
   return agentApi(server, `/conversations/${id}/messages`, { text });
+}
+
+/**
+ * A companion server (`args`, `options` as for startNatterServer) and a
+ * static host page server pointing at it: the page and the API on different
+ * origins, as on a site using a hosted backend.
+ */
+export async function startSite(args = [], options = {}) {
+  const api = await startNatterServer(args, options);
+  const pages = await startStaticServer({ api: api.url });
+  return {
+    api,
+    pages,
+    async close() {
+      await pages.close();
+      await api.stop();
+    },
+  };
+}
+
+/** Runs `fn(site, context)` with a fresh site and browser context, then stops both. */
+export async function withSite(browser, args, fn, options = {}) {
+  const site = await startSite(args, options);
+  const context = await browser.newContext();
+  try {
+    return await fn(site, context);
+  } finally {
+    await context.close();
+    await site.close();
+  }
 }
