@@ -6,6 +6,11 @@
 //! [`with_runtime`], which refuses (instead of panicking) if the runtime is
 //! already borrowed; host callbacks never run inside it (see `events`).
 
+mod kept;
+mod server;
+
+use kept::{outbox_store, OUTBOX_KEY, READ_KEY, VISITOR_KEY};
+use server::typing_frame;
 use std::cell::RefCell;
 
 use gloo_timers::callback::Timeout;
@@ -20,14 +25,13 @@ use crate::dom::{Listener, Observer};
 use crate::events::{self, Origin};
 use crate::i18n::{self, Locale};
 use crate::page::{object_layer, InitObject, ScriptTag};
-use crate::js::{get, get_int, get_string};
 use crate::protocol::{Sender, MAX_TEXT_CHARS};
-use crate::session::machine::{Failure, Input, Output};
-use crate::session::{wire, Event, Session};
+use crate::session::machine::Input;
+use crate::session::Session;
 use crate::text::{self, Refusal};
 use crate::tabs::Tabs;
 use crate::ui::{Ui, UiAction};
-use crate::{fingerprint, ids, js, log, storage};
+use crate::{ids, js, log, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `localStorage` key of the visitor's chosen locale (`setLocale`).
@@ -50,7 +54,7 @@ enum State {
     #[default]
     Off,
     /// `init` ran before `<body>` existed; mounting waits for DOMContentLoaded.
-    WaitingForBody { config: Config, layers: Vec<RawLayer>, _ready: Listener },
+    WaitingForBody { config: Box<Config>, layers: Vec<RawLayer>, _ready: Listener },
     On(Box<Widget>),
 }
 
@@ -92,16 +96,13 @@ struct Remote {
     offline_message: Option<String>,
 }
 
-/// `localStorage` key prefix of the outbox: messages not yet acknowledged.
-const OUTBOX_KEY: &str = "natter_outbox:";
-/// `localStorage` key prefix of the read marker: the highest message id seen.
-const READ_KEY: &str = "natter_read:";
-/// `localStorage` key prefix of the external user id this browser last had.
-const USER_KEY: &str = "natter_user:";
-/// `localStorage` key of the anonymous visitor id (identity layer 3).
-const VISITOR_KEY: &str = "natter_visitor_id";
 /// Typing frames go out at most this often.
 const TYPING_EVERY_MS: f64 = 2500.0;
+
+/// Whether the browser knows `name` as a CSS color.
+fn css_color_name(name: &str) -> bool {
+    web_sys::css::supports_with_value("color", name).unwrap_or(false)
+}
 
 /// Mock mode: no network; each visitor message is acknowledged at once and
 /// echoed by a pretend agent.
@@ -220,12 +221,12 @@ impl Runtime {
                 with_runtime(|runtime| {
                     if let State::WaitingForBody { config, layers, .. } = std::mem::take(&mut runtime.state) {
                         if let Some(doc) = document() {
-                            runtime.mount(&doc, config, layers);
+                            runtime.mount(&doc, *config, layers);
                         }
                     }
                 })
             });
-            self.state = State::WaitingForBody { config, layers: layers_kept, _ready: ready };
+            self.state = State::WaitingForBody { config: Box::new(config), layers: layers_kept, _ready: ready };
         }
     }
 
@@ -644,248 +645,6 @@ impl Widget {
         }));
     }
 
-    /// Starts talking to the server: identity, the outbox left by an earlier
-    /// page (shown as pending and sent again, in order), then the handshake.
-    /// Called again with a new session when the visitor's identity changes.
-    fn start_session(&mut self) {
-        let generation = GENERATION.with(|g| {
-            g.set(g.get().wrapping_add(1));
-            g.get()
-        });
-        let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
-        let api_base = self.config.api_base.clone().unwrap_or_default();
-        self.session = Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
-        if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
-            self.fingerprint = fingerprint::compute();
-        }
-        // A site may log out by navigation without calling identify(): when
-        // the page comes up with another user (or none) than this browser
-        // last had, forget what belonged to the previous one.
-        let user_key = format!("{USER_KEY}{}", self.config.app_key);
-        let last_user = storage::get(&user_key);
-        if last_user.is_some() && last_user != self.config.external_user_id {
-            self.forget_visitor();
-        }
-        match &self.config.external_user_id {
-            Some(user) => storage::set(&user_key, user),
-            None => storage::remove(&user_key),
-        }
-        let body = self.handshake_body();
-        let restored = outbox_load(&self.config.app_key);
-        for (client_id, text) in &restored {
-            self.show_pending(client_id.clone(), text.clone());
-        }
-        let link = self.config.link.is_some();
-        let Some(session) = &mut self.session else { return };
-        session.set_handshake_body(body, link);
-        for (client_id, text) in restored {
-            session.feed(Input::Enqueue { client_id, text });
-        }
-        let notices = session.start();
-        self.notices(notices);
-    }
-
-    /// The handshake request: app key, identity layers, profile, page.
-    fn handshake_body(&self) -> JsValue {
-        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED);
-        let profile = &self.config.profile;
-        let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
-        let window = web_sys::window();
-        let document = document();
-        let page = js::object(&[
-            ("url", window.as_ref().and_then(|w| w.location().href().ok()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-        ]);
-        let timezone = get(&js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options(), "timeZone");
-        js::object(&[
-            ("appKey", self.config.app_key.as_str().into()),
-            ("externalUserId", text(&self.config.external_user_id)),
-            ("userHash", text(&self.config.user_hash)),
-            ("identityToken", text(&self.config.identity_token)),
-            ("link", self.config.link.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)),
-            ("visitorId", visitor_id().into()),
-            ("fingerprint", text(&self.fingerprint)),
-            ("nickname", text(&profile.nickname)),
-            ("avatar", text(&profile.avatar)),
-            ("email", text(&profile.email)),
-            ("phone", text(&profile.phone)),
-            ("extra", extra),
-            ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
-            ("timezone", timezone),
-            ("page", page),
-        ])
-    }
-
-    fn feed(&mut self, input: Input) {
-        if let Some(session) = &mut self.session {
-            let notices = session.feed(input);
-            self.notices(notices);
-        }
-    }
-
-    /// What the session says the visitor must see.
-    fn notices(&mut self, notices: Vec<Output>) {
-        for notice in notices {
-            match notice {
-                Output::Status(state) => self.set_connection(state),
-                Output::Failed { client_id, failure } => {
-                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
-                    let reason = failure.describe();
-                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
-                    self.apply(change);
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", reason.into())]));
-                }
-                Output::Fatal(failure) => {
-                    self.session = None;
-                    let code = failure.code();
-                    if code.starts_with("identity_") && self.config.external_user_id.is_some() {
-                        // An unverified user id: stay anonymous, show nothing of that user.
-                        events::error(&code, &format!("identity not verified, continuing anonymously: {}", failure.describe()));
-                        self.config.external_user_id = None;
-                        self.config.user_hash = None;
-                        self.chat.clear();
-                        self.ui.clear_messages();
-                        self.start_session();
-                        return;
-                    }
-                    self.set_connection(Connection::Offline);
-                    events::error(&code, &format!("the server refused the connection: {}", failure.describe()));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// An answer or a frame from the server.
-    fn on_session(&mut self, event: Event) {
-        let input = match event {
-            Event::Handshake(Ok(json)) => {
-                let answer = wire::handshake(&json);
-                self.apply_remote(&answer.config);
-                match (answer.available, answer.token) {
-                    (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
-                    _ => {
-                        // The site is switched off: show nothing, send nothing.
-                        self.session = None;
-                        self.ui.set_hidden(true);
-                        events::error("site_unavailable", "this site's chat is switched off");
-                        return;
-                    }
-                }
-            }
-            Event::Handshake(Err(failure)) => Input::HandshakeFailed(failure),
-            Event::SocketOpened => Input::SocketOpened,
-            Event::SocketClosed(code) => Input::SocketClosed { code },
-            Event::Frame(frame) => {
-                self.feed(Input::Frame);
-                match self.on_frame(&frame) {
-                    Some(input) => input,
-                    None => return,
-                }
-            }
-            Event::Fetched(Ok(json)) => {
-                let (messages, next_since, has_more) = wire::page(&json);
-                for (entry, conversation_id) in messages {
-                    self.receive(entry, Some(conversation_id));
-                }
-                Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
-            }
-            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => Input::FetchFailed(failure),
-            Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
-            Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
-                Ok(Some((entry, conversation_id))) => {
-                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
-                    self.receive(entry, Some(conversation_id));
-                    Input::Posted { client_id, conversation_id }
-                }
-                Ok(None) => Input::PostFailed {
-                    client_id,
-                    failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
-                },
-                Err(failure) => Input::PostFailed { client_id, failure },
-            },
-            Event::Tick => Input::Tick,
-            Event::Online(online) => Input::Online(online),
-        };
-        self.feed(input);
-    }
-
-    /// Shows what a frame says; returns what the machine must know.
-    fn on_frame(&mut self, frame: &JsValue) -> Option<Input> {
-        match get_string(frame, "type").as_deref() {
-            Some("hello") => {
-                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(true));
-                Some(Input::Hello { conversation_id: get_int(frame, "conversationId") })
-            }
-            Some("message") => {
-                let (entry, conversation_id) = wire::message(&get(frame, "message"))?;
-                if entry.from == Sender::Agent {
-                    self.ui.set_typing(None);
-                }
-                self.receive(entry, Some(conversation_id));
-                Some(Input::Conversation(conversation_id))
-            }
-            Some("typing") => {
-                let active = get(frame, "active").as_bool().unwrap_or(false);
-                let name = get_string(frame, "agentName").unwrap_or_else(|| self.ui.strings().agent.to_string());
-                self.ui.set_typing(active.then_some(name.as_str()));
-                None
-            }
-            Some("presence") => {
-                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(false));
-                None
-            }
-            Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
-            Some("resync") => Some(Input::Resync),
-            Some("error") => {
-                log::warn(&format!("the server refused a frame: {}", get_string(&get(frame, "error"), "message").unwrap_or_default()));
-                None
-            }
-            _ => None,
-        }
-    }
-
-    fn set_agents_online(&mut self, online: bool) {
-        self.ui.set_online(online);
-        let remote = &self.remote;
-        let text = if online { None } else { remote.offline_message.as_deref() }.or(remote.greeting.as_deref());
-        self.ui.set_greeting(text);
-    }
-
-    /// The site's remote config: the lowest layer of appearance, plus
-    /// locale, greeting and online state.
-    fn apply_remote(&mut self, remote: &JsValue) {
-        if !remote.is_object() {
-            return;
-        }
-        self.remote = Remote {
-            locale: get_string(remote, "locale"),
-            greeting: get_string(remote, "greeting"),
-            offline_message: get_string(remote, "offlineMessage"),
-        };
-        let appearance = object_layer(&get(remote, "appearance")).layer;
-        if !appearance.is_empty() {
-            // Problems of the remote layer alone are the site's to fix.
-            let mut probe = appearance.clone();
-            probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
-            for problem in config::merge(&[probe], css_color_name).1 {
-                log::warn(&format!("remote config: {}", problem.message()));
-            }
-            let mut layers = self.layers.clone();
-            layers.push(appearance);
-            if let (Some(merged), _) = config::merge(&layers, css_color_name) {
-                self.config.look = merged.look;
-                self.config.theme = merged.theme;
-                self.config.position = merged.position;
-                self.config.z_index = merged.z_index;
-                self.ui.apply_look(&self.config);
-            }
-        }
-        self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
-        self.relocalize();
-    }
-
     /// Puts the host element back if the page removed it (single-page apps
     /// that re-render `<body>`), with all its state.
     fn reattach(&mut self) {
@@ -901,70 +660,12 @@ impl Widget {
     }
 }
 
-/// Whether the browser knows `name` as a CSS color.
-fn css_color_name(name: &str) -> bool {
-    web_sys::css::supports_with_value("color", name).unwrap_or(false)
-}
-
-fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
-    js::object(&[("type", "typing".into()), ("conversationId", JsValue::from_f64(conversation_id as f64)), ("active", active.into())])
-}
-
 fn on_read_elsewhere(id: i64) {
     with_widget(|widget| {
         if widget.chat.set_read_upto(id) {
             widget.announce_unread();
         }
     });
-}
-
-fn on_session_event(generation: u32, event: Event) {
-    with_widget(|widget| {
-        if widget.session.as_ref().map(Session::generation) == Some(generation) {
-            widget.on_session(event);
-        }
-    });
-}
-
-/// The anonymous visitor id (identity layer 3), created on first use.
-fn visitor_id() -> String {
-    storage::get(VISITOR_KEY).filter(|id| id.starts_with("v_")).unwrap_or_else(|| {
-        let id = format!("v_{}", ids::uuid());
-        storage::set(VISITOR_KEY, &id);
-        id
-    })
-}
-
-/// The persisted outbox of a site: `[[clientMsgId, text], ...]`. Each change
-/// reads, edits and writes the stored list, so tabs of the same site do not
-/// overwrite each other's messages.
-fn outbox_load(app_key: &str) -> Vec<(String, String)> {
-    let Some(json) = storage::get(&format!("{OUTBOX_KEY}{app_key}")) else { return Vec::new() };
-    let Ok(list) = js_sys::JSON::parse(&json) else { return Vec::new() };
-    if !js_sys::Array::is_array(&list) {
-        return Vec::new();
-    }
-    js_sys::Array::from(&list)
-        .iter()
-        .filter_map(|pair| {
-            let pair = js_sys::Array::from(&pair);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
-}
-
-fn outbox_store(app_key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
-    let mut list = outbox_load(app_key);
-    edit(&mut list);
-    let key = format!("{OUTBOX_KEY}{app_key}");
-    if list.is_empty() {
-        storage::remove(&key);
-        return;
-    }
-    let array: js_sys::Array = list.iter().map(|(id, text)| js_sys::Array::of2(&id.into(), &text.into())).collect();
-    if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
-        storage::set(&key, &json);
-    }
 }
 
 fn message_payload(entry: &Entry, conversation_id: Option<i64>) -> JsValue {

@@ -1,0 +1,56 @@
+//! What the browser keeps for the widget in `localStorage`: the anonymous
+//! visitor id (identity layer 3), the outbox of unacknowledged messages, the
+//! read marker, and the user it last had.
+
+use crate::{ids, storage};
+
+/// `localStorage` key prefix of the outbox: messages not yet acknowledged.
+pub const OUTBOX_KEY: &str = "natter_outbox:";
+/// `localStorage` key prefix of the read marker: the highest message id seen.
+pub const READ_KEY: &str = "natter_read:";
+/// `localStorage` key prefix of the external user id this browser last had.
+pub const USER_KEY: &str = "natter_user:";
+/// `localStorage` key of the anonymous visitor id (identity layer 3).
+pub const VISITOR_KEY: &str = "natter_visitor_id";
+
+/// The anonymous visitor id (identity layer 3), created on first use.
+pub fn visitor_id() -> String {
+    storage::get(VISITOR_KEY).filter(|id| id.starts_with("v_")).unwrap_or_else(|| {
+        let id = format!("v_{}", ids::uuid());
+        storage::set(VISITOR_KEY, &id);
+        id
+    })
+}
+
+/// The persisted outbox of a site: `[[clientMsgId, text], ...]`. Each change
+/// reads, edits and writes the stored list, so tabs of the same site do not
+/// overwrite each other's messages.
+pub fn outbox_load(app_key: &str) -> Vec<(String, String)> {
+    let Some(json) = storage::get(&format!("{OUTBOX_KEY}{app_key}")) else { return Vec::new() };
+    let Ok(list) = js_sys::JSON::parse(&json) else { return Vec::new() };
+    if !js_sys::Array::is_array(&list) {
+        return Vec::new();
+    }
+    js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+pub fn outbox_store(app_key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
+    let mut list = outbox_load(app_key);
+    edit(&mut list);
+    let key = format!("{OUTBOX_KEY}{app_key}");
+    if list.is_empty() {
+        storage::remove(&key);
+        return;
+    }
+    let array: js_sys::Array = list.iter().map(|(id, text)| js_sys::Array::of2(&id.into(), &text.into())).collect();
+    if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
+        storage::set(&key, &json);
+    }
+}
+

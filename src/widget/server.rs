@@ -1,0 +1,275 @@
+//! The widget's side of the server conversation: starting a session for the
+//! current identity, and showing what the session reports (answers, frames,
+//! the remote config, status changes, refused messages).
+
+use wasm_bindgen::JsValue;
+
+use super::kept::{outbox_load, outbox_store, visitor_id, USER_KEY};
+use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
+use crate::chat::Delivery;
+use crate::config;
+use crate::connection::Connection;
+use crate::events;
+use crate::js::{self, get, get_int, get_string};
+use crate::page::object_layer;
+use crate::protocol::Sender;
+use crate::session::machine::{Failure, Input, Output};
+use crate::session::{wire, Event, Session};
+use crate::{fingerprint, log, storage};
+
+impl Widget {
+    /// Starts talking to the server: identity, the outbox left by an earlier
+    /// page (shown as pending and sent again, in order), then the handshake.
+    /// Called again with a new session when the visitor's identity changes.
+    pub(super) fn start_session(&mut self) {
+        let generation = GENERATION.with(|g| {
+            g.set(g.get().wrapping_add(1));
+            g.get()
+        });
+        let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
+        let api_base = self.config.api_base.clone().unwrap_or_default();
+        self.session = Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
+        if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
+            self.fingerprint = fingerprint::compute();
+        }
+        // A site may log out by navigation without calling identify(): when
+        // the page comes up with another user (or none) than this browser
+        // last had, forget what belonged to the previous one.
+        let user_key = format!("{USER_KEY}{}", self.config.app_key);
+        let last_user = storage::get(&user_key);
+        if last_user.is_some() && last_user != self.config.external_user_id {
+            self.forget_visitor();
+        }
+        match &self.config.external_user_id {
+            Some(user) => storage::set(&user_key, user),
+            None => storage::remove(&user_key),
+        }
+        let body = self.handshake_body();
+        let restored = outbox_load(&self.config.app_key);
+        for (client_id, text) in &restored {
+            self.show_pending(client_id.clone(), text.clone());
+        }
+        let link = self.config.link.is_some();
+        let Some(session) = &mut self.session else { return };
+        session.set_handshake_body(body, link);
+        for (client_id, text) in restored {
+            session.feed(Input::Enqueue { client_id, text });
+        }
+        let notices = session.start();
+        self.notices(notices);
+    }
+
+    /// The handshake request: app key, identity layers, profile, page.
+    pub(super) fn handshake_body(&self) -> JsValue {
+        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED);
+        let profile = &self.config.profile;
+        let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
+        let window = web_sys::window();
+        let document = document();
+        let page = js::object(&[
+            ("url", window.as_ref().and_then(|w| w.location().href().ok()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+            ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+            ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
+        ]);
+        let timezone = get(&js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options(), "timeZone");
+        js::object(&[
+            ("appKey", self.config.app_key.as_str().into()),
+            ("externalUserId", text(&self.config.external_user_id)),
+            ("userHash", text(&self.config.user_hash)),
+            ("identityToken", text(&self.config.identity_token)),
+            ("link", self.config.link.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)),
+            ("visitorId", visitor_id().into()),
+            ("fingerprint", text(&self.fingerprint)),
+            ("nickname", text(&profile.nickname)),
+            ("avatar", text(&profile.avatar)),
+            ("email", text(&profile.email)),
+            ("phone", text(&profile.phone)),
+            ("extra", extra),
+            ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
+            ("timezone", timezone),
+            ("page", page),
+        ])
+    }
+
+    pub(super) fn feed(&mut self, input: Input) {
+        if let Some(session) = &mut self.session {
+            let notices = session.feed(input);
+            self.notices(notices);
+        }
+    }
+
+    /// What the session says the visitor must see.
+    pub(super) fn notices(&mut self, notices: Vec<Output>) {
+        for notice in notices {
+            match notice {
+                Output::Status(state) => self.set_connection(state),
+                Output::Failed { client_id, failure } => {
+                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    let reason = failure.describe();
+                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
+                    self.apply(change);
+                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", reason.into())]));
+                }
+                Output::Fatal(failure) => {
+                    self.session = None;
+                    let code = failure.code();
+                    if code.starts_with("identity_") && self.config.external_user_id.is_some() {
+                        // An unverified user id: stay anonymous, show nothing of that user.
+                        events::error(&code, &format!("identity not verified, continuing anonymously: {}", failure.describe()));
+                        self.config.external_user_id = None;
+                        self.config.user_hash = None;
+                        self.chat.clear();
+                        self.ui.clear_messages();
+                        self.start_session();
+                        return;
+                    }
+                    self.set_connection(Connection::Offline);
+                    events::error(&code, &format!("the server refused the connection: {}", failure.describe()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// An answer or a frame from the server.
+    pub(super) fn on_session(&mut self, event: Event) {
+        let input = match event {
+            Event::Handshake(Ok(json)) => {
+                let answer = wire::handshake(&json);
+                self.apply_remote(&answer.config);
+                match (answer.available, answer.token) {
+                    (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
+                    _ => {
+                        // The site is switched off: show nothing, send nothing.
+                        self.session = None;
+                        self.ui.set_hidden(true);
+                        events::error("site_unavailable", "this site's chat is switched off");
+                        return;
+                    }
+                }
+            }
+            Event::Handshake(Err(failure)) => Input::HandshakeFailed(failure),
+            Event::SocketOpened => Input::SocketOpened,
+            Event::SocketClosed(code) => Input::SocketClosed { code },
+            Event::Frame(frame) => {
+                self.feed(Input::Frame);
+                match self.on_frame(&frame) {
+                    Some(input) => input,
+                    None => return,
+                }
+            }
+            Event::Fetched(Ok(json)) => {
+                let (messages, next_since, has_more) = wire::page(&json);
+                for (entry, conversation_id) in messages {
+                    self.receive(entry, Some(conversation_id));
+                }
+                Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
+            }
+            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => Input::FetchFailed(failure),
+            Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+            Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
+                Ok(Some((entry, conversation_id))) => {
+                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    self.receive(entry, Some(conversation_id));
+                    Input::Posted { client_id, conversation_id }
+                }
+                Ok(None) => Input::PostFailed {
+                    client_id,
+                    failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
+                },
+                Err(failure) => Input::PostFailed { client_id, failure },
+            },
+            Event::Tick => Input::Tick,
+            Event::Online(online) => Input::Online(online),
+        };
+        self.feed(input);
+    }
+
+    /// Shows what a frame says; returns what the machine must know.
+    pub(super) fn on_frame(&mut self, frame: &JsValue) -> Option<Input> {
+        match get_string(frame, "type").as_deref() {
+            Some("hello") => {
+                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(true));
+                Some(Input::Hello { conversation_id: get_int(frame, "conversationId") })
+            }
+            Some("message") => {
+                let (entry, conversation_id) = wire::message(&get(frame, "message"))?;
+                if entry.from == Sender::Agent {
+                    self.ui.set_typing(None);
+                }
+                self.receive(entry, Some(conversation_id));
+                Some(Input::Conversation(conversation_id))
+            }
+            Some("typing") => {
+                let active = get(frame, "active").as_bool().unwrap_or(false);
+                let name = get_string(frame, "agentName").unwrap_or_else(|| self.ui.strings().agent.to_string());
+                self.ui.set_typing(active.then_some(name.as_str()));
+                None
+            }
+            Some("presence") => {
+                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(false));
+                None
+            }
+            Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
+            Some("resync") => Some(Input::Resync),
+            Some("error") => {
+                log::warn(&format!("the server refused a frame: {}", get_string(&get(frame, "error"), "message").unwrap_or_default()));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn set_agents_online(&mut self, online: bool) {
+        self.ui.set_online(online);
+        let remote = &self.remote;
+        let text = if online { None } else { remote.offline_message.as_deref() }.or(remote.greeting.as_deref());
+        self.ui.set_greeting(text);
+    }
+
+    /// The site's remote config: the lowest layer of appearance, plus
+    /// locale, greeting and online state.
+    pub(super) fn apply_remote(&mut self, remote: &JsValue) {
+        if !remote.is_object() {
+            return;
+        }
+        self.remote = Remote {
+            locale: get_string(remote, "locale"),
+            greeting: get_string(remote, "greeting"),
+            offline_message: get_string(remote, "offlineMessage"),
+        };
+        let appearance = object_layer(&get(remote, "appearance")).layer;
+        if !appearance.is_empty() {
+            // Problems of the remote layer alone are the site's to fix.
+            let mut probe = appearance.clone();
+            probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
+            for problem in config::merge(&[probe], css_color_name).1 {
+                log::warn(&format!("remote config: {}", problem.message()));
+            }
+            let mut layers = self.layers.clone();
+            layers.push(appearance);
+            if let (Some(merged), _) = config::merge(&layers, css_color_name) {
+                self.config.look = merged.look;
+                self.config.theme = merged.theme;
+                self.config.position = merged.position;
+                self.config.z_index = merged.z_index;
+                self.ui.apply_look(&self.config);
+            }
+        }
+        self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
+        self.relocalize();
+    }
+}
+
+pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
+    js::object(&[("type", "typing".into()), ("conversationId", JsValue::from_f64(conversation_id as f64)), ("active", active.into())])
+}
+
+pub(super) fn on_session_event(generation: u32, event: Event) {
+    with_widget(|widget| {
+        if widget.session.as_ref().map(Session::generation) == Some(generation) {
+            widget.on_session(event);
+        }
+    });
+}
+
