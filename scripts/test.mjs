@@ -1,7 +1,7 @@
 // `npm test`: every test layer, in order; the first failing layer stops the run.
 //   1. native `cargo test` for pure logic and the companion server,
 //   2. wasm-bindgen-test in headless Chromium for DOM code,
-//   3. the production build,
+//   3. the production build and its byte budgets,
 //   4. end-to-end: node's test runner driving Chromium against real pages,
 //   5. packaging: the packed npm package installed into real bundlers.
 import { existsSync } from 'node:fs';
@@ -44,6 +44,8 @@ run(
 
 layer('build: npm run build, and the companion server for the end-to-end tests');
 run('node', [join(root, 'scripts', 'build.mjs')]);
+// Bytes are deterministic: the budgets of bench/budgets.json are tests.
+run('node', [join(root, 'bench', 'budget.mjs')]);
 run('cargo', ['build', '--locked', '-p', 'natter-server', ...nativeTarget], { env: rust.env });
 
 // The end-to-end tests start the server binary built above.

@@ -569,7 +569,11 @@ impl Widget {
             self.config.identity_token = update.identity_token;
         }
         if user_changes {
+            // The new session reloads the conversation; what was already read
+            // stays read (logout forgets it with everything else).
+            let read = self.chat.read_upto();
             self.chat.clear();
+            self.chat.set_read_upto(read);
             self.ui.clear_messages();
             if !self.config.mock {
                 // start_session forgets the previous user's local state.

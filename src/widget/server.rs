@@ -165,7 +165,14 @@ impl Widget {
                 }
                 Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
             }
-            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => Input::FetchFailed(failure),
+            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => {
+                // Catching up failed: say so (the next poll or reconnect
+                // retries); a network error already shows as offline.
+                if failure != Failure::Network {
+                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
+                }
+                Input::FetchFailed(failure)
+            }
             Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
             Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
                 Ok(Some((entry, conversation_id))) => {
