@@ -32,35 +32,38 @@ function loadgen(args, timeoutSecs) {
  * `perf record` of the server for `secs` seconds, `delaySecs` from now; resolves
  * with the top symbols by self time, or null where perf is missing or denied.
  */
-async function perfTop(pid, delaySecs, secs) {
+export async function perfTop(pid, delaySecs, secs) {
   if (!existsSync('/usr/bin/perf') && !process.env.PERF) return null;
   const perf = process.env.PERF || '/usr/bin/perf';
   await new Promise((r) => setTimeout(r, delaySecs * 1000));
   const file = join(mkdtempSync(join(tmpdir(), 'natter-perf-')), 'perf.data');
   // DWARF call graphs: the release binary has no frame pointers.
-  const rec = spawnSync(perf, ['record', '-F', '199', '--call-graph', 'dwarf,16384', '-o', file, '-p', String(pid), '--', 'sleep', String(secs)], {
+  const rec = spawnSync(perf, ['record', '-F', '99', '--call-graph', 'dwarf,8192', '-o', file, '-p', String(pid), '--', 'sleep', String(secs)], {
     encoding: 'utf8',
     timeout: (secs + 60) * 1000,
   });
   if (rec.status !== 0) return { error: (rec.stderr || '').slice(0, 300) };
-  const rep = spawnSync(perf, ['report', '-i', file, '--stdio', '--no-children', '--sort', 'sym', '-G', '--percent-limit', '1'], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    timeout: 120000,
-  });
-  rmSync(file, { force: true });
-  // Each entry: "  65.53%  [.] symbol", then its call chain (outermost first,
-  // the symbol last): keep the symbol and its nearest caller.
-  const top = [];
-  for (const line of rep.stdout.split('\n')) {
-    const entry = line.match(/^\s+(\d+\.\d+)%\s+\[[.k]\]\s+(.*\S)\s*$/);
+  const report = (extra, timeout) =>
+    spawnSync(perf, ['report', '-i', file, '--stdio', '--no-children', '--sort', 'sym', ...extra], { encoding: 'utf8', maxBuffer: 256 << 20, timeout });
+  const entryRe = /^\s+(\d+\.\d+)%\s+\[[.k]\]\s+(.*\S)\s*$/;
+  // The flat list (fast), then, best effort, the call chains of entries over 5 %.
+  const top = report(['-g', 'none', '--percent-limit', '1'], 120000)
+    .stdout.split('\n')
+    .map((l) => l.match(entryRe))
+    .filter(Boolean)
+    .map((m) => ({ percent: Number(m[1]), symbol: m[2].slice(0, 120), chain: [] }));
+  const chains = report(['-G', '--percent-limit', '5'], 120000);
+  let current = null;
+  for (const line of (chains.stdout ?? '').split('\n')) {
+    const entry = line.match(entryRe);
     if (entry) {
-      top.push({ percent: Number(entry[1]), symbol: entry[2].slice(0, 120), chain: [] });
+      current = top.find((t) => t.symbol === entry[2].slice(0, 120)) ?? null;
       continue;
     }
     const frame = line.match(/^[\s|]*(?:---)?([A-Za-z_<].*\S)\s*$/);
-    if (frame && top.length && !line.startsWith('#')) top.at(-1).chain.push(frame[1]);
+    if (frame && current && !line.startsWith('#')) current.chain.push(frame[1]);
   }
+  rmSync(file, { force: true });
   return {
     secs,
     top: top.slice(0, 12).map(({ percent, symbol, chain }) => {
@@ -95,7 +98,7 @@ export async function runCapacity({ idle = 10000, active = 1000, durationSecs = 
       try {
         const secs = db === 'file' ? durationSecs : Math.ceil(durationSecs / 2);
         const run = loadgen(['active', '--addr', `127.0.0.1:${server.port}`, '--count', String(active), '--rate', '1', '--duration-secs', String(secs), '--concurrency', '32', '--server-pid', String(server.pid)], secs + 180);
-        const perf = db === 'file' ? perfTop(server.pid, 6, Math.min(8, secs - 4)) : null;
+        const perf = db === 'file' ? perfTop(server.pid, 6, 4) : null;
         result[key] = await run;
         result[key].database = db === 'file' ? 'file (WAL, synchronous=FULL)' : 'memory (--memory)';
         if (perf) result[key].perf = await perf;

@@ -11,7 +11,7 @@ export function report(r) {
   L.push(`# Natter benchmarks: ${r.date}`, '');
   L.push(`Machine: ${r.machine.cpu}, ${r.machine.memGiB} GiB, ${r.machine.os}; ${r.machine.chromium}; node ${r.machine.node}; ${r.machine.rustc}.`);
   L.push(`Load average (1/5/15 min) at start ${r.loadAverage.start.join(' / ')}, at end ${r.loadAverage.end.join(' / ')}: the machine is shared, timings above ~1 are noisy.`);
-  L.push(`Wall time ${r.wallSecs} s${r.quick ? ' (--quick: fewer samples)' : ''}. Reproduce: \`npm run bench\`.`, '');
+  L.push(`Wall time ${r.wallSecs} s (builds ${r.buildSecs} s; ${Object.entries(r.sectionSecs ?? {}).map(([k, v]) => `${k} ${v} s`).join(', ')})${r.quick ? ' (--quick: fewer samples)' : ''}. Reproduce: \`npm run bench\`.`, '');
 
   if (s.bytes) {
     const b = s.bytes;
@@ -91,7 +91,7 @@ export function report(r) {
     for (const key of ['active', 'activeMemory']) {
       const a = c[key];
       if (!a || a.timedOut) continue;
-      L.push(`Active visitors (${a.database}): ${a.connected} / ${a.visitors} connected, each sending ${a.ratePerVisitor}/s for ${a.durationSecs} s with the echo bot: ${a.acked} of ${a.sent} acknowledged (${a.ackedPerSec}/s), errors ${a.errorsTotal} ${JSON.stringify(a.errors)}; server CPU ${a.serverCpuPercent} % (of 200 %), load generator ${a.loadgenCpuPercent} %.`, '');
+      L.push(`Active visitors (${a.database}): ${a.connected} / ${a.visitors} connected, each sending ${a.ratePerVisitor}/s for ${a.durationSecs} s with the echo bot: ${a.acked} of ${a.planned ?? a.sent} planned sends acknowledged (${a.ackedPerSec}/s; ${a.skippedOverload ?? 0} never started because the visitor's previous send was still waiting when the run ended), errors ${a.errorsTotal} ${JSON.stringify(a.errors)}; server CPU ${a.serverCpuPercent} % (of 200 %), load generator ${a.loadgenCpuPercent} %.`, '');
       L.push('| latency | n | p50 | p90 | p99 | max | target |', '|---|--:|--:|--:|--:|--:|---|');
       const r = (what, x, t) => `| ${what} | ${x.n} | ${ms(x.p50Ms)} | ${ms(x.p90Ms)} | ${ms(x.p99Ms)} | ${ms(x.maxMs)} | ${t} |`;
       L.push(r('ack, from the scheduled send time (includes queueing behind a slow previous send)', a.ackFromSchedule, `p99 < 50 ms: ${ok(a.ackFromSchedule.p99Ms < 50 && a.errorsTotal === 0)}`));

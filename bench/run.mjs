@@ -6,6 +6,7 @@
 //   npm run bench -- --no-build      use the current dist/ and binaries
 //   npm run bench -- --only=bytes,load,latency,long,capacity
 //   npm run bench -- --quick         fewer samples (a smoke run, ≈ 3 min)
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../tests/support/browser.mjs';
@@ -30,21 +31,37 @@ const elapsed = () => Math.round((Date.now() - started) / 1000);
 const twiggyReady = only.includes('bytes') ? prefetchTwiggy() : Promise.resolve();
 if (!flag('no-build')) {
   log('building: the widget (node scripts/build.mjs), the release server and the load generator');
-  run('node', [join(root, 'scripts', 'build.mjs')]);
   const rust = rustToolchain();
-  run('cargo', ['build', '--release', '--locked', '-p', 'natter-server'], { env: rust.env });
-  run('cargo', ['build', '--release', '--locked', '--manifest-path', join(benchDir, 'loadgen', 'Cargo.toml'), '--target-dir', join(root, 'target', 'bench-loadgen')], {
-    env: rust.env,
+  // The load generator builds while the widget builds (LTO with one codegen
+  // unit leaves a core free); the server after, with both cores.
+  const loadgenArgs = ['build', '-q', '--release', '--locked', '--manifest-path', join(benchDir, 'loadgen', 'Cargo.toml'), '--target-dir', join(root, 'target', 'bench-loadgen')];
+  const loadgenBuilt = new Promise((resolve, reject) => {
+    const child = spawn('cargo', loadgenArgs, { cwd: root, stdio: 'inherit', env: rust.env });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cargo ${loadgenArgs.join(' ')} failed (${code})`))));
+    child.on('error', reject);
   });
+  run('node', [join(root, 'scripts', 'build.mjs')]);
+  run('cargo', ['build', '--release', '--locked', '-p', 'natter-server'], { env: rust.env });
+  await loadgenBuilt;
+  log(`built in ${elapsed()} s`);
 }
 // A private copy: the shared dist/ may be rebuilt while the bench runs.
 const snap = await snapshotBuild();
-const results = { date: new Date().toISOString(), machine: machine(), loadAverage: { start: load() }, quick, sections: {} };
+const sectionSecs = {};
+const timed = async (name, fn) => {
+  const t = Date.now();
+  try {
+    return await fn();
+  } finally {
+    sectionSecs[name] = Math.round((Date.now() - t) / 1000);
+  }
+};
+const results = { sectionSecs, buildSecs: elapsed(), date: new Date().toISOString(), machine: machine(), loadAverage: { start: load() }, quick, sections: {} };
 try {
   if (only.includes('bytes')) {
     await twiggyReady;
     log('bytes');
-    const b = measureBytes(snap.cdn, snap.bindgenWasm);
+    const b = await timed('bytes', () => measureBytes(snap.cdn, snap.bindgenWasm));
     b.files = b.files.map(({ wasmBytes, ...f }) => f);
     b.loader = b.files.find((f) => f.role === 'loader');
     results.sections.bytes = b;
@@ -56,19 +73,19 @@ try {
         log('load cost');
         const server = await startServer({ staticDir: snap.cdn, args: ['--bot', 'off'] });
         try {
-          results.sections.load = await runLoad(browser, server, { count: quick ? 3 : 7 });
-          results.sections.load.profile4x = await profileLoad(browser, server, { throttle: 4 });
+          results.sections.load = await timed('load', () => runLoad(browser, server, { count: quick ? 3 : 7 }));
+          results.sections.load.profile4x = await timed('profile', () => profileLoad(browser, server, { throttle: 4 }));
         } finally {
           await server.stop();
         }
       }
       if (only.includes('latency')) {
         log('message latency');
-        results.sections.latency = await runLatency(browser, snap, { count: quick ? 50 : 200, pollSamples: quick ? 3 : 8 });
+        results.sections.latency = await timed('latency', () => runLatency(browser, snap, { count: quick ? 50 : 200, pollSamples: quick ? 3 : 8 }));
       }
       if (only.includes('long')) {
         log('long conversations');
-        results.sections.long = await runLong(browser, snap, { sizes: quick ? [1000] : [1000, 5000] });
+        results.sections.long = await timed('long', () => runLong(browser, snap, { sizes: quick ? [1000] : [1000, 5000] }));
       }
     } finally {
       await browser.close();
@@ -76,7 +93,7 @@ try {
   }
   if (only.includes('capacity')) {
     log('server capacity');
-    results.sections.capacity = await runCapacity(quick ? { idle: 2000, active: 300, durationSecs: 10, holdSecs: 3 } : {});
+    results.sections.capacity = await timed('capacity', () => runCapacity(quick ? { idle: 2000, active: 300, durationSecs: 10, holdSecs: 3 } : {}));
   }
 } finally {
   rmSync(snap.dir, { recursive: true, force: true });

@@ -407,6 +407,7 @@ async fn active(args: Args) -> Value {
     let own_frames = Arc::new(AtomicU64::new(0));
     let acked = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
+    let planned = (args.duration_secs as f64 * args.rate).floor() as u64 * args.count as u64;
     let cpu_pid = args.server_pid.map(|p| p.to_string());
     let cpu_before = cpu_pid.as_deref().and_then(cpu_ticks);
     let self_before = cpu_ticks("self");
@@ -459,7 +460,9 @@ async fn active(args: Args) -> Value {
             let (mut sched_v, mut write_v) = (Vec::new(), Vec::new());
             loop {
                 let due = start + offset + period.mul_f64(k as f64);
-                if due >= end {
+                // Bounded in time: an overloaded server does not stretch the run;
+                // sends that never started are counted as skipped.
+                if due >= end || Instant::now() >= end {
                     break;
                 }
                 tokio::time::sleep_until(due.into()).await;
@@ -521,7 +524,9 @@ async fn active(args: Args) -> Value {
         "ratePerVisitor": args.rate,
         "durationSecs": args.duration_secs,
         "sendingSecs": (sending_secs * 100.0).round() / 100.0,
+        "planned": planned,
         "sent": sent.load(Ordering::Relaxed),
+        "skippedOverload": planned.saturating_sub(sent.load(Ordering::Relaxed)),
         "acked": acked.load(Ordering::Relaxed),
         "ackedPerSec": (acked.load(Ordering::Relaxed) as f64 / sending_secs).round(),
         "ackFromSchedule": percentiles(ack_sched.lock().unwrap().clone()),
