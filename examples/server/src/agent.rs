@@ -134,7 +134,12 @@ pub async fn reply(
         validate_client_msg_id(cmid)?;
     }
     validate_text(&req.text)?;
-    let stored = post_reply(&app, &agent.site, &agent.name, id, req.client_msg_id, req.text).await?;
+    // In its own task, like a visitor's send: a console that goes away
+    // mid-request must not leave a stored reply unannounced.
+    let task = app.clone();
+    let stored = tokio::spawn(async move { post_reply(&task, &agent.site, &agent.name, id, req.client_msg_id, req.text).await })
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal))??;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let resp = SendMessageResponse { message: stored.message, conversation: stored.conversation.conversation, duplicate: stored.duplicate };
     Ok(json(status, &resp))

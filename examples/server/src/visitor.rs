@@ -544,11 +544,21 @@ pub async fn send(State(app): State<App>, auth: VisitorAuth, body: Result<JsonBo
         return Err(ApiError::new(ErrorCode::Unavailable));
     }
     let (key, visitor, text) = (auth.site.app_key().to_string(), auth.visitor.clone(), req.text);
-    let stored = app.store.call(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
-    if !stored.duplicate {
-        app.announce(&stored).await;
-        bot::answer(&app, &stored.message);
-    }
+    // Storing and announcing run in their own task: a client that goes away
+    // mid-request (offline, closed tab) cancels this handler, and the stored
+    // message must still reach the agents and the bot; its retry is a
+    // duplicate that announces nothing.
+    let task = app.clone();
+    let stored = tokio::spawn(async move {
+        let stored = task.store.call(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
+        if !stored.duplicate {
+            task.announce(&stored).await;
+            bot::answer(&task, &stored.message);
+        }
+        Ok::<_, ApiError>(stored)
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal))??;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let resp = SendMessageResponse { message: stored.message, conversation: stored.conversation.conversation, duplicate: stored.duplicate };
     Ok(json(status, &resp))
