@@ -97,11 +97,12 @@ export function report(r) {
       L.push(r('ack, from the scheduled send time (includes queueing behind a slow previous send)', a.ackFromSchedule, `p99 < 50 ms: ${ok(a.ackFromSchedule.p99Ms < 50 && a.errorsTotal === 0)}`));
       L.push(r('ack, from the request write', a.ackFromWrite, '–'));
       L.push(r('echo reply frame on the socket, from the write (includes the 600 ms bot delay)', a.echoFromWrite, '–'));
-      if (a.perf?.top) {
+      if (a.perf?.top?.length) {
         L.push('', `perf of the server (${a.perf.secs} s, self time, with the nearest caller):`, '');
         for (const t of a.perf.top.slice(0, 8)) L.push(`- ${t.percent} % \`${t.symbol}\`${t.caller ? ` ← \`${t.caller}\`` : ''}`);
       }
       if (a.perf?.error) L.push('', `(perf unavailable: ${a.perf.error})`);
+      else if (a.perf && !a.perf.top?.length) L.push('', '(perf recorded no samples of the server: see BENCHMARKS.md for a profile taken by hand)');
       L.push('');
     }
   }
