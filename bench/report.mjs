@@ -88,9 +88,10 @@ export function report(r) {
       if (i.timedOut) L.push('Idle run timed out.', '');
       else L.push(`Idle WebSocket visitors: **${i.stillOpenAfterHold} / ${i.requested} held** for ${i.holdSecs} s (target 10,000: ${ok(i.stillOpenAfterHold >= 10000)}), opened in ${i.connectAllSecs} s (handshake + upgrade p50 ${i.connectLatency.p50Ms} ms, p99 ${i.connectLatency.p99Ms} ms), errors ${JSON.stringify(i.errors)}. Server VmRSS ${Math.round(i.serverRssKiB.before / 1024)} → ${Math.round(i.serverRssKiB.afterHold / 1024)} MiB: **${Math.round(i.serverBytesPerConnection / 1024)} KiB per connection**. fd limit ${c.fdLimit} (raised with \`ulimit -n\` in the shell that starts each process).`, '');
     }
-    for (const key of ['active', 'activeMemory']) {
+    for (const key of ['active', 'activeMemory', 'activeProfiled']) {
       const a = c[key];
       if (!a || a.timedOut) continue;
+      if (key === 'activeProfiled') L.push('Profiled run (smaller, for `perf`):', '');
       L.push(`Active visitors (${a.database}): ${a.connected} / ${a.visitors} connected, each sending ${a.ratePerVisitor}/s for ${a.durationSecs} s with the echo bot: ${a.acked} of ${a.planned ?? a.sent} planned sends acknowledged (${a.ackedPerSec}/s; ${a.skippedOverload ?? 0} never started because the visitor's previous send was still waiting when the run ended), errors ${a.errorsTotal} ${JSON.stringify(a.errors)}; server CPU ${a.serverCpuPercent} % (of 200 %), load generator ${a.loadgenCpuPercent} %.`, '');
       L.push('| latency | n | p50 | p90 | p99 | max | target |', '|---|--:|--:|--:|--:|--:|---|');
       const r = (what, x, t) => `| ${what} | ${x.n} | ${ms(x.p50Ms)} | ${ms(x.p90Ms)} | ${ms(x.p99Ms)} | ${ms(x.maxMs)} | ${t} |`;
