@@ -376,7 +376,6 @@ impl Ui {
         let before = self.rows.get(index).map(|r| r.clone().unchecked_into::<web_sys::Node>());
         if self.list.insert_before(&row, before.as_ref()).is_ok() {
             self.rows.insert(index.min(self.rows.len()), row);
-            self.scroll_to_end();
         }
     }
 
@@ -395,6 +394,9 @@ impl Ui {
         }
     }
 
+    /// Scrolls the list to the newest message. It reads layout, so callers
+    /// do it once per batch of rows, not per row (a history of 1,000
+    /// messages would otherwise lay the list out 1,000 times).
     pub fn scroll_to_end(&self) {
         self.list.set_scroll_top(self.list.scroll_height());
     }

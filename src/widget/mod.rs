@@ -343,7 +343,11 @@ impl Widget {
             // Full-screen on narrow screens: remember where the page was.
             let narrow = window.as_ref().and_then(|w| w.match_media("(max-width: 480px)").ok().flatten()).is_some_and(|m| m.matches());
             self.saved_scroll = window.as_ref().filter(|_| narrow).map(|w| (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0)));
-            fit_viewport(&self.ui);
+            // Reading the visual viewport forces layout: only the full-screen
+            // panel needs it.
+            if narrow {
+                fit_viewport(&self.ui);
+            }
             self.ui.scroll_to_end();
             if focus {
                 self.ui.focus_composer();
@@ -415,6 +419,9 @@ impl Widget {
     fn show_pending(&mut self, client_id: String, text: String) {
         let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
         self.ui.insert_message(index, &self.chat.entries()[index]);
+        if self.open {
+            self.ui.scroll_to_end();
+        }
     }
 
     /// Hands a message to the outbox (or the mock). The outbox is written to
@@ -455,14 +462,28 @@ impl Widget {
     /// A message from the server (or the mock): shown once, in order, and
     /// announced through the `message` event.
     fn receive(&mut self, entry: Entry, conversation_id: Option<i64>) {
+        self.receive_all(vec![(entry, conversation_id)]);
+    }
+
+    /// Messages from the server, shown once each and in order, then one
+    /// scroll, one read-marker write and one unread announcement for the
+    /// whole batch (a history page can hold 200).
+    pub(super) fn receive_all(&mut self, batch: Vec<(Entry, Option<i64>)>) {
         let visible = self.open && tab_visible();
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
-        let change = self.chat.receive(entry, visible);
-        self.share_read(read_before);
-        self.apply(change);
-        if let Change::Inserted(i) | Change::Updated(i) = change {
-            events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
+        let mut shown = false;
+        for (entry, conversation_id) in batch {
+            let change = self.chat.receive(entry, visible);
+            self.apply(change);
+            if let Change::Inserted(i) | Change::Updated(i) = change {
+                shown = true;
+                events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
+            }
         }
+        if shown && self.open {
+            self.ui.scroll_to_end();
+        }
+        self.share_read(read_before);
         if self.chat.unread() != unread_before {
             self.announce_unread();
         }

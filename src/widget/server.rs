@@ -160,9 +160,7 @@ impl Widget {
             }
             Event::Fetched(Ok(json)) => {
                 let (messages, next_since, has_more) = wire::page(&json);
-                for (entry, conversation_id) in messages {
-                    self.receive(entry, Some(conversation_id));
-                }
+                self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
                 Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
             }
             Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => {
