@@ -4,21 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sizes } from '../scripts/lib.mjs';
+import { sizes, WASM_FEATURES } from '../scripts/lib.mjs';
 import { kib, root } from './lib.mjs';
 
 export const TWIGGY_VERSION = '0.8.0';
 const tools = join(root, '.tools');
 const twiggyBin = join(tools, 'bin', 'twiggy');
-// As scripts/build.mjs: the wasm features the Rust target emits.
-const WASM_FEATURES = [
-  '--enable-bulk-memory',
-  '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext',
-  '--enable-mutable-globals',
-  '--enable-reference-types',
-  '--enable-multivalue',
-];
 
 export const budgets = () => JSON.parse(readFileSync(join(root, 'bench', 'budgets.json'), 'utf8')).budgets;
 

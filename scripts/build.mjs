@@ -7,21 +7,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { dist, fail, packageVersion, root, run, rustToolchain } from './lib.mjs';
+import { dist, fail, packageVersion, root, run, rustToolchain, WASM_FEATURES } from './lib.mjs';
 import { printSizes } from './size.mjs';
 
 const bindgen = join(root, 'target', 'bindgen');
 const version = packageVersion();
 
-// Wasm features the Rust target emits; binaryen must accept them all.
-const WASM_FEATURES = [
-  '--enable-bulk-memory',
-  '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext',
-  '--enable-mutable-globals',
-  '--enable-reference-types',
-  '--enable-multivalue',
-];
 
 function buildWasm() {
   const rust = rustToolchain();

@@ -38,6 +38,16 @@ export function rustToolchain() {
   return { kind: 'rustup', env, targetDir: join(root, 'target', 'wasm'), buildStd: false };
 }
 
+/** Wasm features the Rust target emits; binaryen's wasm-opt must accept them all. */
+export const WASM_FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-reference-types',
+  '--enable-multivalue',
+];
+
 /** Raw, gzip -9 and brotli (quality 11) sizes of a buffer. */
 export function sizes(bytes) {
   return {
