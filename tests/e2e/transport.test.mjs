@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, natterMessages } from '../support/browser.mjs';
+import { launchBrowser } from '../support/browser.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
 import { startNatterServer } from '../support/natter-server.mjs';
 import {
@@ -142,18 +142,12 @@ describe('polling fallback', () => {
 });
 
 describe('outages', () => {
-  test('a server restart on the same database while the visitor types loses nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'natter-restart-'));
-    const db = join(dir, 'natter.db');
-    let api = await startNatterServer([], { db });
-    const pages = await startStaticServer({ api: api.url });
-    const listen = new URL(api.url).host;
-    const context = await browser.newContext();
-    try {
+  test('a server restart on the same database while the visitor types loses nothing', () =>
+    withRestartableSite(async ({ pages, context, server }) => {
       const { page } = await openChat(pages, context);
       await typeAndSend(page, 'before restart');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: before restart'));
-      await api.stop('SIGKILL');
+      await server.kill();
       await page.waitForFunction(() => ['offline', 'connecting'].includes(window.__states.at(-1)?.state));
       await typeAndSend(page, 'while down 1');
       await typeAndSend(page, 'while down 2');
@@ -161,21 +155,15 @@ describe('outages', () => {
         (await shownMessages(page)).filter((m) => m.state === 'pending').map((m) => m.text),
         ['while down 1', 'while down 2'],
       );
-      api = await startNatterServer([], { db, listen });
+      await server.restart();
       await page.evaluate(() => window.dispatchEvent(new Event('online')));
       await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 40000 });
-      const server = await assertInSync(page, api);
+      const stored = await assertInSync(page, server.api);
       assert.deepEqual(
-        server.filter((m) => m.from === 'visitor').map((m) => m.text),
+        stored.filter((m) => m.from === 'visitor').map((m) => m.text),
         ['before restart', 'while down 1', 'while down 2'],
       );
-    } finally {
-      await context.close();
-      await pages.close();
-      await api.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   test('messages written offline are sent once, in order, when the browser is back online', () =>
     withSite(browser, [], async (s, context) => {
@@ -191,47 +179,60 @@ describe('outages', () => {
       await assertInSync(page, s.api);
     }));
 
-  test('messages still in the outbox when the page reloads are sent after the reload', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'natter-outbox-'));
-    const db = join(dir, 'natter.db');
-    let api = await startNatterServer([], { db });
-    const pages = await startStaticServer({ api: api.url });
-    const listen = new URL(api.url).host;
-    const context = await browser.newContext();
-    try {
+  test('messages still in the outbox when the page reloads are sent after the reload', () =>
+    withRestartableSite(async ({ pages, context, server }) => {
       const { page } = await openChat(pages, context);
       await typeAndSend(page, 'sent');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: sent'));
-      await api.stop('SIGKILL');
+      await server.kill();
       await typeAndSend(page, 'queued 1');
       await typeAndSend(page, 'queued 2');
       const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('natter_outbox:sk_demo')));
       assert.deepEqual(stored.map(([, text]) => text), ['queued 1', 'queued 2']);
-      api = await startNatterServer([], { db, listen });
+      await server.restart();
       await page.reload();
       await page.locator('[part~=launcher]').click();
       await waitForMessages(page, (l) => l.filter((m) => m.from === 'agent').length === 3, { timeout: 30000 });
-      await assertInSync(page, api);
+      await assertInSync(page, server.api);
       assert.equal(await page.evaluate(() => localStorage.getItem('natter_outbox:sk_demo')), null);
-    } finally {
-      await context.close();
-      await pages.close();
-      await api.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
+
+/**
+ * A companion server on a database file, which the test may kill (SIGKILL,
+ * as a crash) and restart on the same port; a host page pointing at it.
+ */
+async function withRestartableSite(fn) {
+  const dir = mkdtempSync(join(tmpdir(), 'natter-restart-'));
+  const db = join(dir, 'natter.db');
+  const server = { api: await startNatterServer([], { db }) };
+  const listen = new URL(server.api.url).host;
+  server.kill = () => server.api.stop('SIGKILL');
+  server.restart = async () => (server.api = await startNatterServer([], { db, listen }));
+  const pages = await startStaticServer({ api: server.api.url });
+  const context = await browser.newContext();
+  try {
+    await fn({ pages, context, server });
+  } finally {
+    await context.close();
+    await pages.close();
+    await server.api.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('bad input from the visitor', () => {
   test('over-long and empty messages are refused locally with a reason; nothing reaches the server', () =>
     withSite(browser, [], async (s, context) => {
-      const { page } = await openChat(s.pages, context);
+      const { page, seen } = await openChat(s.pages, context);
       await typeAndSend(page, 'x'.repeat(4001));
       await page.locator('[part~=hint]').waitFor();
       assert.match(await page.locator('[part~=hint]').textContent(), /4000/);
       await typeAndSend(page, '   ');
       assert.deepEqual(await serverMessages(s.api), []);
-      assert.equal(natterMessages({ console: [] }, 'error').length, 0);
+      // Refusals are shown to the visitor, not logged as errors.
+      assert.deepEqual(seen.errors, []);
+      assert.deepEqual(seen.pageErrors, []);
     }));
 });
 
