@@ -71,7 +71,7 @@ impl Widget {
             ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
             ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
         ]);
-        let timezone = get(&js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options(), "timeZone");
+        let timezone = JsValue::from(fingerprint::utc_offset());
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
