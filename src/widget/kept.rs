@@ -5,7 +5,7 @@
 use crate::{ids, storage};
 
 /// `localStorage` key prefix of the outbox: messages not yet acknowledged.
-pub const OUTBOX_KEY: &str = "natter_outbox:";
+const OUTBOX_KEY: &str = "natter_outbox:";
 /// `localStorage` key prefix of the read marker: the highest message id seen.
 pub const READ_KEY: &str = "natter_read:";
 /// `localStorage` key prefix of the external user id this browser last had.
@@ -25,8 +25,18 @@ pub fn visitor_id() -> String {
 /// The persisted outbox of a site: `[[clientMsgId, text], ...]`. Each change
 /// reads, edits and writes the stored list, so tabs of the same site do not
 /// overwrite each other's messages.
-pub fn outbox_load(app_key: &str) -> Vec<(String, String)> {
-    let Some(json) = storage::get(&format!("{OUTBOX_KEY}{app_key}")) else { return Vec::new() };
+/// The outbox of one identity: the anonymous visitor's, or a signed-in
+/// user's. Keyed by user, a message is only ever sent as whoever wrote it,
+/// and a user's unsent messages wait for that user to be back.
+pub fn outbox_key(app_key: &str, user: Option<&str>) -> String {
+    match user {
+        Some(user) => format!("{OUTBOX_KEY}{app_key}:{user}"),
+        None => format!("{OUTBOX_KEY}{app_key}"),
+    }
+}
+
+pub fn outbox_load(key: &str) -> Vec<(String, String)> {
+    let Some(json) = storage::get(key) else { return Vec::new() };
     let Ok(list) = js_sys::JSON::parse(&json) else { return Vec::new() };
     if !js_sys::Array::is_array(&list) {
         return Vec::new();
@@ -40,17 +50,16 @@ pub fn outbox_load(app_key: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn outbox_store(app_key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
-    let mut list = outbox_load(app_key);
+pub fn outbox_store(key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
+    let mut list = outbox_load(key);
     edit(&mut list);
-    let key = format!("{OUTBOX_KEY}{app_key}");
     if list.is_empty() {
-        storage::remove(&key);
+        storage::remove(key);
         return;
     }
     let array: js_sys::Array = list.iter().map(|(id, text)| js_sys::Array::of2(&id.into(), &text.into())).collect();
     if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
-        storage::set(&key, &json);
+        storage::set(key, &json);
     }
 }
 

@@ -9,7 +9,7 @@
 mod kept;
 mod server;
 
-use kept::{outbox_store, OUTBOX_KEY, READ_KEY, VISITOR_KEY};
+use kept::{outbox_key, outbox_store, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
 
@@ -416,6 +416,11 @@ impl Widget {
         true
     }
 
+    /// The storage key of the current identity's outbox.
+    fn outbox(&self) -> String {
+        outbox_key(&self.config.app_key, self.config.external_user_id.as_deref())
+    }
+
     fn show_pending(&mut self, client_id: String, text: String) {
         let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
         self.ui.insert_message(index, &self.chat.entries()[index]);
@@ -431,7 +436,7 @@ impl Widget {
             self.mock_deliver(client_id, text);
             return;
         }
-        outbox_store(&self.config.app_key, |list| list.push((client_id.clone(), text.clone())));
+        outbox_store(&self.outbox(), |list| list.push((client_id.clone(), text.clone())));
         if let Some(session) = self.session.as_ref().filter(|s| s.socket_open() && self.typing_sent_at > 0.0) {
             if let Some(conversation) = session.conversation_id() {
                 session.send_frame(&typing_frame(conversation, false));
@@ -590,6 +595,11 @@ impl Widget {
             self.config.identity_token = update.identity_token;
         }
         if user_changes {
+            if let (Some(user), None) = (&previous, &self.config.external_user_id) {
+                // An explicit logout: the user's unsent messages leave this
+                // (possibly shared) device with them.
+                storage::remove(&outbox_key(&self.config.app_key, Some(user)));
+            }
             // The new session reloads the conversation; what was already read
             // stays read (logout forgets it with everything else).
             let read = self.chat.read_upto();
@@ -624,11 +634,11 @@ impl Widget {
         );
     }
 
-    /// Logout: the old user's conversation, outbox and read marker leave this
-    /// browser, and the anonymous id is replaced.
+    /// Another user (or none) than this browser last had: the view and the
+    /// read marker go, and the anonymous id is replaced. Outboxes are kept
+    /// per user, so nothing unsent is ever sent as someone else.
     fn forget_visitor(&mut self) {
         let key = &self.config.app_key;
-        storage::remove(&format!("{OUTBOX_KEY}{key}"));
         storage::remove(&format!("{READ_KEY}{key}"));
         storage::set(VISITOR_KEY, &format!("v_{}", ids::uuid()));
         self.chat.clear();

@@ -45,7 +45,7 @@ impl Widget {
             None => storage::remove(&user_key),
         }
         let body = self.handshake_body();
-        let restored = outbox_load(&self.config.app_key);
+        let restored = outbox_load(&self.outbox());
         for (client_id, text) in &restored {
             self.show_pending(client_id.clone(), text.clone());
         }
@@ -104,7 +104,7 @@ impl Widget {
             match notice {
                 Output::Status(state) => self.set_connection(state),
                 Output::Failed { client_id, failure } => {
-                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    outbox_store(&self.outbox(), |list| list.retain(|(id, _)| *id != client_id));
                     let reason = failure.describe();
                     let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
                     self.apply(change);
@@ -174,7 +174,7 @@ impl Widget {
             Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
             Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
                 Ok(Some((entry, conversation_id))) => {
-                    outbox_store(&self.config.app_key, |list| list.retain(|(id, _)| *id != client_id));
+                    outbox_store(&self.outbox(), |list| list.retain(|(id, _)| *id != client_id));
                     self.receive(entry, Some(conversation_id));
                     Input::Posted { client_id, conversation_id }
                 }
