@@ -116,8 +116,15 @@ impl Widget {
                     if code.starts_with("identity_") && self.config.external_user_id.is_some() {
                         // An unverified user id: stay anonymous, show nothing of that user.
                         events::error(&code, &format!("identity not verified, continuing anonymously: {}", failure.describe()));
+                        // What the visitor wrote meanwhile is theirs: it is
+                        // sent as the anonymous visitor they still are.
+                        let refused = self.outbox();
+                        let unsent = outbox_load(&refused);
+                        storage::remove(&refused);
                         self.config.external_user_id = None;
                         self.config.user_hash = None;
+                        self.config.identity_token = None;
+                        outbox_store(&self.outbox(), |list| list.extend(unsent));
                         self.chat.clear();
                         self.ui.clear_messages();
                         self.start_session();
