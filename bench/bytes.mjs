@@ -90,7 +90,12 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
   const wasmOpt = join(root, 'node_modules', '.bin', 'wasm-opt');
   const named = join(dir, 'named.wasm');
   const stripped = join(dir, 'stripped.wasm');
-  const opt = (out, flags) => spawnSync(wasmOpt, ['-Oz', ...flags, ...WASM_FEATURES, bindgenWasm, '-o', out], { encoding: 'utf8' });
+  // The build's two passes (scripts/build.mjs): -Oz, then short import and export names.
+  const opt = (out, flags) => {
+    const r = spawnSync(wasmOpt, ['-Oz', ...flags, ...WASM_FEATURES, bindgenWasm, '-o', out], { encoding: 'utf8' });
+    if (r.status !== 0) return r;
+    return spawnSync(wasmOpt, ['--minify-imports-and-exports-and-modules', ...flags, ...WASM_FEATURES, out, '-o', out], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  };
   let r = opt(named, ['-g']);
   if (r.status !== 0) return { error: `wasm-opt -Oz -g failed: ${r.stderr}` };
   r = opt(stripped, ['--strip-debug', '--strip-producers']);

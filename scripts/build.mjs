@@ -45,7 +45,42 @@ function buildWasm() {
     '-o',
     optimized,
   ]);
+  minifyNames(optimized, join(bindgen, 'natter.js'));
   return readFileSync(optimized);
+}
+
+/**
+ * Short import, export and module names (`a`, `$b`) in the wasm and the same
+ * in the glue. wasm-bindgen names each import `__wbg_<method>_<16 hex>`: 193
+ * of them, written once in the wasm and once in the glue, where the random
+ * hex does not compress (about 4 KiB brotli together).
+ */
+function minifyNames(wasmFile, glueFile) {
+  const { stdout } = run(
+    join(root, 'node_modules', '.bin', 'wasm-opt'),
+    ['--minify-imports-and-exports-and-modules', ...WASM_FEATURES, wasmFile, '-o', wasmFile],
+    { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+  );
+  const map = JSON.parse(stdout.slice(stdout.indexOf('{')));
+  const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmFile))).map((i) => i.module));
+  if (modules.size !== 1) fail(`expected one import module after minifying, got ${[...modules].join(', ')}`);
+  let glue = readFileSync(glueFile, 'utf8');
+  // Whole names only: one export's name can be the start of another's.
+  const replace = (from, to) => {
+    const whole = new RegExp(`(?<![\\w$])${from.replace(/[.$[\]"]/g, '\\$&')}(?![\\w$])`, 'g');
+    if (!whole.test(glue)) fail(`the glue has no ${from} to rename`);
+    glue = glue.replace(whole, to);
+  };
+  replace('"./natter_bg.js"', JSON.stringify([...modules][0]));
+  for (const [, name, short] of map.imports) replace(name, JSON.stringify(short));
+  // Exports the glue never reads (the abort hooks) are renamed all the same.
+  for (const [name, short] of map.exports) {
+    if (glue.includes(`wasm.${name}`)) replace(`wasm.${name}`, `wasm[${JSON.stringify(short)}]`);
+  }
+  // Local functions may share an export's name; property reads may not.
+  const left = map.exports.find(([name]) => [`wasm.${name}`, `wasm['${name}']`, `wasm["${name}"]`].some((use) => glue.includes(use)));
+  if (left) fail(`the glue still reads the export ${left[0]} by its long name`);
+  writeFileSync(glueFile, glue);
 }
 
 const contentHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 10);
