@@ -50,3 +50,7 @@ pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
 pub fn call(name: &str, args: Array) {
     widget::call(name, args);
 }
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
