@@ -46,7 +46,11 @@ function buildWasm() {
     optimized,
   ]);
   minifyNames(optimized, join(bindgen, 'natter.js'));
-  return readFileSync(optimized);
+  const bytes = readFileSync(optimized);
+  for (const leak of [root, '/.cargo/', '/.rustup/', 'src/']) {
+    if (bytes.includes(leak)) fail(`the wasm contains the path ${leak}: source locations must stay out of the build`);
+  }
+  return bytes;
 }
 
 /**

@@ -230,31 +230,31 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
     let mut f = Fields { layers, problems: &mut problems };
 
     let app_key = f.text("appKey", 128);
-    let api_base = f.pick("apiBase", |r| {
+    let api_base = f.pick("apiBase", &|r| {
         text(r).filter(|s| has_scheme(s, &["https://", "http://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or(EXPECTED_HTTP)
     });
-    let ws_base = f.pick("wsBase", |r| {
+    let ws_base = f.pick("wsBase", &|r| {
         text(r).filter(|s| has_scheme(s, &["wss://", "ws://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or("expected a ws:// or wss:// URL")
     });
     let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
     let user_hash = f.user_hash();
     let identity_token = f.identity_token();
-    let link = f.pick("link", |r| text(r).filter(|s| s.starts_with('{')).map(str::to_string).ok_or("expected an object"));
+    let link = f.pick("link", &|r| text(r).filter(|s| s.starts_with('{')).map(str::to_string).ok_or("expected an object"));
     let profile = f.profile();
-    let locale = f.pick("locale", |r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
-    let theme = f.pick("theme", |r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
-    let position = f.pick("position", |r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
+    let locale = f.pick("locale", &|r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
+    let theme = f.pick("theme", &|r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
+    let position = f.pick("position", &|r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
     let default_open = f.flag("defaultOpen", false);
     let mock = f.flag("mock", false);
     let fingerprint = f.flag("fingerprint", true);
     let z_index = f.clamped("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
 
     let color = |r: &Raw| text(r).and_then(|s| css_color(s, named_color)).ok_or(EXPECTED_COLOR);
-    let primary = f.pick("primaryColor", color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
+    let primary = f.pick("primaryColor", &color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
     let primary_rgb = Rgb::parse(&primary);
     // Only colors whose channels are known can be brightened or checked.
     let accent = f
-        .pick("primaryColorAccent", color)
+        .pick("primaryColorAccent", &color)
         .unwrap_or_else(|| primary_rgb.map_or_else(|| primary.clone(), |rgb| derived_accent(rgb).css()));
     let stops: Vec<Rgb> = [Some(&primary), Some(&accent)].into_iter().flatten().filter_map(|c| Rgb::parse(c)).collect();
     let (on_primary, low_contrast) = text_on(&stops);
@@ -277,14 +277,14 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
         panel_radius: f.clamped("panelRadius", 0, 32, 16),
         button_size: f.clamped("buttonSize", 40, 96, 56),
         button_shape: f
-            .pick("buttonShape", |r| match text(r) {
+            .pick("buttonShape", &|r| match text(r) {
                 Some("circle") => Ok(ButtonShape::Circle),
                 Some("pill") => Ok(ButtonShape::Pill),
                 _ => Err("expected circle or pill"),
             })
             .unwrap_or(ButtonShape::Circle),
         button_label: f.text("buttonLabel", 40),
-        button_icon: f.pick("buttonIcon", |r| {
+        button_icon: f.pick("buttonIcon", &|r| {
             let s = text(r).ok_or(EXPECTED_ICON)?;
             if s.starts_with("<svg") {
                 (s.len() <= 16 * 1024).then(|| Icon::Svg(s.to_string())).ok_or("inline SVG over 16 KB")
@@ -294,10 +294,10 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
         }),
         header_title: f.text("headerTitle", 80),
         header_subtitle: f.text("headerSubtitle", 160),
-        header_background: f.pick("headerBackground", |r| {
+        header_background: f.pick("headerBackground", &|r| {
             text(r).and_then(|s| header_background(s, named_color)).ok_or("expected a color, a gradient or an image URL")
         }),
-        background_image: f.pick("backgroundImage", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+        background_image: f.pick("backgroundImage", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
     };
 
     let config = match app_key {
@@ -342,7 +342,10 @@ impl Fields<'_> {
     /// The value of `field` from the highest layer where it is valid, so a
     /// bad value in init() does not hide a good one from data-*. Every
     /// invalid value met on the way is reported.
-    fn pick<T>(&mut self, field: &str, parse: impl Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
+    ///
+    /// `parse` is a `dyn Fn` so there is one copy of this loop per value type
+    /// in the wasm, not one per field.
+    fn pick<T>(&mut self, field: &str, parse: &dyn Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
         for (_, raw) in self.layers.iter().flatten().filter(|(name, raw)| name == field && *raw != Raw::Null) {
             match parse(raw) {
                 Ok(value) => return Some(value),
@@ -354,7 +357,7 @@ impl Fields<'_> {
 
     /// Non-empty text of at most `max` characters.
     fn text(&mut self, field: &str, max: usize) -> Option<String> {
-        self.pick(field, |r| match text(r) {
+        self.pick(field, &|r| match text(r) {
             Some(s) if !s.is_empty() && s.chars().count() <= max => Ok(s.to_string()),
             Some(s) if !s.is_empty() => Err("too long"),
             _ => Err("expected a non-empty string"),
@@ -362,18 +365,18 @@ impl Fields<'_> {
     }
 
     fn flag(&mut self, field: &str, default: bool) -> bool {
-        self.pick(field, |r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(default)
+        self.pick(field, &|r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(default)
     }
 
     /// A whole number clamped into `min..=max`.
     fn clamped(&mut self, field: &str, min: i64, max: i64, default: i64) -> i64 {
-        self.pick(field, |r| number(r).map(|n| (n.round() as i64).clamp(min, max)).ok_or("expected a number")).unwrap_or(default)
+        self.pick(field, &|r| number(r).map(|n| (n.round() as i64).clamp(min, max)).ok_or("expected a number")).unwrap_or(default)
     }
 }
 
 impl Fields<'_> {
     fn user_hash(&mut self) -> Option<String> {
-        self.pick("userHash", |r| {
+        self.pick("userHash", &|r| {
             text(r)
                 .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
                 .map(str::to_ascii_lowercase)
@@ -382,7 +385,7 @@ impl Fields<'_> {
     }
 
     fn identity_token(&mut self) -> Option<String> {
-        self.pick("identityToken", |r| {
+        self.pick("identityToken", &|r| {
             text(r)
                 .filter(|s| s.len() <= 4096 && s.split('.').count() == 3 && !s.contains(char::is_whitespace))
                 .map(str::to_string)
@@ -393,14 +396,14 @@ impl Fields<'_> {
     fn profile(&mut self) -> Profile {
         Profile {
             nickname: self.text("nickname", MAX_FIELD_CHARS),
-            avatar: self.pick("avatar", |r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
-            email: self.pick("email", |r| {
+            avatar: self.pick("avatar", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+            email: self.pick("email", &|r| {
                 text(r)
                     .filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace))
                     .map(str::to_string)
                     .ok_or("expected an email address")
             }),
-            phone: self.pick("phone", |r| {
+            phone: self.pick("phone", &|r| {
                 text(r)
                     .filter(|s| {
                         s.len() <= 32
@@ -410,7 +413,7 @@ impl Fields<'_> {
                     .map(str::to_string)
                     .ok_or("expected a phone number")
             }),
-            extra: self.pick("extra", |r| {
+            extra: self.pick("extra", &|r| {
                 text(r)
                     .filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES)
                     .map(str::to_string)
