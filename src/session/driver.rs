@@ -160,10 +160,8 @@ impl Session {
                         let body = object(&[("clientMsgId", client_id.as_str().into()), ("text", text.into())]);
                         let (generation, sink, locale, link) = (self.generation, self.sink, self.locale, self.link);
                         let url = self.url("conversations");
-                        wasm_bindgen_futures::spawn_local(async move {
-                            let result = http::call(&url, Some(&token), Some(&body), locale, link).await;
-                            sink(generation, Event::Posted { client_id, result });
-                        });
+                        let done = move |result| sink(generation, Event::Posted { client_id, result });
+                        http::call(&url, Some(&token), Some(&body), locale, link, Box::new(done));
                     }
                     notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
                 }
@@ -191,11 +189,9 @@ impl Session {
     }
 
     fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: fn(Result<JsValue, Failure>) -> Event) {
-        let (generation, sink, locale, link) = (self.generation, self.sink, self.locale, self.link);
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = http::call(&url, token.as_deref(), body.as_ref(), locale, link).await;
-            sink(generation, wrap(result));
-        });
+        let (generation, sink) = (self.generation, self.sink);
+        let done = move |result| sink(generation, wrap(result));
+        http::call(&url, token.as_deref(), body.as_ref(), self.locale, self.link, Box::new(done));
     }
 
     /// One timer for the machine's next deadline.

@@ -1,58 +1,72 @@
 //! REST calls with the browser's `fetch`, and reading JSON answers.
 //!
-//! web-sys `fetch` is used directly rather than gloo-net: gloo-net wraps the
-//! same call but brings the `http` crate and its own error types, bytes the
-//! page does not need for a handful of JSON requests.
+//! The promise chain (fetch, then the JSON body) runs in five lines of JS
+//! that call back into Rust once: not gloo-net, which wraps the same call but
+//! brings the `http` crate and its error types, nor `JsFuture` and an async
+//! executor, which cost the wasm several KiB for two awaits per request.
 
 use js_sys::JSON;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use wasm_bindgen::prelude::*;
 
 use super::machine::Failure;
-use crate::js::get;
+use crate::js::{get, object};
+
+// `fetch` inside `then`: a synchronous throw (no `fetch`, a bad URL) becomes
+// the rejection branch like any network failure.
+#[wasm_bindgen(inline_js = "export function request(url, init, done) {
+  Promise.resolve().then(() => fetch(url, init)).then(
+    (r) => r.json().catch(() => null).then((json) => done(r.status, json, r.headers.get('Retry-After'))),
+    () => done(0, null, null),
+  );
+}")]
+extern "C" {
+    /// Calls `done(status, json, retryAfter)` once: status 0 when the request
+    /// failed (offline, refused, invalid URL), `json` null when the body is
+    /// not JSON.
+    fn request(url: &str, init: &JsValue, done: &JsValue);
+}
+
+/// What a call's answer is handed to.
+pub type Done = Box<dyn FnOnce(Result<JsValue, Failure>)>;
 
 /// One request: `GET` when `body` is `None`, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
-pub async fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool) -> Result<JsValue, Failure> {
-    let init = RequestInit::new();
-    init.set_method(if body.is_some() { "POST" } else { "GET" });
-    // No cookies: the protocol carries its token in a header.
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    if let Some(body) = body {
-        let text = JSON::stringify(body).map_err(|_| Failure::Network)?;
-        init.set_body(&text);
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|_| Failure::Network)?;
-    let headers = request.headers();
-    let _ = headers.set("Content-Type", "application/json");
-    let _ = headers.set("X-Locale", locale);
-    if link {
-        let _ = headers.set(crate::protocol::ENTRY_HEADER, "link");
-    }
-    if let Some(token) = token {
-        let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    }
-    let window = web_sys::window().ok_or(Failure::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| Failure::Network)?
-        .dyn_into()
-        .map_err(|_| Failure::Network)?;
-    let status = response.status();
-    let json = match response.json() {
-        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::NULL),
-        Err(_) => JsValue::NULL,
+/// `done` runs once, on a later task.
+pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool, done: Done) {
+    let body = match body.map(JSON::stringify) {
+        Some(Ok(text)) => JsValue::from(text),
+        Some(Err(_)) => return done(Err(Failure::Network)),
+        None => JsValue::UNDEFINED,
     };
-    if response.ok() {
+    let bearer = token.map(|token| JsValue::from(format!("Bearer {token}"))).unwrap_or(JsValue::UNDEFINED);
+    let headers = object(&[
+        ("Content-Type", "application/json".into()),
+        ("X-Locale", locale.into()),
+        (crate::protocol::ENTRY_HEADER, if link { "link".into() } else { JsValue::UNDEFINED }),
+        ("Authorization", bearer),
+    ]);
+    let init = object(&[
+        ("method", if body.is_undefined() { "GET" } else { "POST" }.into()),
+        // No cookies: the protocol carries its token in a header.
+        ("credentials", "omit".into()),
+        ("headers", headers),
+        ("body", body),
+    ]);
+    let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: Option<String>| {
+        done(answer(status, json, retry_after));
+    });
+    request(url, &init, &answer);
+}
+
+fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsValue, Failure> {
+    if (200..300).contains(&status) {
         return Ok(json);
     }
+    if status == 0 {
+        return Err(Failure::Network);
+    }
     let error = get(&json, "error");
-    let retry_after = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
+    let retry_after = retry_after
         .and_then(|s| s.trim().parse::<u32>().ok())
         .or_else(|| get(&error, "retryAfterSec").as_f64().map(|n| n as u32));
     Err(Failure::Http {
@@ -62,4 +76,3 @@ pub async fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale
         retry_after_ms: retry_after.map(|s| f64::from(s.max(1)) * 1000.0),
     })
 }
-
