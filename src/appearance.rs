@@ -144,7 +144,7 @@ pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
     {
         return Some(s.to_string());
     }
-    image_url(s).map(|url| format!("center/cover no-repeat {}", css_url(&url)))
+    image_url(s).map(|url| ["center/cover no-repeat ", &css_url(&url)].concat())
 }
 
 /// An image URL that is safe to load: http(s), or a `data:image/` URL that
@@ -161,7 +161,7 @@ pub fn image_url(s: &str) -> Option<String> {
 
 /// `url("...")` for a URL already checked by [`image_url`].
 pub fn css_url(url: &str) -> String {
-    format!("url(\"{url}\")")
+    ["url(\"", url, "\")"].concat()
 }
 
 #[cfg(test)]

@@ -193,10 +193,10 @@ impl Problem {
             Self::MissingAppKey => {
                 "missing app key: add data-app-key=\"...\" to the script tag or pass appKey to init()".to_string()
             }
-            Self::Invalid { field, reason } => format!("ignored {field}: {reason}"),
-            Self::Unknown { field } => format!("ignored unknown config field {field}"),
+            Self::Invalid { field, reason } => ["ignored ", field, ": ", reason].concat(),
+            Self::Unknown { field } => ["ignored unknown config field ", field].concat(),
             Self::LowContrast { color } => {
-                format!("primaryColor {color}: white text on the brand gradient fails WCAG AA contrast; pick a darker color (or set primaryColorAccent)")
+                ["primaryColor ", color, ": white text on the brand gradient fails WCAG AA contrast; pick a darker color (or set primaryColorAccent)"].concat()
             }
         }
     }

@@ -48,7 +48,7 @@ thread_local! {
 /// Registers a handler. `on('ready')` after ready still fires, once.
 pub fn on(event: &str, callback: Function, origin: Origin) {
     if !NAMES.contains(&event) {
-        log::warn(&format!("on(): unknown event \"{event}\"; known events: {}", NAMES.join(", ")));
+        log::warn(&["on(): unknown event \"", event, "\"; known events: ", &NAMES.join(", ")].concat());
         return;
     }
     let late_ready = EVENTS.with(|cell| {
@@ -130,7 +130,7 @@ fn flush() {
 
 fn deliver(event: &str, callback: &Function, payload: &JsValue) {
     if let Err(err) = callback.call1(&JsValue::NULL, payload) {
-        web_sys::console::error_2(&format!("[Natter] a \"{event}\" handler threw:").into(), &err);
+        web_sys::console::error_2(&["[Natter] a \"", event, "\" handler threw:"].concat().into(), &err);
     }
 }
 
@@ -138,7 +138,7 @@ fn dispatch_dom_event(event: &str, payload: &JsValue) {
     let Some(window) = web_sys::window() else { return };
     let init = CustomEventInit::new();
     init.set_detail(payload);
-    if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&format!("natter:{event}"), &init) {
+    if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&["natter:", event].concat(), &init) {
         // A throwing window listener is reported by the browser, not to us.
         let _ = window.dispatch_event(&dom_event);
     }

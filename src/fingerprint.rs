@@ -8,6 +8,7 @@
 //! measured 20-30 ms here, a long task on slow phones, for little entropy
 //! beyond the canvas rendering, which already reflects the GPU and fonts.
 
+use crate::digits::{int, padded};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -45,7 +46,7 @@ fn inputs() -> Option<Vec<String>> {
     let navigator = window.navigator();
     let mut parts: Vec<String> = vec![navigator.user_agent().unwrap_or_default(), navigator.languages().join(",").into()];
     if let Ok(screen) = window.screen() {
-        let n = |r: Result<i32, JsValue>| r.unwrap_or(0).to_string();
+        let n = |r: Result<i32, JsValue>| int(r.unwrap_or(0).into());
         parts.extend([n(screen.width()), n(screen.height()), n(screen.color_depth())]);
     }
     parts.push(utc_offset());
@@ -61,9 +62,9 @@ fn inputs() -> Option<Vec<String>> {
         let _ = ctx.fill_text(PROBE_TEXT, 2.0, 4.0);
         parts.push(canvas.to_data_url().unwrap_or_default());
         for font in PROBE_FONTS {
-            ctx.set_font(&format!("16px \"{font}\", monospace"));
+            ctx.set_font(&["16px \"", font, "\", monospace"].concat());
             let width = ctx.measure_text(PROBE_TEXT).map(|m| m.width()).unwrap_or(0.0);
-            parts.push(((width * 100.0).round() as i64).to_string());
+            parts.push(int((width * 100.0).round() as i64));
         }
     }
     Some(parts)
@@ -78,7 +79,7 @@ pub fn hash(input: &str) -> String {
         a = (a ^ u32::from(byte)).wrapping_mul(0x0100_0193);
         b = (b ^ u32::from(byte)).wrapping_mul(0x01ee_b0fb);
     }
-    format!("{a:08x}{b:08x}")
+    [padded(a.into(), 16, 8), padded(b.into(), 16, 8)].concat()
 }
 
 #[cfg(test)]
@@ -96,6 +97,6 @@ mod tests {
 /// its name, but its first use loads locale data: 50 ms on the main thread.
 pub fn utc_offset() -> String {
     let minutes = -js_sys::Date::new_0().get_timezone_offset() as i32;
-    let sign = if minutes < 0 { '-' } else { '+' };
-    format!("UTC{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60)
+    let sign = if minutes < 0 { "-" } else { "+" };
+    ["UTC", sign, &padded((minutes.unsigned_abs() / 60).into(), 10, 2), ":", &padded((minutes.unsigned_abs() % 60).into(), 10, 2)].concat()
 }

@@ -13,6 +13,7 @@
 pub mod appearance;
 pub mod chat;
 pub mod config;
+pub mod digits;
 pub mod i18n;
 pub mod protocol;
 pub mod session;

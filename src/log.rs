@@ -2,9 +2,9 @@
 //! prefixed `[Natter]` so it is easy to find and filter.
 
 pub fn error(message: &str) {
-    web_sys::console::error_1(&format!("[Natter] {message}").into());
+    web_sys::console::error_1(&["[Natter] ", message].concat().into());
 }
 
 pub fn warn(message: &str) {
-    web_sys::console::warn_1(&format!("[Natter] {message}").into());
+    web_sys::console::warn_1(&["[Natter] ", message].concat().into());
 }

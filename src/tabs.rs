@@ -15,7 +15,7 @@ impl Tabs {
     /// Joins the site's channel; `on_read(id)` hears "read up to `id`" from
     /// other tabs. `None` where BroadcastChannel is missing.
     pub fn join(app_key: &str, on_read: fn(i64)) -> Option<Self> {
-        let channel = BroadcastChannel::new(&format!("natter:{app_key}")).ok()?;
+        let channel = BroadcastChannel::new(&["natter:", app_key].concat()).ok()?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(id) = crate::js::get_int(&event.data(), "readUpto") {
                 on_read(id);

@@ -6,6 +6,7 @@
 //! web-sys `WebSocket` is used directly rather than gloo-net's, which wraps
 //! it in futures channels the widget does not need.
 
+use crate::digits::int;
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, JSON};
 use wasm_bindgen::prelude::*;
@@ -60,9 +61,9 @@ pub struct Session {
 
 impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
-        let ws_url = ws_base.map(|b| format!("{b}/ws")).unwrap_or_else(|| {
+        let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
             let ws = api_base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
-            format!("{ws}/ws")
+            [&ws, "/ws"].concat()
         });
         let seed = {
             let mut bytes = [0u8; 8];
@@ -150,7 +151,7 @@ impl Session {
                         self.send_frame(&object(&[("type", "auth".into()), ("token", token.into())]))
                     }
                     Output::FetchMessages { token, conversation_id, since } => {
-                        let url = format!("{}/{conversation_id}/messages?since={since}&limit=200", self.url("conversations"));
+                        let url = [self.url("conversations"), "/".into(), int(conversation_id), "/messages?since=".into(), int(since), "&limit=200".into()].concat();
                         self.spawn(url, Some(token), None, Event::Fetched);
                     }
                     Output::FetchCurrent { token } => {
@@ -185,7 +186,7 @@ impl Session {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{}/{path}", self.api_base, crate::protocol::VISITOR_API_PREFIX)
+        [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat()
     }
 
     fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: fn(Result<JsValue, Failure>) -> Event) {
@@ -218,7 +219,7 @@ struct Socket {
 
 impl Socket {
     fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
-        let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &format!("{JWT_SUBPROTOCOL_PREFIX}{token}").into());
+        let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &[JWT_SUBPROTOCOL_PREFIX, token].concat().into());
         let ws = WebSocket::new_with_str_sequence(url, &protocols).ok()?;
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| sink(generation, Event::SocketOpened));
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {

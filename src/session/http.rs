@@ -38,7 +38,7 @@ pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str
         Some(Err(_)) => return done(Err(Failure::Network)),
         None => JsValue::UNDEFINED,
     };
-    let bearer = token.map(|token| JsValue::from(format!("Bearer {token}"))).unwrap_or(JsValue::UNDEFINED);
+    let bearer = token.map(|token| JsValue::from(["Bearer ", token].concat())).unwrap_or(JsValue::UNDEFINED);
     let headers = object(&[
         ("Content-Type", "application/json".into()),
         ("X-Locale", locale.into()),

@@ -92,7 +92,7 @@ impl Failure {
     pub fn code(&self) -> String {
         match self {
             Failure::Http { code: Some(code), .. } => code.clone(),
-            Failure::Http { status, .. } => format!("http_{status}"),
+            Failure::Http { status, .. } => ["http_", &crate::digits::int((*status).into())].concat(),
             Failure::Network => "network".to_string(),
         }
     }

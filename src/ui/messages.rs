@@ -2,6 +2,7 @@
 //! sender, the time and the delivery state. Text becomes text nodes and
 //! checked links only; nothing from a message is ever parsed as markup.
 
+use crate::digits::padded;
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element, Node};
 
@@ -22,7 +23,7 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, 
         Delivery::Sent => "",
         Delivery::Failed(_) => " failed",
     };
-    let row = element(doc, "div", &[("class", &format!("msg {from}{state}")), ("part", &format!("message {from}"))])?;
+    let row = element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())])?;
     if entry.from == Sender::Agent {
         let avatar = element(doc, "div", &[("class", "avatar"), ("aria-hidden", "true")])?;
         let name = entry.agent_name.as_deref().unwrap_or(strings.agent);
@@ -58,9 +59,9 @@ fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsV
         _ => strings.you,
     };
     let text = match &entry.delivery {
-        Delivery::Pending => format!("{who} · {}", strings.sending),
-        Delivery::Sent => format!("{who} · {}", clock(entry.created_at)),
-        Delivery::Failed(reason) => format!("{} · {reason}", strings.not_sent),
+        Delivery::Pending => [who, " · ", strings.sending].concat(),
+        Delivery::Sent => [who, " · ", &clock(entry.created_at)].concat(),
+        Delivery::Failed(reason) => [strings.not_sent, " · ", reason].concat(),
     };
     let label = element(doc, "span", &[])?;
     set_text(&label, &text);
@@ -77,5 +78,5 @@ fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsV
 fn clock(ms: f64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(ms));
     let (h, m) = (date.get_hours(), date.get_minutes());
-    format!("{h:02}:{m:02}")
+    [padded(h.into(), 10, 2), ":".into(), padded(m.into(), 10, 2)].concat()
 }

@@ -8,6 +8,7 @@
 mod icon;
 mod messages;
 
+use crate::digits::{int, px};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
@@ -74,27 +75,21 @@ pub struct Ui {
 
 /// The widget's markup: constant, with the built-in icons.
 fn template() -> String {
-    let icon = |path: &str| format!(r#"<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="{path}"/></svg>"#);
-    format!(
-        concat!(
-            r#"<div class="root"><div id="{panel}" class="panel" part="panel" role="dialog" hidden>"#,
-            r#"<div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2>"#,
-            r#"<p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div>"#,
-            r#"<button type="button" class="close" part="close">{close}</button></div>"#,
-            r#"<div class="banner" part="banner" role="status" hidden></div>"#,
-            r#"<div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div>"#,
-            r#"<div class="typing" part="typing" aria-live="polite" hidden></div>"#,
-            r#"<p class="hint" part="hint" role="alert" hidden></p>"#,
-            r#"<form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea>"#,
-            r#"<button type="submit" class="send" part="send">{send}</button></form></div>"#,
-            r#"<button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls="{panel}">{chat}"#,
-            r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
-        ),
-        panel = PANEL_ID,
-        close = icon(icon::CLOSE),
-        send = icon(icon::SEND),
-        chat = icon(icon::CHAT),
-    )
+    let icon = |path: &str| [r#"<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d=""#, path, r#""/></svg>"#].concat();
+    [
+        r#"<div class="root"><div id=""#,
+        PANEL_ID,
+        r#"" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
+        &icon(icon::CLOSE),
+        r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
+        &icon(icon::SEND),
+        r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls=""#,
+        PANEL_ID,
+        r#"">"#,
+        &icon(icon::CHAT),
+        r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
+    ]
+    .concat()
 }
 
 impl Ui {
@@ -199,9 +194,8 @@ impl Ui {
     pub fn apply_look(&mut self, config: &Config) {
         let look: &Look = &config.look;
         let style = self.host.style();
-        let px = |n: i64| format!("{n}px");
-        let vars = [
-            ("--nt-z", config.z_index.to_string()),
+                let vars = [
+            ("--nt-z", int(config.z_index)),
             ("--nt-primary", look.primary.clone()),
             ("--nt-accent", look.accent.clone()),
             ("--nt-on-primary", look.on_primary.css()),
@@ -230,7 +224,7 @@ impl Ui {
         let pill = look.button_shape == ButtonShape::Pill;
         let _ = self.root.set_attribute(
             "class",
-            &format!("root {} {}{}{}", config.position.code(), config.theme.code(), if pill { " pill" } else { "" }, if self.open { " open" } else { "" }),
+            &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }, if self.open { " open" } else { "" }].concat(),
         );
         let _ = self.launcher_label.toggle_attribute_with_force("hidden", !pill || look.button_label.is_none());
         set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
@@ -302,7 +296,7 @@ impl Ui {
     pub fn set_unread(&mut self, count: u32) {
         self.unread = count;
         let _ = self.badge.toggle_attribute_with_force("hidden", count == 0);
-        set_text(&self.badge, &if count > 99 { "99+".to_string() } else { count.to_string() });
+        set_text(&self.badge, &if count > 99 { "99+".to_string() } else { int(count.into()) });
         self.update_launcher_name();
     }
 
@@ -311,8 +305,8 @@ impl Ui {
         let mut name = if self.open { s.close_chat } else { s.open_chat }.to_string();
         match self.unread {
             0 => {}
-            1 => name = format!("{name} ({})", s.unread_one),
-            n => name = format!("{name} ({} {n})", s.unread_many),
+            1 => name = [&name, " (", s.unread_one, ")"].concat(),
+            n => name = [&name, " (", s.unread_many, " ", &int(n.into()), ")"].concat(),
         }
         let _ = self.launcher.set_attribute("aria-label", &name);
     }
@@ -331,7 +325,7 @@ impl Ui {
     /// Shows "<name> is typing…", or hides it.
     pub fn set_typing(&self, who: Option<&str>) {
         let _ = self.typing.toggle_attribute_with_force("hidden", who.is_none());
-        set_text(&self.typing, &who.map(|name| format!("{name} {}", self.strings.typing)).unwrap_or_default());
+        set_text(&self.typing, &who.map(|name| [name, " ", self.strings.typing].concat()).unwrap_or_default());
     }
 
     pub fn set_greeting(&self, text: Option<&str>) {
@@ -358,7 +352,7 @@ impl Ui {
     pub fn fit_composer(&self) {
         let style = self.input.style();
         let _ = style.set_property("height", "auto");
-        let _ = style.set_property("height", &format!("{}px", self.input.scroll_height() + 2));
+        let _ = style.set_property("height", &px((self.input.scroll_height() + 2).into()));
     }
 
     pub fn focus_composer(&self) {
@@ -406,8 +400,8 @@ impl Ui {
     pub fn fit_viewport(&self, top: f64, height: f64) {
         let style = self.host.style();
         // Whole pixels: formatting an f64 would pull ~8 KB of float printing into the wasm.
-        let _ = style.set_property("--nt-vvt", &format!("{}px", top.round() as i32));
-        let _ = style.set_property("--nt-vvh", &format!("{}px", height.round() as i32));
+        let _ = style.set_property("--nt-vvt", &px(top.round() as i64));
+        let _ = style.set_property("--nt-vvh", &px(height.round() as i64));
     }
 
     pub fn host(&self) -> &HtmlElement {

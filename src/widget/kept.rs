@@ -16,7 +16,7 @@ pub const VISITOR_KEY: &str = "natter_visitor_id";
 /// The anonymous visitor id (identity layer 3), created on first use.
 pub fn visitor_id() -> String {
     storage::get(VISITOR_KEY).filter(|id| id.starts_with("v_")).unwrap_or_else(|| {
-        let id = format!("v_{}", ids::uuid());
+        let id = ["v_", &ids::uuid()].concat();
         storage::set(VISITOR_KEY, &id);
         id
     })
@@ -30,8 +30,8 @@ pub fn visitor_id() -> String {
 /// and a user's unsent messages wait for that user to be back.
 pub fn outbox_key(app_key: &str, user: Option<&str>) -> String {
     match user {
-        Some(user) => format!("{OUTBOX_KEY}{app_key}:{user}"),
-        None => format!("{OUTBOX_KEY}{app_key}"),
+        Some(user) => [OUTBOX_KEY, app_key, ":", user].concat(),
+        None => [OUTBOX_KEY, app_key].concat(),
     }
 }
 

@@ -9,6 +9,7 @@
 mod kept;
 mod server;
 
+use crate::digits::int;
 use kept::{outbox_key, outbox_store, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
@@ -180,15 +181,15 @@ impl Runtime {
                 match (event, callback) {
                     (Some(event), Some(callback)) if name == "on" => events::on(&event, callback, Origin::Api),
                     (Some(event), Some(callback)) => events::off(&event, &callback),
-                    _ => log::warn(&format!("{name}() expects an event name and a function")),
+                    _ => log::warn(&[name, "() expects an event name and a function"].concat()),
                 }
             }
             "open" | "close" | "toggle" | "identify" | "sendMessage" | "setLocale" => match &mut self.state {
                 State::On(widget) => widget.command(name, &args),
                 _ if self.pending.len() < MAX_PENDING => self.pending.push((name.to_string(), args)),
-                _ => log::warn(&format!("dropped {name}(): too many commands before init")),
+                _ => log::warn(&["dropped ", name, "(): too many commands before init"].concat()),
             },
-            _ => log::error(&format!("unknown command \"{name}\"")),
+            _ => log::error(&["unknown command \"", name, "\""].concat()),
         }
     }
 
@@ -236,7 +237,7 @@ impl Runtime {
         let ui = match Ui::mount(document, &body, &config, locale.strings(), on_ui_action) {
             Ok(ui) => ui,
             Err(err) => {
-                events::error("init_render_failed", &format!("could not render the widget: {}", describe(&err)));
+                events::error("init_render_failed", &["could not render the widget: ", &describe(&err)].concat());
                 return;
             }
         };
@@ -260,7 +261,7 @@ impl Runtime {
             mock: Mock::default(),
             saved_scroll: None,
         });
-        let read_upto = storage::get(&format!("{READ_KEY}{}", widget.config.app_key)).and_then(|v| v.parse().ok());
+        let read_upto = storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| v.parse().ok());
         widget.chat.set_read_upto(read_upto.unwrap_or(0));
         if widget.config.mock {
             widget.set_connection(Connection::Online);
@@ -402,7 +403,7 @@ impl Widget {
                 let strings = self.ui.strings();
                 let (code, reason) = match refusal {
                     Refusal::Empty => ("empty_text", strings.empty_message.to_string()),
-                    Refusal::TooLong => ("text_too_long", format!("{} {MAX_TEXT_CHARS}", strings.too_long)),
+                    Refusal::TooLong => ("text_too_long", [strings.too_long, " ", &int(MAX_TEXT_CHARS as i64)].concat()),
                 };
                 self.ui.set_hint(Some(&reason));
                 events::emit("error", js::object(&[("code", code.into()), ("message", reason.into())]));
@@ -513,7 +514,7 @@ impl Widget {
     fn share_read(&self, before: i64) {
         let upto = self.chat.read_upto();
         if upto > before {
-            storage::set(&format!("{READ_KEY}{}", self.config.app_key), &upto.to_string());
+            storage::set(&[READ_KEY, &self.config.app_key].concat(), &int(upto));
             if let Some(tabs) = &self.tabs {
                 tabs.announce_read(upto);
             }
@@ -562,7 +563,7 @@ impl Widget {
     fn identify(&mut self, arg: &JsValue) {
         let (update, problems) = config::identity(&object_layer(arg).layer);
         for problem in &problems {
-            log::warn(&format!("identify(): {}", problem.message()));
+            log::warn(&["identify(): ", &problem.message()].concat());
         }
         let previous = self.config.external_user_id.clone();
         let user_changes = update.external_user_id.as_ref().is_some_and(|id| *id != previous);
@@ -639,8 +640,8 @@ impl Widget {
     /// per user, so nothing unsent is ever sent as someone else.
     fn forget_visitor(&mut self) {
         let key = &self.config.app_key;
-        storage::remove(&format!("{READ_KEY}{key}"));
-        storage::set(VISITOR_KEY, &format!("v_{}", ids::uuid()));
+        storage::remove(&[READ_KEY, key].concat());
+        storage::set(VISITOR_KEY, &["v_", &ids::uuid()].concat());
         self.chat.clear();
         self.ui.clear_messages();
         self.announce_unread();
@@ -663,7 +664,7 @@ impl Widget {
             id: Some(self.mock.next_id),
             client_id: None,
             from: Sender::Agent,
-            text: format!("[mock] {text}"),
+            text: ["[mock] ", &text].concat(),
             agent_name: Some("Mock agent".to_string()),
             created_at: 0.0,
             delivery: Delivery::Sent,

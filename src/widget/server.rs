@@ -35,7 +35,7 @@ impl Widget {
         // A site may log out by navigation without calling identify(): when
         // the page comes up with another user (or none) than this browser
         // last had, forget what belonged to the previous one.
-        let user_key = format!("{USER_KEY}{}", self.config.app_key);
+        let user_key = [USER_KEY, &self.config.app_key].concat();
         let last_user = storage::get(&user_key);
         if last_user.is_some() && last_user != self.config.external_user_id {
             self.forget_visitor();
@@ -115,7 +115,7 @@ impl Widget {
                     let code = failure.code();
                     if code.starts_with("identity_") && self.config.external_user_id.is_some() {
                         // An unverified user id: stay anonymous, show nothing of that user.
-                        events::error(&code, &format!("identity not verified, continuing anonymously: {}", failure.describe()));
+                        events::error(&code, &["identity not verified, continuing anonymously: ", &failure.describe()].concat());
                         // What the visitor wrote meanwhile is theirs: it is
                         // sent as the anonymous visitor they still are.
                         let refused = self.outbox();
@@ -131,7 +131,7 @@ impl Widget {
                         return;
                     }
                     self.set_connection(Connection::Offline);
-                    events::error(&code, &format!("the server refused the connection: {}", failure.describe()));
+                    events::error(&code, &["the server refused the connection: ", &failure.describe()].concat());
                 }
                 _ => {}
             }
@@ -225,7 +225,7 @@ impl Widget {
             Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
             Some("resync") => Some(Input::Resync),
             Some("error") => {
-                log::warn(&format!("the server refused a frame: {}", get_string(&get(frame, "error"), "message").unwrap_or_default()));
+                log::warn(&["the server refused a frame: ", &get_string(&get(frame, "error"), "message").unwrap_or_default()].concat());
                 None
             }
             _ => None,
@@ -256,7 +256,7 @@ impl Widget {
             let mut probe = appearance.clone();
             probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
             for problem in config::merge(&[probe], css_color_name).1 {
-                log::warn(&format!("remote config: {}", problem.message()));
+                log::warn(&["remote config: ", &problem.message()].concat());
             }
             let mut layers = self.layers.clone();
             layers.push(appearance);

@@ -1,0 +1,51 @@
+//! Numbers as text without `core::fmt`: `format!` and `to_string` on
+//! integers bring the whole formatting machinery into the wasm (with its
+//! call sites, about 2 KiB brotli) for a handful of numbers. Strings are
+//! joined with `[..].concat()`.
+//!
+//! Pure logic, unit-tested natively.
+
+/// `n` in decimal: `-42`.
+pub fn int(n: i64) -> String {
+    let digits = padded(n.unsigned_abs(), 10, 1);
+    if n < 0 {
+        ["-", &digits].concat()
+    } else {
+        digits
+    }
+}
+
+/// `n` in `base` (10 or 16), with leading zeros up to `width` digits.
+pub fn padded(mut n: u64, base: u64, width: usize) -> String {
+    let mut out = Vec::with_capacity(20);
+    while n > 0 || out.len() < width {
+        out.push(b"0123456789abcdef"[(n % base) as usize]);
+        n /= base;
+    }
+    out.reverse();
+    // Only ASCII digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `n` pixels, for CSS: `24px`.
+pub fn px(n: i64) -> String {
+    [int(n), "px".into()].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        for n in [0, 7, -7, 10, 99, 100, 2_147_483_000, i64::MAX, i64::MIN] {
+            assert_eq!(int(n), n.to_string());
+        }
+        assert_eq!(padded(9, 10, 2), "09");
+        assert_eq!(padded(123, 10, 2), "123");
+        assert_eq!(padded(0, 10, 2), "00");
+        assert_eq!(padded(0xbeef, 16, 8), "0000beef");
+        assert_eq!(padded(u64::from(u32::MAX), 16, 8), "ffffffff");
+        assert_eq!(px(-3), "-3px");
+    }
+}
