@@ -225,6 +225,32 @@ async fn agent_reply_is_pushed_to_the_visitor_websocket() {
     assert_eq!(frame_of_type(&mut ws, "pong").await["type"], "pong");
 }
 
+/// Client frames up to 16 KiB still pass the (small) socket read buffer;
+/// larger ones end the connection.
+#[tokio::test]
+async fn client_frames_up_to_16_kib_are_read() {
+    use futures_util::StreamExt;
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_big");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let big = json!({"type": "auth", "token": "x".repeat(16 * 1024 - 40)});
+    assert!(big.to_string().len() <= 16 * 1024);
+    send_frame(&mut ws, big).await;
+    assert_eq!(frame_of_type(&mut ws, "error").await["error"]["code"], "token_invalid");
+    send_frame(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(frame_of_type(&mut ws, "pong").await["type"], "pong");
+
+    send_frame(&mut ws, json!({"type": "auth", "token": "x".repeat(17 * 1024)})).await;
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("socket should end") {
+            None | Some(Err(_)) => break,
+            Some(Ok(m)) if m.is_close() => break,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
 #[tokio::test]
 async fn echo_bot_answers_over_the_websocket() {
     let dir = TempDir::new();
