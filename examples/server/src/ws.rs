@@ -26,7 +26,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::config::Site;
 use crate::error::{ApiError, Locale};
 use crate::http::{header_str, ClientIp};
-use crate::hub::encode;
+use crate::hub::{encode, Subscription};
 use crate::limits::Bucket;
 use crate::store;
 use crate::{App, AppState};
@@ -167,19 +167,17 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
 }
 
 async fn session(app: App, mut peer: Peer, mut socket: WebSocket) {
-    // Subscribe before `hello`, so nothing falls between it and the catch-up.
-    let mut events = app.hub.subscribe();
+    // Subscribe before `hello`, so nothing falls between it and the catch-up;
+    // an agent's subscription also counts it in for presence, until dropped.
+    let mut events = match &peer {
+        Peer::Visitor { site, visitor, .. } => app.hub.subscribe_visitor(site.app_key(), visitor),
+        Peer::Agent { site, .. } => app.hub.subscribe_agent(site.app_key()),
+    };
     let mut dropper = app.drop_sockets.subscribe();
     let mut shutdown = app.shutdown.clone();
-    if let Peer::Agent { site, .. } = &peer {
-        app.hub.agent_presence(site.app_key(), true);
-    }
     let frame = hello(&app, &peer).await;
     if socket.send(text(&frame)).await.is_ok() {
         run(&app, &mut peer, &mut socket, &mut events, &mut dropper, &mut shutdown).await;
-    }
-    if let Peer::Agent { site, .. } = &peer {
-        app.hub.agent_presence(site.app_key(), false);
     }
 }
 
@@ -188,7 +186,7 @@ async fn run(
     app: &AppState,
     peer: &mut Peer,
     socket: &mut WebSocket,
-    events: &mut tokio::sync::broadcast::Receiver<crate::hub::Event>,
+    events: &mut Subscription<'_>,
     dropper: &mut tokio::sync::broadcast::Receiver<()>,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
@@ -204,16 +202,8 @@ async fn run(
     loop {
         let outgoing = tokio::select! {
             event = events.recv() => match event {
-                Ok(event) => {
-                    let json = match &*peer {
-                        Peer::Visitor { site, visitor, .. } => event.for_visitor(site.app_key(), visitor),
-                        Peer::Agent { site, .. } => event.for_agent(site.app_key()),
-                    };
-                    match json {
-                        Some(json) => WsMessage::Text(json.as_ref().into()),
-                        None => continue,
-                    }
-                }
+                // The hub routes: whatever arrives is for this socket.
+                Ok(json) => WsMessage::Text(json.as_ref().into()),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(skipped = n, "slow socket: sending resync");
                     text(&ServerFrame::Resync)
