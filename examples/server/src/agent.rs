@@ -64,7 +64,7 @@ pub async fn post_reply(
     let (key, name) = (site.app_key().to_string(), agent_name.to_string());
     let stored = app
         .store
-        .call(move |c| store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now_ms()))
+        .write(move |c| store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now_ms()))
         .await?;
     if !stored.duplicate {
         app.announce(&stored).await;

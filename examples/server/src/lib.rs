@@ -10,7 +10,7 @@
 //! - [`config`]: sites (app keys, origin allowlists, secrets, agents), the demo site;
 //! - [`store`]: SQLite schema, migrations and every query;
 //! - [`auth`]: visitor JWTs (HS256), identity hashes, constant-time compare;
-//! - [`hub`]: broadcast of live events to sockets, agent presence;
+//! - [`hub`]: live events routed to the sockets they are for, agent presence;
 //! - [`limits`]: token-bucket rate limits;
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
 //! - [`http`]: extractors, JSON responses, CORS, request logs;

@@ -6,15 +6,22 @@
 //! committed in id order, so a reader that sees id N already sees every
 //! smaller id. Durability: WAL with `synchronous=FULL`, so a message whose
 //! send was answered survives a crash or a restart.
+//!
+//! Message sends go through [`Store::write`]: a writer thread runs every
+//! send queued meanwhile in one transaction and answers each after that
+//! transaction's commit (group commit), so concurrent sends share one fsync
+//! instead of queueing for one each. The rarer writes (identity, leave) use
+//! [`Store::call`] with their own transaction.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use natter::protocol::{
     AgentConversation, Conversation, ConversationStatus, JsonValue, Message, PageInfo, Profile, Sender,
     VisitorInfo,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use tokio::sync::oneshot;
 
 use crate::auth;
 use crate::clock::rfc3339;
@@ -100,46 +107,19 @@ impl std::fmt::Display for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Cheap to clone handle on the single connection.
+/// Cheap to clone handle on the single connection and on its writer.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
 }
 
 impl Store {
     /// Opens (creating the parent directory) and migrates. `None` = in memory.
     pub fn open(path: Option<&Path>) -> Result<Store> {
-        let conn = match path {
-            Some(p) => {
-                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-                }
-                let c = Connection::open(p)?;
-                c.pragma_update(None, "journal_mode", "WAL")?;
-                c.pragma_update(None, "synchronous", "FULL")?;
-                c
-            }
-            None => Connection::open_in_memory()?,
-        };
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn: Arc::new(Mutex::new(conn)) };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
-            tracing::info!(version = i + 1, "applied schema migration");
-        }
-        Ok(())
+        let conn = Arc::new(Mutex::new(connect(path)?));
+        let writer = Writer::start(conn.clone())?;
+        Ok(Store { conn, writer: Arc::new(writer) })
     }
 
     /// Runs `f` on the connection off the async runtime.
@@ -158,6 +138,199 @@ impl Store {
         .await
         .map_err(|_| StoreError::Join)?
     }
+
+    /// Runs the write `f` in the writer's next transaction (group commit)
+    /// and answers once that transaction is committed, so an answered write
+    /// is durable. `f` runs inside a savepoint: an `Err` rolls back its own
+    /// changes only, and is answered as it is.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.writer.submit(Box::new(WriteJob { f, reply }))?;
+        answer.await.map_err(|_| StoreError::Join)?
+    }
+}
+
+/// Opens and migrates a connection. `None` = in memory.
+fn connect(path: Option<&Path>) -> Result<Connection> {
+    let mut conn = match path {
+        Some(p) => {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io_error)?;
+            }
+            let c = Connection::open(p)?;
+            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.pragma_update(None, "synchronous", "FULL")?;
+            c
+        }
+        None => Connection::open_in_memory()?,
+    };
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn io_error(e: std::io::Error) -> StoreError {
+    StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Group commit
+// ---------------------------------------------------------------------------
+
+/// Most writes in one transaction; more wait for the next one.
+const MAX_BATCH: usize = 256;
+
+/// A queued write: run it inside the batch, or fail it unrun.
+trait Job: Send {
+    fn run(self: Box<Self>, conn: &Connection) -> Ran;
+    fn fail(self: Box<Self>, err: &rusqlite::Error);
+}
+
+/// A write that ran; its answer waits for the commit of its batch.
+struct Ran {
+    ok: bool,
+    /// Answers with the result, or with the commit's error if the batch
+    /// failed and the result was a success.
+    answer: Answer,
+}
+
+type Answer = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+struct WriteJob<F, T> {
+    f: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> Job for WriteJob<F, T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> Ran {
+        let WriteJob { f, reply } = *self;
+        let result = f(conn);
+        Ran {
+            ok: result.is_ok(),
+            answer: Box::new(move |failed| {
+                let result = match (result, failed) {
+                    (Ok(_), Some(err)) => Err(StoreError::Sql(copy_error(err))),
+                    (result, _) => result,
+                };
+                // The caller may have gone; the write stands either way.
+                let _ = reply.send(result);
+            }),
+        }
+    }
+
+    fn fail(self: Box<Self>, err: &rusqlite::Error) {
+        let _ = self.reply.send(Err(StoreError::Sql(copy_error(err))));
+    }
+}
+
+/// One batch's error, for each of its writes (`rusqlite::Error` is not `Clone`).
+fn copy_error(err: &rusqlite::Error) -> rusqlite::Error {
+    match err {
+        rusqlite::Error::SqliteFailure(code, msg) => rusqlite::Error::SqliteFailure(*code, msg.clone()),
+        other => rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(other.to_string())),
+    }
+}
+
+/// The writer thread: takes every write queued so far, runs them in one
+/// transaction (one savepoint each) and commits once. With
+/// `synchronous=FULL` each commit is an fsync; one per write capped a file
+/// database at the disk's fsync rate, one per batch does not.
+struct Writer {
+    queue: Option<mpsc::Sender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(conn: Arc<Mutex<Connection>>) -> Result<Writer> {
+        let (queue, jobs) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("natter-db-writer".into())
+            .spawn(move || write_loop(&conn, &jobs))
+            .map_err(io_error)?;
+        Ok(Writer { queue: Some(queue), thread: Some(thread) })
+    }
+
+    fn submit(&self, job: Box<dyn Job>) -> Result<()> {
+        self.queue.as_ref().and_then(|q| q.send(job).ok()).ok_or(StoreError::Join)
+    }
+}
+
+impl Drop for Writer {
+    /// With the last handle: closes the queue, lets the thread finish what
+    /// is queued, and waits for it, so the database is closed on return.
+    fn drop(&mut self) {
+        self.queue = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn write_loop(conn: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+        let (ran, failed) = {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            run_batch(&mut guard, batch)
+        };
+        // Answered after the lock is released: waking callers needs no lock.
+        for r in ran {
+            (r.answer)(failed.as_ref());
+        }
+    }
+}
+
+/// Runs a batch in one transaction; returns the writes that ran and the
+/// error that rolled the whole batch back, if any (writes that did not run
+/// are failed with it here).
+fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) -> (Vec<Ran>, Option<rusqlite::Error>) {
+    let mut ran = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    let result = (|| {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for job in jobs.by_ref() {
+            let sp = tx.savepoint()?;
+            // A panicking write drops its reply (the caller gets `Join`)
+            // and is rolled back like a failed one.
+            let Ok(r) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&sp))) else { continue };
+            let ok = r.ok;
+            ran.push(r);
+            if ok {
+                sp.commit()?;
+            } // else: dropping the savepoint rolls back to it
+        }
+        tx.commit()
+    })();
+    let failed = result.err();
+    if let Some(err) = &failed {
+        tracing::error!(%err, "write batch rolled back");
+        for job in jobs {
+            job.fail(err);
+        }
+    }
+    (ran, failed)
 }
 
 // ---------------------------------------------------------------------------
@@ -604,7 +777,7 @@ impl Author<'_> {
     }
 }
 
-fn find_duplicate(tx: &Transaction<'_>, author: &str, client_msg_id: Option<&str>, text: &str) -> Result<Option<Message>> {
+fn find_duplicate(tx: &Connection, author: &str, client_msg_id: Option<&str>, text: &str) -> Result<Option<Message>> {
     let Some(cmid) = client_msg_id else { return Ok(None) };
     let found = tx
         .query_row(
@@ -628,7 +801,7 @@ struct NewMessage<'a> {
     author: &'a str,
 }
 
-fn insert_message(tx: &Transaction<'_>, conversation: i64, m: NewMessage<'_>, now: i64) -> Result<i64> {
+fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i64) -> Result<i64> {
     tx.execute(
         "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -640,15 +813,15 @@ fn insert_message(tx: &Transaction<'_>, conversation: i64, m: NewMessage<'_>, no
 }
 
 /// Stores a visitor message in the visitor's open conversation, opening one
-/// if needed. Idempotent on `client_msg_id`.
-pub fn send_visitor(conn: &mut Connection, app_key: &str, visitor: &str, client_msg_id: &str, text: &str, now: i64) -> Result<Stored> {
+/// if needed. Idempotent on `client_msg_id`. Runs inside a transaction:
+/// [`Store::write`]'s.
+pub fn send_visitor(tx: &Connection, app_key: &str, visitor: &str, client_msg_id: &str, text: &str, now: i64) -> Result<Stored> {
     let author = Author::Visitor(visitor).key();
-    let tx = conn.transaction()?;
-    if let Some(message) = find_duplicate(&tx, &author, Some(client_msg_id), text)? {
-        let conversation = conversation(&tx, message.conversation_id)?.ok_or(StoreError::NotFound)?;
+    if let Some(message) = find_duplicate(tx, &author, Some(client_msg_id), text)? {
+        let conversation = conversation(tx, message.conversation_id)?.ok_or(StoreError::NotFound)?;
         return Ok(Stored { message, conversation, duplicate: true, new_conversation: false });
     }
-    let (conv_id, new_conversation) = match open_conversation(&tx, visitor)? {
+    let (conv_id, new_conversation) = match open_conversation(tx, visitor)? {
         Some(c) => (c.conversation.id, false),
         None => {
             tx.execute(
@@ -659,20 +832,20 @@ pub fn send_visitor(conn: &mut Connection, app_key: &str, visitor: &str, client_
         }
     };
     let id = insert_message(
-        &tx,
+        tx,
         conv_id,
         NewMessage { sender: Sender::Visitor, text, agent_name: None, client_msg_id: Some(client_msg_id), author: &author },
         now,
     )?;
-    let message = message_by_id(&tx, id)?;
-    let conversation = conversation(&tx, conv_id)?.ok_or(StoreError::NotFound)?;
-    tx.commit()?;
+    let message = message_by_id(tx, id)?;
+    let conversation = conversation(tx, conv_id)?.ok_or(StoreError::NotFound)?;
     Ok(Stored { message, conversation, duplicate: false, new_conversation })
 }
 
-/// Stores an agent reply in an open conversation of the agent's site.
+/// Stores an agent reply in an open conversation of the agent's site. Runs
+/// inside a transaction: [`Store::write`]'s.
 pub fn send_agent(
-    conn: &mut Connection,
+    tx: &Connection,
     app_key: &str,
     agent_name: &str,
     conversation_id: i64,
@@ -681,23 +854,21 @@ pub fn send_agent(
     now: i64,
 ) -> Result<Stored> {
     let author = Author::Agent { app_key, name: agent_name }.key();
-    let tx = conn.transaction()?;
-    let conv = conversation(&tx, conversation_id)?.filter(|c| c.app_key == app_key).ok_or(StoreError::NotFound)?;
-    if let Some(message) = find_duplicate(&tx, &author, client_msg_id, text)? {
+    let conv = conversation(tx, conversation_id)?.filter(|c| c.app_key == app_key).ok_or(StoreError::NotFound)?;
+    if let Some(message) = find_duplicate(tx, &author, client_msg_id, text)? {
         return Ok(Stored { message, conversation: conv, duplicate: true, new_conversation: false });
     }
     if conv.conversation.status != ConversationStatus::Open {
         return Err(StoreError::Closed);
     }
     let id = insert_message(
-        &tx,
+        tx,
         conversation_id,
         NewMessage { sender: Sender::Agent, text, agent_name: Some(agent_name), client_msg_id, author: &author },
         now,
     )?;
-    let message = message_by_id(&tx, id)?;
-    let conversation = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
-    tx.commit()?;
+    let message = message_by_id(tx, id)?;
+    let conversation = conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?;
     Ok(Stored { message, conversation, duplicate: false, new_conversation: false })
 }
 
@@ -781,9 +952,7 @@ mod tests {
 
     impl Db {
         fn new() -> Db {
-            let store = Store::open(None).unwrap();
-            let conn = Arc::try_unwrap(store.conn).ok().unwrap().into_inner().unwrap();
-            Db(conn)
+            Db(connect(None).unwrap())
         }
 
         fn resolve(&mut self, ext: Option<&str>, fp: Option<&str>, vid: Option<&str>, claim: Option<&str>, logout: bool) -> Resolved {
@@ -803,7 +972,9 @@ mod tests {
         }
 
         fn say(&mut self, visitor: &str, text: &str) {
-            send_visitor(&mut self.0, "sk", visitor, text, text, 0).unwrap();
+            let tx = self.0.transaction().unwrap();
+            send_visitor(&tx, "sk", visitor, text, text, 0).unwrap();
+            tx.commit().unwrap();
         }
 
         fn texts(&self, visitor: &str) -> Vec<String> {
@@ -846,7 +1017,7 @@ mod tests {
         assert_eq!((back.visitor.as_str(), back.merged_from), (user.as_str(), None));
         assert_eq!(db.texts(&user), ["phone", "anon"]);
         // Outbox retries after a merge are duplicates, not new messages.
-        let dup = send_visitor(&mut db.0, "sk", &user, "anon", "anon", 0).unwrap();
+        let dup = send_visitor(&db.0, "sk", &user, "anon", "anon", 0).unwrap();
         assert!(dup.duplicate);
     }
 
@@ -863,5 +1034,76 @@ mod tests {
         // Another site never shares records.
         let other = Identity { fingerprint: Some("fp".into()), ..Identity::default() };
         assert_ne!(resolve_visitor(&mut db.0, "sk_other", &other, &Details::default(), 0).unwrap().visitor, a);
+    }
+
+    /// A unique database file, removed on drop.
+    struct TempDb(std::path::PathBuf);
+
+    impl TempDb {
+        fn new() -> TempDb {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            TempDb(std::env::temp_dir().join(format!("natter-store-{}-{nanos}", std::process::id())))
+        }
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_keeps_each_write_atomic_and_durable() {
+        let dir = TempDb::new();
+        let path = dir.0.join("natter.db");
+        let store = Store::open(Some(&path)).unwrap();
+        let anon = Identity { anon_id: Some("v1".into()), ..Identity::default() };
+        let v = store.call(move |c| resolve_visitor(c, "sk", &anon, &Details::default(), 0)).await.unwrap().visitor;
+        let w = v.clone();
+        store.write(move |c| send_visitor(c, "sk", &w, "first", "first", 0)).await.unwrap();
+
+        // Concurrent writes share batches; failures in a batch stay their own.
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let (store, v) = (store.clone(), v.clone());
+            tasks.push(tokio::spawn(async move {
+                store.write(move |c| send_visitor(c, "sk", &v, &format!("m{i}"), &format!("text {i}"), 0)).await.map(|s| s.message.id)
+            }));
+        }
+        let (s1, s2, s3, w1, w2) = (store.clone(), store.clone(), store.clone(), v.clone(), v.clone());
+        let conflict = tokio::spawn(async move { s1.write(move |c| send_visitor(c, "sk", &w1, "first", "other text", 0)).await });
+        // A write that fails after writing: its savepoint is rolled back.
+        let undone = tokio::spawn(async move {
+            s2.write(move |c| {
+                send_visitor(c, "sk", &w2, "undone", "undone", 0)?;
+                Err::<(), _>(StoreError::NotFound)
+            })
+            .await
+        });
+        let panicked = tokio::spawn(async move { s3.write(|_| -> Result<()> { panic!("a write that panics") }).await });
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap().unwrap());
+        }
+        assert!(matches!(conflict.await.unwrap(), Err(StoreError::Conflict)));
+        assert!(matches!(undone.await.unwrap(), Err(StoreError::NotFound)));
+        assert!(matches!(panicked.await.unwrap(), Err(StoreError::Join)));
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 200);
+
+        // Everything answered is on disk after a reopen, and nothing else.
+        drop(store);
+        let store = Store::open(Some(&path)).unwrap();
+        let texts = store
+            .call(move |c| {
+                let open = open_conversation(c, &v)?.ok_or(StoreError::NotFound)?;
+                Ok(messages(c, open.conversation.id, 0, 500)?.0.into_iter().map(|m| m.text).collect::<Vec<_>>())
+            })
+            .await
+            .unwrap();
+        assert_eq!(texts.len(), 201);
+        assert_eq!(texts[0], "first");
+        assert!(!texts.iter().any(|t| t == "undone" || t == "other text"));
     }
 }

@@ -550,7 +550,7 @@ pub async fn send(State(app): State<App>, auth: VisitorAuth, body: Result<JsonBo
     // duplicate that announces nothing.
     let task = app.clone();
     let stored = tokio::spawn(async move {
-        let stored = task.store.call(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
+        let stored = task.store.write(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
         if !stored.duplicate {
             task.announce(&stored).await;
             bot::answer(&task, &stored.message);

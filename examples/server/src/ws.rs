@@ -26,13 +26,19 @@ use crate::clock::{now_ms, rfc3339};
 use crate::config::Site;
 use crate::error::{ApiError, Locale};
 use crate::http::{header_str, ClientIp};
-use crate::hub::encode;
+use crate::hub::{encode, Subscription};
 use crate::limits::Bucket;
 use crate::store;
 use crate::{App, AppState};
 
 /// Largest client frame accepted; frames are small JSON objects.
 const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Read buffer of a socket. tungstenite's default (128 KiB) cost 136 KiB of
+/// resident memory per idle socket, and its reader zero-fills the whole
+/// buffer before every read attempt, i.e. on every wake-up of the socket
+/// task. Client frames are small; a larger one (up to `MAX_FRAME_BYTES`)
+/// grows the buffer for itself.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Who is on the other end.
 enum Peer {
@@ -63,7 +69,14 @@ fn offered<'a>(headers: &'a HeaderMap, required: &str, prefix: &str) -> Result<&
 }
 
 fn upgrade_or_400(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Result<WebSocketUpgrade, ApiError> {
-    ws.map(|w| w.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES))
+    // Every send is flushed at once (axum's `send`), so nothing is gained by
+    // collecting writes: a write buffer target of 0 writes each frame out.
+    ws.map(|w| {
+        w.max_message_size(MAX_FRAME_BYTES)
+            .max_frame_size(MAX_FRAME_BYTES)
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .write_buffer_size(0)
+    })
         .map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
 }
 
@@ -154,19 +167,17 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
 }
 
 async fn session(app: App, mut peer: Peer, mut socket: WebSocket) {
-    // Subscribe before `hello`, so nothing falls between it and the catch-up.
-    let mut events = app.hub.subscribe();
+    // Subscribe before `hello`, so nothing falls between it and the catch-up;
+    // an agent's subscription also counts it in for presence, until dropped.
+    let mut events = match &peer {
+        Peer::Visitor { site, visitor, .. } => app.hub.subscribe_visitor(site.app_key(), visitor),
+        Peer::Agent { site, .. } => app.hub.subscribe_agent(site.app_key()),
+    };
     let mut dropper = app.drop_sockets.subscribe();
     let mut shutdown = app.shutdown.clone();
-    if let Peer::Agent { site, .. } = &peer {
-        app.hub.agent_presence(site.app_key(), true);
-    }
     let frame = hello(&app, &peer).await;
     if socket.send(text(&frame)).await.is_ok() {
         run(&app, &mut peer, &mut socket, &mut events, &mut dropper, &mut shutdown).await;
-    }
-    if let Peer::Agent { site, .. } = &peer {
-        app.hub.agent_presence(site.app_key(), false);
     }
 }
 
@@ -175,7 +186,7 @@ async fn run(
     app: &AppState,
     peer: &mut Peer,
     socket: &mut WebSocket,
-    events: &mut tokio::sync::broadcast::Receiver<crate::hub::Event>,
+    events: &mut Subscription<'_>,
     dropper: &mut tokio::sync::broadcast::Receiver<()>,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
@@ -191,16 +202,8 @@ async fn run(
     loop {
         let outgoing = tokio::select! {
             event = events.recv() => match event {
-                Ok(event) => {
-                    let json = match &*peer {
-                        Peer::Visitor { site, visitor, .. } => event.for_visitor(site.app_key(), visitor),
-                        Peer::Agent { site, .. } => event.for_agent(site.app_key()),
-                    };
-                    match json {
-                        Some(json) => WsMessage::Text(json.as_ref().into()),
-                        None => continue,
-                    }
-                }
+                // The hub routes: whatever arrives is for this socket.
+                Ok(json) => WsMessage::Text(json.as_ref().into()),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(skipped = n, "slow socket: sending resync");
                     text(&ServerFrame::Resync)

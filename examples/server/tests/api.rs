@@ -225,6 +225,81 @@ async fn agent_reply_is_pushed_to_the_visitor_websocket() {
     assert_eq!(frame_of_type(&mut ws, "pong").await["type"], "pong");
 }
 
+/// Events go to the sockets they are for: a visitor's (every tab of it) and
+/// the site's agents; presence to every visitor of the site.
+#[tokio::test]
+async fn each_socket_gets_only_the_events_addressed_to_it() {
+    let (_dir, server) = demo();
+    let (alice, _) = server.handshake("v_alice");
+    let (bob, _) = server.handshake("v_bob");
+    let mut tab1 = visitor_ws(&server, &alice).await;
+    let mut tab2 = visitor_ws(&server, &alice).await;
+    let mut ws_bob = visitor_ws(&server, &bob).await;
+    for ws in [&mut tab1, &mut tab2, &mut ws_bob] {
+        assert_eq!(frame_of_type(ws, "hello").await["agentsOnline"], false);
+    }
+
+    // The site's first agent: every visitor of the site hears it is online.
+    let mut agent = agent_ws(&server).await;
+    frame_of_type(&mut agent, "hello").await;
+    for ws in [&mut tab1, &mut tab2, &mut ws_bob] {
+        assert_eq!(frame_of_type(ws, "presence").await["agentsOnline"], true);
+    }
+
+    server.send(&alice, "a1", "alice 1");
+    server.send(&bob, "b1", "bob 1");
+    server.send(&alice, "a2", "alice 2");
+    let texts = |frames: Vec<serde_json::Value>| -> Vec<String> {
+        frames.iter().map(|f| f["message"]["text"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    for ws in [&mut tab1, &mut tab2] {
+        let got = vec![frame_of_type(ws, "message").await, frame_of_type(ws, "message").await];
+        assert_eq!(texts(got), ["alice 1", "alice 2"]);
+    }
+    // The agent sees both visitors' messages, in order.
+    let got = vec![frame_of_type(&mut agent, "message").await, frame_of_type(&mut agent, "message").await, frame_of_type(&mut agent, "message").await];
+    assert_eq!(texts(got), ["alice 1", "bob 1", "alice 2"]);
+    assert_eq!(texts(vec![frame_of_type(&mut ws_bob, "message").await]), ["bob 1"]);
+
+    // A closed tab leaves the other one served.
+    drop(tab1);
+    server.send(&alice, "a3", "alice 3");
+    assert_eq!(texts(vec![frame_of_type(&mut tab2, "message").await]), ["alice 3"]);
+
+    // The last agent leaves: its subscription is gone, visitors hear it.
+    drop(agent);
+    for ws in [&mut tab2, &mut ws_bob] {
+        assert_eq!(frame_of_type(ws, "presence").await["agentsOnline"], false);
+    }
+    assert_eq!(server.visitor("GET", "/api/v1/cs/config?appKey=sk_demo", None, None).json()["online"], false);
+}
+
+/// Client frames up to 16 KiB still pass the (small) socket read buffer;
+/// larger ones end the connection.
+#[tokio::test]
+async fn client_frames_up_to_16_kib_are_read() {
+    use futures_util::StreamExt;
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_big");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let big = json!({"type": "auth", "token": "x".repeat(16 * 1024 - 40)});
+    assert!(big.to_string().len() <= 16 * 1024);
+    send_frame(&mut ws, big).await;
+    assert_eq!(frame_of_type(&mut ws, "error").await["error"]["code"], "token_invalid");
+    send_frame(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(frame_of_type(&mut ws, "pong").await["type"], "pong");
+
+    send_frame(&mut ws, json!({"type": "auth", "token": "x".repeat(17 * 1024)})).await;
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("socket should end") {
+            None | Some(Err(_)) => break,
+            Some(Ok(m)) if m.is_close() => break,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
 #[tokio::test]
 async fn echo_bot_answers_over_the_websocket() {
     let dir = TempDir::new();
