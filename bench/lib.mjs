@@ -54,8 +54,8 @@ export function machine() {
 }
 export const load = () => loadavg().map((x) => round(x, 2));
 
-/** The widget's release binary of natter-server (built by run.mjs). */
-export const serverBin = () => process.env.NATTER_BENCH_SERVER_BIN || join(root, 'target', 'release', 'natter-server');
+/** natter-server built with the `server` profile, as `npm start` runs it (built by run.mjs). */
+export const serverBin = () => process.env.NATTER_BENCH_SERVER_BIN || join(root, 'target', 'server', 'natter-server');
 export const loadgenBin = () => join(root, 'target', 'bench-loadgen', 'release', 'natter-loadgen');
 
 /** The file-descriptor limit bench children get: the hard limit, at most 65536. */
@@ -71,7 +71,7 @@ export function fdLimit() {
  */
 export async function startServer({ staticDir, args = [], db = null } = {}) {
   const bin = serverBin();
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build --release -p natter-server`);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build --profile server -p natter-server`);
   const flags = ['--listen', '127.0.0.1:0', ...(db ? ['--db', db] : ['--memory']), '--config', SITES];
   if (staticDir) flags.push('--static', staticDir);
   flags.push(...args);

@@ -30,7 +30,7 @@ const elapsed = () => Math.round((Date.now() - started) / 1000);
 // twiggy (bytes) installs while the build runs, on a fresh machine.
 const twiggyReady = only.includes('bytes') ? prefetchTwiggy() : Promise.resolve();
 if (!flag('no-build')) {
-  log('building: the widget (node scripts/build.mjs), the release server and the load generator');
+  log('building: the widget (node scripts/build.mjs), the server and the load generator');
   const rust = rustToolchain();
   // The load generator builds while the widget builds (LTO with one codegen
   // unit leaves a core free); the server after, with both cores.
@@ -41,7 +41,7 @@ if (!flag('no-build')) {
     child.on('error', reject);
   });
   run('node', [join(root, 'scripts', 'build.mjs')]);
-  run('cargo', ['build', '--release', '--locked', '-p', 'natter-server'], { env: rust.env });
+  run('cargo', ['build', '--profile', 'server', '--locked', '-p', 'natter-server'], { env: rust.env });
   await loadgenBuilt;
   log(`built in ${elapsed()} s`);
 }
