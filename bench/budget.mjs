@@ -25,7 +25,7 @@ export function runBudget(cdnDir = join(root, 'dist', 'cdn'), bindgenWasm = join
     if (b.over && b.enforce) failed = true;
   }
   const over = results.filter((b) => b.over);
-  if (over.some((b) => b.id === 'widget')) {
+  if (over.some((b) => b.files === 'embed')) {
     const wasm = measured.files.find((f) => f.role === 'wasm');
     console.log('\ntop wasm contributors:\n');
     console.log(contributorsTable(wasmContributors(bindgenWasm, wasm?.wasmBytes)));

@@ -17,19 +17,17 @@ pub fn int(n: i64) -> String {
 
 /// `n` in `base` (10 or 16), with leading zeros up to `width` digits.
 pub fn padded(mut n: u64, base: u64, width: usize) -> String {
-    let mut out = Vec::with_capacity(20);
-    while n > 0 || out.len() < width {
-        out.push(b"0123456789abcdef"[(n % base) as usize]);
+    let mut reversed = Vec::with_capacity(20);
+    while n > 0 || reversed.len() < width {
+        reversed.push(char::from(b"0123456789abcdef"[(n % base) as usize]));
         n /= base;
     }
-    out.reverse();
-    // Only ASCII digits were pushed.
-    String::from_utf8(out).unwrap_or_default()
+    reversed.into_iter().rev().collect()
 }
 
 /// `n` pixels, for CSS: `24px`.
 pub fn px(n: i64) -> String {
-    [int(n), "px".into()].concat()
+    [&int(n), "px"].concat()
 }
 
 #[cfg(test)]

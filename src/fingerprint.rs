@@ -79,7 +79,7 @@ pub fn hash(input: &str) -> String {
         a = (a ^ u32::from(byte)).wrapping_mul(0x0100_0193);
         b = (b ^ u32::from(byte)).wrapping_mul(0x01ee_b0fb);
     }
-    [padded(a.into(), 16, 8), padded(b.into(), 16, 8)].concat()
+    [padded(a.into(), 16, 8).as_str(), padded(b.into(), 16, 8).as_str()].concat()
 }
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ impl Session {
                         self.send_frame(&object(&[("type", "auth".into()), ("token", token.into())]))
                     }
                     Output::FetchMessages { token, conversation_id, since } => {
-                        let url = [self.url("conversations"), "/".into(), int(conversation_id), "/messages?since=".into(), int(since), "&limit=200".into()].concat();
+                        let url = [&self.url("conversations"), "/", &int(conversation_id), "/messages?since=", &int(since), "&limit=200"].concat();
                         self.spawn(url, Some(token), None, Event::Fetched);
                     }
                     Output::FetchCurrent { token } => {

@@ -78,5 +78,5 @@ fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsV
 fn clock(ms: f64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(ms));
     let (h, m) = (date.get_hours(), date.get_minutes());
-    [padded(h.into(), 10, 2), ":".into(), padded(m.into(), 10, 2)].concat()
+    [&padded(h.into(), 10, 2), ":", &padded(m.into(), 10, 2)].concat()
 }
