@@ -112,7 +112,7 @@ pub fn derived_accent(primary: Rgb) -> Rgb {
 fn is_plain_css(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b" #%.,()-/+".contains(&b))
-        && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| lower.contains(f))
+        && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| crate::text::find(&lower, f).is_some())
 }
 
 /// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named

@@ -9,6 +9,8 @@
 //!
 //! Pure logic, unit-tested natively.
 
+use crate::text::find;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
     pub tag: String,
@@ -48,7 +50,7 @@ impl Reader<'_> {
     fn skip_prolog(&mut self) {
         self.skip_misc();
         if self.rest.starts_with("<?xml") {
-            if let Some(end) = self.rest.find("?>") {
+            if let Some(end) = find(self.rest, "?>") {
                 self.rest = &self.rest[end + 2..];
             }
         }
@@ -62,7 +64,7 @@ impl Reader<'_> {
             if !self.rest.starts_with("<!--") {
                 return;
             }
-            match self.rest.find("-->") {
+            match find(self.rest, "-->") {
                 Some(end) => self.rest = &self.rest[end + 3..],
                 None => return,
             }
@@ -106,7 +108,7 @@ impl Reader<'_> {
                 // Text (e.g. in <title>) is not drawn; it is dropped.
                 self.rest = &self.rest[text_end..];
                 if self.rest.starts_with("<!--") {
-                    let end = self.rest.find("-->")?;
+                    let end = find(self.rest, "-->")?;
                     self.rest = &self.rest[end + 3..];
                 } else if let Some(rest) = self.rest.strip_prefix("</") {
                     self.rest = rest;
@@ -177,10 +179,10 @@ fn unescape(value: &str) -> Option<String> {
 /// and nothing else.
 fn safe_value(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    if lower.contains("javascript:") || lower.contains("data:") {
+    if find(&lower, "javascript:").is_some() || find(&lower, "data:").is_some() {
         return false;
     }
-    match lower.find("url(") {
+    match find(&lower, "url(") {
         None => true,
         Some(_) => {
             lower.starts_with("url(#")

@@ -62,8 +62,12 @@ pub struct Session {
 impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
         let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
-            let ws = api_base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
-            [&ws, "/ws"].concat()
+            // The API base is validated to start with one of the two schemes.
+            match (api_base.strip_prefix("https://"), api_base.strip_prefix("http://")) {
+                (Some(rest), _) => ["wss://", rest, "/ws"].concat(),
+                (_, Some(rest)) => ["ws://", rest, "/ws"].concat(),
+                _ => [&api_base, "/ws"].concat(),
+            }
         });
         let seed = {
             let mut bytes = [0u8; 8];
