@@ -32,17 +32,20 @@ const twiggyReady = only.includes('bytes') ? prefetchTwiggy() : Promise.resolve(
 if (!flag('no-build')) {
   log('building: the widget (node scripts/build.mjs), the server and the load generator');
   const rust = rustToolchain();
-  // The load generator builds while the widget builds (LTO with one codegen
-  // unit leaves a core free); the server after, with both cores.
-  const loadgenArgs = ['build', '-q', '--release', '--locked', '--manifest-path', join(benchDir, 'loadgen', 'Cargo.toml'), '--target-dir', join(root, 'target', 'bench-loadgen')];
-  const loadgenBuilt = new Promise((resolve, reject) => {
-    const child = spawn('cargo', loadgenArgs, { cwd: root, stdio: 'inherit', env: rust.env });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cargo ${loadgenArgs.join(' ')} failed (${code})`))));
-    child.on('error', reject);
-  });
+  // The server and the load generator build while the widget builds: its
+  // LTO with one codegen unit leaves a core idle most of the time.
+  const cargo = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn('cargo', args, { cwd: root, stdio: 'inherit', env: rust.env });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cargo ${args.join(' ')} failed (${code})`))));
+      child.on('error', reject);
+    });
+  const others = Promise.all([
+    cargo(['build', '-q', '--profile', 'server', '--locked', '-p', 'natter-server']),
+    cargo(['build', '-q', '--release', '--locked', '--manifest-path', join(benchDir, 'loadgen', 'Cargo.toml'), '--target-dir', join(root, 'target', 'bench-loadgen')]),
+  ]);
   run('node', [join(root, 'scripts', 'build.mjs')]);
-  run('cargo', ['build', '--profile', 'server', '--locked', '-p', 'natter-server'], { env: rust.env });
-  await loadgenBuilt;
+  await others;
   log(`built in ${elapsed()} s`);
 }
 // A private copy: the shared dist/ may be rebuilt while the bench runs.
