@@ -77,7 +77,7 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
               const now = performance.now();
               frames.push(now - last);
               last = now;
-              list.scrollTop += dir * 120;
+              list.scrollTop += dir * stepPx;
               const atEnd = dir < 0 ? list.scrollTop <= 0 : list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
               if (atEnd || now - t0 > 60000) resolve();
               else requestAnimationFrame(tick);
