@@ -1,4 +1,4 @@
-// Shared helpers of `npm run bench`: paths, statistics, the release server,
+// Shared helpers of `npm run bench`: paths, statistics, the optimized server,
 // a stable copy of the build, and a fresh-context page with CDP metrics.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ export function fdLimit() {
 }
 
 /**
- * Starts the release server on an ephemeral loopback port with the bench site
+ * Starts the optimized server on an ephemeral loopback port with the bench site
  * (bench/sites.toml), serving `staticDir`; the fd limit is raised with
  * `ulimit -n` in the shell that execs it. Resolves `{url, port, pid, stop}`.
  */

@@ -52,7 +52,7 @@ export function report(r) {
     const w = s.latency.websocket;
     const p = s.latency.polling;
     const row = (what, x, target) => `| ${what} | ${x.n} | ${ms(x.p50)} | ${ms(x.p90)} | ${ms(x.p99)} | ${ms(x.max)} | ${target} |`;
-    L.push('## 3. Message latency (in the page, `performance.now()`, loopback, release server)', '');
+    L.push('## 3. Message latency (in the page, `performance.now()`, loopback, optimized server)', '');
     L.push('| path | n | p50 | p90 | p99 | max | target |', '|---|--:|--:|--:|--:|--:|---|');
     if (w) {
       L.push(row('WebSocket: `sendMessage` → `message` event with the server id (REST POST, 201, row updated)', w.sendToAck, `p50 < 5 ms: ${ok(w.sendToAck.p50 < 5)}`));
@@ -82,7 +82,7 @@ export function report(r) {
 
   if (s.capacity) {
     const c = s.capacity;
-    L.push('## 5. Server capacity (release natter-server, Rust load generator `bench/loadgen`, 127.0.0.1)', '');
+    L.push('## 5. Server capacity (natter-server, `server` profile; Rust load generator `bench/loadgen`, 127.0.0.1)', '');
     if (c.idle) {
       const i = c.idle;
       if (i.timedOut) L.push('Idle run timed out.', '');
