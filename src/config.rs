@@ -358,7 +358,7 @@ impl Fields<'_> {
     /// Non-empty text of at most `max` characters.
     fn text(&mut self, field: &str, max: usize) -> Option<String> {
         self.pick(field, &|r| match text(r) {
-            Some(s) if !s.is_empty() && s.chars().count() <= max => Ok(s.to_string()),
+            Some(s) if !s.is_empty() && crate::text::char_count(s) <= max => Ok(s.to_string()),
             Some(s) if !s.is_empty() => Err("too long"),
             _ => Err("expected a non-empty string"),
         })
@@ -491,7 +491,7 @@ fn boolean(raw: &Raw) -> Option<bool> {
 fn number(raw: &Raw) -> Option<f64> {
     match raw {
         Raw::Number(n) => n.is_finite().then_some(*n),
-        Raw::Text(s) => s.trim().parse::<i64>().ok().map(|n| n as f64),
+        Raw::Text(s) => crate::digits::parse_int(s.trim()).map(|n| n as f64),
         Raw::Bool(_) | Raw::Null | Raw::Other => None,
     }
 }
@@ -554,7 +554,7 @@ fn percent_decode(s: &str) -> Option<String> {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                out.push(u8::try_from(crate::digits::parse(hex, 16)?).ok()?);
                 i += 2;
             }
             b => out.push(b),

@@ -30,6 +30,27 @@ pub fn px(n: i64) -> String {
     [&int(n), "px"].concat()
 }
 
+/// Digits in `base` (10 or 16, either case) as a number: no sign, no
+/// spaces, `None` when empty or too large. `str::parse` would bring core's
+/// generic integer parsers, one per integer type.
+pub fn parse(s: &str, base: u64) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let digit = char::from(b).to_digit(base as u32)?;
+        n.checked_mul(base)?.checked_add(u64::from(digit))
+    })
+}
+
+/// A decimal integer with an optional sign: `-12`, `+7`.
+pub fn parse_int(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(digits) => 0i64.checked_sub_unsigned(parse(digits, 10)?),
+        None => i64::try_from(parse(s.strip_prefix('+').unwrap_or(s), 10)?).ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +66,22 @@ mod tests {
         assert_eq!(padded(0xbeef, 16, 8), "0000beef");
         assert_eq!(padded(u64::from(u32::MAX), 16, 8), "ffffffff");
         assert_eq!(px(-3), "-3px");
+    }
+
+    #[test]
+    fn parsing() {
+        assert_eq!(parse("0", 10), Some(0));
+        assert_eq!(parse("255", 10), Some(255));
+        assert_eq!(parse("fF", 16), Some(255));
+        assert_eq!(parse("", 10), None);
+        assert_eq!(parse("1a", 10), None);
+        assert_eq!(parse(" 1", 10), None);
+        assert_eq!(parse("99999999999999999999", 10), None);
+        assert_eq!(parse_int("-12"), Some(-12));
+        assert_eq!(parse_int("+7"), Some(7));
+        assert_eq!(parse_int("-"), None);
+        assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int("9223372036854775808"), None);
     }
 }

@@ -261,7 +261,7 @@ impl Runtime {
             mock: Mock::default(),
             saved_scroll: None,
         });
-        let read_upto = storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| v.parse().ok());
+        let read_upto = storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
         widget.chat.set_read_upto(read_upto.unwrap_or(0));
         if widget.config.mock {
             widget.set_connection(Connection::Online);
