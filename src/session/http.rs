@@ -5,25 +5,25 @@
 //! brings the `http` crate and its error types, nor `JsFuture` and an async
 //! executor, which cost the wasm several KiB for two awaits per request.
 
-use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
 use super::machine::Failure;
 use crate::js::{get, object};
 
-// `fetch` inside `then`: a synchronous throw (no `fetch`, a bad URL) becomes
-// the rejection branch like any network failure.
-#[wasm_bindgen(inline_js = "export function request(url, init, done) {
-  Promise.resolve().then(() => fetch(url, init)).then(
+// Inside `then`, a synchronous throw (no `fetch`, a bad URL, a body that
+// cannot be serialized) becomes the rejection branch like any network
+// failure, and `done` never runs inside the caller's call stack.
+#[wasm_bindgen(inline_js = "export function request(url, init, body, done) {
+  Promise.resolve().then(() => fetch(url, body === undefined ? init : { ...init, body: JSON.stringify(body) })).then(
     (r) => r.json().catch(() => null).then((json) => done(r.status, json, r.headers.get('Retry-After'))),
     () => done(0, null, null),
   );
 }")]
 extern "C" {
-    /// Calls `done(status, json, retryAfter)` once: status 0 when the request
-    /// failed (offline, refused, invalid URL), `json` null when the body is
-    /// not JSON.
-    fn request(url: &str, init: &JsValue, done: &JsValue);
+    /// Calls `done(status, json, retryAfter)` once, on a later task: status 0
+    /// when the request failed (offline, refused, invalid URL), `json` null
+    /// when the body is not JSON. `body` is sent as JSON unless undefined.
+    fn request(url: &str, init: &JsValue, body: &JsValue, done: &JsValue);
 }
 
 /// What a call's answer is handed to.
@@ -33,11 +33,6 @@ pub type Done = Box<dyn FnOnce(Result<JsValue, Failure>)>;
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
 /// `done` runs once, on a later task.
 pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool, done: Done) {
-    let body = match body.map(JSON::stringify) {
-        Some(Ok(text)) => JsValue::from(text),
-        Some(Err(_)) => return done(Err(Failure::Network)),
-        None => JsValue::UNDEFINED,
-    };
     let bearer = token.map(|token| JsValue::from(["Bearer ", token].concat())).unwrap_or(JsValue::UNDEFINED);
     let headers = object(&[
         ("Content-Type", "application/json".into()),
@@ -46,16 +41,15 @@ pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str
         ("Authorization", bearer),
     ]);
     let init = object(&[
-        ("method", if body.is_undefined() { "GET" } else { "POST" }.into()),
+        ("method", if body.is_some() { "POST" } else { "GET" }.into()),
         // No cookies: the protocol carries its token in a header.
         ("credentials", "omit".into()),
         ("headers", headers),
-        ("body", body),
     ]);
     let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: Option<String>| {
         done(answer(status, json, retry_after));
     });
-    request(url, &init, &answer);
+    request(url, &init, body.unwrap_or(&JsValue::UNDEFINED), &answer);
 }
 
 fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsValue, Failure> {
