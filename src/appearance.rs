@@ -15,7 +15,7 @@ impl Rgb {
         let s = s.trim();
         if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(')')) {
             let mut channels = args.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty());
-            let mut next = || u8::try_from(crate::digits::parse(channels.next()?, 10)?).ok();
+            let mut next = || crate::digits::parse(channels.next()?, 10);
             let rgb = Rgb(next()?, next()?, next()?);
             return channels.next().is_none().then_some(rgb);
         }
@@ -23,7 +23,7 @@ impl Rgb {
         if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let channel = |i: usize, len: usize| u8::try_from(crate::digits::parse(&hex[i..i + len], 16)?).ok();
+        let channel = |i: usize, len: usize| crate::digits::parse::<u8>(&hex[i..i + len], 16);
         match hex.len() {
             3 => Some(Rgb(channel(0, 1)? * 17, channel(1, 1)? * 17, channel(2, 1)? * 17)),
             6 => Some(Rgb(channel(0, 2)?, channel(2, 2)?, channel(4, 2)?)),

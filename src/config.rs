@@ -554,7 +554,7 @@ fn percent_decode(s: &str) -> Option<String> {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-                out.push(u8::try_from(crate::digits::parse(hex, 16)?).ok()?);
+                out.push(crate::digits::parse(hex, 16)?);
                 i += 2;
             }
             b => out.push(b),

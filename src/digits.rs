@@ -30,24 +30,25 @@ pub fn px(n: i64) -> String {
     [&int(n), "px"].concat()
 }
 
-/// Digits in `base` (10 or 16, either case) as a number: no sign, no
-/// spaces, `None` when empty or too large. `str::parse` would bring core's
-/// generic integer parsers, one per integer type.
-pub fn parse(s: &str, base: u64) -> Option<u64> {
+/// Digits in `base` (10 or 16, either case) as a number of type `T`: no
+/// sign, no spaces, `None` when empty or too large for `T`. `str::parse`
+/// would bring core's generic integer parsers, one per integer type.
+pub fn parse<T: TryFrom<u64>>(s: &str, base: u64) -> Option<T> {
     if s.is_empty() {
         return None;
     }
-    s.bytes().try_fold(0u64, |n, b| {
+    let n = s.bytes().try_fold(0u64, |n, b| {
         let digit = char::from(b).to_digit(base as u32)?;
         n.checked_mul(base)?.checked_add(u64::from(digit))
-    })
+    })?;
+    T::try_from(n).ok()
 }
 
 /// A decimal integer with an optional sign: `-12`, `+7`.
 pub fn parse_int(s: &str) -> Option<i64> {
     match s.strip_prefix('-') {
         Some(digits) => 0i64.checked_sub_unsigned(parse(digits, 10)?),
-        None => i64::try_from(parse(s.strip_prefix('+').unwrap_or(s), 10)?).ok(),
+        None => parse(s.strip_prefix('+').unwrap_or(s), 10),
     }
 }
 
@@ -70,13 +71,14 @@ mod tests {
 
     #[test]
     fn parsing() {
-        assert_eq!(parse("0", 10), Some(0));
-        assert_eq!(parse("255", 10), Some(255));
-        assert_eq!(parse("fF", 16), Some(255));
-        assert_eq!(parse("", 10), None);
-        assert_eq!(parse("1a", 10), None);
-        assert_eq!(parse(" 1", 10), None);
-        assert_eq!(parse("99999999999999999999", 10), None);
+        assert_eq!(parse::<u64>("0", 10), Some(0));
+        assert_eq!(parse::<u8>("255", 10), Some(255));
+        assert_eq!(parse::<u8>("256", 10), None);
+        assert_eq!(parse::<u8>("fF", 16), Some(255));
+        assert_eq!(parse::<u64>("", 10), None);
+        assert_eq!(parse::<u64>("1a", 10), None);
+        assert_eq!(parse::<u64>(" 1", 10), None);
+        assert_eq!(parse::<u64>("99999999999999999999", 10), None);
         assert_eq!(parse_int("-12"), Some(-12));
         assert_eq!(parse_int("+7"), Some(7));
         assert_eq!(parse_int("-"), None);

@@ -159,8 +159,8 @@ fn unescape(value: &str) -> Option<String> {
             "apos" => '\'',
             _ => {
                 let code = match entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
-                    Some(hex) => u32::try_from(crate::digits::parse(hex, 16)?).ok()?,
-                    None => u32::try_from(crate::digits::parse(entity.strip_prefix('#')?, 10)?).ok()?,
+                    Some(hex) => crate::digits::parse(hex, 16)?,
+                    None => crate::digits::parse(entity.strip_prefix('#')?, 10)?,
                 };
                 char::from_u32(code)?
             }

@@ -163,10 +163,8 @@ impl Session {
                     }
                     Output::Post { token, client_id, text } => {
                         let body = object(&[("clientMsgId", client_id.as_str().into()), ("text", text.into())]);
-                        let (generation, sink, locale, link) = (self.generation, self.sink, self.locale, self.link);
-                        let url = self.url("conversations");
-                        let done = move |result| sink(generation, Event::Posted { client_id, result });
-                        http::call(&url, Some(&token), Some(&body), locale, link, Box::new(done));
+                        let posted = move |result| Event::Posted { client_id, result };
+                        self.spawn(self.url("conversations"), Some(token), Some(body), posted);
                     }
                     notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
                 }
@@ -193,7 +191,8 @@ impl Session {
         [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat()
     }
 
-    fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: fn(Result<JsValue, Failure>) -> Event) {
+    /// A request whose answer comes back as the event `wrap` makes of it.
+    fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: impl FnOnce(Result<JsValue, Failure>) -> Event + 'static) {
         let (generation, sink) = (self.generation, self.sink);
         let done = move |result| sink(generation, wrap(result));
         http::call(&url, token.as_deref(), body.as_ref(), self.locale, self.link, Box::new(done));

@@ -61,7 +61,7 @@ fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsV
     }
     let error = get(&json, "error");
     let retry_after = retry_after
-        .and_then(|s| u32::try_from(crate::digits::parse(s.trim(), 10)?).ok())
+        .and_then(|s| crate::digits::parse::<u32>(s.trim(), 10))
         .or_else(|| get(&error, "retryAfterSec").as_f64().map(|n| n as u32));
     Err(Failure::Http {
         status,
