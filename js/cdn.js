@@ -29,8 +29,8 @@ const script = document.currentScript;
     throw new Error(`could not load ${glueUrl} (${err.message}); is the whole CDN folder deployed, and its origin in script-src?`);
   });
   Promise.all([glue, wasm])
-    .then(async ([runtime, module]) => {
-      await runtime.default({ module_or_path: module });
+    .then(([runtime, module]) => {
+      runtime.initSync({ module });
       attach(runtime, script, earlier);
     })
     .catch(reportLoadError);

@@ -108,7 +108,12 @@ async function bundle(options) {
 async function buildCdn(wasm) {
   const out = join(dist, 'cdn');
   mkdirSync(out, { recursive: true });
-  const glue = await bundle({ entryPoints: [join(bindgen, 'natter.js')], format: 'esm' });
+  // Only what the loader uses: the wasm arrives compiled, so the glue's
+  // fetching initialiser stays out.
+  const glue = await bundle({
+    stdin: { contents: "export { boot, call, initSync } from 'natter-glue';", resolveDir: root },
+    format: 'esm',
+  });
   const files = {
     wasm: { name: `widget-${contentHash(wasm)}.wasm`, bytes: wasm },
     glue: { name: `widget-${contentHash(glue)}.js`, bytes: glue },
