@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sizes, WASM_FEATURES } from '../scripts/lib.mjs';
+import { sizes, STRIP_FLAGS, WASM_FEATURES } from '../scripts/lib.mjs';
 import { kib, root } from './lib.mjs';
 
 export const TWIGGY_VERSION = '0.8.0';
@@ -98,7 +98,7 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
   };
   let r = opt(named, ['-g']);
   if (r.status !== 0) return { error: `wasm-opt -Oz -g failed: ${r.stderr}` };
-  r = opt(stripped, ['--strip-debug', '--strip-producers']);
+  r = opt(stripped, STRIP_FLAGS);
   const matchesShipped = r.status === 0 && shippedBytes != null && readFileSync(stripped).equals(shippedBytes);
   const top = spawnSync(twiggy, ['top', '--format', 'json', named], { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (top.status !== 0) return { error: `twiggy top failed: ${top.stderr}` };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { dist, fail, packageVersion, root, run, rustToolchain, WASM_FEATURES } from './lib.mjs';
+import { dist, fail, packageVersion, root, run, rustToolchain, STRIP_FLAGS, WASM_FEATURES } from './lib.mjs';
 import { printSizes } from './size.mjs';
 
 const bindgen = join(root, 'target', 'bindgen');
@@ -38,8 +38,7 @@ function buildWasm() {
   const optimized = join(bindgen, 'natter.opt.wasm');
   run(join(root, 'node_modules', '.bin', 'wasm-opt'), [
     '-Oz',
-    '--strip-debug',
-    '--strip-producers',
+    ...STRIP_FLAGS,
     ...WASM_FEATURES,
     join(bindgen, 'natter_bg.wasm'),
     '-o',

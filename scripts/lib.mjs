@@ -48,6 +48,9 @@ export const WASM_FEATURES = [
   '--enable-multivalue',
 ];
 
+/** wasm-opt flags that drop the custom sections nothing reads at run time. */
+export const STRIP_FLAGS = ['--strip-debug', '--strip-producers', '--strip-target-features'];
+
 /** Raw, gzip -9 and brotli (quality 11) sizes of a buffer. */
 export function sizes(bytes) {
   return {
