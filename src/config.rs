@@ -36,24 +36,13 @@ pub enum Position {
 }
 
 impl Position {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "br" => Self::BottomRight,
-            "bl" => Self::BottomLeft,
-            "tr" => Self::TopRight,
-            "tl" => Self::TopLeft,
-            _ => return None,
-        })
-    }
+    /// Codes as configured, in the order of [`Position::ALL`].
+    const CODES: [&'static str; 4] = ["br", "bl", "tr", "tl"];
+    const ALL: [Self; 4] = [Self::BottomRight, Self::BottomLeft, Self::TopRight, Self::TopLeft];
 
     /// The short code, used as a CSS class on the shadow root's container.
     pub fn code(self) -> &'static str {
-        match self {
-            Self::BottomRight => "br",
-            Self::BottomLeft => "bl",
-            Self::TopRight => "tr",
-            Self::TopLeft => "tl",
-        }
+        Self::CODES[self as usize]
     }
 }
 
@@ -66,21 +55,11 @@ pub enum Theme {
 }
 
 impl Theme {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "light" => Self::Light,
-            "dark" => Self::Dark,
-            "auto" => Self::Auto,
-            _ => return None,
-        })
-    }
+    const CODES: [&'static str; 3] = ["light", "dark", "auto"];
+    const ALL: [Self; 3] = [Self::Light, Self::Dark, Self::Auto];
 
     pub fn code(self) -> &'static str {
-        match self {
-            Self::Light => "light",
-            Self::Dark => "dark",
-            Self::Auto => "auto",
-        }
+        Self::CODES[self as usize]
     }
 }
 
@@ -89,6 +68,11 @@ pub enum ButtonShape {
     Circle,
     /// Rounded rectangle with the label beside the icon.
     Pill,
+}
+
+impl ButtonShape {
+    const CODES: [&'static str; 2] = ["circle", "pill"];
+    const ALL: [Self; 2] = [Self::Circle, Self::Pill];
 }
 
 /// A custom launcher icon.
@@ -180,7 +164,7 @@ pub const DEFAULT_PRIMARY: &str = "#4338ca";
 pub enum Problem {
     MissingAppKey,
     /// A field was given a value it cannot take; the value is ignored.
-    Invalid { field: String, reason: &'static str },
+    Invalid { field: &'static str, reason: &'static str },
     /// A field Natter does not know; it is ignored.
     Unknown { field: String },
     /// White text on the brand color fails WCAG AA; dark text is used.
@@ -219,45 +203,31 @@ const FIELDS: &[&str] = &[
 /// `named_color` says whether a word is a CSS color name (the browser's
 /// `CSS.supports`; the pure code keeps no list of 148 names).
 pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    for layer in layers {
-        for (name, _) in layer {
-            if !FIELDS.contains(&name.as_str()) {
-                problems.push(Problem::Unknown { field: name.clone() });
-            }
-        }
-    }
-    let mut f = Fields { layers, problems: &mut problems };
+    let mut f = Fields::new(layers, FIELDS, named_color);
 
-    let app_key = f.text("appKey", 128);
-    let api_base = f.pick("apiBase", &|r| {
-        text(r).filter(|s| has_scheme(s, &["https://", "http://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or(EXPECTED_HTTP)
-    });
-    let ws_base = f.pick("wsBase", &|r| {
-        text(r).filter(|s| has_scheme(s, &["wss://", "ws://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or("expected a ws:// or wss:// URL")
-    });
-    let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
-    let user_hash = f.user_hash();
-    let identity_token = f.identity_token();
-    let link = f.pick("link", &|r| text(r).filter(|s| s.starts_with('{')).map(str::to_string).ok_or("expected an object"));
+    let app_key = f.text("appKey", &Kind::Text(128));
+    let api_base = f.text("apiBase", &Kind::Url(["https://", "http://"], "expected an http(s) URL"));
+    let ws_base = f.text("wsBase", &Kind::Url(["wss://", "ws://"], "expected a ws:// or wss:// URL"));
+    let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
+    let user_hash = f.text("userHash", &Kind::UserHash);
+    let identity_token = f.text("identityToken", &Kind::Jwt);
+    let link = f.text("link", &Kind::Json(usize::MAX, "expected an object"));
     let profile = f.profile();
-    let locale = f.pick("locale", &|r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
-    let theme = f.pick("theme", &|r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
-    let position = f.pick("position", &|r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
+    let locale = f.int("locale", &Kind::Locale).map(|i| Locale::ALL[i]);
+    let theme = Theme::ALL[f.choice("theme", &Kind::Choice(&Theme::CODES, "expected light, dark or auto"))];
+    let position = Position::ALL[f.choice("position", &Kind::Choice(&Position::CODES, "expected br, bl, tr or tl"))];
     let default_open = f.flag("defaultOpen", false);
     let mock = f.flag("mock", false);
     let fingerprint = f.flag("fingerprint", true);
-    let z_index = f.clamped("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
+    let z_index = f.number("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
 
-    let color = |r: &Raw| text(r).and_then(|s| css_color(s, named_color)).ok_or(EXPECTED_COLOR);
-    let primary = f.pick("primaryColor", &color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
+    let primary = f.text("primaryColor", &Kind::Color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
     let primary_rgb = Rgb::parse(&primary);
     // Only colors whose channels are known can be brightened or checked.
     let accent = f
-        .pick("primaryColorAccent", &color)
+        .text("primaryColorAccent", &Kind::Color)
         .unwrap_or_else(|| primary_rgb.map_or_else(|| primary.clone(), |rgb| derived_accent(rgb).css()));
-    let stops: Vec<Rgb> = [Some(&primary), Some(&accent)].into_iter().flatten().filter_map(|c| Rgb::parse(c)).collect();
-    let (on_primary, low_contrast) = text_on(&stops);
+    let (on_primary, low_contrast) = text_on(&[primary_rgb, Rgb::parse(&accent)]);
     if low_contrast {
         f.problems.push(Problem::LowContrast { color: primary.clone() });
     }
@@ -270,36 +240,24 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
         accent,
         on_primary,
         ring,
-        offset_x: f.clamped("offsetX", 0, 200, 24),
-        offset_y: f.clamped("offsetY", 0, 200, 24),
-        panel_width: f.clamped("panelWidth", 280, 720, 380),
-        panel_height: f.clamped("panelHeight", 360, 900, 580),
-        panel_radius: f.clamped("panelRadius", 0, 32, 16),
-        button_size: f.clamped("buttonSize", 40, 96, 56),
-        button_shape: f
-            .pick("buttonShape", &|r| match text(r) {
-                Some("circle") => Ok(ButtonShape::Circle),
-                Some("pill") => Ok(ButtonShape::Pill),
-                _ => Err("expected circle or pill"),
-            })
-            .unwrap_or(ButtonShape::Circle),
-        button_label: f.text("buttonLabel", 40),
-        button_icon: f.pick("buttonIcon", &|r| {
-            let s = text(r).ok_or(EXPECTED_ICON)?;
-            if s.starts_with("<svg") {
-                (s.len() <= 16 * 1024).then(|| Icon::Svg(s.to_string())).ok_or("inline SVG over 16 KB")
-            } else {
-                image_url(s).map(Icon::Image).ok_or(EXPECTED_ICON)
-            }
-        }),
-        header_title: f.text("headerTitle", 80),
-        header_subtitle: f.text("headerSubtitle", 160),
-        header_background: f.pick("headerBackground", &|r| {
-            text(r).and_then(|s| header_background(s, named_color)).ok_or("expected a color, a gradient or an image URL")
-        }),
-        background_image: f.pick("backgroundImage", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+        offset_x: f.number("offsetX", 0, 200, 24),
+        offset_y: f.number("offsetY", 0, 200, 24),
+        panel_width: f.number("panelWidth", 280, 720, 380),
+        panel_height: f.number("panelHeight", 360, 900, 580),
+        panel_radius: f.number("panelRadius", 0, 32, 16),
+        button_size: f.number("buttonSize", 40, 96, 56),
+        button_shape: ButtonShape::ALL[f.choice("buttonShape", &Kind::Choice(&ButtonShape::CODES, "expected circle or pill"))],
+        button_label: f.text("buttonLabel", &Kind::Text(40)),
+        button_icon: f
+            .text("buttonIcon", &Kind::Icon)
+            .map(|s| if s.starts_with("<svg") { Icon::Svg(s) } else { Icon::Image(s) }),
+        header_title: f.text("headerTitle", &Kind::Text(80)),
+        header_subtitle: f.text("headerSubtitle", &Kind::Text(160)),
+        header_background: f.text("headerBackground", &Kind::Background),
+        background_image: f.text("backgroundImage", &Kind::Image),
     };
 
+    let mut problems = f.problems;
     let config = match app_key {
         Some(app_key) => Some(Config {
             app_key,
@@ -327,98 +285,179 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
     (config, problems)
 }
 
-const EXPECTED_HTTP: &str = "expected an http(s) URL";
-const EXPECTED_COLOR: &str = "expected a CSS color";
 const EXPECTED_IMAGE: &str = "expected an http(s) or data:image URL";
 const EXPECTED_ICON: &str = "expected inline <svg> markup or an image URL";
+
+/// How a field's value is checked. One `match` over these in [`Kind::check`]
+/// is much smaller in the wasm than a closure per field.
+enum Kind {
+    /// Non-empty text of at most this many characters.
+    Text(usize),
+    /// A URL with one of these schemes (any case); trailing slashes dropped.
+    Url([&'static str; 2], &'static str),
+    /// 64 hex digits, lowercased.
+    UserHash,
+    Jwt,
+    /// JSON text of an object (the browser side compacts it), at most this
+    /// many bytes.
+    Json(usize, &'static str),
+    Email,
+    Phone,
+    /// An image URL (see [`image_url`]).
+    Image,
+    /// A CSS color (see [`css_color`]).
+    Color,
+    /// A CSS `background` (see [`header_background`]).
+    Background,
+    /// Inline SVG markup or an image URL.
+    Icon,
+    /// A [`Locale`], as its index in `Locale::ALL`.
+    Locale,
+    /// One of these codes, as its index.
+    Choice(&'static [&'static str], &'static str),
+    /// See [`boolean`]: 1 or 0.
+    Flag,
+    /// A whole number clamped into `min..=max`.
+    Number(i64, i64),
+}
+
+/// A valid value: text, or a number (an index for codes, 0/1 for flags).
+enum Value {
+    Text(String),
+    Int(usize),
+}
+
+impl Kind {
+    fn check(&self, raw: &Raw, named_color: fn(&str) -> bool) -> Result<Value, &'static str> {
+        // Every text check below fails on "" with the same reason as on a
+        // value that is not text, so the two need no separate arms.
+        let s = match raw {
+            Raw::Text(s) => s.trim(),
+            _ => "",
+        };
+        let keep = |valid: bool| valid.then(|| s.to_string());
+        let (text, reason) = match *self {
+            Kind::Text(max) => {
+                if !s.is_empty() && crate::text::char_count(s) > max {
+                    return Err("too long");
+                }
+                (keep(!s.is_empty()), "expected a non-empty string")
+            }
+            Kind::Url(schemes, reason) => {
+                let valid = schemes.iter().any(|scheme| s.len() > scheme.len() && starts_with_ignore_case(s, scheme));
+                (valid.then(|| s.trim_end_matches('/').to_string()), reason)
+            }
+            Kind::UserHash => {
+                let valid = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+                (valid.then(|| s.to_ascii_lowercase()), "expected 64 hex digits")
+            }
+            Kind::Jwt => {
+                let dots = s.bytes().filter(|&b| b == b'.').count();
+                (keep(s.len() <= 4096 && dots == 2 && !has_whitespace(s)), "expected a JWT")
+            }
+            Kind::Json(max, reason) => (keep(s.starts_with('{') && s.len() <= max), reason),
+            Kind::Email => {
+                let valid = s.bytes().any(|b| b == b'@') && s.len() <= MAX_FIELD_CHARS && !has_whitespace(s);
+                (keep(valid), "expected an email address")
+            }
+            Kind::Phone => {
+                let valid = s.len() <= 32
+                    && s.bytes().any(|b| b.is_ascii_digit())
+                    && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b));
+                (keep(valid), "expected a phone number")
+            }
+            Kind::Image => (image_url(s), EXPECTED_IMAGE),
+            Kind::Color => (css_color(s, named_color), "expected a CSS color"),
+            Kind::Background => (header_background(s, named_color), "expected a color, a gradient or an image URL"),
+            Kind::Icon if s.starts_with("<svg") => {
+                if s.len() > 16 * 1024 {
+                    return Err("inline SVG over 16 KB");
+                }
+                (keep(true), EXPECTED_ICON)
+            }
+            Kind::Icon => (image_url(s), EXPECTED_ICON),
+            Kind::Locale => return Locale::parse(s).map(|l| Value::Int(l as usize)).ok_or("expected zh-CN or en-US"),
+            Kind::Choice(codes, reason) => return codes.iter().position(|c| *c == s).map(Value::Int).ok_or(reason),
+            Kind::Flag => return boolean(raw).map(|b| Value::Int(b.into())).ok_or("expected true or false"),
+            Kind::Number(min, max) => {
+                let n = number(raw).ok_or("expected a number")?;
+                // Numbers are whole pixels or indices, so never negative once clamped.
+                return Ok(Value::Int((n.round() as i64).clamp(min, max) as usize));
+            }
+        };
+        text.map(Value::Text).ok_or(reason)
+    }
+}
 
 /// Reads fields from the layers, collecting problems.
 struct Fields<'a> {
     layers: &'a [RawLayer],
-    problems: &'a mut Vec<Problem>,
+    problems: Vec<Problem>,
+    named_color: fn(&str) -> bool,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
+    /// Starts with a problem for every field name not in `known`.
+    fn new(layers: &'a [RawLayer], known: &[&str], named_color: fn(&str) -> bool) -> Self {
+        let mut problems = Vec::new();
+        for (name, _) in layers.iter().flatten() {
+            if !known.contains(&name.as_str()) {
+                problems.push(Problem::Unknown { field: name.clone() });
+            }
+        }
+        Self { layers, problems, named_color }
+    }
+
     /// The value of `field` from the highest layer where it is valid, so a
     /// bad value in init() does not hide a good one from data-*. Every
     /// invalid value met on the way is reported.
-    ///
-    /// `parse` is a `dyn Fn` so there is one copy of this loop per value type
-    /// in the wasm, not one per field.
-    fn pick<T>(&mut self, field: &str, parse: &dyn Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
-        for (_, raw) in self.layers.iter().flatten().filter(|(name, raw)| name == field && *raw != Raw::Null) {
-            match parse(raw) {
+    fn value(&mut self, field: &'static str, kind: &Kind) -> Option<Value> {
+        for (name, raw) in self.layers.iter().flatten() {
+            if name != field || *raw == Raw::Null {
+                continue;
+            }
+            match kind.check(raw, self.named_color) {
                 Ok(value) => return Some(value),
-                Err(reason) => self.problems.push(Problem::Invalid { field: field.to_string(), reason }),
+                Err(reason) => self.problems.push(Problem::Invalid { field, reason }),
             }
         }
         None
     }
 
-    /// Non-empty text of at most `max` characters.
-    fn text(&mut self, field: &str, max: usize) -> Option<String> {
-        self.pick(field, &|r| match text(r) {
-            Some(s) if !s.is_empty() && crate::text::char_count(s) <= max => Ok(s.to_string()),
-            Some(s) if !s.is_empty() => Err("too long"),
-            _ => Err("expected a non-empty string"),
-        })
+    fn text(&mut self, field: &'static str, kind: &Kind) -> Option<String> {
+        match self.value(field, kind)? {
+            Value::Text(s) => Some(s),
+            Value::Int(_) => None,
+        }
     }
 
-    fn flag(&mut self, field: &str, default: bool) -> bool {
-        self.pick(field, &|r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(default)
+    fn int(&mut self, field: &'static str, kind: &Kind) -> Option<usize> {
+        match self.value(field, kind)? {
+            Value::Int(n) => Some(n),
+            Value::Text(_) => None,
+        }
     }
 
-    /// A whole number clamped into `min..=max`.
-    fn clamped(&mut self, field: &str, min: i64, max: i64, default: i64) -> i64 {
-        self.pick(field, &|r| number(r).map(|n| (n.round() as i64).clamp(min, max)).ok_or("expected a number")).unwrap_or(default)
-    }
-}
-
-impl Fields<'_> {
-    fn user_hash(&mut self) -> Option<String> {
-        self.pick("userHash", &|r| {
-            text(r)
-                .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_ascii_lowercase)
-                .ok_or("expected 64 hex digits")
-        })
+    /// The index of the given code; the first code is the default.
+    fn choice(&mut self, field: &'static str, kind: &Kind) -> usize {
+        self.int(field, kind).unwrap_or(0)
     }
 
-    fn identity_token(&mut self) -> Option<String> {
-        self.pick("identityToken", &|r| {
-            text(r)
-                .filter(|s| s.len() <= 4096 && s.split('.').count() == 3 && !s.contains(char::is_whitespace))
-                .map(str::to_string)
-                .ok_or("expected a JWT")
-        })
+    fn flag(&mut self, field: &'static str, default: bool) -> bool {
+        self.int(field, &Kind::Flag).map_or(default, |n| n != 0)
+    }
+
+    fn number(&mut self, field: &'static str, min: i64, max: i64, default: i64) -> i64 {
+        self.int(field, &Kind::Number(min, max)).map_or(default, |n| n as i64)
     }
 
     fn profile(&mut self) -> Profile {
         Profile {
-            nickname: self.text("nickname", MAX_FIELD_CHARS),
-            avatar: self.pick("avatar", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
-            email: self.pick("email", &|r| {
-                text(r)
-                    .filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace))
-                    .map(str::to_string)
-                    .ok_or("expected an email address")
-            }),
-            phone: self.pick("phone", &|r| {
-                text(r)
-                    .filter(|s| {
-                        s.len() <= 32
-                            && s.bytes().any(|b| b.is_ascii_digit())
-                            && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
-                    })
-                    .map(str::to_string)
-                    .ok_or("expected a phone number")
-            }),
-            extra: self.pick("extra", &|r| {
-                text(r)
-                    .filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES)
-                    .map(str::to_string)
-                    .ok_or("expected a JSON object of at most 8 KB")
-            }),
+            nickname: self.text("nickname", &Kind::Text(MAX_FIELD_CHARS)),
+            avatar: self.text("avatar", &Kind::Image),
+            email: self.text("email", &Kind::Email),
+            phone: self.text("phone", &Kind::Phone),
+            extra: self.text("extra", &Kind::Json(MAX_EXTRA_BYTES, "expected a JSON object of at most 8 KB")),
         }
     }
 }
@@ -440,36 +479,27 @@ const IDENTIFY_FIELDS: &[&str] =
 
 /// Validates the object given to `identify()`.
 pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
-    let mut problems: Vec<Problem> = layer
-        .iter()
-        .filter(|(name, _)| !IDENTIFY_FIELDS.contains(&name.as_str()))
-        .map(|(name, _)| Problem::Unknown { field: name.clone() })
-        .collect();
     let logout = layer.iter().any(|(name, raw)| name == "externalUserId" && *raw == Raw::Null);
-    let layers = [layer.clone()];
-    let mut f = Fields { layers: &layers, problems: &mut problems };
-    let external_user_id = if logout { Some(None) } else { f.text("externalUserId", MAX_FIELD_CHARS).map(Some) };
+    // No color fields here, so no color names either.
+    let mut f = Fields::new(std::slice::from_ref(layer), IDENTIFY_FIELDS, |_| false);
+    // A null id is skipped like any null, so logout reads nothing here.
+    let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let update = IdentityUpdate {
-        external_user_id,
-        user_hash: f.user_hash(),
-        identity_token: f.identity_token(),
+        external_user_id: if logout { Some(None) } else { external_user_id.map(Some) },
+        user_hash: f.text("userHash", &Kind::UserHash),
+        identity_token: f.text("identityToken", &Kind::Jwt),
         profile: f.profile(),
     };
-    (update, problems)
+    (update, f.problems)
 }
 
-fn has_scheme(s: &str, schemes: &[&str]) -> bool {
-    let lower = s.to_ascii_lowercase();
-    schemes.iter().any(|scheme| lower.starts_with(scheme) && s.len() > scheme.len())
+/// `s` starts with the ASCII `prefix`, in any case.
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes().get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
-const EXPECTED_BOOL: &str = "expected true or false";
-
-fn text(raw: &Raw) -> Option<&str> {
-    match raw {
-        Raw::Text(s) => Some(s.trim()),
-        _ => None,
-    }
+fn has_whitespace(s: &str) -> bool {
+    s.chars().any(char::is_whitespace)
 }
 
 /// Booleans: real ones from init(); from attributes, a present-but-empty
@@ -704,7 +734,7 @@ mod tests {
         let fields: Vec<_> = problems
             .iter()
             .map(|p| match p {
-                Problem::Invalid { field, .. } => field.as_str(),
+                Problem::Invalid { field, .. } => *field,
                 _ => "?",
             })
             .collect();

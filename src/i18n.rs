@@ -9,6 +9,9 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// In declaration order, so `ALL[locale as usize] == locale`.
+    pub const ALL: [Self; 2] = [Self::EnUs, Self::ZhCn];
+
     /// Accepts `en-US` and `zh-CN` in any case, and the bare languages
     /// (`en`, `zh`, `zh-TW` and other `zh-*` map to zh-CN).
     pub fn parse(s: &str) -> Option<Self> {
