@@ -594,10 +594,6 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `data-*` fields on the script tag that configure loading rather than the
-/// widget (as `dataset` keys), so they are not reported as unknown fields.
-pub const LOADER_FIELDS: &[&str] = &["deferInit"];
-
 #[cfg(test)]
 mod tests {
     use super::*;
