@@ -561,34 +561,37 @@ pub fn field_name(attribute: &str) -> String {
 /// Fields from a script URL's query string (`widget.js?appKey=...&locale=en-US`),
 /// percent-decoded, `+` as space. Pairs that are not valid UTF-8 are skipped.
 pub fn query_layer(url: &str) -> RawLayer {
-    let query = match url.split_once('?') {
-        Some((_, rest)) => rest.split('#').next().unwrap_or(""),
-        None => return Vec::new(),
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(key)?, Raw::Text(percent_decode(value)?)))
-        })
-        .collect()
+    // Byte loops: core's `split`/`split_once` pattern machinery is larger.
+    let mut layer = RawLayer::new();
+    let url = url.as_bytes();
+    let Some(start) = url.iter().position(|&b| b == b'?') else { return layer };
+    let query = &url[start + 1..];
+    let query = &query[..query.iter().position(|&b| b == b'#').unwrap_or(query.len())];
+    for pair in query.split(|&b| b == b'&') {
+        let (key, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        if let (false, Some(key), Some(value)) = (pair.is_empty(), percent_decode(key), percent_decode(value)) {
+            layer.push((key, Raw::Text(value)));
+        }
+    }
+    layer
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+fn percent_decode(s: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-                out.push(crate::digits::parse(hex, 16)?);
-                i += 2;
-            }
-            b => out.push(b),
+    while i < s.len() {
+        let mut byte = s[i];
+        if byte == b'+' {
+            byte = b' ';
+        } else if byte == b'%' && i + 2 < s.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            byte = (hex(s[i + 1])? * 16 + hex(s[i + 2])?) as u8;
+            i += 2;
         }
+        out.push(byte);
         i += 1;
     }
     String::from_utf8(out).ok()
@@ -785,6 +788,8 @@ mod tests {
             ]
         );
         assert!(query_layer("https://cdn.example.com/widget.js").is_empty());
+        assert_eq!(query_layer("/w.js?&=1&k&%41%2b=%zz"), vec![("".to_string(), t("1")), ("k".to_string(), t(""))]);
+        assert_eq!(query_layer("/w.js#a?b=1"), vec![("b".to_string(), t("1"))]);
         // A truncated escape stays literal, as in URLSearchParams; invalid
         // UTF-8 drops only that pair.
         assert_eq!(
