@@ -11,35 +11,49 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 impl Rgb {
     /// Parses `#rgb`, `#rrggbb` (case-insensitive) or `rgb(r, g, b)` /
     /// `rgb(r g b)` with whole numbers; anything else is `None`.
+    ///
+    /// Hand-written loops: core's `split`/`filter` chains cost more wasm.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
+        let mut channels = [0u8; 3];
         if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(')')) {
-            let mut channels = args.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty());
-            let mut next = || crate::digits::parse(channels.next()?, 10);
-            let rgb = Rgb(next()?, next()?, next()?);
-            return channels.next().is_none().then_some(rgb);
+            // Channels are runs of digits between commas and whitespace.
+            let (mut count, mut in_channel) = (0, false);
+            for c in args.chars() {
+                if c == ',' || c.is_whitespace() {
+                    in_channel = false;
+                    continue;
+                }
+                let digit = c.to_digit(10)?;
+                if !in_channel {
+                    if count == 3 {
+                        return None;
+                    }
+                    count += 1;
+                    in_channel = true;
+                }
+                let channel = &mut channels[count - 1];
+                *channel = u8::try_from(u32::from(*channel) * 10 + digit).ok()?;
+            }
+            return (count == 3).then_some(Rgb(channels[0], channels[1], channels[2]));
         }
-        let hex = s.strip_prefix('#')?;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let hex = s.strip_prefix('#')?.as_bytes();
+        let short = hex.len() == 3;
+        if !short && hex.len() != 6 {
             return None;
         }
-        let channel = |i: usize, len: usize| crate::digits::parse::<u8>(&hex[i..i + len], 16);
-        match hex.len() {
-            3 => Some(Rgb(channel(0, 1)? * 17, channel(1, 1)? * 17, channel(2, 1)? * 17)),
-            6 => Some(Rgb(channel(0, 2)?, channel(2, 2)?, channel(4, 2)?)),
-            _ => None,
+        for (i, &b) in hex.iter().enumerate() {
+            let digit = char::from(b).to_digit(16)? as u8;
+            // `#abc` is `#aabbcc`: each digit fills both halves of its channel.
+            let channel = &mut channels[if short { i } else { i / 2 }];
+            *channel = if short { digit * 17 } else { *channel * 16 + digit };
         }
+        Some(Rgb(channels[0], channels[1], channels[2]))
     }
 
     pub fn css(self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(7);
-        out.push('#');
-        for c in [self.0, self.1, self.2] {
-            out.push(HEX[usize::from(c >> 4)] as char);
-            out.push(HEX[usize::from(c & 15)] as char);
-        }
-        out
+        let packed = u32::from(self.0) << 16 | u32::from(self.1) << 8 | u32::from(self.2);
+        ["#", &crate::digits::padded(packed.into(), 16, 6)].concat()
     }
 
     /// The same color 12% brighter (channels saturate at 255).
@@ -195,6 +209,14 @@ mod tests {
         assert_eq!(Rgb::parse("rgb(1 2 3)"), Some(Rgb(1, 2, 3)));
         assert_eq!(Rgb::parse("rgb(1 2 3 4)"), None);
         assert_eq!(Rgb::parse("rgb(300 2 3)"), None);
+        assert_eq!(Rgb::parse("rgb(,0255,\u{a0}1 , 2,)"), Some(Rgb(255, 1, 2)));
+        assert_eq!(Rgb::parse("rgb(1 2)"), None);
+        assert_eq!(Rgb::parse("rgb(1 2 -3)"), None);
+        assert_eq!(Rgb::parse("rgb(1 2 3 )x"), None);
+        assert_eq!(Rgb::parse("#1234567"), None);
+        assert_eq!(Rgb::parse("#+12"), None);
+        assert_eq!(Rgb::parse("#"), None);
+        assert_eq!(Rgb(0, 5, 0xff).css(), "#0005ff");
         assert_eq!(Rgb(0x43, 0x38, 0xca).css(), "#4338ca");
     }
 
