@@ -133,33 +133,46 @@ fn is_plain_css(s: &str) -> bool {
         && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| crate::text::find(&lower, f).is_some())
 }
 
+/// A call of one of the CSS functions `names` (given with their `(`, any
+/// case) with plain arguments.
+fn is_css_function(s: &str, names: &[&str]) -> bool {
+    matched_prefix(s, names).is_some() && s.ends_with(')') && is_plain_css(s)
+}
+
+/// The length of the first of the ASCII `prefixes` that `s` starts with, in
+/// any case. (No lowercased copy of `s`, no core pattern machinery.)
+pub fn matched_prefix(s: &str, prefixes: &[&str]) -> Option<usize> {
+    for prefix in prefixes {
+        if s.as_bytes().get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes())) {
+            return Some(prefix.len());
+        }
+    }
+    None
+}
+
 /// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named
 /// color that `named` (the browser's `CSS.supports`) knows. Colors with
-/// known channels come back as `#rrggbb`, others trimmed.
+/// known channels come back as `#rrggbb`, others as they are. `s` is
+/// trimmed, as are the arguments of the functions below.
 pub fn css_color(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    let s = s.trim();
     if let Some(rgb) = Rgb::parse(s) {
         return Some(rgb.css());
     }
-    let lower = s.to_ascii_lowercase();
-    let ok = Rgb::parse(s).is_some()
-        || (lower.bytes().all(|b| b.is_ascii_lowercase()) && (3..=20).contains(&lower.len()) && named(&lower))
-        || (["rgb(", "rgba(", "hsl(", "hsla("].iter().any(|f| lower.starts_with(f)) && lower.ends_with(')') && is_plain_css(s));
-    ok.then(|| s.to_string())
+    let valid = if s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        (3..=20).contains(&s.len()) && named(&s.to_ascii_lowercase())
+    } else {
+        is_css_function(s, &["rgb(", "rgba(", "hsl(", "hsla("])
+    };
+    valid.then(|| s.to_string())
 }
 
 /// `headerBackground`: a color, a gradient, or an image URL. Returns the CSS
 /// `background` value.
 pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    let s = s.trim();
     if let Some(color) = css_color(s, named) {
         return Some(color);
     }
-    let lower = s.to_ascii_lowercase();
-    if ["linear-gradient(", "radial-gradient(", "conic-gradient("].iter().any(|f| lower.starts_with(f))
-        && lower.ends_with(')')
-        && is_plain_css(s)
-    {
+    if is_css_function(s, &["linear-gradient(", "radial-gradient(", "conic-gradient("]) {
         return Some(s.to_string());
     }
     image_url(s).map(|url| ["center/cover no-repeat ", &css_url(&url)].concat())
@@ -168,11 +181,8 @@ pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
 /// An image URL that is safe to load: http(s), or a `data:image/` URL that
 /// is not SVG (an SVG data URL can carry script when opened directly).
 pub fn image_url(s: &str) -> Option<String> {
-    let s = s.trim();
-    let lower = s.to_ascii_lowercase();
-    let allowed = lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || (lower.starts_with("data:image/") && !lower.starts_with("data:image/svg"));
+    let allowed = matched_prefix(s, &["https://", "http://", "data:image/"]).is_some()
+        && matched_prefix(s, &["data:image/svg"]).is_none();
     let clean = !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '\'' || c.is_whitespace());
     (allowed && clean && s.len() <= 4096).then(|| s.to_string())
 }
@@ -257,6 +267,10 @@ mod tests {
         assert!(css_color("hsl(350 89% 60%)", named).is_some());
         assert!(css_color("red;background:url(x)", named).is_none());
         assert!(css_color("rgb(0,0,0) url(x)", named).is_none());
+        assert_eq!(css_color("RebeccaPurple", named).as_deref(), Some("RebeccaPurple"));
+        assert_eq!(css_color("HSL(1 2% 3%)", named).as_deref(), Some("HSL(1 2% 3%)"));
+        assert_eq!(css_color("rgb(1 2 3", named), None);
+        assert_eq!(css_color("", named), None);
         assert_eq!(
             header_background("linear-gradient(135deg, #f43f5e, #fb7185)", named).as_deref(),
             Some("linear-gradient(135deg, #f43f5e, #fb7185)")
@@ -277,6 +291,9 @@ mod tests {
         assert!(image_url("javascript:alert(1)").is_none());
         assert!(image_url("https://example.com/a\".png").is_none());
         assert!(image_url("https://example.com/a b.png").is_none());
+        assert!(image_url("HTTPS://example.com/a.png").is_some());
+        assert!(image_url("DATA:IMAGE/SVG+xml,x").is_none());
+        assert!(image_url("https:/").is_none());
     }
 }
 

@@ -5,7 +5,7 @@
 //! browser side only turns `init({...})`, `data-*` attributes and the script's
 //! query string into [`RawLayer`]s.
 
-use crate::appearance::{css_color, derived_accent, header_background, image_url, text_on, Rgb, INK, WHITE};
+use crate::appearance::{css_color, derived_accent, header_background, image_url, matched_prefix, text_on, Rgb, INK, WHITE};
 use crate::i18n::Locale;
 use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
 
@@ -344,7 +344,7 @@ impl Kind {
                 (keep(!s.is_empty()), "expected a non-empty string")
             }
             Kind::Url(schemes, reason) => {
-                let valid = schemes.iter().any(|scheme| s.len() > scheme.len() && starts_with_ignore_case(s, scheme));
+                let valid = matched_prefix(s, &schemes).is_some_and(|scheme| s.len() > scheme);
                 (valid.then(|| s.trim_end_matches('/').to_string()), reason)
             }
             Kind::UserHash => {
@@ -491,11 +491,6 @@ pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
         profile: f.profile(),
     };
     (update, f.problems)
-}
-
-/// `s` starts with the ASCII `prefix`, in any case.
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.as_bytes().get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 fn has_whitespace(s: &str) -> bool {
