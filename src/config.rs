@@ -378,11 +378,28 @@ impl Kind {
             Kind::Icon => (image_url(s), EXPECTED_ICON),
             Kind::Locale => return Locale::parse(s).map(|l| Value::Int(l as usize)).ok_or("expected zh-CN or en-US"),
             Kind::Choice(codes, reason) => return codes.iter().position(|c| *c == s).map(Value::Int).ok_or(reason),
-            Kind::Flag => return boolean(raw).map(|b| Value::Int(b.into())).ok_or("expected true or false"),
+            // Booleans: real ones from init(); from attributes, a
+            // present-but-empty attribute (`data-default-open`) means true,
+            // as in HTML.
+            Kind::Flag => {
+                let flag = match (raw, s) {
+                    (Raw::Bool(b), _) => *b,
+                    (Raw::Text(_), "" | "true" | "1") => true,
+                    (Raw::Text(_), "false" | "0") => false,
+                    _ => return Err("expected true or false"),
+                };
+                return Ok(Value::Int(flag.into()));
+            }
+            // Numbers are whole pixels or indices (so never negative once
+            // clamped). Text is parsed as an integer on purpose: float
+            // parsing would add about 13 KB of tables to the wasm.
             Kind::Number(min, max) => {
-                let n = number(raw).ok_or("expected a number")?;
-                // Numbers are whole pixels or indices, so never negative once clamped.
-                return Ok(Value::Int((n.round() as i64).clamp(min, max) as usize));
+                let n = match raw {
+                    Raw::Number(n) if n.is_finite() => n.round() as i64,
+                    Raw::Text(_) => crate::digits::parse_int(s).ok_or("expected a number")?,
+                    _ => return Err("expected a number"),
+                };
+                return Ok(Value::Int(n.clamp(min, max) as usize));
             }
         };
         text.map(Value::Text).ok_or(reason)
@@ -495,30 +512,6 @@ pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
 
 fn has_whitespace(s: &str) -> bool {
     s.chars().any(char::is_whitespace)
-}
-
-/// Booleans: real ones from init(); from attributes, a present-but-empty
-/// attribute (`data-default-open`) means true, as in HTML.
-fn boolean(raw: &Raw) -> Option<bool> {
-    match raw {
-        Raw::Bool(b) => Some(*b),
-        Raw::Text(s) => match s.trim() {
-            "" | "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        Raw::Number(_) | Raw::Null | Raw::Other => None,
-    }
-}
-
-/// Numeric fields are whole pixels or indices. Text is parsed as an integer
-/// on purpose: float parsing would add about 13 KB of tables to the wasm.
-fn number(raw: &Raw) -> Option<f64> {
-    match raw {
-        Raw::Number(n) => n.is_finite().then_some(*n),
-        Raw::Text(s) => crate::digits::parse_int(s.trim()).map(|n| n as f64),
-        Raw::Bool(_) | Raw::Null | Raw::Other => None,
-    }
 }
 
 /// `data-*` attribute name for a camelCase field: `zIndex` → `z-index`.
