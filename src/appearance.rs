@@ -98,7 +98,13 @@ pub const AA_CONTRAST: f64 = 4.5;
 /// meets AA on every stop, else whichever of white and dark ink reads
 /// better. The flag says white failed.
 pub fn text_on(stops: &[Option<Rgb>]) -> (Rgb, bool) {
-    let worst = |text: Rgb| stops.iter().flatten().map(|s| s.contrast(text)).fold(f64::INFINITY, f64::min);
+    let worst = |text: Rgb| {
+        let mut worst = f64::INFINITY;
+        for stop in stops.iter().flatten() {
+            worst = worst.min(stop.contrast(text));
+        }
+        worst
+    };
     let white = worst(WHITE);
     if white >= AA_CONTRAST {
         (WHITE, false)
