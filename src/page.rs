@@ -111,16 +111,9 @@ fn is_json_field(name: &str) -> bool {
 /// when it cannot be serialized. Config accepts only text that starts with
 /// `{`, which JSON of a plain object does and of anything else does not.
 fn json_object_text(value: &JsValue) -> Raw {
-    let parsed;
-    let value = match value.as_string() {
-        Some(text) => match JSON::parse(&text) {
-            Ok(v) => {
-                parsed = v;
-                &parsed
-            }
-            Err(_) => return Raw::Other,
-        },
-        None => value,
+    let parsed = match value.as_string() {
+        Some(text) => JSON::parse(&text),
+        None => Ok(value.clone()),
     };
-    JSON::stringify(value).ok().and_then(|s| s.as_string()).map_or(Raw::Other, Raw::Text)
+    parsed.and_then(|v| JSON::stringify(&v)).ok().and_then(|s| s.as_string()).map_or(Raw::Other, Raw::Text)
 }
