@@ -67,8 +67,8 @@ pub fn object_layer(value: &JsValue) -> InitObject {
     let object: &Object = value.unchecked_ref();
     for key in Object::keys(object).iter() {
         let (Some(name), Ok(value)) = (key.as_string(), Reflect::get(object, &key)) else { continue };
-        match (handler_event(&name), events::as_function(&value)) {
-            (Some(event), Some(callback)) => out.handlers.push((event, callback)),
+        match handler_event(&name) {
+            Some(event) if value.is_function() => out.handlers.push((event, value.unchecked_into())),
             _ => {
                 let raw = raw(&name, &value);
                 out.layer.push((name, raw));
