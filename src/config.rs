@@ -206,8 +206,8 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
     let mut f = Fields::new(layers, FIELDS, named_color);
 
     let app_key = f.text("appKey", &Kind::Text(128));
-    let api_base = f.text("apiBase", &Kind::Url(["https://", "http://"], "expected an http(s) URL"));
-    let ws_base = f.text("wsBase", &Kind::Url(["wss://", "ws://"], "expected a ws:// or wss:// URL"));
+    let api_base = f.text("apiBase", &Kind::Url(&["https://", "http://"], "expected an http(s) URL"));
+    let ws_base = f.text("wsBase", &Kind::Url(&["wss://", "ws://"], "expected a ws:// or wss:// URL"));
     let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let user_hash = f.text("userHash", &Kind::UserHash);
     let identity_token = f.text("identityToken", &Kind::Jwt);
@@ -294,7 +294,7 @@ enum Kind {
     /// Non-empty text of at most this many characters.
     Text(usize),
     /// A URL with one of these schemes (any case); trailing slashes dropped.
-    Url([&'static str; 2], &'static str),
+    Url(&'static [&'static str], &'static str),
     /// 64 hex digits, lowercased.
     UserHash,
     Jwt,
@@ -318,7 +318,7 @@ enum Kind {
     /// See [`boolean`]: 1 or 0.
     Flag,
     /// A whole number clamped into `min..=max`.
-    Number(i64, i64),
+    Number(i32, i32),
 }
 
 /// A valid value: text, or a number (an index for codes, 0/1 for flags).
@@ -344,7 +344,7 @@ impl Kind {
                 (keep(!s.is_empty()), "expected a non-empty string")
             }
             Kind::Url(schemes, reason) => {
-                let valid = matched_prefix(s, &schemes).is_some_and(|scheme| s.len() > scheme);
+                let valid = matched_prefix(s, schemes).is_some_and(|scheme| s.len() > scheme);
                 (valid.then(|| s.trim_end_matches('/').to_string()), reason)
             }
             Kind::UserHash => {
@@ -399,7 +399,7 @@ impl Kind {
                     Raw::Text(_) => crate::digits::parse_int(s).ok_or("expected a number")?,
                     _ => return Err("expected a number"),
                 };
-                return Ok(Value::Int(n.clamp(min, max) as usize));
+                return Ok(Value::Int(n.clamp(min.into(), max.into()) as usize));
             }
         };
         text.map(Value::Text).ok_or(reason)
@@ -464,7 +464,7 @@ impl<'a> Fields<'a> {
         self.int(field, &Kind::Flag).map_or(default, |n| n != 0)
     }
 
-    fn number(&mut self, field: &'static str, min: i64, max: i64, default: i64) -> i64 {
+    fn number(&mut self, field: &'static str, min: i32, max: i32, default: i64) -> i64 {
         self.int(field, &Kind::Number(min, max)).map_or(default, |n| n as i64)
     }
 
