@@ -11,35 +11,49 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 impl Rgb {
     /// Parses `#rgb`, `#rrggbb` (case-insensitive) or `rgb(r, g, b)` /
     /// `rgb(r g b)` with whole numbers; anything else is `None`.
+    ///
+    /// Hand-written loops: core's `split`/`filter` chains cost more wasm.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
+        let mut channels = [0u8; 3];
         if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(')')) {
-            let mut channels = args.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty());
-            let mut next = || crate::digits::parse(channels.next()?, 10);
-            let rgb = Rgb(next()?, next()?, next()?);
-            return channels.next().is_none().then_some(rgb);
+            // Channels are runs of digits between commas and whitespace.
+            let (mut count, mut in_channel) = (0, false);
+            for c in args.chars() {
+                if c == ',' || c.is_whitespace() {
+                    in_channel = false;
+                    continue;
+                }
+                let digit = c.to_digit(10)?;
+                if !in_channel {
+                    if count == 3 {
+                        return None;
+                    }
+                    count += 1;
+                    in_channel = true;
+                }
+                let channel = &mut channels[count - 1];
+                *channel = u8::try_from(u32::from(*channel) * 10 + digit).ok()?;
+            }
+            return (count == 3).then_some(Rgb(channels[0], channels[1], channels[2]));
         }
-        let hex = s.strip_prefix('#')?;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let hex = s.strip_prefix('#')?.as_bytes();
+        let short = hex.len() == 3;
+        if !short && hex.len() != 6 {
             return None;
         }
-        let channel = |i: usize, len: usize| crate::digits::parse::<u8>(&hex[i..i + len], 16);
-        match hex.len() {
-            3 => Some(Rgb(channel(0, 1)? * 17, channel(1, 1)? * 17, channel(2, 1)? * 17)),
-            6 => Some(Rgb(channel(0, 2)?, channel(2, 2)?, channel(4, 2)?)),
-            _ => None,
+        for (i, &b) in hex.iter().enumerate() {
+            let digit = char::from(b).to_digit(16)? as u8;
+            // `#abc` is `#aabbcc`: each digit fills both halves of its channel.
+            let channel = &mut channels[if short { i } else { i / 2 }];
+            *channel = if short { digit * 17 } else { *channel * 16 + digit };
         }
+        Some(Rgb(channels[0], channels[1], channels[2]))
     }
 
     pub fn css(self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(7);
-        out.push('#');
-        for c in [self.0, self.1, self.2] {
-            out.push(HEX[usize::from(c >> 4)] as char);
-            out.push(HEX[usize::from(c & 15)] as char);
-        }
-        out
+        let packed = u32::from(self.0) << 16 | u32::from(self.1) << 8 | u32::from(self.2);
+        ["#", &crate::digits::padded(packed.into(), 16, 6)].concat()
     }
 
     /// The same color 12% brighter (channels saturate at 255).
@@ -80,10 +94,17 @@ pub const INK: Rgb = Rgb(17, 24, 39);
 pub const AA_CONTRAST: f64 = 4.5;
 
 /// The text color for a background made of these color stops (a brand
-/// gradient): white when it meets AA on every stop, else whichever of white
-/// and dark ink reads better. The flag says white failed.
-pub fn text_on(stops: &[Rgb]) -> (Rgb, bool) {
-    let worst = |text: Rgb| stops.iter().map(|s| s.contrast(text)).fold(f64::INFINITY, f64::min);
+/// gradient; stops whose channels are unknown are left out): white when it
+/// meets AA on every stop, else whichever of white and dark ink reads
+/// better. The flag says white failed.
+pub fn text_on(stops: &[Option<Rgb>]) -> (Rgb, bool) {
+    let worst = |text: Rgb| {
+        let mut worst = f64::INFINITY;
+        for stop in stops.iter().flatten() {
+            worst = worst.min(stop.contrast(text));
+        }
+        worst
+    };
     let white = worst(WHITE);
     if white >= AA_CONTRAST {
         (WHITE, false)
@@ -99,11 +120,14 @@ pub fn text_on(stops: &[Rgb]) -> (Rgb, bool) {
 /// when it met AA on the primary.
 pub fn derived_accent(primary: Rgb) -> Rgb {
     let keeps_white = primary.contrast(WHITE) >= AA_CONTRAST;
-    (0..=12u16)
-        .rev()
-        .map(|pct| primary.scaled(100 + pct))
-        .find(|c| !keeps_white || c.contrast(WHITE) >= AA_CONTRAST)
-        .unwrap_or(primary)
+    // A plain loop: an iterator chain here costs a monomorphized copy.
+    for pct in (0..=12u16).rev() {
+        let candidate = primary.scaled(100 + pct);
+        if !keeps_white || candidate.contrast(WHITE) >= AA_CONTRAST {
+            return candidate;
+        }
+    }
+    primary
 }
 
 /// Characters allowed inside a CSS color function or gradient: enough for
@@ -115,33 +139,46 @@ fn is_plain_css(s: &str) -> bool {
         && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| crate::text::find(&lower, f).is_some())
 }
 
+/// A call of one of the CSS functions `names` (given with their `(`, any
+/// case) with plain arguments.
+fn is_css_function(s: &str, names: &[&str]) -> bool {
+    matched_prefix(s, names).is_some() && s.ends_with(')') && is_plain_css(s)
+}
+
+/// The length of the first of the ASCII `prefixes` that `s` starts with, in
+/// any case. (No lowercased copy of `s`, no core pattern machinery.)
+pub fn matched_prefix(s: &str, prefixes: &[&str]) -> Option<usize> {
+    for prefix in prefixes {
+        if s.as_bytes().get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes())) {
+            return Some(prefix.len());
+        }
+    }
+    None
+}
+
 /// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named
 /// color that `named` (the browser's `CSS.supports`) knows. Colors with
-/// known channels come back as `#rrggbb`, others trimmed.
+/// known channels come back as `#rrggbb`, others as they are. `s` is
+/// trimmed, as are the arguments of the functions below.
 pub fn css_color(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    let s = s.trim();
     if let Some(rgb) = Rgb::parse(s) {
         return Some(rgb.css());
     }
-    let lower = s.to_ascii_lowercase();
-    let ok = Rgb::parse(s).is_some()
-        || (lower.bytes().all(|b| b.is_ascii_lowercase()) && (3..=20).contains(&lower.len()) && named(&lower))
-        || (["rgb(", "rgba(", "hsl(", "hsla("].iter().any(|f| lower.starts_with(f)) && lower.ends_with(')') && is_plain_css(s));
-    ok.then(|| s.to_string())
+    let valid = if s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        (3..=20).contains(&s.len()) && named(&s.to_ascii_lowercase())
+    } else {
+        is_css_function(s, &["rgb(", "rgba(", "hsl(", "hsla("])
+    };
+    valid.then(|| s.to_string())
 }
 
 /// `headerBackground`: a color, a gradient, or an image URL. Returns the CSS
 /// `background` value.
 pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    let s = s.trim();
     if let Some(color) = css_color(s, named) {
         return Some(color);
     }
-    let lower = s.to_ascii_lowercase();
-    if ["linear-gradient(", "radial-gradient(", "conic-gradient("].iter().any(|f| lower.starts_with(f))
-        && lower.ends_with(')')
-        && is_plain_css(s)
-    {
+    if is_css_function(s, &["linear-gradient(", "radial-gradient(", "conic-gradient("]) {
         return Some(s.to_string());
     }
     image_url(s).map(|url| ["center/cover no-repeat ", &css_url(&url)].concat())
@@ -150,11 +187,8 @@ pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
 /// An image URL that is safe to load: http(s), or a `data:image/` URL that
 /// is not SVG (an SVG data URL can carry script when opened directly).
 pub fn image_url(s: &str) -> Option<String> {
-    let s = s.trim();
-    let lower = s.to_ascii_lowercase();
-    let allowed = lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || (lower.starts_with("data:image/") && !lower.starts_with("data:image/svg"));
+    let allowed = matched_prefix(s, &["https://", "http://", "data:image/"]).is_some()
+        && matched_prefix(s, &["data:image/svg"]).is_none();
     let clean = !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '\'' || c.is_whitespace());
     (allowed && clean && s.len() <= 4096).then(|| s.to_string())
 }
@@ -191,6 +225,14 @@ mod tests {
         assert_eq!(Rgb::parse("rgb(1 2 3)"), Some(Rgb(1, 2, 3)));
         assert_eq!(Rgb::parse("rgb(1 2 3 4)"), None);
         assert_eq!(Rgb::parse("rgb(300 2 3)"), None);
+        assert_eq!(Rgb::parse("rgb(,0255,\u{a0}1 , 2,)"), Some(Rgb(255, 1, 2)));
+        assert_eq!(Rgb::parse("rgb(1 2)"), None);
+        assert_eq!(Rgb::parse("rgb(1 2 -3)"), None);
+        assert_eq!(Rgb::parse("rgb(1 2 3 )x"), None);
+        assert_eq!(Rgb::parse("#1234567"), None);
+        assert_eq!(Rgb::parse("#+12"), None);
+        assert_eq!(Rgb::parse("#"), None);
+        assert_eq!(Rgb(0, 5, 0xff).css(), "#0005ff");
         assert_eq!(Rgb(0x43, 0x38, 0xca).css(), "#4338ca");
     }
 
@@ -204,11 +246,11 @@ mod tests {
     fn contrast_matches_wcag() {
         assert!((WHITE.contrast(Rgb(0, 0, 0)) - 21.0).abs() < 1e-9);
         // The default brand color passes with white text...
-        assert_eq!(text_on(&[Rgb(0x43, 0x38, 0xca)]), (WHITE, false));
+        assert_eq!(text_on(&[Some(Rgb(0x43, 0x38, 0xca))]), (WHITE, false));
         // ...a light yellow does not, and gets dark ink instead.
-        assert_eq!(text_on(&[Rgb(0xfa, 0xcc, 0x15)]), (INK, true));
+        assert_eq!(text_on(&[Some(Rgb(0xfa, 0xcc, 0x15)), None]), (INK, true));
         // Every stop of a gradient counts.
-        assert_eq!(text_on(&[Rgb(0x43, 0x38, 0xca), Rgb(0xfa, 0xcc, 0x15)]).1, true);
+        assert_eq!(text_on(&[Some(Rgb(0x43, 0x38, 0xca)), Some(Rgb(0xfa, 0xcc, 0x15))]).1, true);
     }
 
     #[test]
@@ -231,6 +273,10 @@ mod tests {
         assert!(css_color("hsl(350 89% 60%)", named).is_some());
         assert!(css_color("red;background:url(x)", named).is_none());
         assert!(css_color("rgb(0,0,0) url(x)", named).is_none());
+        assert_eq!(css_color("RebeccaPurple", named).as_deref(), Some("RebeccaPurple"));
+        assert_eq!(css_color("HSL(1 2% 3%)", named).as_deref(), Some("HSL(1 2% 3%)"));
+        assert_eq!(css_color("rgb(1 2 3", named), None);
+        assert_eq!(css_color("", named), None);
         assert_eq!(
             header_background("linear-gradient(135deg, #f43f5e, #fb7185)", named).as_deref(),
             Some("linear-gradient(135deg, #f43f5e, #fb7185)")
@@ -251,6 +297,9 @@ mod tests {
         assert!(image_url("javascript:alert(1)").is_none());
         assert!(image_url("https://example.com/a\".png").is_none());
         assert!(image_url("https://example.com/a b.png").is_none());
+        assert!(image_url("HTTPS://example.com/a.png").is_some());
+        assert!(image_url("DATA:IMAGE/SVG+xml,x").is_none());
+        assert!(image_url("https:/").is_none());
     }
 }
 

@@ -5,7 +5,7 @@
 //! browser side only turns `init({...})`, `data-*` attributes and the script's
 //! query string into [`RawLayer`]s.
 
-use crate::appearance::{css_color, derived_accent, header_background, image_url, text_on, Rgb, INK, WHITE};
+use crate::appearance::{css_color, derived_accent, header_background, image_url, matched_prefix, text_on, Rgb, INK, WHITE};
 use crate::i18n::Locale;
 use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
 
@@ -36,24 +36,13 @@ pub enum Position {
 }
 
 impl Position {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "br" => Self::BottomRight,
-            "bl" => Self::BottomLeft,
-            "tr" => Self::TopRight,
-            "tl" => Self::TopLeft,
-            _ => return None,
-        })
-    }
+    /// Codes as configured, in the order of [`Position::ALL`].
+    const CODES: [&'static str; 4] = ["br", "bl", "tr", "tl"];
+    const ALL: [Self; 4] = [Self::BottomRight, Self::BottomLeft, Self::TopRight, Self::TopLeft];
 
     /// The short code, used as a CSS class on the shadow root's container.
     pub fn code(self) -> &'static str {
-        match self {
-            Self::BottomRight => "br",
-            Self::BottomLeft => "bl",
-            Self::TopRight => "tr",
-            Self::TopLeft => "tl",
-        }
+        Self::CODES[self as usize]
     }
 }
 
@@ -66,21 +55,11 @@ pub enum Theme {
 }
 
 impl Theme {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "light" => Self::Light,
-            "dark" => Self::Dark,
-            "auto" => Self::Auto,
-            _ => return None,
-        })
-    }
+    const CODES: [&'static str; 3] = ["light", "dark", "auto"];
+    const ALL: [Self; 3] = [Self::Light, Self::Dark, Self::Auto];
 
     pub fn code(self) -> &'static str {
-        match self {
-            Self::Light => "light",
-            Self::Dark => "dark",
-            Self::Auto => "auto",
-        }
+        Self::CODES[self as usize]
     }
 }
 
@@ -89,6 +68,11 @@ pub enum ButtonShape {
     Circle,
     /// Rounded rectangle with the label beside the icon.
     Pill,
+}
+
+impl ButtonShape {
+    const CODES: [&'static str; 2] = ["circle", "pill"];
+    const ALL: [Self; 2] = [Self::Circle, Self::Pill];
 }
 
 /// A custom launcher icon.
@@ -180,7 +164,7 @@ pub const DEFAULT_PRIMARY: &str = "#4338ca";
 pub enum Problem {
     MissingAppKey,
     /// A field was given a value it cannot take; the value is ignored.
-    Invalid { field: String, reason: &'static str },
+    Invalid { field: &'static str, reason: &'static str },
     /// A field Natter does not know; it is ignored.
     Unknown { field: String },
     /// White text on the brand color fails WCAG AA; dark text is used.
@@ -219,45 +203,31 @@ const FIELDS: &[&str] = &[
 /// `named_color` says whether a word is a CSS color name (the browser's
 /// `CSS.supports`; the pure code keeps no list of 148 names).
 pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    for layer in layers {
-        for (name, _) in layer {
-            if !FIELDS.contains(&name.as_str()) {
-                problems.push(Problem::Unknown { field: name.clone() });
-            }
-        }
-    }
-    let mut f = Fields { layers, problems: &mut problems };
+    let mut f = Fields::new(layers, FIELDS, named_color);
 
-    let app_key = f.text("appKey", 128);
-    let api_base = f.pick("apiBase", &|r| {
-        text(r).filter(|s| has_scheme(s, &["https://", "http://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or(EXPECTED_HTTP)
-    });
-    let ws_base = f.pick("wsBase", &|r| {
-        text(r).filter(|s| has_scheme(s, &["wss://", "ws://"])).map(|s| s.trim_end_matches('/').to_string()).ok_or("expected a ws:// or wss:// URL")
-    });
-    let external_user_id = f.text("externalUserId", MAX_FIELD_CHARS);
-    let user_hash = f.user_hash();
-    let identity_token = f.identity_token();
-    let link = f.pick("link", &|r| text(r).filter(|s| s.starts_with('{')).map(str::to_string).ok_or("expected an object"));
+    let app_key = f.text("appKey", &Kind::Text(128));
+    let api_base = f.text("apiBase", &Kind::Url(&["https://", "http://"], "expected an http(s) URL"));
+    let ws_base = f.text("wsBase", &Kind::Url(&["wss://", "ws://"], "expected a ws:// or wss:// URL"));
+    let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
+    let user_hash = f.text("userHash", &Kind::UserHash);
+    let identity_token = f.text("identityToken", &Kind::Jwt);
+    let link = f.text("link", &Kind::Json(usize::MAX, "expected an object"));
     let profile = f.profile();
-    let locale = f.pick("locale", &|r| text(r).and_then(Locale::parse).ok_or("expected zh-CN or en-US"));
-    let theme = f.pick("theme", &|r| text(r).and_then(Theme::parse).ok_or("expected light, dark or auto")).unwrap_or(Theme::Light);
-    let position = f.pick("position", &|r| text(r).and_then(Position::parse).ok_or("expected br, bl, tr or tl")).unwrap_or(Position::BottomRight);
+    let locale = f.int("locale", &Kind::Locale).map(|i| Locale::ALL[i]);
+    let theme = Theme::ALL[f.choice("theme", &Kind::Choice(&Theme::CODES, "expected light, dark or auto"))];
+    let position = Position::ALL[f.choice("position", &Kind::Choice(&Position::CODES, "expected br, bl, tr or tl"))];
     let default_open = f.flag("defaultOpen", false);
     let mock = f.flag("mock", false);
     let fingerprint = f.flag("fingerprint", true);
-    let z_index = f.clamped("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
+    let z_index = f.number("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
 
-    let color = |r: &Raw| text(r).and_then(|s| css_color(s, named_color)).ok_or(EXPECTED_COLOR);
-    let primary = f.pick("primaryColor", &color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
+    let primary = f.text("primaryColor", &Kind::Color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
     let primary_rgb = Rgb::parse(&primary);
     // Only colors whose channels are known can be brightened or checked.
     let accent = f
-        .pick("primaryColorAccent", &color)
+        .text("primaryColorAccent", &Kind::Color)
         .unwrap_or_else(|| primary_rgb.map_or_else(|| primary.clone(), |rgb| derived_accent(rgb).css()));
-    let stops: Vec<Rgb> = [Some(&primary), Some(&accent)].into_iter().flatten().filter_map(|c| Rgb::parse(c)).collect();
-    let (on_primary, low_contrast) = text_on(&stops);
+    let (on_primary, low_contrast) = text_on(&[primary_rgb, Rgb::parse(&accent)]);
     if low_contrast {
         f.problems.push(Problem::LowContrast { color: primary.clone() });
     }
@@ -270,36 +240,24 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
         accent,
         on_primary,
         ring,
-        offset_x: f.clamped("offsetX", 0, 200, 24),
-        offset_y: f.clamped("offsetY", 0, 200, 24),
-        panel_width: f.clamped("panelWidth", 280, 720, 380),
-        panel_height: f.clamped("panelHeight", 360, 900, 580),
-        panel_radius: f.clamped("panelRadius", 0, 32, 16),
-        button_size: f.clamped("buttonSize", 40, 96, 56),
-        button_shape: f
-            .pick("buttonShape", &|r| match text(r) {
-                Some("circle") => Ok(ButtonShape::Circle),
-                Some("pill") => Ok(ButtonShape::Pill),
-                _ => Err("expected circle or pill"),
-            })
-            .unwrap_or(ButtonShape::Circle),
-        button_label: f.text("buttonLabel", 40),
-        button_icon: f.pick("buttonIcon", &|r| {
-            let s = text(r).ok_or(EXPECTED_ICON)?;
-            if s.starts_with("<svg") {
-                (s.len() <= 16 * 1024).then(|| Icon::Svg(s.to_string())).ok_or("inline SVG over 16 KB")
-            } else {
-                image_url(s).map(Icon::Image).ok_or(EXPECTED_ICON)
-            }
-        }),
-        header_title: f.text("headerTitle", 80),
-        header_subtitle: f.text("headerSubtitle", 160),
-        header_background: f.pick("headerBackground", &|r| {
-            text(r).and_then(|s| header_background(s, named_color)).ok_or("expected a color, a gradient or an image URL")
-        }),
-        background_image: f.pick("backgroundImage", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
+        offset_x: f.number("offsetX", 0, 200, 24),
+        offset_y: f.number("offsetY", 0, 200, 24),
+        panel_width: f.number("panelWidth", 280, 720, 380),
+        panel_height: f.number("panelHeight", 360, 900, 580),
+        panel_radius: f.number("panelRadius", 0, 32, 16),
+        button_size: f.number("buttonSize", 40, 96, 56),
+        button_shape: ButtonShape::ALL[f.choice("buttonShape", &Kind::Choice(&ButtonShape::CODES, "expected circle or pill"))],
+        button_label: f.text("buttonLabel", &Kind::Text(40)),
+        button_icon: f
+            .text("buttonIcon", &Kind::Icon)
+            .map(|s| if s.starts_with("<svg") { Icon::Svg(s) } else { Icon::Image(s) }),
+        header_title: f.text("headerTitle", &Kind::Text(80)),
+        header_subtitle: f.text("headerSubtitle", &Kind::Text(160)),
+        header_background: f.text("headerBackground", &Kind::Background),
+        background_image: f.text("backgroundImage", &Kind::Image),
     };
 
+    let mut problems = f.problems;
     let config = match app_key {
         Some(app_key) => Some(Config {
             app_key,
@@ -327,98 +285,196 @@ pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Conf
     (config, problems)
 }
 
-const EXPECTED_HTTP: &str = "expected an http(s) URL";
-const EXPECTED_COLOR: &str = "expected a CSS color";
 const EXPECTED_IMAGE: &str = "expected an http(s) or data:image URL";
 const EXPECTED_ICON: &str = "expected inline <svg> markup or an image URL";
+
+/// How a field's value is checked. One `match` over these in [`Kind::check`]
+/// is much smaller in the wasm than a closure per field.
+enum Kind {
+    /// Non-empty text of at most this many characters.
+    Text(usize),
+    /// A URL with one of these schemes (any case); trailing slashes dropped.
+    Url(&'static [&'static str], &'static str),
+    /// 64 hex digits, lowercased.
+    UserHash,
+    Jwt,
+    /// JSON text of an object (the browser side compacts it), at most this
+    /// many bytes.
+    Json(usize, &'static str),
+    Email,
+    Phone,
+    /// An image URL (see [`image_url`]).
+    Image,
+    /// A CSS color (see [`css_color`]).
+    Color,
+    /// A CSS `background` (see [`header_background`]).
+    Background,
+    /// Inline SVG markup or an image URL.
+    Icon,
+    /// A [`Locale`], as its index in `Locale::ALL`.
+    Locale,
+    /// One of these codes, as its index.
+    Choice(&'static [&'static str], &'static str),
+    /// See [`boolean`]: 1 or 0.
+    Flag,
+    /// A whole number clamped into `min..=max`.
+    Number(i32, i32),
+}
+
+/// A valid value: text, or a number (an index for codes, 0/1 for flags).
+enum Value {
+    Text(String),
+    Int(usize),
+}
+
+impl Kind {
+    fn check(&self, raw: &Raw, named_color: fn(&str) -> bool) -> Result<Value, &'static str> {
+        // Every text check below fails on "" with the same reason as on a
+        // value that is not text, so the two need no separate arms.
+        let s = match raw {
+            Raw::Text(s) => s.trim(),
+            _ => "",
+        };
+        let keep = |valid: bool| valid.then(|| s.to_string());
+        let (text, reason) = match *self {
+            Kind::Text(max) => {
+                if !s.is_empty() && crate::text::char_count(s) > max {
+                    return Err("too long");
+                }
+                (keep(!s.is_empty()), "expected a non-empty string")
+            }
+            Kind::Url(schemes, reason) => {
+                let valid = matched_prefix(s, schemes).is_some_and(|scheme| s.len() > scheme);
+                (valid.then(|| s.trim_end_matches('/').to_string()), reason)
+            }
+            Kind::UserHash => {
+                let valid = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+                (valid.then(|| s.to_ascii_lowercase()), "expected 64 hex digits")
+            }
+            Kind::Jwt => {
+                let dots = s.bytes().filter(|&b| b == b'.').count();
+                (keep(s.len() <= 4096 && dots == 2 && !has_whitespace(s)), "expected a JWT")
+            }
+            Kind::Json(max, reason) => (keep(s.starts_with('{') && s.len() <= max), reason),
+            Kind::Email => {
+                let valid = s.bytes().any(|b| b == b'@') && s.len() <= MAX_FIELD_CHARS && !has_whitespace(s);
+                (keep(valid), "expected an email address")
+            }
+            Kind::Phone => {
+                let valid = s.len() <= 32
+                    && s.bytes().any(|b| b.is_ascii_digit())
+                    && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b));
+                (keep(valid), "expected a phone number")
+            }
+            Kind::Image => (image_url(s), EXPECTED_IMAGE),
+            Kind::Color => (css_color(s, named_color), "expected a CSS color"),
+            Kind::Background => (header_background(s, named_color), "expected a color, a gradient or an image URL"),
+            Kind::Icon if s.starts_with("<svg") => {
+                if s.len() > 16 * 1024 {
+                    return Err("inline SVG over 16 KB");
+                }
+                (keep(true), EXPECTED_ICON)
+            }
+            Kind::Icon => (image_url(s), EXPECTED_ICON),
+            Kind::Locale => return Locale::parse(s).map(|l| Value::Int(l as usize)).ok_or("expected zh-CN or en-US"),
+            Kind::Choice(codes, reason) => return codes.iter().position(|c| *c == s).map(Value::Int).ok_or(reason),
+            // Booleans: real ones from init(); from attributes, a
+            // present-but-empty attribute (`data-default-open`) means true,
+            // as in HTML.
+            Kind::Flag => {
+                let flag = match (raw, s) {
+                    (Raw::Bool(b), _) => *b,
+                    (Raw::Text(_), "" | "true" | "1") => true,
+                    (Raw::Text(_), "false" | "0") => false,
+                    _ => return Err("expected true or false"),
+                };
+                return Ok(Value::Int(flag.into()));
+            }
+            // Numbers are whole pixels or indices (so never negative once
+            // clamped). Text is parsed as an integer on purpose: float
+            // parsing would add about 13 KB of tables to the wasm.
+            Kind::Number(min, max) => {
+                let n = match raw {
+                    Raw::Number(n) if n.is_finite() => n.round() as i64,
+                    Raw::Text(_) => crate::digits::parse_int(s).ok_or("expected a number")?,
+                    _ => return Err("expected a number"),
+                };
+                return Ok(Value::Int(n.clamp(min.into(), max.into()) as usize));
+            }
+        };
+        text.map(Value::Text).ok_or(reason)
+    }
+}
 
 /// Reads fields from the layers, collecting problems.
 struct Fields<'a> {
     layers: &'a [RawLayer],
-    problems: &'a mut Vec<Problem>,
+    problems: Vec<Problem>,
+    named_color: fn(&str) -> bool,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
+    /// Starts with a problem for every field name not in `known`.
+    fn new(layers: &'a [RawLayer], known: &[&str], named_color: fn(&str) -> bool) -> Self {
+        let mut problems = Vec::new();
+        for (name, _) in layers.iter().flatten() {
+            if !known.contains(&name.as_str()) {
+                problems.push(Problem::Unknown { field: name.clone() });
+            }
+        }
+        Self { layers, problems, named_color }
+    }
+
     /// The value of `field` from the highest layer where it is valid, so a
     /// bad value in init() does not hide a good one from data-*. Every
     /// invalid value met on the way is reported.
-    ///
-    /// `parse` is a `dyn Fn` so there is one copy of this loop per value type
-    /// in the wasm, not one per field.
-    fn pick<T>(&mut self, field: &str, parse: &dyn Fn(&Raw) -> Result<T, &'static str>) -> Option<T> {
-        for (_, raw) in self.layers.iter().flatten().filter(|(name, raw)| name == field && *raw != Raw::Null) {
-            match parse(raw) {
+    fn value(&mut self, field: &'static str, kind: &Kind) -> Option<Value> {
+        for (name, raw) in self.layers.iter().flatten() {
+            if name != field || *raw == Raw::Null {
+                continue;
+            }
+            match kind.check(raw, self.named_color) {
                 Ok(value) => return Some(value),
-                Err(reason) => self.problems.push(Problem::Invalid { field: field.to_string(), reason }),
+                Err(reason) => self.problems.push(Problem::Invalid { field, reason }),
             }
         }
         None
     }
 
-    /// Non-empty text of at most `max` characters.
-    fn text(&mut self, field: &str, max: usize) -> Option<String> {
-        self.pick(field, &|r| match text(r) {
-            Some(s) if !s.is_empty() && crate::text::char_count(s) <= max => Ok(s.to_string()),
-            Some(s) if !s.is_empty() => Err("too long"),
-            _ => Err("expected a non-empty string"),
-        })
+    fn text(&mut self, field: &'static str, kind: &Kind) -> Option<String> {
+        match self.value(field, kind)? {
+            Value::Text(s) => Some(s),
+            Value::Int(_) => None,
+        }
     }
 
-    fn flag(&mut self, field: &str, default: bool) -> bool {
-        self.pick(field, &|r| boolean(r).ok_or(EXPECTED_BOOL)).unwrap_or(default)
+    fn int(&mut self, field: &'static str, kind: &Kind) -> Option<usize> {
+        match self.value(field, kind)? {
+            Value::Int(n) => Some(n),
+            Value::Text(_) => None,
+        }
     }
 
-    /// A whole number clamped into `min..=max`.
-    fn clamped(&mut self, field: &str, min: i64, max: i64, default: i64) -> i64 {
-        self.pick(field, &|r| number(r).map(|n| (n.round() as i64).clamp(min, max)).ok_or("expected a number")).unwrap_or(default)
-    }
-}
-
-impl Fields<'_> {
-    fn user_hash(&mut self) -> Option<String> {
-        self.pick("userHash", &|r| {
-            text(r)
-                .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_ascii_lowercase)
-                .ok_or("expected 64 hex digits")
-        })
+    /// The index of the given code; the first code is the default.
+    fn choice(&mut self, field: &'static str, kind: &Kind) -> usize {
+        self.int(field, kind).unwrap_or(0)
     }
 
-    fn identity_token(&mut self) -> Option<String> {
-        self.pick("identityToken", &|r| {
-            text(r)
-                .filter(|s| s.len() <= 4096 && s.split('.').count() == 3 && !s.contains(char::is_whitespace))
-                .map(str::to_string)
-                .ok_or("expected a JWT")
-        })
+    fn flag(&mut self, field: &'static str, default: bool) -> bool {
+        self.int(field, &Kind::Flag).map_or(default, |n| n != 0)
+    }
+
+    fn number(&mut self, field: &'static str, min: i32, max: i32, default: i64) -> i64 {
+        self.int(field, &Kind::Number(min, max)).map_or(default, |n| n as i64)
     }
 
     fn profile(&mut self) -> Profile {
         Profile {
-            nickname: self.text("nickname", MAX_FIELD_CHARS),
-            avatar: self.pick("avatar", &|r| text(r).and_then(image_url).ok_or(EXPECTED_IMAGE)),
-            email: self.pick("email", &|r| {
-                text(r)
-                    .filter(|s| s.contains('@') && s.len() <= MAX_FIELD_CHARS && !s.contains(char::is_whitespace))
-                    .map(str::to_string)
-                    .ok_or("expected an email address")
-            }),
-            phone: self.pick("phone", &|r| {
-                text(r)
-                    .filter(|s| {
-                        s.len() <= 32
-                            && s.bytes().any(|b| b.is_ascii_digit())
-                            && s.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
-                    })
-                    .map(str::to_string)
-                    .ok_or("expected a phone number")
-            }),
-            extra: self.pick("extra", &|r| {
-                text(r)
-                    .filter(|s| s.starts_with('{') && s.len() <= MAX_EXTRA_BYTES)
-                    .map(str::to_string)
-                    .ok_or("expected a JSON object of at most 8 KB")
-            }),
+            nickname: self.text("nickname", &Kind::Text(MAX_FIELD_CHARS)),
+            avatar: self.text("avatar", &Kind::Image),
+            email: self.text("email", &Kind::Email),
+            phone: self.text("phone", &Kind::Phone),
+            extra: self.text("extra", &Kind::Json(MAX_EXTRA_BYTES, "expected a JSON object of at most 8 KB")),
         }
     }
 }
@@ -440,60 +496,22 @@ const IDENTIFY_FIELDS: &[&str] =
 
 /// Validates the object given to `identify()`.
 pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
-    let mut problems: Vec<Problem> = layer
-        .iter()
-        .filter(|(name, _)| !IDENTIFY_FIELDS.contains(&name.as_str()))
-        .map(|(name, _)| Problem::Unknown { field: name.clone() })
-        .collect();
     let logout = layer.iter().any(|(name, raw)| name == "externalUserId" && *raw == Raw::Null);
-    let layers = [layer.clone()];
-    let mut f = Fields { layers: &layers, problems: &mut problems };
-    let external_user_id = if logout { Some(None) } else { f.text("externalUserId", MAX_FIELD_CHARS).map(Some) };
+    // No color fields here, so no color names either.
+    let mut f = Fields::new(std::slice::from_ref(layer), IDENTIFY_FIELDS, |_| false);
+    // A null id is skipped like any null, so logout reads nothing here.
+    let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let update = IdentityUpdate {
-        external_user_id,
-        user_hash: f.user_hash(),
-        identity_token: f.identity_token(),
+        external_user_id: if logout { Some(None) } else { external_user_id.map(Some) },
+        user_hash: f.text("userHash", &Kind::UserHash),
+        identity_token: f.text("identityToken", &Kind::Jwt),
         profile: f.profile(),
     };
-    (update, problems)
+    (update, f.problems)
 }
 
-fn has_scheme(s: &str, schemes: &[&str]) -> bool {
-    let lower = s.to_ascii_lowercase();
-    schemes.iter().any(|scheme| lower.starts_with(scheme) && s.len() > scheme.len())
-}
-
-const EXPECTED_BOOL: &str = "expected true or false";
-
-fn text(raw: &Raw) -> Option<&str> {
-    match raw {
-        Raw::Text(s) => Some(s.trim()),
-        _ => None,
-    }
-}
-
-/// Booleans: real ones from init(); from attributes, a present-but-empty
-/// attribute (`data-default-open`) means true, as in HTML.
-fn boolean(raw: &Raw) -> Option<bool> {
-    match raw {
-        Raw::Bool(b) => Some(*b),
-        Raw::Text(s) => match s.trim() {
-            "" | "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        Raw::Number(_) | Raw::Null | Raw::Other => None,
-    }
-}
-
-/// Numeric fields are whole pixels or indices. Text is parsed as an integer
-/// on purpose: float parsing would add about 13 KB of tables to the wasm.
-fn number(raw: &Raw) -> Option<f64> {
-    match raw {
-        Raw::Number(n) => n.is_finite().then_some(*n),
-        Raw::Text(s) => crate::digits::parse_int(s.trim()).map(|n| n as f64),
-        Raw::Bool(_) | Raw::Null | Raw::Other => None,
-    }
+fn has_whitespace(s: &str) -> bool {
+    s.chars().any(char::is_whitespace)
 }
 
 /// `data-*` attribute name for a camelCase field: `zIndex` → `z-index`.
@@ -531,42 +549,75 @@ pub fn field_name(attribute: &str) -> String {
 /// Fields from a script URL's query string (`widget.js?appKey=...&locale=en-US`),
 /// percent-decoded, `+` as space. Pairs that are not valid UTF-8 are skipped.
 pub fn query_layer(url: &str) -> RawLayer {
-    let query = match url.split_once('?') {
-        Some((_, rest)) => rest.split('#').next().unwrap_or(""),
-        None => return Vec::new(),
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(key)?, Raw::Text(percent_decode(value)?)))
-        })
-        .collect()
+    // Byte loops: core's `split`/`split_once` pattern machinery is larger.
+    let mut layer = RawLayer::new();
+    let url = url.as_bytes();
+    let Some(start) = url.iter().position(|&b| b == b'?') else { return layer };
+    let query = &url[start + 1..];
+    let query = &query[..query.iter().position(|&b| b == b'#').unwrap_or(query.len())];
+    for pair in query.split(|&b| b == b'&') {
+        let (key, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        if let (false, Some(key), Some(value)) = (pair.is_empty(), percent_decode(key), percent_decode(value)) {
+            layer.push((key, Raw::Text(value)));
+        }
+    }
+    layer
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+fn percent_decode(s: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-                out.push(crate::digits::parse(hex, 16)?);
-                i += 2;
-            }
-            b => out.push(b),
+    while i < s.len() {
+        let mut byte = s[i];
+        if byte == b'+' {
+            byte = b' ';
+        } else if byte == b'%' && i + 2 < s.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            byte = (hex(s[i + 1])? * 16 + hex(s[i + 2])?) as u8;
+            i += 2;
         }
+        out.push(byte);
         i += 1;
     }
-    String::from_utf8(out).ok()
+    utf8_string(&out)
 }
 
-/// `data-*` fields on the script tag that configure loading rather than the
-/// widget (as `dataset` keys), so they are not reported as unknown fields.
-pub const LOADER_FIELDS: &[&str] = &["deferInit"];
+/// The text of UTF-8 `bytes`, or `None` when they are not valid UTF-8 (as
+/// `String::from_utf8`, whose vectorized validator is about 600 bytes of
+/// wasm for this one short query string).
+fn utf8_string(bytes: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let lead = bytes[i];
+        // Sequence length, payload bits of the lead byte, and the smallest
+        // code point that needs this length (anything below is overlong).
+        let (len, bits, min) = match lead {
+            0x00..=0x7f => (1, lead, 0),
+            0xc0..=0xdf => (2, lead & 0x1f, 0x80),
+            0xe0..=0xef => (3, lead & 0x0f, 0x800),
+            0xf0..=0xf7 => (4, lead & 0x07, 0x1_0000),
+            _ => return None,
+        };
+        let mut code = u32::from(bits);
+        for &byte in bytes.get(i + 1..i + len)? {
+            if byte & 0xc0 != 0x80 {
+                return None;
+            }
+            code = code << 6 | u32::from(byte & 0x3f);
+        }
+        if code < min {
+            return None;
+        }
+        // from_u32 refuses surrogates and anything above U+10FFFF.
+        out.push(char::from_u32(code)?);
+        i += len;
+    }
+    Some(out)
+}
 
 #[cfg(test)]
 mod tests {
@@ -704,7 +755,7 @@ mod tests {
         let fields: Vec<_> = problems
             .iter()
             .map(|p| match p {
-                Problem::Invalid { field, .. } => field.as_str(),
+                Problem::Invalid { field, .. } => *field,
                 _ => "?",
             })
             .collect();
@@ -759,12 +810,51 @@ mod tests {
             ]
         );
         assert!(query_layer("https://cdn.example.com/widget.js").is_empty());
+        assert_eq!(query_layer("/w.js?&=1&k&%41%2b=%zz"), vec![("".to_string(), t("1")), ("k".to_string(), t(""))]);
+        assert_eq!(query_layer("/w.js#a?b=1"), vec![("b".to_string(), t("1"))]);
         // A truncated escape stays literal, as in URLSearchParams; invalid
         // UTF-8 drops only that pair.
         assert_eq!(
             query_layer("/w.js?a=%E4&b=%2&c=1"),
             vec![("b".to_string(), t("%2")), ("c".to_string(), t("1"))]
         );
+    }
+
+    #[test]
+    fn utf8_is_checked_as_std_does() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"plain".to_vec(),
+            "h\u{e9}llo \u{4e2d}\u{6587} \u{1f600}".as_bytes().to_vec(),
+            vec![0xc0, 0x80],             // overlong NUL
+            vec![0xe0, 0x80, 0x80],       // overlong
+            vec![0xf0, 0x80, 0x80, 0x80], // overlong
+            vec![0xed, 0xa0, 0x80],       // surrogate
+            vec![0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+            vec![0xf5, 0x80, 0x80, 0x80],
+            vec![0xf8, 0x88, 0x80, 0x80, 0x80],
+            vec![0xe4, 0xb8],             // truncated
+            vec![0x80],                   // lone continuation
+            vec![0xc3, 0x28],
+            vec![0xef, 0xbf, 0xbf],
+            vec![0xf4, 0x8f, 0xbf, 0xbf],
+        ];
+        // Every one- and two-byte sequence, and longer ones around the edges
+        // of the ranges.
+        for a in 0..=255u8 {
+            cases.push(vec![a]);
+            for b in 0..=255u8 {
+                cases.push(vec![a, b]);
+                for c in [0x00, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff] {
+                    cases.push(vec![a, b, c]);
+                    if a >= 0xf0 {
+                        cases.extend([0x7f, 0x80, 0xbf, 0xc0].map(|d| vec![a, b, c, d]));
+                    }
+                }
+            }
+        }
+        for bytes in cases {
+            assert_eq!(utf8_string(&bytes), String::from_utf8(bytes.clone()).ok(), "{bytes:x?}");
+        }
     }
 
     #[test]

@@ -9,15 +9,21 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// In declaration order, so `ALL[locale as usize] == locale`.
+    pub const ALL: [Self; 2] = [Self::EnUs, Self::ZhCn];
+
     /// Accepts `en-US` and `zh-CN` in any case, and the bare languages
     /// (`en`, `zh`, `zh-TW` and other `zh-*` map to zh-CN).
     pub fn parse(s: &str) -> Option<Self> {
-        let lower = s.trim().to_ascii_lowercase();
-        let language = lower.split(['-', '_']).next().unwrap_or("");
-        match language {
-            "en" => Some(Self::EnUs),
-            "zh" => Some(Self::ZhCn),
-            _ => None,
+        // Bytes, not `split`: core's pattern machinery is larger in the wasm.
+        let tag = s.trim().as_bytes();
+        let language = &tag[..tag.iter().position(|&b| b == b'-' || b == b'_').unwrap_or(tag.len())];
+        if language.eq_ignore_ascii_case(b"en") {
+            Some(Self::EnUs)
+        } else if language.eq_ignore_ascii_case(b"zh") {
+            Some(Self::ZhCn)
+        } else {
+            None
         }
     }
 
@@ -146,6 +152,9 @@ mod tests {
         assert_eq!(Locale::parse("en-GB"), Some(Locale::EnUs));
         assert_eq!(Locale::parse("fr-FR"), None);
         assert_eq!(Locale::parse(""), None);
+        assert_eq!(Locale::parse(" EN "), Some(Locale::EnUs));
+        assert_eq!(Locale::parse("eng"), None);
+        assert_eq!(Locale::parse("-zh"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlScriptElement};
 
-use crate::config::{query_layer, Raw, RawLayer, LOADER_FIELDS};
+use crate::config::{query_layer, Raw, RawLayer};
 use crate::events;
 
 /// What the loader's script tag says, read once at boot.
@@ -25,23 +25,27 @@ impl ScriptTag {
     pub fn read(script: Option<&HtmlScriptElement>) -> Self {
         let page_origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let Some(script) = script else { return Self { origin: page_origin, ..Self::default() } };
-        let dataset = script.unchecked_ref::<HtmlElement>().dataset();
-        let mut data = RawLayer::new();
-        let mut defer_init = false;
-        for key in Object::keys(dataset.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()) {
-            if key == "deferInit" {
-                defer_init = true;
-            } else if !LOADER_FIELDS.contains(&key.as_str()) {
-                let value = dataset.get(&key).unwrap_or_default();
-                data.push((key, Raw::Text(value)));
+        // `dataset` is read like an init object: its values are all strings.
+        let mut data = object_layer(&script.unchecked_ref::<HtmlElement>().dataset()).layer;
+        // `data-defer-init` configures loading, not the widget.
+        let defer_init = match data.iter().position(|(name, _)| name == "deferInit") {
+            Some(i) => {
+                data.remove(i);
+                true
+            }
+            None => false,
+        };
+        let src = script.src();
+        let mut query = query_layer(&src);
+        for (name, value) in &mut query {
+            if let Raw::Text(text) = value {
+                if is_json_field(name) {
+                    *value = json_object_text(&JsValue::from_str(text));
+                }
             }
         }
-        let mut layers = vec![data, query_layer(&script.src())];
-        for layer in &mut layers {
-            normalize_extra(layer);
-        }
-        let origin = web_sys::Url::new(&script.src()).map(|u| u.origin()).unwrap_or(page_origin);
-        Self { layers, defer_init, origin }
+        let origin = web_sys::Url::new(&src).map(|u| u.origin()).unwrap_or(page_origin);
+        Self { layers: vec![data, query], defer_init, origin }
     }
 }
 
@@ -50,7 +54,7 @@ impl ScriptTag {
 #[derive(Default)]
 pub struct InitObject {
     pub layer: RawLayer,
-    pub handlers: Vec<(String, Function)>,
+    pub handlers: Vec<(&'static str, Function)>,
 }
 
 /// Turns an object from `init()` or `identify()` into a layer. Anything that
@@ -63,52 +67,53 @@ pub fn object_layer(value: &JsValue) -> InitObject {
     let object: &Object = value.unchecked_ref();
     for key in Object::keys(object).iter() {
         let (Some(name), Ok(value)) = (key.as_string(), Reflect::get(object, &key)) else { continue };
-        match (handler_event(&name), events::as_function(&value)) {
-            (Some(event), Some(callback)) => out.handlers.push((event, callback)),
+        match handler_event(&name) {
+            Some(event) if value.is_function() => out.handlers.push((event, value.unchecked_into())),
             _ => {
                 let raw = raw(&name, &value);
                 out.layer.push((name, raw));
             }
         }
     }
-    normalize_extra(&mut out.layer);
     out
 }
 
 /// `onReady` → `ready`, for every known event.
-fn handler_event(name: &str) -> Option<String> {
+fn handler_event(name: &str) -> Option<&'static str> {
     let rest = name.strip_prefix("on")?;
-    let event = rest.to_ascii_lowercase();
-    (rest.starts_with(|c: char| c.is_ascii_uppercase()) && events::NAMES.contains(&event.as_str())).then_some(event)
+    let capitalized = rest.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+    events::NAMES.iter().copied().find(|event| capitalized && rest.eq_ignore_ascii_case(event))
 }
 
 fn raw(name: &str, value: &JsValue) -> Raw {
-    if let Some(s) = value.as_string() {
+    if value.is_null() {
+        Raw::Null
+    } else if is_json_field(name) {
+        json_object_text(value)
+    } else if let Some(s) = value.as_string() {
         Raw::Text(s)
     } else if let Some(n) = value.as_f64() {
         Raw::Number(n)
     } else if let Some(b) = value.as_bool() {
         Raw::Bool(b)
-    } else if value.is_null() {
-        Raw::Null
-    } else if (name == "extra" || name == "link") && value.is_object() {
-        // normalize_extra checks it is a plain object.
-        JSON::stringify(value).ok().and_then(|s| s.as_string()).map(Raw::Text).unwrap_or(Raw::Other)
     } else {
         Raw::Other
     }
 }
 
 /// `extra` (and a standalone page's `link`) arrive as an object (init) or
-/// JSON text (data-extra, query): either way they become compact JSON text
-/// of a plain object, or `Raw::Other` when not one (reported as invalid).
-fn normalize_extra(layer: &mut RawLayer) {
-    for (_, value) in layer.iter_mut().filter(|(name, _)| name == "extra" || name == "link") {
-        let Raw::Text(json) = value else { continue };
-        let parsed = JSON::parse(json).ok().filter(|v| v.is_object() && !js_sys::Array::is_array(v));
-        *value = match parsed.and_then(|v| JSON::stringify(&v).ok()).and_then(|s| s.as_string()) {
-            Some(compact) => Raw::Text(compact),
-            None => Raw::Other,
-        };
-    }
+/// JSON text (data-extra, query, or a string in init).
+fn is_json_field(name: &str) -> bool {
+    name == "extra" || name == "link"
+}
+
+/// Compact JSON text of `value`, JSON text being parsed first; `Raw::Other`
+/// when it cannot be serialized. Config accepts only text that starts with
+/// `{`, which JSON of a plain object does and of anything else does not.
+fn json_object_text(value: &JsValue) -> Raw {
+    let parsed = match value.as_string() {
+        Some(text) => JSON::parse(&text),
+        None => Ok(value.clone()),
+    };
+    parsed.and_then(|v| JSON::stringify(&v)).ok().and_then(|s| s.as_string()).map_or(Raw::Other, Raw::Text)
 }
