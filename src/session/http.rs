@@ -26,13 +26,10 @@ extern "C" {
     fn request(url: &str, init: &JsValue, body: &JsValue, done: &JsValue);
 }
 
-/// What a call's answer is handed to.
-pub type Done = Box<dyn FnOnce(Result<JsValue, Failure>)>;
-
-/// One request: `GET` when `body` is `None`, else `POST` with JSON.
+/// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
 /// `done` runs once, on a later task.
-pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool, done: Done) {
+pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, done: impl FnOnce(Result<JsValue, Failure>) + 'static) {
     let bearer = token.map(|token| JsValue::from(["Bearer ", token].concat())).unwrap_or(JsValue::UNDEFINED);
     let headers = object(&[
         ("Content-Type", "application/json".into()),
@@ -41,7 +38,7 @@ pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str
         ("Authorization", bearer),
     ]);
     let init = object(&[
-        ("method", if body.is_some() { "POST" } else { "GET" }.into()),
+        ("method", if body.is_undefined() { "GET" } else { "POST" }.into()),
         // No cookies: the protocol carries its token in a header.
         ("credentials", "omit".into()),
         ("headers", headers),
@@ -49,7 +46,7 @@ pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str
     let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: Option<String>| {
         done(answer(status, json, retry_after));
     });
-    request(url, &init, body.unwrap_or(&JsValue::UNDEFINED), &answer);
+    request(url, &init, body, &answer);
 }
 
 fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsValue, Failure> {

@@ -132,18 +132,20 @@ pub enum Input {
     PostFailed { client_id: String, failure: Failure },
 }
 
+/// What to do. Requests use [`Machine::token`]; `Post` sends
+/// [`Machine::sending`]: outputs carry no copies of either.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     Handshake,
-    OpenSocket { token: String },
+    OpenSocket,
     CloseSocket,
     /// `{"type":"ping"}`.
     Ping,
     /// `{"type":"auth","token":...}` on the open socket after renewal.
-    Auth { token: String },
-    FetchMessages { token: String, conversation_id: i64, since: i64 },
-    FetchCurrent { token: String },
-    Post { token: String, client_id: String, text: String },
+    Auth,
+    FetchMessages { conversation_id: i64, since: i64 },
+    FetchCurrent,
+    Post,
     /// The message was refused for good (shown with a retry control).
     Failed { client_id: String, failure: Failure },
     Status(Connection),
@@ -174,7 +176,10 @@ pub struct Machine {
     reachable: bool,
     status: Option<Connection>,
 
+    /// The last token issued (a link session renews with it), and whether
+    /// requests may still use it.
     token: Option<String>,
+    token_valid: bool,
     handshaking: bool,
     handshake_attempts: u32,
     handshake_at: Option<f64>,
@@ -213,6 +218,7 @@ impl Machine {
             reachable: true,
             status: None,
             token: None,
+            token_valid: false,
             handshaking: false,
             handshake_attempts: 0,
             handshake_at: Some(0.0),
@@ -239,6 +245,16 @@ impl Machine {
     /// Messages not yet acknowledged, oldest first.
     pub fn outbox(&self) -> impl Iterator<Item = &Outgoing> {
         self.outbox.iter()
+    }
+
+    /// The message `Output::Post` asks to send.
+    pub fn sending(&self) -> Option<&Outgoing> {
+        self.outbox.front()
+    }
+
+    /// The last token the server issued.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     pub fn conversation_id(&self) -> Option<i64> {
@@ -286,7 +302,7 @@ impl Machine {
                     // Come back at once rather than after a long backoff.
                     self.socket_attempts = 0;
                     self.handshake_attempts = 0;
-                    if self.token.is_none() {
+                    if !self.token_valid {
                         self.handshake_at = Some(now);
                     } else if self.socket == Socket::Closed {
                         self.socket_at = Some(now);
@@ -313,10 +329,11 @@ impl Machine {
                 if let Some(id) = conversation_id {
                     self.learn_conversation(id);
                 }
-                let renewal = self.token.is_some();
-                self.token = Some(token.clone());
+                let renewal = self.token_valid;
+                self.token = Some(token);
+                self.token_valid = true;
                 match self.socket {
-                    Socket::Open { .. } if renewal => out.push(Output::Auth { token }),
+                    Socket::Open { .. } if renewal => out.push(Output::Auth),
                     Socket::Closed if self.socket_at.is_none() => self.socket_at = Some(now),
                     _ => {}
                 }
@@ -354,7 +371,7 @@ impl Machine {
                     _ => {}
                 }
                 if code == crate::protocol::CLOSE_TOKEN_EXPIRED {
-                    self.token = None;
+                    self.token_valid = false;
                     self.handshake_at = Some(now);
                 } else {
                     self.schedule_socket(now);
@@ -459,7 +476,9 @@ impl Machine {
             self.handshaking = true;
             out.push(Output::Handshake);
         }
-        let Some(token) = self.token.clone() else { return };
+        if !self.token_valid {
+            return;
+        }
         if let Socket::Open { .. } = self.socket {
             if now >= self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms {
                 // Silent too long: the connection is dead even if the
@@ -474,7 +493,7 @@ impl Machine {
         if due(self.socket_at) && self.socket == Socket::Closed {
             self.socket_at = None;
             self.socket = Socket::Connecting;
-            out.push(Output::OpenSocket { token: token.clone() });
+            out.push(Output::OpenSocket);
         }
         if due(self.poll_at) && self.polling {
             self.poll_at = Some(now + self.timing.poll_interval_ms);
@@ -485,22 +504,22 @@ impl Machine {
             match self.conversation_id {
                 Some(conversation_id) => {
                     self.fetching = true;
-                    out.push(Output::FetchMessages { token: token.clone(), conversation_id, since: self.cursor });
+                    out.push(Output::FetchMessages { conversation_id, since: self.cursor });
                 }
                 // Without a socket, a conversation opened in another tab is
                 // only learned by asking.
                 None if self.polling => {
                     self.fetching = true;
-                    out.push(Output::FetchCurrent { token: token.clone() });
+                    out.push(Output::FetchCurrent);
                 }
                 None => {}
             }
         }
         if !self.posting && (self.post_at.is_none() || due(self.post_at)) {
-            if let Some(next) = self.outbox.front() {
+            if !self.outbox.is_empty() {
                 self.posting = true;
                 self.post_at = None;
-                out.push(Output::Post { token, client_id: next.client_id.clone(), text: next.text.clone() });
+                out.push(Output::Post);
             }
         }
     }
@@ -542,7 +561,7 @@ impl Machine {
             self.stop(failure, out);
             return;
         }
-        self.token = None;
+        self.token_valid = false;
         self.renew_at = None;
         self.handshake_at = Some(now);
         self.fetch_again = true;
@@ -608,6 +627,11 @@ mod tests {
         /// Advances the clock, answering every request like a server
         /// would (sockets refused while `blocked`), until `stop` says so.
         /// Returns the time it stopped at.
+        /// What a `Post` in `out` sends: token, client id, text.
+        fn post<'a>(&'a self, out: &[Output]) -> Option<(&'a str, &'a str, &'a str)> {
+            let next = self.m.sending().filter(|_| out.contains(&Output::Post))?;
+            Some((self.m.token()?, &next.client_id, &next.text))
+        }
         fn run_until(&mut self, blocked: bool, mut stop: impl FnMut(&Output) -> bool) -> f64 {
             let mut pending = self.advance();
             loop {
@@ -618,9 +642,9 @@ mod tests {
                     }
                     next.extend(match output {
                         Output::FetchMessages { since, .. } => self.feed(Input::Fetched { next_since: since, has_more: false }),
-                        Output::FetchCurrent { .. } => self.feed(Input::Current(None)),
-                        Output::OpenSocket { .. } if blocked => self.feed(Input::SocketClosed { code: 1006 }),
-                        Output::OpenSocket { .. } => self.feed(Input::SocketOpened),
+                        Output::FetchCurrent => self.feed(Input::Current(None)),
+                        Output::OpenSocket if blocked => self.feed(Input::SocketClosed { code: 1006 }),
+                        Output::OpenSocket => self.feed(Input::SocketOpened),
                         Output::Ping => self.feed(Input::Frame),
                         _ => Vec::new(),
                     });
@@ -633,7 +657,8 @@ mod tests {
             let mut rig = Self::new();
             assert!(rig.feed(Input::Online(true)).contains(&Output::Handshake));
             let out = rig.feed(Input::HandshakeOk { token: "t1".into(), ttl_ms: TTL, conversation_id: conversation });
-            assert!(out.contains(&Output::OpenSocket { token: "t1".into() }), "{out:?}");
+            assert!(out.contains(&Output::OpenSocket), "{out:?}");
+            assert_eq!(rig.m.token(), Some("t1"));
             rig.feed(Input::SocketOpened);
             rig.feed(Input::Hello { conversation_id: conversation });
             rig
@@ -662,9 +687,9 @@ mod tests {
         let mut rig = Rig::new();
         rig.feed(Input::Online(true));
         let out = rig.feed(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(3) });
-        assert!(out.contains(&Output::FetchMessages { token: "t".into(), conversation_id: 3, since: 0 }));
+        assert!(out.contains(&Output::FetchMessages { conversation_id: 3, since: 0 }));
         let out = rig.feed(Input::Fetched { next_since: 50, has_more: true });
-        assert!(out.contains(&Output::FetchMessages { token: "t".into(), conversation_id: 3, since: 50 }));
+        assert!(out.contains(&Output::FetchMessages { conversation_id: 3, since: 50 }));
         let out = rig.feed(Input::Fetched { next_since: 60, has_more: false });
         assert!(!has(&out, |o| matches!(o, Output::FetchMessages { .. })));
     }
@@ -677,7 +702,7 @@ mod tests {
             rig.feed(Input::SocketClosed { code: 1006 });
             let closed_at = rig.now;
             let out = rig.advance();
-            assert!(has(&out, |o| matches!(o, Output::OpenSocket { .. })), "{out:?}");
+            assert!(has(&out, |o| *o == Output::OpenSocket), "{out:?}");
             delays.push(rig.now - closed_at);
             rig.feed(Input::SocketOpened);
         }
@@ -739,13 +764,13 @@ mod tests {
     fn outbox_posts_in_order_one_at_a_time_and_dedupes() {
         let mut rig = Rig::connected(None);
         let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
-        assert!(out.contains(&Output::Post { token: "t1".into(), client_id: "a".into(), text: "1".into() }));
+        assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
         let out = rig.feed(Input::Enqueue { client_id: "b".into(), text: "2".into() });
-        assert!(!has(&out, |o| matches!(o, Output::Post { .. })), "b waits for a");
+        assert!(!has(&out, |o| *o == Output::Post), "b waits for a");
         rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
         assert_eq!(rig.m.outbox().count(), 2);
         let out = rig.feed(Input::Posted { client_id: "a".into(), conversation_id: 1 });
-        assert!(out.contains(&Output::Post { token: "t1".into(), client_id: "b".into(), text: "2".into() }));
+        assert_eq!(rig.post(&out), Some(("t1", "b", "2")));
         rig.feed(Input::Posted { client_id: "b".into(), conversation_id: 1 });
         assert_eq!(rig.m.outbox().count(), 0);
     }
@@ -757,13 +782,13 @@ mod tests {
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: Failure::Network });
         let failed_at = rig.now;
         let out = rig.advance();
-        assert!(has(&out, |o| matches!(o, Output::Post { .. })));
+        assert!(has(&out, |o| *o == Output::Post));
         assert!(rig.now - failed_at < 1000.0);
         let limited = Failure::Http { status: 429, code: Some("rate_limited".into()), message: None, retry_after_ms: Some(7000.0) };
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: limited });
         let failed_at = rig.now;
         loop {
-            if has(&rig.advance(), |o| matches!(o, Output::Post { .. })) {
+            if has(&rig.advance(), |o| *o == Output::Post) {
                 break;
             }
         }
@@ -778,7 +803,7 @@ mod tests {
         rig.feed(Input::Enqueue { client_id: "b".into(), text: "y".into() });
         let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(413) });
         assert!(out.contains(&Output::Failed { client_id: "a".into(), failure: http(413) }));
-        assert!(has(&out, |o| matches!(o, Output::Post { client_id, .. } if client_id == "b")));
+        assert_eq!(rig.post(&out), Some(("t1", "b", "y")));
     }
 
     #[test]
@@ -788,7 +813,7 @@ mod tests {
         let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(401) });
         assert!(out.contains(&Output::Handshake));
         let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
-        assert!(out.contains(&Output::Post { token: "t2".into(), client_id: "a".into(), text: "1".into() }));
+        assert_eq!(rig.post(&out), Some(("t2", "a", "1")));
         // Refused again with the fresh token: stop, do not loop.
         let out = rig.feed(Input::PostFailed { client_id: "a".into(), failure: http(401) });
         assert!(has(&out, |o| matches!(o, Output::Fatal(_))));
@@ -820,8 +845,9 @@ mod tests {
         assert!((0.7..0.9).contains(&fraction), "renewed at {fraction}");
         assert!(!out.contains(&Output::CloseSocket));
         let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
-        assert!(out.contains(&Output::Auth { token: "t2".into() }));
-        assert!(!has(&out, |o| matches!(o, Output::OpenSocket { .. })));
+        assert!(out.contains(&Output::Auth));
+        assert_eq!(rig.m.token(), Some("t2"));
+        assert!(!has(&out, |o| *o == Output::OpenSocket));
     }
 
     #[test]
@@ -830,7 +856,8 @@ mod tests {
         let out = rig.feed(Input::Renew);
         assert!(out.contains(&Output::Handshake));
         let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
-        assert!(out.contains(&Output::Auth { token: "t2".into() }));
+        assert!(out.contains(&Output::Auth));
+        assert_eq!(rig.m.token(), Some("t2"));
         assert!(!out.contains(&Output::CloseSocket));
     }
 
@@ -842,7 +869,7 @@ mod tests {
         let out = rig.advance();
         assert!(out.contains(&Output::CloseSocket), "{out:?}");
         assert_eq!(rig.now, 35_000.0);
-        assert!(has(&rig.advance(), |o| matches!(o, Output::OpenSocket { .. })));
+        assert!(has(&rig.advance(), |o| *o == Output::OpenSocket));
     }
 
     #[test]
@@ -850,9 +877,10 @@ mod tests {
         let mut rig = Rig::connected(Some(1));
         let out = rig.feed(Input::SocketClosed { code: 4001 });
         assert!(out.contains(&Output::Handshake));
-        assert!(!has(&out, |o| matches!(o, Output::OpenSocket { .. })));
+        assert!(!has(&out, |o| *o == Output::OpenSocket));
         let out = rig.feed(Input::HandshakeOk { token: "t2".into(), ttl_ms: TTL, conversation_id: Some(1) });
-        assert!(out.contains(&Output::OpenSocket { token: "t2".into() }));
+        assert!(out.contains(&Output::OpenSocket));
+        assert_eq!(rig.m.token(), Some("t2"));
     }
 
     #[test]
@@ -865,8 +893,8 @@ mod tests {
         rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
         rig.now += 60_000.0;
         let out = rig.feed(Input::Online(true));
-        assert!(has(&out, |o| matches!(o, Output::OpenSocket { .. })), "{out:?}");
-        assert!(has(&out, |o| matches!(o, Output::Post { .. })));
+        assert!(has(&out, |o| *o == Output::OpenSocket), "{out:?}");
+        assert!(has(&out, |o| *o == Output::Post));
     }
 
     #[test]
@@ -888,15 +916,15 @@ mod tests {
         let mut rig = Rig::connected(Some(1));
         // The history fetch, then the catch-up after hello (coalesced).
         let out = rig.feed(Input::Fetched { next_since: 10, has_more: false });
-        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 1, since: 10 }));
+        assert!(out.contains(&Output::FetchMessages { conversation_id: 1, since: 10 }));
         rig.feed(Input::Fetched { next_since: 10, has_more: false });
         // Socket frames (ids 11..) do not move the cursor; a resync fetches from 10.
         rig.feed(Input::Frame);
         let out = rig.feed(Input::Resync);
-        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 1, since: 10 }));
+        assert!(out.contains(&Output::FetchMessages { conversation_id: 1, since: 10 }));
         // A new conversation starts from 0.
         rig.feed(Input::Fetched { next_since: 12, has_more: false });
         let out = rig.feed(Input::Conversation(2));
-        assert!(out.contains(&Output::FetchMessages { token: "t1".into(), conversation_id: 2, since: 0 }));
+        assert!(out.contains(&Output::FetchMessages { conversation_id: 2, since: 0 }));
     }
 }
