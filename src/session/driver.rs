@@ -147,8 +147,9 @@ impl Session {
             _ => {}
         }
         let mut notices = Vec::new();
-        let mut inputs = vec![input];
-        while let Some(input) = inputs.pop() {
+        // At most one socket opens per input, so at most one follow-up input.
+        let mut next = Some(input);
+        while let Some(input) = next.take() {
             for output in self.machine.handle(js_sys::Date::now(), input) {
                 match output {
                     Output::Handshake => match (self.machine.token(), self.link) {
@@ -157,7 +158,7 @@ impl Session {
                     },
                     Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
                         Some(socket) => self.socket = Some(socket),
-                        None => inputs.push(Input::SocketClosed { code: 1006 }),
+                        None => next = Some(Input::SocketClosed { code: 1006 }),
                     },
                     Output::CloseSocket => self.socket = None,
                     Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
@@ -188,10 +189,8 @@ impl Session {
 
     /// Sends a client frame (typing, read) if the socket is open.
     pub fn send_frame(&self, frame: &JsValue) {
-        if let (Some(socket), Ok(text)) = (&self.socket, JSON::stringify(frame)) {
-            if let Some(text) = text.as_string() {
-                let _ = socket.ws.send_with_str(&text);
-            }
+        if let Some(socket) = &self.socket {
+            let _ = send_json(&socket.ws, frame);
         }
     }
 
@@ -220,6 +219,14 @@ impl Session {
         let (generation, sink) = (self.generation, self.sink);
         self.timer = Some((at, Timeout::new(delay, move || sink(generation, Event::Tick))));
     }
+}
+
+// The frame's JSON text goes straight from `stringify` to `send`: through
+// web-sys it would be copied into wasm and back out.
+#[wasm_bindgen(inline_js = "export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn send_json(ws: &WebSocket, frame: &JsValue) -> Result<(), JsValue>;
 }
 
 /// An open (or opening) WebSocket and its handlers, closed and detached when
