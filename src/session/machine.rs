@@ -160,6 +160,9 @@ pub struct Outgoing {
     pub text: String,
 }
 
+/// A deadline that is not set: plain `f64`s are smaller code than `Option`s.
+const NEVER: f64 = f64::INFINITY;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Socket {
     Closed,
@@ -182,19 +185,19 @@ pub struct Machine {
     token_valid: bool,
     handshaking: bool,
     handshake_attempts: u32,
-    handshake_at: Option<f64>,
-    renew_at: Option<f64>,
+    handshake_at: f64,
+    renew_at: f64,
     /// 401s since the last request that succeeded with a token.
     unauthorized: u32,
 
     socket: Socket,
     socket_attempts: u32,
-    socket_at: Option<f64>,
+    socket_at: f64,
     last_frame_at: f64,
-    ping_at: Option<f64>,
+    ping_at: f64,
 
     polling: bool,
-    poll_at: Option<f64>,
+    poll_at: f64,
     conversation_id: Option<i64>,
     /// Every message up to here has been fetched (socket frames do not
     /// move it: a dropped frame must not hide a message).
@@ -205,7 +208,7 @@ pub struct Machine {
     outbox: VecDeque<Outgoing>,
     posting: bool,
     post_attempts: u32,
-    post_at: Option<f64>,
+    post_at: f64,
 }
 
 impl Machine {
@@ -221,16 +224,16 @@ impl Machine {
             token_valid: false,
             handshaking: false,
             handshake_attempts: 0,
-            handshake_at: Some(0.0),
-            renew_at: None,
+            handshake_at: 0.0,
+            renew_at: NEVER,
             unauthorized: 0,
             socket: Socket::Closed,
             socket_attempts: 0,
-            socket_at: None,
+            socket_at: NEVER,
             last_frame_at: 0.0,
-            ping_at: None,
+            ping_at: NEVER,
             polling: false,
-            poll_at: None,
+            poll_at: NEVER,
             conversation_id: None,
             cursor: 0,
             fetching: false,
@@ -238,7 +241,7 @@ impl Machine {
             outbox: VecDeque::new(),
             posting: false,
             post_attempts: 0,
-            post_at: None,
+            post_at: NEVER,
         }
     }
 
@@ -271,13 +274,13 @@ impl Machine {
             return None;
         }
         let liveness = match self.socket {
-            Socket::Open { .. } => Some(self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms),
-            _ => None,
+            Socket::Open { .. } => self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms,
+            _ => NEVER,
         };
-        [self.handshake_at, self.renew_at, self.socket_at, self.ping_at, self.poll_at, self.post_at, liveness]
+        let next = [self.handshake_at, self.renew_at, self.socket_at, self.ping_at, self.poll_at, self.post_at]
             .into_iter()
-            .flatten()
-            .reduce(f64::min)
+            .fold(liveness, f64::min);
+        (next != NEVER).then_some(next)
     }
 
     pub fn handle(&mut self, now: f64, input: Input) -> Vec<Output> {
@@ -303,29 +306,29 @@ impl Machine {
                     self.socket_attempts = 0;
                     self.handshake_attempts = 0;
                     if !self.token_valid {
-                        self.handshake_at = Some(now);
+                        self.handshake_at = now;
                     } else if self.socket == Socket::Closed {
-                        self.socket_at = Some(now);
+                        self.socket_at = now;
                     }
-                    if self.post_at.is_some() {
-                        self.post_at = Some(now);
+                    if self.post_at != NEVER {
+                        self.post_at = now;
                     }
                     if self.polling {
-                        self.poll_at = Some(now);
+                        self.poll_at = now;
                     }
                 }
             }
             Input::Tick => {}
             Input::Renew => {
-                self.renew_at = None;
-                self.handshake_at = Some(now);
+                self.renew_at = NEVER;
+                self.handshake_at = now;
             }
             Input::HandshakeOk { token, ttl_ms, conversation_id } => {
                 self.handshaking = false;
                 self.reachable = true;
                 self.handshake_attempts = 0;
                 // Renew at 80 % of the lifetime, ±10 % so tabs spread out.
-                self.renew_at = Some(now + ttl_ms * (0.7 + 0.2 * self.rng.unit()));
+                self.renew_at = now + ttl_ms * (0.7 + 0.2 * self.rng.unit());
                 if let Some(id) = conversation_id {
                     self.learn_conversation(id);
                 }
@@ -334,7 +337,7 @@ impl Machine {
                 self.token_valid = true;
                 match self.socket {
                     Socket::Open { .. } if renewal => out.push(Output::Auth),
-                    Socket::Closed if self.socket_at.is_none() => self.socket_at = Some(now),
+                    Socket::Closed if self.socket_at == NEVER => self.socket_at = now,
                     _ => {}
                 }
                 // Catch up with what happened while we had no session.
@@ -348,7 +351,7 @@ impl Machine {
                         .retry_after_ms()
                         .unwrap_or_else(|| self.timing.backoff.delay(self.handshake_attempts, &mut self.rng));
                     self.handshake_attempts += 1;
-                    self.handshake_at = Some(now + delay);
+                    self.handshake_at = now + delay;
                 } else {
                     self.stop(failure, out);
                 }
@@ -356,14 +359,14 @@ impl Machine {
             Input::SocketOpened => {
                 self.socket = Socket::Open { since: now };
                 self.last_frame_at = now;
-                self.ping_at = Some(now + self.timing.ping_interval_ms);
+                self.ping_at = now + self.timing.ping_interval_ms;
                 self.reachable = true;
                 self.polling = false;
-                self.poll_at = None;
+                self.poll_at = NEVER;
             }
             Input::SocketClosed { code } => {
                 let was = std::mem::replace(&mut self.socket, Socket::Closed);
-                self.ping_at = None;
+                self.ping_at = NEVER;
                 match was {
                     Socket::Open { since } if now - since >= self.timing.stable_ms => self.socket_attempts = 0,
                     // Never opened: blocked, refused or disabled. Poll meanwhile.
@@ -372,7 +375,7 @@ impl Machine {
                 }
                 if code == crate::protocol::CLOSE_TOKEN_EXPIRED {
                     self.token_valid = false;
-                    self.handshake_at = Some(now);
+                    self.handshake_at = now;
                 } else {
                     self.schedule_socket(now);
                 }
@@ -431,14 +434,14 @@ impl Machine {
                 self.authorized();
                 self.reachable = true;
                 self.post_attempts = 0;
-                self.post_at = None;
+                self.post_at = NEVER;
                 if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
                     self.outbox.pop_front();
                 }
                 self.learn_conversation(conversation_id);
                 // A bot may answer within a second: do not wait a whole period.
                 if self.polling {
-                    self.poll_at = Some(now + 1000.0);
+                    self.poll_at = now + 1000.0;
                 }
             }
             Input::PostFailed { client_id, failure } => {
@@ -451,7 +454,7 @@ impl Machine {
                         .retry_after_ms()
                         .unwrap_or_else(|| self.timing.backoff.delay(self.post_attempts, &mut self.rng));
                     self.post_attempts += 1;
-                    self.post_at = Some(now + delay);
+                    self.post_at = now + delay;
                 } else if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
                     self.outbox.pop_front();
                     self.post_attempts = 0;
@@ -466,13 +469,12 @@ impl Machine {
         if !self.online || self.fatal {
             return;
         }
-        let due = |at: Option<f64>| at.is_some_and(|t| t <= now);
-        if due(self.renew_at) {
-            self.renew_at = None;
-            self.handshake_at = Some(now);
+        if self.renew_at <= now {
+            self.renew_at = NEVER;
+            self.handshake_at = now;
         }
-        if due(self.handshake_at) && !self.handshaking {
-            self.handshake_at = None;
+        if self.handshake_at <= now && !self.handshaking {
+            self.handshake_at = NEVER;
             self.handshaking = true;
             out.push(Output::Handshake);
         }
@@ -485,18 +487,18 @@ impl Machine {
                 // browser has not noticed.
                 out.push(Output::CloseSocket);
                 self.step(now, Input::SocketClosed { code: 1006 }, out);
-            } else if due(self.ping_at) {
-                self.ping_at = Some(now + self.timing.ping_interval_ms);
+            } else if self.ping_at <= now {
+                self.ping_at = now + self.timing.ping_interval_ms;
                 out.push(Output::Ping);
             }
         }
-        if due(self.socket_at) && self.socket == Socket::Closed {
-            self.socket_at = None;
+        if self.socket_at <= now && self.socket == Socket::Closed {
+            self.socket_at = NEVER;
             self.socket = Socket::Connecting;
             out.push(Output::OpenSocket);
         }
-        if due(self.poll_at) && self.polling {
-            self.poll_at = Some(now + self.timing.poll_interval_ms);
+        if self.poll_at <= now && self.polling {
+            self.poll_at = now + self.timing.poll_interval_ms;
             self.fetch_again = true;
         }
         if self.fetch_again && !self.fetching {
@@ -515,10 +517,10 @@ impl Machine {
                 None => {}
             }
         }
-        if !self.posting && (self.post_at.is_none() || due(self.post_at)) {
+        if !self.posting && (self.post_at == NEVER || self.post_at <= now) {
             if !self.outbox.is_empty() {
                 self.posting = true;
-                self.post_at = None;
+                self.post_at = NEVER;
                 out.push(Output::Post);
             }
         }
@@ -539,14 +541,14 @@ impl Machine {
     fn start_polling(&mut self, now: f64) {
         if !self.polling {
             self.polling = true;
-            self.poll_at = Some(now);
+            self.poll_at = now;
         }
     }
 
     fn schedule_socket(&mut self, now: f64) {
         let delay = self.timing.backoff.delay(self.socket_attempts, &mut self.rng);
         self.socket_attempts += 1;
-        self.socket_at = Some(now + delay);
+        self.socket_at = now + delay;
     }
 
     fn authorized(&mut self) {
@@ -562,8 +564,8 @@ impl Machine {
             return;
         }
         self.token_valid = false;
-        self.renew_at = None;
-        self.handshake_at = Some(now);
+        self.renew_at = NEVER;
+        self.handshake_at = now;
         self.fetch_again = true;
     }
 
