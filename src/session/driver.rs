@@ -81,9 +81,9 @@ impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
         let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
             // The API base is validated to start with one of the two schemes.
-            match (api_base.strip_prefix("https://"), api_base.strip_prefix("http://")) {
-                (Some(rest), _) => ["wss://", rest, "/ws"].concat(),
-                (_, Some(rest)) => ["ws://", rest, "/ws"].concat(),
+            // `http` + `s://host` or `://host` becomes `ws` + the same.
+            match api_base.strip_prefix("http") {
+                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest, "/ws"].concat(),
                 _ => [&api_base, "/ws"].concat(),
             }
         });
@@ -93,10 +93,11 @@ impl Session {
             u64::from_le_bytes(bytes) ^ (js_sys::Date::now() as u64)
         };
         let network = match web_sys::window() {
-            Some(window) => vec![
-                Listener::new(&window, "online", move |_| sink(generation, Event::Online(true))),
-                Listener::new(&window, "offline", move |_| sink(generation, Event::Online(false))),
-            ],
+            Some(window) => {
+                // One closure type for both listeners: one copy of the handler.
+                let listen = |kind, online| Listener::new(&window, kind, move |_| sink(generation, Event::Online(online)));
+                vec![listen("online", true), listen("offline", false)]
+            }
             None => Vec::new(),
         };
         Self {
