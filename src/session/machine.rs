@@ -17,8 +17,6 @@
 //! - after every (re)connect and every poll, messages are fetched from the
 //!   last complete `since` cursor.
 
-use std::collections::VecDeque;
-
 use super::backoff::{Backoff, Rng};
 use crate::connection::Connection;
 
@@ -205,7 +203,8 @@ pub struct Machine {
     fetching: bool,
     fetch_again: bool,
 
-    outbox: VecDeque<Outgoing>,
+    /// A few messages at most: a `Vec` is smaller code than a `VecDeque`.
+    outbox: Vec<Outgoing>,
     posting: bool,
     post_attempts: u32,
     post_at: f64,
@@ -238,7 +237,7 @@ impl Machine {
             cursor: 0,
             fetching: false,
             fetch_again: false,
-            outbox: VecDeque::new(),
+            outbox: Vec::new(),
             posting: false,
             post_attempts: 0,
             post_at: NEVER,
@@ -252,7 +251,7 @@ impl Machine {
 
     /// The message `Output::Post` asks to send.
     pub fn sending(&self) -> Option<&Outgoing> {
-        self.outbox.front()
+        self.outbox.first()
     }
 
     /// The last token the server issued.
@@ -426,7 +425,7 @@ impl Machine {
             }
             Input::Enqueue { client_id, text } => {
                 if !self.outbox.iter().any(|o| o.client_id == client_id) {
-                    self.outbox.push_back(Outgoing { client_id, text });
+                    self.outbox.push(Outgoing { client_id, text });
                 }
             }
             Input::Posted { client_id, conversation_id } => {
@@ -435,9 +434,7 @@ impl Machine {
                 self.reachable = true;
                 self.post_attempts = 0;
                 self.post_at = NEVER;
-                if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
-                    self.outbox.pop_front();
-                }
+                self.settle(&client_id);
                 self.learn_conversation(conversation_id);
                 // A bot may answer within a second: do not wait a whole period.
                 if self.polling {
@@ -455,8 +452,7 @@ impl Machine {
                         .unwrap_or_else(|| self.timing.backoff.delay(self.post_attempts, &mut self.rng));
                     self.post_attempts += 1;
                     self.post_at = now + delay;
-                } else if self.outbox.front().is_some_and(|o| o.client_id == client_id) {
-                    self.outbox.pop_front();
+                } else if self.settle(&client_id) {
                     self.post_attempts = 0;
                     out.push(Output::Failed { client_id, failure });
                 }
@@ -524,6 +520,15 @@ impl Machine {
                 out.push(Output::Post);
             }
         }
+    }
+
+    /// Removes the message being sent if it is `client_id`; says whether it was.
+    fn settle(&mut self, client_id: &str) -> bool {
+        let sending = self.outbox.first().is_some_and(|o| o.client_id == client_id);
+        if sending {
+            self.outbox.remove(0);
+        }
+        sending
     }
 
     fn request_fetch(&mut self) {
