@@ -43,13 +43,15 @@ pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: 
         ("credentials", "omit".into()),
         ("headers", headers),
     ]);
-    let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: Option<String>| {
+    // `Retry-After` stays a JsValue here: an `Option<String>` argument costs
+    // conversion glue on both sides for a header that is rarely there.
+    let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: JsValue| {
         done(answer(status, json, retry_after));
     });
     request(url, &init, body, &answer);
 }
 
-fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsValue, Failure> {
+fn answer(status: u16, json: JsValue, retry_after: JsValue) -> Result<JsValue, Failure> {
     if (200..300).contains(&status) {
         return Ok(json);
     }
@@ -58,6 +60,7 @@ fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsV
     }
     let error = get(&json, "error");
     let retry_after = retry_after
+        .as_string()
         .and_then(|s| crate::digits::parse::<u32>(s.trim(), 10))
         .or_else(|| get(&error, "retryAfterSec").as_f64().map(|n| n as u32));
     Err(Failure::Http {
