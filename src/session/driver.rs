@@ -87,11 +87,9 @@ impl Session {
                 _ => [&api_base, "/ws"].concat(),
             }
         });
-        let seed = {
-            let mut bytes = [0u8; 8];
-            let _ = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.get_random_values_with_u8_array(&mut bytes));
-            u64::from_le_bytes(bytes) ^ (js_sys::Date::now() as u64)
-        };
+        // The backoff jitter needs spread between tabs, not secrecy:
+        // `Math.random` seeds it without Web Crypto's fallible calls.
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
         let network = match web_sys::window() {
             Some(window) => {
                 // One closure type for both listeners: one copy of the handler.
@@ -222,10 +220,27 @@ impl Session {
     }
 }
 
-// The frame's JSON text goes straight from `stringify` to `send`: through
-// web-sys it would be copied into wasm and back out.
-#[wasm_bindgen(inline_js = "export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
+// The socket's wiring in one call each way: through web-sys it is five
+// imports with their glue. A frame's JSON text goes straight from
+// `stringify` to `send`: through web-sys it would be copied into wasm and
+// back out.
+#[wasm_bindgen(inline_js = "export function open_socket(url, protocols, handler) {
+  const ws = new WebSocket(url, protocols);
+  ws.onopen = ws.onmessage = ws.onclose = handler;
+  return ws;
+}
+export function close_socket(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  ws.close();
+}
+export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
 extern "C" {
+    /// A WebSocket whose `open`, `message` and `close` events go to `handler`.
+    #[wasm_bindgen(catch)]
+    fn open_socket(url: &str, protocols: &Array, handler: &JsValue) -> Result<WebSocket, JsValue>;
+    /// Detaches the handler and closes.
+    #[wasm_bindgen(catch)]
+    fn close_socket(ws: &WebSocket) -> Result<(), JsValue>;
     #[wasm_bindgen(catch)]
     fn send_json(ws: &WebSocket, frame: &JsValue) -> Result<(), JsValue>;
 }
@@ -240,7 +255,6 @@ struct Socket {
 impl Socket {
     fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
         let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &[JWT_SUBPROTOCOL_PREFIX, token].concat().into());
-        let ws = WebSocket::new_with_str_sequence(url, &protocols).ok()?;
         // One handler for `open`, `message` and `close`, told apart by the
         // event's type (one closure is smaller than three).
         // `error` is always followed by `close`, which carries the code.
@@ -256,19 +270,13 @@ impl Socket {
                 sink(generation, Event::SocketOpened);
             }
         });
-        let function = handler.as_ref().unchecked_ref();
-        ws.set_onopen(Some(function));
-        ws.set_onmessage(Some(function));
-        ws.set_onclose(Some(function));
+        let ws = open_socket(url, &protocols, handler.as_ref()).ok()?;
         Some(Self { ws, _handler: handler })
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        let _ = self.ws.close();
+        let _ = close_socket(&self.ws);
     }
 }

@@ -346,11 +346,7 @@ impl Machine {
                 self.handshaking = false;
                 self.reachable = failure != Failure::Network;
                 if failure.is_transient() {
-                    let delay = failure
-                        .retry_after_ms()
-                        .unwrap_or_else(|| self.timing.backoff.delay(self.handshake_attempts, &mut self.rng));
-                    self.handshake_attempts += 1;
-                    self.handshake_at = now + delay;
+                    self.handshake_at = self.timing.backoff.retry_at(now, failure.retry_after_ms(), &mut self.handshake_attempts, &mut self.rng);
                 } else {
                     self.stop(failure, out);
                 }
@@ -447,11 +443,7 @@ impl Machine {
                 if failure.status() == Some(401) {
                     self.unauthorized_again(now, failure, out);
                 } else if failure.is_transient() {
-                    let delay = failure
-                        .retry_after_ms()
-                        .unwrap_or_else(|| self.timing.backoff.delay(self.post_attempts, &mut self.rng));
-                    self.post_attempts += 1;
-                    self.post_at = now + delay;
+                    self.post_at = self.timing.backoff.retry_at(now, failure.retry_after_ms(), &mut self.post_attempts, &mut self.rng);
                 } else if self.settle(&client_id) {
                     self.post_attempts = 0;
                     out.push(Output::Failed { client_id, failure });
@@ -551,9 +543,7 @@ impl Machine {
     }
 
     fn schedule_socket(&mut self, now: f64) {
-        let delay = self.timing.backoff.delay(self.socket_attempts, &mut self.rng);
-        self.socket_attempts += 1;
-        self.socket_at = now + delay;
+        self.socket_at = self.timing.backoff.retry_at(now, None, &mut self.socket_attempts, &mut self.rng);
     }
 
     fn authorized(&mut self) {

@@ -59,7 +59,9 @@ pub fn page(json: &JsValue) -> (Vec<(Entry, i64)>, Option<i64>, bool) {
         // A plain loop: smaller than an iterator chain's adapters.
         let array = js_sys::Array::from(&messages);
         for i in 0..array.length() {
-            list.extend(message(&array.get(i)));
+            if let Some(item) = message(&array.get(i)) {
+                list.push(item);
+            }
         }
     }
     (list, get_int(json, "nextSince"), get(json, "hasMore").as_bool().unwrap_or(false))
