@@ -505,12 +505,10 @@ impl Machine {
                 None => {}
             }
         }
-        if !self.posting && (self.post_at == NEVER || self.post_at <= now) {
-            if !self.outbox.is_empty() {
-                self.posting = true;
-                self.post_at = NEVER;
-                out.push(Output::Post);
-            }
+        if !self.posting && (self.post_at == NEVER || self.post_at <= now) && !self.outbox.is_empty() {
+            self.posting = true;
+            self.post_at = NEVER;
+            out.push(Output::Post);
         }
     }
 
