@@ -41,6 +41,15 @@ impl Backoff {
     pub fn delay(self, attempt: u32, rng: &mut Rng) -> f64 {
         rng.unit() * self.ceiling(attempt)
     }
+
+    /// When to try again after `attempts` failures: after the server's
+    /// `retry_after_ms` if it gave one, else after a full-jitter delay.
+    /// Counts the attempt.
+    pub fn retry_at(self, now: f64, retry_after_ms: Option<f64>, attempts: &mut u32, rng: &mut Rng) -> f64 {
+        let delay = retry_after_ms.unwrap_or_else(|| self.delay(*attempts, rng));
+        *attempts += 1;
+        now + delay
+    }
 }
 
 #[cfg(test)]

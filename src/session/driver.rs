@@ -33,6 +33,26 @@ pub enum Event {
     Online(bool),
 }
 
+/// Which request an answer belongs to: one closure type for every request
+/// (a closure per request kind is a copy of the whole callback each).
+enum Reply {
+    Handshake,
+    Fetched,
+    Current,
+    Posted(String),
+}
+
+impl Reply {
+    fn event(self, result: Result<JsValue, Failure>) -> Event {
+        match self {
+            Reply::Handshake => Event::Handshake(result),
+            Reply::Fetched => Event::Fetched(result),
+            Reply::Current => Event::Current(result),
+            Reply::Posted(client_id) => Event::Posted { client_id, result },
+        }
+    }
+}
+
 /// Where events go: the widget's handler, with the session generation.
 pub type Sink = fn(u32, Event);
 
@@ -49,8 +69,6 @@ pub struct Session {
     /// A standalone-link session: requests carry `X-CS-Entry: link`, and the
     /// token is renewed with `identify` (the link itself expires quickly).
     link: bool,
-    /// The current token, for renewals of a link session.
-    token: Option<String>,
     socket: Option<Socket>,
     /// The timer for the machine's next deadline. Replacing it from inside
     /// its own callback is safe: wasm-bindgen defers freeing a closure that
@@ -63,22 +81,21 @@ impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
         let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
             // The API base is validated to start with one of the two schemes.
-            match (api_base.strip_prefix("https://"), api_base.strip_prefix("http://")) {
-                (Some(rest), _) => ["wss://", rest, "/ws"].concat(),
-                (_, Some(rest)) => ["ws://", rest, "/ws"].concat(),
+            // `http` + `s://host` or `://host` becomes `ws` + the same.
+            match api_base.strip_prefix("http") {
+                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest, "/ws"].concat(),
                 _ => [&api_base, "/ws"].concat(),
             }
         });
-        let seed = {
-            let mut bytes = [0u8; 8];
-            let _ = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.get_random_values_with_u8_array(&mut bytes));
-            u64::from_le_bytes(bytes) ^ (js_sys::Date::now() as u64)
-        };
+        // The backoff jitter needs spread between tabs, not secrecy:
+        // `Math.random` seeds it without Web Crypto's fallible calls.
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
         let network = match web_sys::window() {
-            Some(window) => vec![
-                Listener::new(&window, "online", move |_| sink(generation, Event::Online(true))),
-                Listener::new(&window, "offline", move |_| sink(generation, Event::Online(false))),
-            ],
+            Some(window) => {
+                // One closure type for both listeners: one copy of the handler.
+                let listen = |kind, online| Listener::new(&window, kind, move |_| sink(generation, Event::Online(online)));
+                vec![listen("online", true), listen("offline", false)]
+            }
             None => Vec::new(),
         };
         Self {
@@ -90,7 +107,6 @@ impl Session {
             locale,
             handshake_body: JsValue::UNDEFINED,
             link: false,
-            token: None,
             socket: None,
             timer: None,
             _network: network,
@@ -125,46 +141,42 @@ impl Session {
     pub fn feed(&mut self, input: Input) -> Vec<Output> {
         match &input {
             Input::Tick => self.timer = None,
-            Input::HandshakeOk { token, .. } => self.token = Some(token.clone()),
             // The socket is gone; detach its handlers.
             Input::SocketClosed { .. } => self.socket = None,
             _ => {}
         }
         let mut notices = Vec::new();
-        let mut inputs = vec![input];
-        while let Some(input) = inputs.pop() {
+        // At most one socket opens per input, so at most one follow-up input.
+        let mut next = Some(input);
+        while let Some(input) = next.take() {
             for output in self.machine.handle(js_sys::Date::now(), input) {
                 match output {
-                    Output::Handshake => match (&self.token, self.link) {
-                        (Some(token), true) => {
-                            let body = object(&[]);
-                            self.spawn(self.url("identify"), Some(token.clone()), Some(body), Event::Handshake)
-                        }
-                        _ => {
-                            let body = self.handshake_body.clone();
-                            self.spawn(self.url("handshake"), None, Some(body), Event::Handshake)
-                        }
+                    Output::Handshake => match (self.machine.token(), self.link) {
+                        (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
+                        _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
                     },
-                    Output::OpenSocket { token } => match Socket::open(&self.ws_url, &token, self.generation, self.sink) {
+                    Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
                         Some(socket) => self.socket = Some(socket),
-                        None => inputs.push(Input::SocketClosed { code: 1006 }),
+                        None => next = Some(Input::SocketClosed { code: 1006 }),
                     },
                     Output::CloseSocket => self.socket = None,
                     Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
-                    Output::Auth { token } => {
-                        self.send_frame(&object(&[("type", "auth".into()), ("token", token.into())]))
+                    Output::Auth => {
+                        let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
+                        self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
                     }
-                    Output::FetchMessages { token, conversation_id, since } => {
-                        let url = [&self.url("conversations"), "/", &int(conversation_id), "/messages?since=", &int(since), "&limit=200"].concat();
-                        self.spawn(url, Some(token), None, Event::Fetched);
+                    Output::FetchMessages { conversation_id, since } => {
+                        let path = ["conversations/", &int(conversation_id), "/messages?since=", &int(since), "&limit=200"].concat();
+                        self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
                     }
-                    Output::FetchCurrent { token } => {
-                        self.spawn(self.url("conversations/current"), Some(token), None, Event::Current)
+                    Output::FetchCurrent => {
+                        self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
                     }
-                    Output::Post { token, client_id, text } => {
-                        let body = object(&[("clientMsgId", client_id.as_str().into()), ("text", text.into())]);
-                        let posted = move |result| Event::Posted { client_id, result };
-                        self.spawn(self.url("conversations"), Some(token), Some(body), posted);
+                    Output::Post => {
+                        if let Some(next) = self.machine.sending() {
+                            let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
+                            self.spawn("conversations", self.machine.token(), &body, Reply::Posted(next.client_id.clone()));
+                        }
                     }
                     notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
                 }
@@ -176,10 +188,8 @@ impl Session {
 
     /// Sends a client frame (typing, read) if the socket is open.
     pub fn send_frame(&self, frame: &JsValue) {
-        if let (Some(socket), Ok(text)) = (&self.socket, JSON::stringify(frame)) {
-            if let Some(text) = text.as_string() {
-                let _ = socket.ws.send_with_str(&text);
-            }
+        if let Some(socket) = &self.socket {
+            let _ = send_json(&socket.ws, frame);
         }
     }
 
@@ -187,15 +197,12 @@ impl Session {
         self.machine.socket_open()
     }
 
-    fn url(&self, path: &str) -> String {
-        [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat()
-    }
-
-    /// A request whose answer comes back as the event `wrap` makes of it.
-    fn spawn(&self, url: String, token: Option<String>, body: Option<JsValue>, wrap: impl FnOnce(Result<JsValue, Failure>) -> Event + 'static) {
+    /// A request to the visitor API at `path` (`GET` when `body` is
+    /// undefined, else `POST`); its answer comes back as `reply`'s event.
+    fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
+        let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
         let (generation, sink) = (self.generation, self.sink);
-        let done = move |result| sink(generation, wrap(result));
-        http::call(&url, token.as_deref(), body.as_ref(), self.locale, self.link, Box::new(done));
+        http::call(&url, token, body, self.locale, self.link, move |result| sink(generation, reply.event(result)));
     }
 
     /// One timer for the machine's next deadline.
@@ -213,42 +220,63 @@ impl Session {
     }
 }
 
+// The socket's wiring in one call each way: through web-sys it is five
+// imports with their glue. A frame's JSON text goes straight from
+// `stringify` to `send`: through web-sys it would be copied into wasm and
+// back out.
+#[wasm_bindgen(inline_js = "export function open_socket(url, protocols, handler) {
+  const ws = new WebSocket(url, protocols);
+  ws.onopen = ws.onmessage = ws.onclose = handler;
+  return ws;
+}
+export function close_socket(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  ws.close();
+}
+export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
+extern "C" {
+    /// A WebSocket whose `open`, `message` and `close` events go to `handler`.
+    #[wasm_bindgen(catch)]
+    fn open_socket(url: &str, protocols: &Array, handler: &JsValue) -> Result<WebSocket, JsValue>;
+    /// Detaches the handler and closes.
+    #[wasm_bindgen(catch)]
+    fn close_socket(ws: &WebSocket) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch)]
+    fn send_json(ws: &WebSocket, frame: &JsValue) -> Result<(), JsValue>;
+}
+
 /// An open (or opening) WebSocket and its handlers, closed and detached when
 /// dropped.
 struct Socket {
     ws: WebSocket,
-    _handlers: [Closure<dyn FnMut(JsValue)>; 3],
+    _handler: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Socket {
     fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
         let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &[JWT_SUBPROTOCOL_PREFIX, token].concat().into());
-        let ws = WebSocket::new_with_str_sequence(url, &protocols).ok()?;
-        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| sink(generation, Event::SocketOpened));
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let data = event.dyn_ref::<MessageEvent>().and_then(|e| e.data().as_string());
-            // Frames that are not JSON are ignored (the protocol has none).
-            if let Some(frame) = data.and_then(|text| JSON::parse(&text).ok()) {
-                sink(generation, Event::Frame(frame));
+        // One handler for `open`, `message` and `close`, told apart by the
+        // event's type (one closure is smaller than three).
+        // `error` is always followed by `close`, which carries the code.
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            if let Some(close) = event.dyn_ref::<CloseEvent>() {
+                sink(generation, Event::SocketClosed(close.code()));
+            } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
+                // Frames that are not JSON are ignored (the protocol has none).
+                if let Some(frame) = message.data().as_string().and_then(|text| JSON::parse(&text).ok()) {
+                    sink(generation, Event::Frame(frame));
+                }
+            } else {
+                sink(generation, Event::SocketOpened);
             }
         });
-        // `error` is always followed by `close`, which carries the code.
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let code = event.dyn_ref::<CloseEvent>().map(CloseEvent::code).unwrap_or(1006);
-            sink(generation, Event::SocketClosed(code));
-        });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Some(Self { ws, _handlers: [on_open, on_message, on_close] })
+        let ws = open_socket(url, &protocols, handler.as_ref()).ok()?;
+        Some(Self { ws, _handler: handler })
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        let _ = self.ws.close();
+        let _ = close_socket(&self.ws);
     }
 }

@@ -12,27 +12,26 @@ use crate::js::{get, object};
 
 // Inside `then`, a synchronous throw (no `fetch`, a bad URL, a body that
 // cannot be serialized) becomes the rejection branch like any network
-// failure, and `done` never runs inside the caller's call stack.
+// failure, and `done` never runs inside the caller's call stack. The answer
+// is one object: a one-argument callback shares its glue with the other
+// closures of the widget.
 #[wasm_bindgen(inline_js = "export function request(url, init, body, done) {
   Promise.resolve().then(() => fetch(url, body === undefined ? init : { ...init, body: JSON.stringify(body) })).then(
-    (r) => r.json().catch(() => null).then((json) => done(r.status, json, r.headers.get('Retry-After'))),
-    () => done(0, null, null),
+    (r) => r.json().catch(() => null).then((json) => done({ status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
+    () => done({ status: 0 }),
   );
 }")]
 extern "C" {
-    /// Calls `done(status, json, retryAfter)` once, on a later task: status 0
-    /// when the request failed (offline, refused, invalid URL), `json` null
+    /// Calls `done({status, json, retryAfter})` once, on a later task: status
+    /// 0 when the request failed (offline, refused, invalid URL), `json` null
     /// when the body is not JSON. `body` is sent as JSON unless undefined.
     fn request(url: &str, init: &JsValue, body: &JsValue, done: &JsValue);
 }
 
-/// What a call's answer is handed to.
-pub type Done = Box<dyn FnOnce(Result<JsValue, Failure>)>;
-
-/// One request: `GET` when `body` is `None`, else `POST` with JSON.
+/// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
 /// `done` runs once, on a later task.
-pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str, link: bool, done: Done) {
+pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, done: impl FnOnce(Result<JsValue, Failure>) + 'static) {
     let bearer = token.map(|token| JsValue::from(["Bearer ", token].concat())).unwrap_or(JsValue::UNDEFINED);
     let headers = object(&[
         ("Content-Type", "application/json".into()),
@@ -41,18 +40,18 @@ pub fn call(url: &str, token: Option<&str>, body: Option<&JsValue>, locale: &str
         ("Authorization", bearer),
     ]);
     let init = object(&[
-        ("method", if body.is_some() { "POST" } else { "GET" }.into()),
+        ("method", if body.is_undefined() { "GET" } else { "POST" }.into()),
         // No cookies: the protocol carries its token in a header.
         ("credentials", "omit".into()),
         ("headers", headers),
     ]);
-    let answer = Closure::once_into_js(move |status: u16, json: JsValue, retry_after: Option<String>| {
-        done(answer(status, json, retry_after));
-    });
-    request(url, &init, body.unwrap_or(&JsValue::UNDEFINED), &answer);
+    let answer = Closure::once_into_js(move |answer: JsValue| done(read(&answer)));
+    request(url, &init, body, &answer);
 }
 
-fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsValue, Failure> {
+fn read(answer: &JsValue) -> Result<JsValue, Failure> {
+    let status = get(answer, "status").as_f64().unwrap_or(0.0) as u16;
+    let json = get(answer, "json");
     if (200..300).contains(&status) {
         return Ok(json);
     }
@@ -60,7 +59,8 @@ fn answer(status: u16, json: JsValue, retry_after: Option<String>) -> Result<JsV
         return Err(Failure::Network);
     }
     let error = get(&json, "error");
-    let retry_after = retry_after
+    let retry_after = get(answer, "retryAfter")
+        .as_string()
         .and_then(|s| crate::digits::parse::<u32>(s.trim(), 10))
         .or_else(|| get(&error, "retryAfterSec").as_f64().map(|n| n as u32));
     Err(Failure::Http {
