@@ -31,7 +31,6 @@ struct Handler {
     origin: Origin,
 }
 
-#[derive(Default)]
 struct Events {
     handlers: Vec<Handler>,
     queue: Vec<(&'static str, JsValue, Option<Function>)>,
@@ -42,7 +41,10 @@ struct Events {
 }
 
 thread_local! {
-    static EVENTS: RefCell<Events> = RefCell::new(Events::default());
+    // Const-initialised: no lazy-init code in the wasm.
+    static EVENTS: RefCell<Events> = const {
+        RefCell::new(Events { handlers: Vec::new(), queue: Vec::new(), ready: None, flush: None, scheduled: false })
+    };
 }
 
 /// Registers a handler. `on('ready')` after ready still fires, once.

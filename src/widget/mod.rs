@@ -43,7 +43,6 @@ const MAX_PENDING: usize = 64;
 /// Mock mode answers after this long, as documented.
 const MOCK_REPLY_MS: u32 = 1400;
 
-#[derive(Default)]
 struct Runtime {
     script: ScriptTag,
     state: State,
@@ -117,7 +116,14 @@ struct Mock {
 }
 
 thread_local! {
-    static RUNTIME: RefCell<Runtime> = RefCell::new(Runtime::default());
+    // Const-initialised: no lazy-init code in the wasm.
+    static RUNTIME: RefCell<Runtime> = const {
+        RefCell::new(Runtime {
+            script: ScriptTag { layers: Vec::new(), defer_init: false, origin: String::new() },
+            state: State::Off,
+            pending: Vec::new(),
+        })
+    };
     /// Tags each session so answers meant for a replaced one are ignored.
     static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
