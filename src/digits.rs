@@ -34,14 +34,18 @@ pub fn px(n: i64) -> String {
 /// sign, no spaces, `None` when empty or too large for `T`. `str::parse`
 /// would bring core's generic integer parsers, one per integer type.
 pub fn parse<T: TryFrom<u64>>(s: &str, base: u64) -> Option<T> {
+    T::try_from(parse_u64(s, base)?).ok()
+}
+
+/// The digit loop of [`parse`], not generic: one copy in the wasm.
+fn parse_u64(s: &str, base: u64) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    let n = s.bytes().try_fold(0u64, |n, b| {
+    s.bytes().try_fold(0u64, |n, b| {
         let digit = char::from(b).to_digit(base as u32)?;
         n.checked_mul(base)?.checked_add(u64::from(digit))
-    })?;
-    T::try_from(n).ok()
+    })
 }
 
 /// A decimal integer with an optional sign: `-12`, `+7`.
