@@ -47,13 +47,13 @@ const MARK: &str = "natter:fingerprint:start";
 fn inputs(window: &web_sys::Window) -> Option<String> {
     let document = window.document()?;
     let navigator = window.navigator();
-    let mut input = String::new();
+    // The parts, joined by unit separators.
+    let mut input = get(&navigator, "userAgent").as_string().unwrap_or_default();
     let mut add = |part: &str| {
+        input.push_str("\u{1f}");
         input.push_str(part);
-        input.push('\u{1f}');
     };
-    add(&get(&navigator, "userAgent").as_string().unwrap_or_default());
-    add(&String::from(navigator.languages().join(",")));
+    add(&navigator.languages().join(",").as_string().unwrap_or_default());
     let screen = get(window, "screen");
     if screen.is_object() {
         for key in ["width", "height", "colorDepth"] {
@@ -79,8 +79,6 @@ fn inputs(window: &web_sys::Window) -> Option<String> {
             add(&int((width * 100.0).round() as i64));
         }
     }
-    // Parts are joined by separators: none after the last.
-    input.pop();
     Some(input)
 }
 

@@ -278,9 +278,10 @@ impl Runtime {
         if widget.config.default_open {
             widget.set_open(true, false);
         }
-        for (name, args) in std::mem::take(&mut self.pending) {
-            widget.command(&name, &args);
+        for (name, args) in &self.pending {
+            widget.command(name, args);
         }
+        self.pending.clear();
         self.state = State::On(widget);
     }
 
@@ -303,9 +304,12 @@ fn same_key_or_warn(current: &str, requested: &str) {
 
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
-    let languages: Vec<String> = web_sys::window()
-        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
-        .unwrap_or_default();
+    let mut languages = Vec::new();
+    if let Some(window) = web_sys::window() {
+        for language in window.navigator().languages().iter() {
+            languages.extend(language.as_string());
+        }
+    }
     i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, &languages)
 }
 

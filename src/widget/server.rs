@@ -52,8 +52,8 @@ impl Widget {
         let link = self.config.link.is_some();
         let Some(session) = &mut self.session else { return };
         session.set_handshake_body(body, link);
-        for (client_id, text) in restored {
-            session.feed(Input::Enqueue { client_id, text });
+        for (client_id, text) in &restored {
+            session.feed(Input::Enqueue { client_id: client_id.clone(), text: text.clone() });
         }
         let notices = session.start();
         self.notices(notices);
