@@ -17,12 +17,16 @@ pub fn int(n: i64) -> String {
 
 /// `n` in `base` (10 or 16), with leading zeros up to `width` digits.
 pub fn padded(mut n: u64, base: u64, width: usize) -> String {
-    let mut reversed = Vec::with_capacity(20);
-    while n > 0 || reversed.len() < width {
-        reversed.push(char::from(b"0123456789abcdef"[(n % base) as usize]));
+    // Digits as one-byte `str` slices, inserted in front: no `char`
+    // encoding, no reversing.
+    const DIGITS: &str = "0123456789abcdef";
+    let mut out = String::new();
+    while n > 0 || out.len() < width {
+        let digit = (n % base) as usize;
+        out.insert_str(0, &DIGITS[digit..=digit]);
         n /= base;
     }
-    reversed.into_iter().rev().collect()
+    out
 }
 
 /// `n` pixels, for CSS: `24px`.
