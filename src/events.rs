@@ -36,8 +36,16 @@ struct Events {
     queue: Vec<(&'static str, JsValue, Option<Function>)>,
     /// The payload of `ready` once fired, for late subscribers.
     ready: Option<JsValue>,
-    flush: Option<Closure<dyn FnMut(JsValue)>>,
+    flush: Option<Closure<dyn FnMut()>>,
     scheduled: bool,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `queueMicrotask`: one import, where `Promise.resolve().then`
+    /// took two.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(callback: &Function);
 }
 
 thread_local! {
@@ -97,10 +105,10 @@ fn enqueue(event: &'static str, payload: JsValue, only: Option<Function>) {
             return;
         }
         events.scheduled = true;
-        let flush = events.flush.get_or_insert_with(|| Closure::new(|_: JsValue| flush()));
-        // A resolved promise's callback runs as a microtask, after the
-        // current call into the widget has returned.
-        let _ = js_sys::Promise::resolve(&JsValue::UNDEFINED).then(flush);
+        let flush = events.flush.get_or_insert_with(|| Closure::new(flush));
+        // A microtask runs after the current call into the widget has
+        // returned.
+        queue_microtask(flush.as_ref().unchecked_ref());
     });
 }
 
