@@ -588,23 +588,13 @@ impl Widget {
         }
         let profile = &mut self.config.profile;
         let given = update.profile;
-        for (field, value) in [
-            (&mut profile.nickname, given.nickname),
-            (&mut profile.avatar, given.avatar),
-            (&mut profile.email, given.email),
-            (&mut profile.phone, given.phone),
-            (&mut profile.extra, given.extra),
-        ] {
-            if value.is_some() {
-                *field = value;
-            }
-        }
-        if update.user_hash.is_some() {
-            self.config.user_hash = update.user_hash;
-        }
-        if update.identity_token.is_some() {
-            self.config.identity_token = update.identity_token;
-        }
+        update_field(&mut profile.nickname, given.nickname);
+        update_field(&mut profile.avatar, given.avatar);
+        update_field(&mut profile.email, given.email);
+        update_field(&mut profile.phone, given.phone);
+        update_field(&mut profile.extra, given.extra);
+        update_field(&mut self.config.user_hash, update.user_hash);
+        update_field(&mut self.config.identity_token, update.identity_token);
         if user_changes {
             if let (Some(user), None) = (&previous, &self.config.external_user_id) {
                 // An explicit logout: the user's unsent messages leave this
@@ -703,6 +693,14 @@ impl Widget {
                 self._reattach.observe_child_list(&body);
             }
         }
+    }
+}
+
+/// An `identify()` field: given, it replaces the current value; left out,
+/// the current value stays.
+fn update_field(field: &mut Option<String>, given: Option<String>) {
+    if given.is_some() {
+        *field = given;
     }
 }
 
