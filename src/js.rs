@@ -34,6 +34,17 @@ pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
     Reflect::apply(get(object, method).unchecked_ref::<js_sys::Function>(), object, &args).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `value` as a string, or `absent` when there is none (`undefined` is
+/// left out of an [`object`], `null` is kept).
+pub fn string_or(value: &Option<String>, absent: JsValue) -> JsValue {
+    value.as_deref().map_or(absent, JsValue::from_str)
+}
+
+/// `value` as a number, or `undefined`.
+pub fn number_or_undefined(value: Option<i64>) -> JsValue {
+    value.map_or(JsValue::UNDEFINED, |n| JsValue::from_f64(n as f64))
+}
+
 /// A plain object from name/value pairs; `undefined` values are left out.
 pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();

@@ -622,7 +622,7 @@ impl Widget {
             self.feed(Input::Renew);
         }
         let profile = &self.config.profile;
-        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL);
+        let text = |v| js::string_or(v, JsValue::NULL);
         events::emit(
             "identify",
             js::object(&[
@@ -715,11 +715,11 @@ fn on_read_elsewhere(id: i64) {
 fn message_payload(entry: &Entry, conversation_id: Option<i64>) -> JsValue {
     let created_at = js_sys::Date::new(&JsValue::from_f64(entry.created_at)).to_iso_string();
     js::object(&[
-        ("id", entry.id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
-        ("conversationId", conversation_id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
+        ("id", js::number_or_undefined(entry.id)),
+        ("conversationId", js::number_or_undefined(conversation_id)),
         ("from", entry.from.as_str().into()),
         ("text", entry.text.as_str().into()),
-        ("agentName", entry.agent_name.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED)),
+        ("agentName", js::string_or(&entry.agent_name, JsValue::UNDEFINED)),
         ("createdAt", created_at.into()),
     ])
 }

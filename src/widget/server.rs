@@ -61,7 +61,7 @@ impl Widget {
 
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
-        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED);
+        let text = |v| js::string_or(v, JsValue::UNDEFINED);
         let profile = &self.config.profile;
         let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
         let window = web_sys::window();
