@@ -16,6 +16,8 @@ use crate::log;
 
 /// Every event name the widget emits.
 pub const NAMES: &[&str] = &["ready", "open", "close", "message", "error", "identify", "shutdown", "unread", "connection"];
+/// `NAMES.join(", ")`, written out (checked by a test).
+const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection";
 
 /// Who registered a handler: `init({onReady})` handlers belong to that
 /// instance and go away with `shutdown`; `on()` handlers stay.
@@ -58,7 +60,7 @@ thread_local! {
 /// Registers a handler. `on('ready')` after ready still fires, once.
 pub fn on(event: &str, callback: Function, origin: Origin) {
     if !NAMES.contains(&event) {
-        log::warn(&["on(): unknown event \"", event, "\"; known events: ", &NAMES.join(", ")].concat());
+        log::warn(&["on(): unknown event \"", event, "\"; known events: ", KNOWN].concat());
         return;
     }
     let late_ready = EVENTS.with(|cell| {
@@ -163,4 +165,12 @@ pub fn error(code: &str, message: &str) {
 /// Reads `fn` from a JS value, if it is one.
 pub fn as_function(value: &JsValue) -> Option<Function> {
     value.dyn_ref::<Function>().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_lists_the_names() {
+        assert_eq!(super::KNOWN, super::NAMES.join(", "));
+    }
 }
