@@ -17,12 +17,16 @@ pub fn int(n: i64) -> String {
 
 /// `n` in `base` (10 or 16), with leading zeros up to `width` digits.
 pub fn padded(mut n: u64, base: u64, width: usize) -> String {
-    let mut reversed = Vec::with_capacity(20);
-    while n > 0 || reversed.len() < width {
-        reversed.push(char::from(b"0123456789abcdef"[(n % base) as usize]));
+    // Digits as one-byte `str` slices, inserted in front: no `char`
+    // encoding, no reversing.
+    const DIGITS: &str = "0123456789abcdef";
+    let mut out = String::new();
+    while n > 0 || out.len() < width {
+        let digit = (n % base) as usize;
+        out.insert_str(0, &DIGITS[digit..=digit]);
         n /= base;
     }
-    reversed.into_iter().rev().collect()
+    out
 }
 
 /// `n` pixels, for CSS: `24px`.
@@ -34,14 +38,18 @@ pub fn px(n: i64) -> String {
 /// sign, no spaces, `None` when empty or too large for `T`. `str::parse`
 /// would bring core's generic integer parsers, one per integer type.
 pub fn parse<T: TryFrom<u64>>(s: &str, base: u64) -> Option<T> {
+    T::try_from(parse_u64(s, base)?).ok()
+}
+
+/// The digit loop of [`parse`], not generic: one copy in the wasm.
+fn parse_u64(s: &str, base: u64) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    let n = s.bytes().try_fold(0u64, |n, b| {
+    s.bytes().try_fold(0u64, |n, b| {
         let digit = char::from(b).to_digit(base as u32)?;
         n.checked_mul(base)?.checked_add(u64::from(digit))
-    })?;
-    T::try_from(n).ok()
+    })
 }
 
 /// A decimal integer with an optional sign: `-12`, `+7`.

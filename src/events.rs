@@ -16,6 +16,8 @@ use crate::log;
 
 /// Every event name the widget emits.
 pub const NAMES: &[&str] = &["ready", "open", "close", "message", "error", "identify", "shutdown", "unread", "connection"];
+/// `NAMES.join(", ")`, written out (checked by a test).
+const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection";
 
 /// Who registered a handler: `init({onReady})` handlers belong to that
 /// instance and go away with `shutdown`; `on()` handlers stay.
@@ -31,24 +33,34 @@ struct Handler {
     origin: Origin,
 }
 
-#[derive(Default)]
 struct Events {
     handlers: Vec<Handler>,
     queue: Vec<(&'static str, JsValue, Option<Function>)>,
     /// The payload of `ready` once fired, for late subscribers.
     ready: Option<JsValue>,
-    flush: Option<Closure<dyn FnMut(JsValue)>>,
+    flush: Option<Closure<dyn FnMut()>>,
     scheduled: bool,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `queueMicrotask`: one import, where `Promise.resolve().then`
+    /// took two.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(callback: &Function);
+}
+
 thread_local! {
-    static EVENTS: RefCell<Events> = RefCell::new(Events::default());
+    // Const-initialised: no lazy-init code in the wasm.
+    static EVENTS: RefCell<Events> = const {
+        RefCell::new(Events { handlers: Vec::new(), queue: Vec::new(), ready: None, flush: None, scheduled: false })
+    };
 }
 
 /// Registers a handler. `on('ready')` after ready still fires, once.
 pub fn on(event: &str, callback: Function, origin: Origin) {
     if !NAMES.contains(&event) {
-        log::warn(&["on(): unknown event \"", event, "\"; known events: ", &NAMES.join(", ")].concat());
+        log::warn(&["on(): unknown event \"", event, "\"; known events: ", KNOWN].concat());
         return;
     }
     let late_ready = EVENTS.with(|cell| {
@@ -95,10 +107,10 @@ fn enqueue(event: &'static str, payload: JsValue, only: Option<Function>) {
             return;
         }
         events.scheduled = true;
-        let flush = events.flush.get_or_insert_with(|| Closure::new(|_: JsValue| flush()));
-        // A resolved promise's callback runs as a microtask, after the
-        // current call into the widget has returned.
-        let _ = js_sys::Promise::resolve(&JsValue::UNDEFINED).then(flush);
+        let flush = events.flush.get_or_insert_with(|| Closure::new(flush));
+        // A microtask runs after the current call into the widget has
+        // returned.
+        queue_microtask(flush.as_ref().unchecked_ref());
     });
 }
 
@@ -153,4 +165,12 @@ pub fn error(code: &str, message: &str) {
 /// Reads `fn` from a JS value, if it is one.
 pub fn as_function(value: &JsValue) -> Option<Function> {
     value.dyn_ref::<Function>().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_lists_the_names() {
+        assert_eq!(super::KNOWN, super::NAMES.join(", "));
+    }
 }

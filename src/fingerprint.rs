@@ -9,10 +9,10 @@
 //! beyond the canvas rendering, which already reflects the GPU and fonts.
 
 use crate::digits::{int, padded};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
 
-use crate::js::get;
+use crate::js::{self, get};
 
 /// Fonts whose presence differs between systems; measured against a
 /// generic family.
@@ -28,46 +28,58 @@ pub fn privacy_requested() -> bool {
 
 /// The hash, or `None` outside a browser. Its cost shows in the page's User
 /// Timing as `natter:fingerprint` (marks around the work), for benchmarks.
+///
+/// The browser APIs are reached through `js::get`, `js::set` and `js::call`
+/// rather than one web-sys binding each: a binding is a JS shim and an
+/// import, and the canvas probe alone needed a dozen.
 pub fn compute() -> Option<String> {
-    let performance = web_sys::window()?.performance();
-    if let Some(p) = &performance {
-        let _ = p.mark("natter:fingerprint:start");
-    }
-    let hash = inputs().map(|parts| hash(&parts.join("\u{1f}")));
-    if let Some(p) = &performance {
-        let _ = p.measure_with_start_mark("natter:fingerprint", "natter:fingerprint:start");
-    }
+    let window = web_sys::window()?;
+    let performance = get(&window, "performance");
+    js::call(&performance, "mark", &[MARK.into()]);
+    let hash = inputs(&window).map(|input| hash(&input));
+    js::call(&performance, "measure", &["natter:fingerprint".into(), MARK.into()]);
     hash
 }
 
-fn inputs() -> Option<Vec<String>> {
-    let window = web_sys::window()?;
+const MARK: &str = "natter:fingerprint:start";
+
+/// The inputs, each followed by a unit separator.
+fn inputs(window: &web_sys::Window) -> Option<String> {
     let document = window.document()?;
     let navigator = window.navigator();
-    let mut parts: Vec<String> = vec![navigator.user_agent().unwrap_or_default(), navigator.languages().join(",").into()];
-    if let Ok(screen) = window.screen() {
-        let n = |r: Result<i32, JsValue>| int(r.unwrap_or(0).into());
-        parts.extend([n(screen.width()), n(screen.height()), n(screen.color_depth())]);
-    }
-    parts.push(utc_offset());
-    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
-    canvas.set_width(220);
-    canvas.set_height(30);
-    if let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) {
-        ctx.set_text_baseline("top");
-        ctx.set_font("16px sans-serif");
-        ctx.set_fill_style_str("#f60");
-        ctx.fill_rect(100.0, 1.0, 62.0, 20.0);
-        ctx.set_fill_style_str("#069");
-        let _ = ctx.fill_text(PROBE_TEXT, 2.0, 4.0);
-        parts.push(canvas.to_data_url().unwrap_or_default());
-        for font in PROBE_FONTS {
-            ctx.set_font(&["16px \"", font, "\", monospace"].concat());
-            let width = ctx.measure_text(PROBE_TEXT).map(|m| m.width()).unwrap_or(0.0);
-            parts.push(int((width * 100.0).round() as i64));
+    // The parts, joined by unit separators.
+    let mut input = get(&navigator, "userAgent").as_string().unwrap_or_default();
+    let mut add = |part: &str| {
+        input.push_str("\u{1f}");
+        input.push_str(part);
+    };
+    add(&navigator.languages().join(",").as_string().unwrap_or_default());
+    let screen = get(window, "screen");
+    if screen.is_object() {
+        for key in ["width", "height", "colorDepth"] {
+            add(&int(get(&screen, key).as_f64().unwrap_or(0.0) as i64));
         }
     }
-    Some(parts)
+    add(&utc_offset());
+    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+    js::set(&canvas, "width", &220.into());
+    js::set(&canvas, "height", &30.into());
+    let ctx = js::call(&canvas, "getContext", &["2d".into()]);
+    if ctx.is_object() {
+        js::set(&ctx, "textBaseline", &"top".into());
+        js::set(&ctx, "font", &"16px sans-serif".into());
+        js::set(&ctx, "fillStyle", &"#f60".into());
+        js::call(&ctx, "fillRect", &[100.into(), 1.into(), 62.into(), 20.into()]);
+        js::set(&ctx, "fillStyle", &"#069".into());
+        js::call(&ctx, "fillText", &[PROBE_TEXT.into(), 2.into(), 4.into()]);
+        add(&js::call(&canvas, "toDataURL", &[]).as_string().unwrap_or_default());
+        for font in PROBE_FONTS {
+            js::set(&ctx, "font", &["16px \"", font, "\", monospace"].concat().into());
+            let width = get(&js::call(&ctx, "measureText", &[PROBE_TEXT.into()]), "width").as_f64().unwrap_or(0.0);
+            add(&int((width * 100.0).round() as i64));
+        }
+    }
+    Some(input)
 }
 
 /// Two independent 32-bit FNV-1a hashes: 64 bits as 16 hex digits. Enough to

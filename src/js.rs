@@ -1,8 +1,8 @@
 //! Small helpers for plain JS values: reading fields of parsed JSON and
 //! building payload objects.
 
-use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
 
 /// `object[key]`, or `undefined`.
 pub fn get(object: &JsValue, key: &str) -> JsValue {
@@ -22,12 +22,35 @@ pub fn get_int(object: &JsValue, key: &str) -> Option<i64> {
     get(object, key).as_f64().filter(|n| n.fract() == 0.0).map(|n| n as i64)
 }
 
+/// `object[key] = value`, ignoring a throwing setter.
+pub fn set(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// `object.method(...args)`, or `undefined` when it is not a function or
+/// throws.
+pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let args: Array = args.iter().collect();
+    Reflect::apply(get(object, method).unchecked_ref::<js_sys::Function>(), object, &args).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `value` as a string, or `absent` when there is none (`undefined` is
+/// left out of an [`object`], `null` is kept).
+pub fn string_or(value: &Option<String>, absent: JsValue) -> JsValue {
+    value.as_deref().map_or(absent, JsValue::from_str)
+}
+
+/// `value` as a number, or `undefined`.
+pub fn number_or_undefined(value: Option<i64>) -> JsValue {
+    value.map_or(JsValue::UNDEFINED, |n| JsValue::from_f64(n as f64))
+}
+
 /// A plain object from name/value pairs; `undefined` values are left out.
 pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
     for (name, value) in fields {
         if !value.is_undefined() {
-            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+            set(&object, name, value);
         }
     }
     object.into()

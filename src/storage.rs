@@ -7,14 +7,14 @@ use std::cell::RefCell;
 use crate::log;
 
 /// A few keys at most: a list is smaller in the wasm than a HashMap.
-#[derive(Default)]
 struct Fallback {
     values: Vec<(String, String)>,
     warned: bool,
 }
 
 thread_local! {
-    static FALLBACK: RefCell<Fallback> = RefCell::new(Fallback::default());
+    // Const-initialised: no lazy-init code in the wasm.
+    static FALLBACK: RefCell<Fallback> = const { RefCell::new(Fallback { values: Vec::new(), warned: false }) };
 }
 
 fn local() -> Option<web_sys::Storage> {

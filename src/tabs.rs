@@ -1,14 +1,17 @@
 //! Open tabs of the same site share read state through a BroadcastChannel:
 //! a message read in one tab stops counting as unread in the others.
 
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{BroadcastChannel, MessageEvent};
+use wasm_bindgen::JsValue;
+use web_sys::BroadcastChannel;
 
-/// The channel, closed and detached when dropped.
+use crate::dom::Listener;
+
+/// The channel, closed when dropped (after its listener is removed).
 pub struct Tabs {
     channel: BroadcastChannel,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    /// A `message` listener: the same closure type as every other listener
+    /// of the widget, so no glue of its own.
+    _on_message: Listener,
 }
 
 impl Tabs {
@@ -16,12 +19,11 @@ impl Tabs {
     /// other tabs. `None` where BroadcastChannel is missing.
     pub fn join(app_key: &str, on_read: fn(i64)) -> Option<Self> {
         let channel = BroadcastChannel::new(&["natter:", app_key].concat()).ok()?;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(id) = crate::js::get_int(&event.data(), "readUpto") {
+        let on_message = Listener::new(&channel, "message", move |event| {
+            if let Some(id) = crate::js::get_int(&crate::js::get(&event, "data"), "readUpto") {
                 on_read(id);
             }
         });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Some(Self { channel, _on_message: on_message })
     }
 
@@ -32,7 +34,6 @@ impl Tabs {
 
 impl Drop for Tabs {
     fn drop(&mut self) {
-        self.channel.set_onmessage(None);
         self.channel.close();
     }
 }

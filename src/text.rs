@@ -71,11 +71,16 @@ fn find_link_start(s: &str) -> Option<usize> {
 }
 
 fn trim_link(mut link: &str) -> &str {
+    // Byte loops: every character trimmed is ASCII, and a non-ASCII last
+    // character ends in a byte that matches none of them (core's char
+    // pattern searchers are much larger).
     loop {
-        let Some(last) = link.chars().last() else { return link };
-        let unbalanced = |open: char, close: char| last == close && link.matches(open).count() < link.matches(close).count();
-        if ".,;:!?'".contains(last) || unbalanced('(', ')') || unbalanced('[', ']') {
-            link = &link[..link.len() - last.len_utf8()];
+        let bytes = link.as_bytes();
+        let Some(&last) = bytes.last() else { return link };
+        let count = |byte: u8| bytes.iter().filter(|&&b| b == byte).count();
+        let unbalanced = |open: u8, close: u8| last == close && count(open) < count(close);
+        if matches!(last, b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'') || unbalanced(b'(', b')') || unbalanced(b'[', b']') {
+            link = &link[..link.len() - 1];
         } else {
             return link;
         }
@@ -130,6 +135,16 @@ mod tests {
         );
         assert_eq!(segments("no links here"), vec![Text("no links here")]);
         assert_eq!(segments("https://en.wikipedia.org/wiki/Rust_(language)"), vec![Link("https://en.wikipedia.org/wiki/Rust_(language)")]);
+    }
+
+    #[test]
+    fn trims_sentence_punctuation_and_unbalanced_brackets() {
+        assert_eq!(trim_link("https://x.org/a)."), "https://x.org/a");
+        assert_eq!(trim_link("https://x.org/(a)]"), "https://x.org/(a)");
+        assert_eq!(trim_link("https://x.org/[a]!?"), "https://x.org/[a]");
+        assert_eq!(trim_link("https://x.org/é"), "https://x.org/é");
+        assert_eq!(trim_link("https://x.org/你."), "https://x.org/你");
+        assert_eq!(trim_link("'.,"), "");
     }
 
     #[test]

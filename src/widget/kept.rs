@@ -22,9 +22,6 @@ pub fn visitor_id() -> String {
     })
 }
 
-/// The persisted outbox of a site: `[[clientMsgId, text], ...]`. Each change
-/// reads, edits and writes the stored list, so tabs of the same site do not
-/// overwrite each other's messages.
 /// The outbox of one identity: the anonymous visitor's, or a signed-in
 /// user's. Keyed by user, a message is only ever sent as whoever wrote it,
 /// and a user's unsent messages wait for that user to be back.
@@ -35,31 +32,48 @@ pub fn outbox_key(app_key: &str, user: Option<&str>) -> String {
     }
 }
 
+/// The persisted outbox: `[[clientMsgId, text], ...]`. Each change reads,
+/// edits and writes the stored list, so tabs of the same site do not
+/// overwrite each other's messages.
 pub fn outbox_load(key: &str) -> Vec<(String, String)> {
-    let Some(json) = storage::get(key) else { return Vec::new() };
-    let Ok(list) = js_sys::JSON::parse(&json) else { return Vec::new() };
-    if !js_sys::Array::is_array(&list) {
-        return Vec::new();
-    }
-    js_sys::Array::from(&list)
-        .iter()
-        .filter_map(|pair| {
+    let mut list = Vec::new();
+    let Some(json) = storage::get(key) else { return list };
+    let Ok(stored) = js_sys::JSON::parse(&json) else { return list };
+    if js_sys::Array::is_array(&stored) {
+        for pair in js_sys::Array::from(&stored).iter() {
             let pair = js_sys::Array::from(&pair);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
+            if let (Some(id), Some(text)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                list.push((id, text));
+            }
+        }
+    }
+    list
 }
 
-pub fn outbox_store(key: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) {
+/// Adds messages at the end of the outbox.
+pub fn outbox_add(key: &str, messages: Vec<(String, String)>) {
     let mut list = outbox_load(key);
-    edit(&mut list);
+    list.extend(messages);
+    outbox_save(key, &list);
+}
+
+/// Takes an acknowledged or refused message out of the outbox.
+pub fn outbox_remove(key: &str, client_id: &str) {
+    let mut list = outbox_load(key);
+    list.retain(|(id, _)| id != client_id);
+    outbox_save(key, &list);
+}
+
+fn outbox_save(key: &str, list: &[(String, String)]) {
     if list.is_empty() {
         storage::remove(key);
         return;
     }
-    let array: js_sys::Array = list.iter().map(|(id, text)| js_sys::Array::of2(&id.into(), &text.into())).collect();
+    let array = js_sys::Array::new();
+    for (id, text) in list {
+        array.push(&js_sys::Array::of2(&id.into(), &text.into()));
+    }
     if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
         storage::set(key, &json);
     }
 }
-

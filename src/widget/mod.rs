@@ -10,7 +10,7 @@ mod kept;
 mod server;
 
 use crate::digits::int;
-use kept::{outbox_key, outbox_store, READ_KEY, VISITOR_KEY};
+use kept::{outbox_add, outbox_key, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
 
@@ -43,7 +43,6 @@ const MAX_PENDING: usize = 64;
 /// Mock mode answers after this long, as documented.
 const MOCK_REPLY_MS: u32 = 1400;
 
-#[derive(Default)]
 struct Runtime {
     script: ScriptTag,
     state: State,
@@ -117,7 +116,14 @@ struct Mock {
 }
 
 thread_local! {
-    static RUNTIME: RefCell<Runtime> = RefCell::new(Runtime::default());
+    // Const-initialised: no lazy-init code in the wasm.
+    static RUNTIME: RefCell<Runtime> = const {
+        RefCell::new(Runtime {
+            script: ScriptTag { layers: Vec::new(), defer_init: false, origin: String::new() },
+            state: State::Off,
+            pending: Vec::new(),
+        })
+    };
     /// Tags each session so answers meant for a replaced one are ignored.
     static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
@@ -272,9 +278,10 @@ impl Runtime {
         if widget.config.default_open {
             widget.set_open(true, false);
         }
-        for (name, args) in std::mem::take(&mut self.pending) {
-            widget.command(&name, &args);
+        for (name, args) in &self.pending {
+            widget.command(name, args);
         }
+        self.pending.clear();
         self.state = State::On(widget);
     }
 
@@ -297,9 +304,12 @@ fn same_key_or_warn(current: &str, requested: &str) {
 
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
-    let languages: Vec<String> = web_sys::window()
-        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
-        .unwrap_or_default();
+    let mut languages = Vec::new();
+    if let Some(window) = web_sys::window() {
+        for language in window.navigator().languages().iter() {
+            languages.extend(language.as_string());
+        }
+    }
     i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, &languages)
 }
 
@@ -437,7 +447,7 @@ impl Widget {
             self.mock_deliver(client_id, text);
             return;
         }
-        outbox_store(&self.outbox(), |list| list.push((client_id.clone(), text.clone())));
+        outbox_add(&self.outbox(), vec![(client_id.clone(), text.clone())]);
         if let Some(session) = self.session.as_ref().filter(|s| s.socket_open() && self.typing_sent_at > 0.0) {
             if let Some(conversation) = session.conversation_id() {
                 session.send_frame(&typing_frame(conversation, false));
@@ -578,23 +588,13 @@ impl Widget {
         }
         let profile = &mut self.config.profile;
         let given = update.profile;
-        for (field, value) in [
-            (&mut profile.nickname, given.nickname),
-            (&mut profile.avatar, given.avatar),
-            (&mut profile.email, given.email),
-            (&mut profile.phone, given.phone),
-            (&mut profile.extra, given.extra),
-        ] {
-            if value.is_some() {
-                *field = value;
-            }
-        }
-        if update.user_hash.is_some() {
-            self.config.user_hash = update.user_hash;
-        }
-        if update.identity_token.is_some() {
-            self.config.identity_token = update.identity_token;
-        }
+        update_field(&mut profile.nickname, given.nickname);
+        update_field(&mut profile.avatar, given.avatar);
+        update_field(&mut profile.email, given.email);
+        update_field(&mut profile.phone, given.phone);
+        update_field(&mut profile.extra, given.extra);
+        update_field(&mut self.config.user_hash, update.user_hash);
+        update_field(&mut self.config.identity_token, update.identity_token);
         if user_changes {
             if let (Some(user), None) = (&previous, &self.config.external_user_id) {
                 // An explicit logout: the user's unsent messages leave this
@@ -622,7 +622,7 @@ impl Widget {
             self.feed(Input::Renew);
         }
         let profile = &self.config.profile;
-        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL);
+        let text = |v| js::string_or(v, JsValue::NULL);
         events::emit(
             "identify",
             js::object(&[
@@ -696,6 +696,14 @@ impl Widget {
     }
 }
 
+/// An `identify()` field: given, it replaces the current value; left out,
+/// the current value stays.
+fn update_field(field: &mut Option<String>, given: Option<String>) {
+    if given.is_some() {
+        *field = given;
+    }
+}
+
 fn on_read_elsewhere(id: i64) {
     with_widget(|widget| {
         if widget.chat.set_read_upto(id) {
@@ -707,11 +715,11 @@ fn on_read_elsewhere(id: i64) {
 fn message_payload(entry: &Entry, conversation_id: Option<i64>) -> JsValue {
     let created_at = js_sys::Date::new(&JsValue::from_f64(entry.created_at)).to_iso_string();
     js::object(&[
-        ("id", entry.id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
-        ("conversationId", conversation_id.map(|id| JsValue::from_f64(id as f64)).unwrap_or(JsValue::UNDEFINED)),
+        ("id", js::number_or_undefined(entry.id)),
+        ("conversationId", js::number_or_undefined(conversation_id)),
         ("from", entry.from.as_str().into()),
         ("text", entry.text.as_str().into()),
-        ("agentName", entry.agent_name.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED)),
+        ("agentName", js::string_or(&entry.agent_name, JsValue::UNDEFINED)),
         ("createdAt", created_at.into()),
     ])
 }

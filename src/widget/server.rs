@@ -4,7 +4,7 @@
 
 use wasm_bindgen::JsValue;
 
-use super::kept::{outbox_load, outbox_store, visitor_id, USER_KEY};
+use super::kept::{outbox_add, outbox_load, outbox_remove, visitor_id, USER_KEY};
 use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
 use crate::config;
@@ -52,8 +52,8 @@ impl Widget {
         let link = self.config.link.is_some();
         let Some(session) = &mut self.session else { return };
         session.set_handshake_body(body, link);
-        for (client_id, text) in restored {
-            session.feed(Input::Enqueue { client_id, text });
+        for (client_id, text) in &restored {
+            session.feed(Input::Enqueue { client_id: client_id.clone(), text: text.clone() });
         }
         let notices = session.start();
         self.notices(notices);
@@ -61,7 +61,7 @@ impl Widget {
 
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
-        let text = |v: &Option<String>| v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::UNDEFINED);
+        let text = |v| js::string_or(v, JsValue::UNDEFINED);
         let profile = &self.config.profile;
         let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
         let window = web_sys::window();
@@ -104,7 +104,7 @@ impl Widget {
             match notice {
                 Output::Status(state) => self.set_connection(state),
                 Output::Failed { client_id, failure } => {
-                    outbox_store(&self.outbox(), |list| list.retain(|(id, _)| *id != client_id));
+                    outbox_remove(&self.outbox(), &client_id);
                     let reason = failure.describe();
                     let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
                     self.apply(change);
@@ -124,7 +124,7 @@ impl Widget {
                         self.config.external_user_id = None;
                         self.config.user_hash = None;
                         self.config.identity_token = None;
-                        outbox_store(&self.outbox(), |list| list.extend(unsent));
+                        outbox_add(&self.outbox(), unsent);
                         self.chat.clear();
                         self.ui.clear_messages();
                         self.start_session();
@@ -181,7 +181,7 @@ impl Widget {
             Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
             Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
                 Ok(Some((entry, conversation_id))) => {
-                    outbox_store(&self.outbox(), |list| list.retain(|(id, _)| *id != client_id));
+                    outbox_remove(&self.outbox(), &client_id);
                     self.receive(entry, Some(conversation_id));
                     Input::Posted { client_id, conversation_id }
                 }
