@@ -33,26 +33,53 @@ impl Drop for Listener {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A node, seen through the few calls below. They cannot throw here and
+    /// are bound without web-sys's exception plumbing, which costs wasm bytes
+    /// at every call site: tag and attribute names are compile-time
+    /// constants or allowlisted, and only fresh nodes are appended.
+    type Dom;
+    #[wasm_bindgen(method, js_name = createElement)]
+    fn create(this: &Dom, tag: &str) -> Element;
+    #[wasm_bindgen(method, js_name = createElementNS)]
+    fn create_ns(this: &Dom, namespace: &str, tag: &str) -> Element;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set(this: &Dom, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = appendChild)]
+    fn append_node(this: &Dom, child: &JsValue);
+}
+
 /// Creates `<tag>` with the given attributes. Only attribute names known at
 /// compile time are set here; text from outside goes through `set_text`.
-pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Result<Element, JsValue> {
-    let el = doc.create_element(tag)?;
-    set_attributes(&el, attributes)?;
-    Ok(el)
+pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = doc.unchecked_ref::<Dom>().create(tag);
+    set_attributes(&el, attributes);
+    el
 }
 
 /// Creates an SVG element (`svg`, `path`, ...) with the given attributes.
-pub fn svg_element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Result<Element, JsValue> {
-    let el = doc.create_element_ns(Some(SVG_NS), tag)?;
-    set_attributes(&el, attributes)?;
-    Ok(el)
+pub fn svg_element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = doc.unchecked_ref::<Dom>().create_ns(SVG_NS, tag);
+    set_attributes(&el, attributes);
+    el
 }
 
-fn set_attributes(el: &Element, attributes: &[(&str, &str)]) -> Result<(), JsValue> {
+/// Sets constant or allowlisted attributes.
+pub fn set_attributes(el: &Element, attributes: &[(&str, &str)]) {
     for (name, value) in attributes {
-        el.set_attribute(name, value)?;
+        set_attribute(el, name, value);
     }
-    Ok(())
+}
+
+/// Sets a constant or allowlisted attribute.
+pub fn set_attribute(el: &Element, name: &str, value: &str) {
+    el.unchecked_ref::<Dom>().set(name, value);
+}
+
+/// Appends a fresh node.
+pub fn append(parent: &Element, child: &JsValue) {
+    parent.unchecked_ref::<Dom>().append_node(child);
 }
 
 /// Sets plain text content: never parsed as markup.

@@ -229,10 +229,9 @@ impl Ui {
         let _ = self.launcher_label.toggle_attribute_with_force("hidden", !pill || look.button_label.is_none());
         set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
         if let Some(doc) = self.host.owner_document() {
-            if let Ok(icon) = launcher_icon(&doc, look.button_icon.as_ref()) {
-                if self.launcher_icon.replace_with_with_node_1(&icon).is_ok() {
-                    self.launcher_icon = icon;
-                }
+            let icon = launcher_icon(&doc, look.button_icon.as_ref());
+            if self.launcher_icon.replace_with_with_node_1(&icon).is_ok() {
+                self.launcher_icon = icon;
             }
         }
         self.custom_title = look.header_title.is_some();
@@ -366,7 +365,7 @@ impl Ui {
     /// Inserts the row for `entry` at `index` (index-aligned with the chat).
     pub fn insert_message(&mut self, index: usize, entry: &Entry) {
         let Some(doc) = self.host.owner_document() else { return };
-        let Ok(row) = messages::row(&doc, entry, self.strings) else { return };
+        let row = messages::row(&doc, entry, self.strings);
         let before = self.rows.get(index).map(|r| r.clone().unchecked_into::<web_sys::Node>());
         if self.list.insert_before(&row, before.as_ref()).is_ok() {
             self.rows.insert(index.min(self.rows.len()), row);
@@ -376,7 +375,8 @@ impl Ui {
     /// Re-renders the row at `index` after its entry changed.
     pub fn update_message(&mut self, index: usize, entry: &Entry) {
         let Some(doc) = self.host.owner_document() else { return };
-        let (Some(old), Ok(row)) = (self.rows.get(index), messages::row(&doc, entry, self.strings)) else { return };
+        let Some(old) = self.rows.get(index) else { return };
+        let row = messages::row(&doc, entry, self.strings);
         if old.replace_with_with_node_1(&row).is_ok() {
             self.rows[index] = row;
         }
@@ -415,11 +415,11 @@ impl Drop for Ui {
     }
 }
 
-fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Result<Element, JsValue> {
+fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Element {
     match custom {
         Some(Icon::Image(url)) => icon::image(doc, url),
         Some(Icon::Svg(markup)) => match icon::inline_svg(doc, markup) {
-            Some(svg) => Ok(svg),
+            Some(svg) => svg,
             None => {
                 log::warn("ignored buttonIcon: not well-formed SVG");
                 icon::builtin(doc, icon::CHAT)
