@@ -4,9 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget};
-
-const SVG_NS: &str = "http://www.w3.org/2000/svg";
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
 
 /// An event listener that lives exactly as long as this value.
 pub struct Listener {
@@ -42,25 +40,24 @@ extern "C" {
     type Dom;
     #[wasm_bindgen(method, js_name = createElement)]
     fn create(this: &Dom, tag: &str) -> Element;
-    #[wasm_bindgen(method, js_name = createElementNS)]
-    fn create_ns(this: &Dom, namespace: &str, tag: &str) -> Element;
     #[wasm_bindgen(method, js_name = setAttribute)]
     fn set(this: &Dom, name: &str, value: &str);
     #[wasm_bindgen(method, js_name = appendChild)]
     fn append_node(this: &Dom, child: &JsValue);
+    #[wasm_bindgen(method, js_name = insertBefore)]
+    fn insert_node(this: &Dom, child: &Element, before: Option<&Element>);
+    #[wasm_bindgen(method, js_name = replaceWith)]
+    fn replace_node(this: &Dom, with: &Element);
+    #[wasm_bindgen(method, getter)]
+    fn children(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, indexing_getter)]
+    fn item(this: &Dom, index: u32) -> Option<Element>;
 }
 
 /// Creates `<tag>` with the given attributes. Only attribute names known at
 /// compile time are set here; text from outside goes through `set_text`.
 pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
     let el = doc.unchecked_ref::<Dom>().create(tag);
-    set_attributes(&el, attributes);
-    el
-}
-
-/// Creates an SVG element (`svg`, `path`, ...) with the given attributes.
-pub fn svg_element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
-    let el = doc.unchecked_ref::<Dom>().create_ns(SVG_NS, tag);
     set_attributes(&el, attributes);
     el
 }
@@ -80,6 +77,38 @@ pub fn set_attribute(el: &Element, name: &str, value: &str) {
 /// Appends a fresh node.
 pub fn append(parent: &Element, child: &JsValue) {
     parent.unchecked_ref::<Dom>().append_node(child);
+}
+
+/// Inserts a fresh element before `before`, one of `parent`'s children
+/// (`None`: at the end).
+pub fn insert(parent: &Element, child: &Element, before: Option<&Element>) {
+    parent.unchecked_ref::<Dom>().insert_node(child, before);
+}
+
+/// Puts a fresh element in the place of `old`, which has a parent.
+pub fn replace(old: &Element, with: &Element) {
+    old.unchecked_ref::<Dom>().replace_node(with);
+}
+
+/// The `index`-th child element of `parent`.
+pub fn child(parent: &Element, index: u32) -> Option<Element> {
+    parent.unchecked_ref::<Dom>().children().item(index)
+}
+
+/// Shows or hides an HTML element (the `hidden` attribute).
+pub fn set_hidden(el: &Element, hidden: bool) {
+    el.unchecked_ref::<HtmlElement>().set_hidden(hidden);
+}
+
+/// Sets `el`'s text and shows it, or hides it when there is no text.
+pub fn show_text(el: &Element, text: Option<&str>) {
+    set_hidden(el, text.is_none());
+    set_text(el, text.unwrap_or(""));
+}
+
+/// Adds or removes a class.
+pub fn toggle_class(el: &Element, class: &str, on: bool) {
+    let _ = el.class_list().toggle_with_force(class, on);
 }
 
 /// Sets plain text content: never parsed as markup.

@@ -73,7 +73,7 @@ button{cursor:pointer}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){
 .panel{position:fixed;left:0;right:0;top:var(--nt-vvt,0);bottom:auto;width:100vw;height:var(--nt-vvh,100dvh);max-width:none;max-height:none;border-radius:0}
-.open .launcher{display:none}
+.launcher[aria-expanded=true]{display:none}
 }
 @media (prefers-reduced-motion:reduce){.launcher{transition:none}.launcher:hover{transform:none}}
 "#;
