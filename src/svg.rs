@@ -89,27 +89,27 @@ impl<'a> Reader<'a> {
         }
         let mut names = Vec::new();
         let closed = loop {
-            self.rest = self.rest.trim_start();
-            if let Some(rest) = self.rest.strip_prefix("/>") {
-                self.rest = rest;
+            if self.token("/>") {
                 break true;
             }
-            if let Some(rest) = self.rest.strip_prefix('>') {
-                self.rest = rest;
+            if self.token(">") {
                 break false;
             }
             let name = self.name()?;
-            self.rest = self.rest.trim_start().strip_prefix('=')?.trim_start();
+            if !self.token("=") {
+                return None;
+            }
+            self.rest = self.rest.trim_start();
             let quote = *self.rest.as_bytes().first().filter(|b| **b == b'"' || **b == b'\'')?;
             let end = position(&self.rest[1..], quote)? + 1;
-            let value = unescape(&self.rest[1..end])?;
+            let value = attribute_value(&self.rest[1..end])?;
             self.rest = &self.rest[end + 1..];
             if names.contains(&name) {
                 return None;
             }
             names.push(name);
             if keep && ATTRIBUTES.contains(&name) && safe_value(&value) {
-                self.write(&[" ", name, "=\"", &escape(&value), "\""]);
+                self.write(&[" ", name, "=\"", &value, "\""]);
             }
         };
         if keep {
@@ -127,7 +127,9 @@ impl<'a> Reader<'a> {
                     if self.name()? != tag {
                         return None;
                     }
-                    self.rest = self.rest.trim_start().strip_prefix('>')?;
+                    if !self.token(">") {
+                        return None;
+                    }
                     break;
                 } else if self.rest.starts_with("<!") || self.rest.starts_with("<?") {
                     // DOCTYPE, CDATA, processing instructions: refused.
@@ -141,6 +143,16 @@ impl<'a> Reader<'a> {
             self.write(&["</", tag, ">"]);
         }
         Some(())
+    }
+
+    /// Skips whitespace, then `token` if it comes next.
+    fn token(&mut self, token: &str) -> bool {
+        self.rest = self.rest.trim_start();
+        let found = self.rest.starts_with(token);
+        if found {
+            self.rest = &self.rest[token.len()..];
+        }
+        found
     }
 
     fn name(&mut self) -> Option<&'a str> {
@@ -165,10 +177,15 @@ fn position(s: &str, b: u8) -> Option<usize> {
     s.bytes().position(|c| c == b)
 }
 
-/// `value` for a double-quoted attribute in markup.
+/// `value` escaped for a double-quoted attribute in markup.
 pub fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
+    push_escaped(&mut out, value);
+    out
+}
+
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
@@ -177,15 +194,16 @@ pub fn escape(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
-/// The five XML entities and numeric references; anything else is refused.
-fn unescape(value: &str) -> Option<String> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
+/// An attribute value, its references decoded (the five XML entities and
+/// numeric references; anything else is refused) and escaped again for
+/// markup. Escaping leaves everything `safe_value` looks for unchanged.
+fn attribute_value(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
     while let Some(amp) = position(rest, b'&') {
-        out.push_str(&rest[..amp]);
+        push_escaped(&mut out, &rest[..amp]);
         let end = position(&rest[amp..], b';')? + amp;
         let entity = &rest[amp + 1..end];
         let c = match entity {
@@ -202,13 +220,13 @@ fn unescape(value: &str) -> Option<String> {
                 char::from_u32(code)?
             }
         };
-        out.push(c);
+        push_escaped(&mut out, c.encode_utf8(&mut [0; 4]));
         rest = &rest[end + 1..];
     }
     if position(rest, b'<').is_some() {
         return None;
     }
-    out.push_str(rest);
+    push_escaped(&mut out, rest);
     Some(out)
 }
 
