@@ -52,6 +52,14 @@ extern "C" {
     fn children(this: &Dom) -> Dom;
     #[wasm_bindgen(method, indexing_getter)]
     fn item(this: &Dom, index: u32) -> Option<Element>;
+    #[wasm_bindgen(method, getter, js_name = classList)]
+    fn class_list(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, js_name = toggle)]
+    fn toggle_token(this: &Dom, token: &str, on: bool);
+    #[wasm_bindgen(method, getter)]
+    fn style(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, js_name = setProperty)]
+    fn set_property(this: &Dom, name: &str, value: &str);
 }
 
 /// Creates `<tag>` with the given attributes. Only attribute names known at
@@ -108,7 +116,13 @@ pub fn show_text(el: &Element, text: Option<&str>) {
 
 /// Adds or removes a class.
 pub fn toggle_class(el: &Element, class: &str, on: bool) {
-    let _ = el.class_list().toggle_with_force(class, on);
+    el.unchecked_ref::<Dom>().class_list().toggle_token(class, on);
+}
+
+/// Sets one property of an HTML element's inline style through CSSOM
+/// (allowed under a strict CSP, unlike a `style` attribute).
+pub fn set_style(el: &Element, name: &str, value: &str) {
+    el.unchecked_ref::<Dom>().style().set_property(name, value);
 }
 
 /// Sets plain text content: never parsed as markup.

@@ -19,7 +19,7 @@ use web_sys::{
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{child, insert, replace, set_attribute, set_hidden, set_text, show_text, toggle_class, Listener};
+use crate::dom::{child, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -306,9 +306,8 @@ impl Ui {
 
     /// Grows the composer with its content, up to the CSS max-height.
     pub fn fit_composer(&self) {
-        let style = self.input.style();
-        let _ = style.set_property("height", "auto");
-        let _ = style.set_property("height", &px((self.input.scroll_height() + 2).into()));
+        set_style(&self.input, "height", "auto");
+        set_style(&self.input, "height", &px((self.input.scroll_height() + 2).into()));
     }
 
     pub fn focus_composer(&self) {
@@ -355,10 +354,9 @@ impl Ui {
     /// keyboard never covers the composer.
     pub fn fit_viewport(&self, top: f64, height: f64) {
         // On the root: the host's inline style belongs to `apply_look`.
-        let style = self.root.unchecked_ref::<HtmlElement>().style();
         // Whole pixels: formatting an f64 would pull ~8 KB of float printing into the wasm.
-        let _ = style.set_property("--nt-vvt", &px(top.round() as i64));
-        let _ = style.set_property("--nt-vvh", &px(height.round() as i64));
+        set_style(&self.root, "--nt-vvt", &px(top.round() as i64));
+        set_style(&self.root, "--nt-vvh", &px(height.round() as i64));
     }
 
     pub fn host(&self) -> &HtmlElement {
