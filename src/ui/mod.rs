@@ -19,7 +19,7 @@ use web_sys::{
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{child, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
+use crate::dom::{child, element, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -110,32 +110,32 @@ impl Ui {
         // once: far fewer wasm bytes than building it call by call. Text from
         // outside only ever goes in through textContent and attributes.
         shadow.set_inner_html(&template());
-        let find = |selector: &str| -> Result<Element, JsValue> {
-            shadow.query_selector(selector)?.ok_or_else(|| JsValue::from_str(selector))
-        };
-        let root = find(".root")?;
-        let panel = find(".panel")?;
-        let launcher: HtmlElement = find(".launcher")?.unchecked_into();
-        let input: HtmlTextAreaElement = find(".input")?.unchecked_into();
+        // The markup is constant and no page code runs until the host is
+        // appended, so every part is there; were one missing, a detached
+        // stand-in would keep every later call harmless (and costs fewer
+        // wasm bytes than an error path per part).
+        let find = |selector: &str| shadow.query_selector(selector).ok().flatten().unwrap_or_else(|| element(doc, "b", &[]));
+        let root = find(".root");
+        let panel = find(".panel");
+        let launcher: HtmlElement = find(".launcher").unchecked_into();
+        let input: HtmlTextAreaElement = find(".input").unchecked_into();
 
         // One delegated listener per event type, on the container, all
         // sharing one closure type (one copy of the closure glue).
         let listeners = ["click", "keydown", "submit", "input"].map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
-        body.append_child(&host)?;
-
         let mut ui = Self {
-            launcher_label: find(".label")?,
-            badge: find(".badge")?,
-            title: find(".title")?,
-            subtitle: find(".subtitle")?,
-            subtitle_text: find(".status")?,
-            close: find(".close")?,
-            banner: find(".banner")?,
-            list: find(".messages")?,
-            greeting: find(".greeting")?,
-            typing: find(".typing")?,
-            send: find(".send")?,
-            hint: find(".hint")?,
+            launcher_label: find(".label"),
+            badge: find(".badge"),
+            title: find(".title"),
+            subtitle: find(".subtitle"),
+            subtitle_text: find(".status"),
+            close: find(".close"),
+            banner: find(".banner"),
+            list: find(".messages"),
+            greeting: find(".greeting"),
+            typing: find(".typing"),
+            send: find(".send"),
+            hint: find(".hint"),
             host,
             root,
             launcher,
@@ -149,6 +149,7 @@ impl Ui {
             open: false,
             _listeners: listeners,
         };
+        body.append_child(&ui.host)?;
         ui.set_strings(strings);
         ui.apply_look(config);
         Ok(ui)
