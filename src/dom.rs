@@ -16,27 +16,27 @@ pub struct Listener {
 impl Listener {
     pub fn new(target: &EventTarget, kind: &'static str, handler: impl FnMut(Event) + 'static) -> Self {
         let callback = Closure::<dyn FnMut(Event)>::new(handler);
-        // Adding a listener only fails for a non-callable callback, which a
-        // Closure never is.
-        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        // Adding or removing a listener only fails for a non-callable
+        // callback, which a Closure never is.
+        target.unchecked_ref::<Dom>().add_listener(kind, callback.as_ref());
         Self { target: target.clone(), kind, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        self.target.unchecked_ref::<Dom>().remove_listener(self.kind, self.callback.as_ref());
     }
 }
 
 #[wasm_bindgen]
 extern "C" {
-    /// A node, seen through the few calls below. They cannot throw here and
-    /// are bound without web-sys's exception plumbing, which costs wasm bytes
-    /// at every call site: tag and attribute names are compile-time
-    /// constants or allowlisted, and only fresh nodes are appended.
+    /// Any DOM object (node, event target, class list, inline style), seen
+    /// through the few calls below. They cannot throw as used here and are
+    /// bound without web-sys's exception plumbing, which costs wasm bytes at
+    /// every call site: tag, attribute, class and property names are
+    /// compile-time constants or allowlisted, only fresh nodes are inserted,
+    /// and callbacks are always functions.
     type Dom;
     #[wasm_bindgen(method, js_name = createElement)]
     fn create(this: &Dom, tag: &str) -> Element;
@@ -60,6 +60,10 @@ extern "C" {
     fn style(this: &Dom) -> Dom;
     #[wasm_bindgen(method, js_name = setProperty)]
     fn set_property(this: &Dom, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_listener(this: &Dom, kind: &str, callback: &JsValue);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_listener(this: &Dom, kind: &str, callback: &JsValue);
 }
 
 /// Creates `<tag>` with the given attributes. Only attribute names known at
