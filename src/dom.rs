@@ -42,6 +42,8 @@ extern "C" {
     fn create(this: &Dom, tag: &str) -> Element;
     #[wasm_bindgen(method, js_name = setAttribute)]
     fn set(this: &Dom, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = removeAttribute)]
+    fn unset(this: &Dom, name: &str);
     #[wasm_bindgen(method, js_name = appendChild)]
     fn append_node(this: &Dom, child: &JsValue);
     #[wasm_bindgen(method, js_name = insertBefore)]
@@ -52,6 +54,10 @@ extern "C" {
     fn children(this: &Dom) -> Dom;
     #[wasm_bindgen(method, indexing_getter)]
     fn item(this: &Dom, index: u32) -> Option<Element>;
+    #[wasm_bindgen(method, js_name = getElementsByTagName)]
+    fn by_tag(this: &Dom, tag: &str) -> Dom;
+    #[wasm_bindgen(method, getter)]
+    fn length(this: &Dom) -> u32;
     #[wasm_bindgen(method, getter, js_name = classList)]
     fn class_list(this: &Dom) -> Dom;
     #[wasm_bindgen(method, js_name = toggle)]
@@ -86,6 +92,11 @@ pub fn set_attribute(el: &Element, name: &str, value: &str) {
     el.unchecked_ref::<Dom>().set(name, value);
 }
 
+/// Removes an attribute, if there is one.
+pub fn remove_attribute(el: &Element, name: &str) {
+    el.unchecked_ref::<Dom>().unset(name);
+}
+
 /// Appends a fresh node.
 pub fn append(parent: &Element, child: &JsValue) {
     parent.unchecked_ref::<Dom>().append_node(child);
@@ -105,6 +116,11 @@ pub fn replace(old: &Element, with: &Element) {
 /// The `index`-th child element of `parent`.
 pub fn child(parent: &Element, index: u32) -> Option<Element> {
     parent.unchecked_ref::<Dom>().children().item(index)
+}
+
+/// How many elements `el` holds, at any depth.
+pub fn descendants(el: &Element) -> u32 {
+    el.unchecked_ref::<Dom>().by_tag("*").length()
 }
 
 /// Shows or hides an HTML element (the `hidden` attribute).

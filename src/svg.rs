@@ -1,17 +1,9 @@
-//! A strict reader for the inline SVG of a custom launcher icon.
+//! The rules for the inline SVG of a custom launcher icon; `ui::icon`
+//! applies them to the browser's XML parse of the markup.
 //!
-//! The browser's `DOMParser` is not used: for malformed markup Chromium
-//! builds a `<parsererror style=...>` element, which a strict CSP reports as
-//! a violation on the host page. This reader accepts well-formed markup only
-//! and keeps drawing elements and presentation attributes: no script, no
-//! event attributes, no links, no styles, no external references. Elements
-//! that are not allowed are dropped with everything inside them.
-//!
-//! What it keeps comes back as markup for the UI to parse, far fewer wasm
-//! bytes than creating each node: only allowlisted tag and attribute names
-//! and escaped attribute values, no text and no comments. None of the tags
-//! lets HTML parsing leave SVG content, so the browser builds exactly the
-//! kept tree.
+//! Only drawing elements and presentation attributes are kept: no script,
+//! no event attributes, no links, no styles, no external references.
+//! Elements that are not allowed are dropped with everything inside them.
 //!
 //! Pure logic, unit-tested natively.
 
@@ -27,165 +19,45 @@ const ATTRIBUTES: &[&str] = &[
     "fill-opacity", "stroke-opacity", "offset", "stop-color", "stop-opacity", "id", "gradientUnits",
     "gradientTransform",
 ];
-/// Bounds the work a hostile icon can cause.
-const MAX_ELEMENTS: usize = 256;
-const MAX_DEPTH: usize = 16;
+/// Bounds the work a hostile icon can cause: at most this many elements...
+pub const MAX_ELEMENTS: u32 = 256;
+/// ...and a selector that matches an element more than 16 levels below the
+/// root `<svg>`, itself the child of the parse's container (`:scope`).
+pub const TOO_DEEP: &str = ":scope * * * * * * * * * * * * * * * * * *";
 
-/// The safe part of `markup` as markup, with `root_attributes` (constant
-/// markup such as ` aria-hidden="true"`) added to the root; `None` when it
-/// is not one well-formed `<svg>` element.
-pub fn sanitize(markup: &str, root_attributes: &'static str) -> Option<String> {
-    let mut reader = Reader { rest: markup, elements: 0, root_attributes, out: String::new() };
-    reader.skip_prolog();
-    reader.element(0, true)?;
-    reader.skip_misc();
-    // Only allowlisted names are written, and no other starts with "svg".
-    (reader.rest.is_empty() && reader.out.starts_with("<svg")).then_some(reader.out)
+/// Whether an element with this (qualified) name in the SVG namespace is kept.
+pub fn allowed_tag(name: &str) -> bool {
+    TAGS.contains(&name)
 }
 
-struct Reader<'a> {
-    rest: &'a str,
-    elements: usize,
-    root_attributes: &'static str,
-    out: String,
+/// Whether an attribute with this (qualified) name and value is kept.
+pub fn allowed_attribute(name: &str, value: &str) -> bool {
+    ATTRIBUTES.contains(&name) && safe_value(value)
 }
 
-impl<'a> Reader<'a> {
-    fn skip_prolog(&mut self) {
-        self.skip_misc();
-        if self.rest.starts_with("<?xml") {
-            if let Some(end) = find(self.rest, "?>") {
-                self.rest = &self.rest[end + 2..];
-            }
-        }
-        self.skip_misc();
-    }
-
-    /// Whitespace and comments.
-    fn skip_misc(&mut self) {
-        loop {
-            self.rest = self.rest.trim_start();
-            if !self.rest.starts_with("<!--") {
-                return;
-            }
-            match find(self.rest, "-->") {
-                Some(end) => self.rest = &self.rest[end + 3..],
-                None => return,
-            }
+/// Whether `markup` is free of what well-formed XML allows but an icon may
+/// not hold: CDATA sections, DOCTYPEs and processing instructions (the XML
+/// declaration included). Comments may hold anything.
+pub fn plain(markup: &str) -> bool {
+    let mut rest = markup;
+    while let Some(lt) = rest.bytes().position(|b| b == b'<') {
+        rest = &rest[lt..];
+        if rest.starts_with("<!--") {
+            let Some(end) = find(rest, "-->") else { return false };
+            rest = &rest[end + 3..];
+        } else if rest.starts_with("<!") || rest.starts_with("<?") {
+            return false;
+        } else {
+            rest = &rest[1..];
         }
     }
-
-    /// One element and its content, written out when `keep` and allowed.
-    fn element(&mut self, depth: usize, keep: bool) -> Option<()> {
-        self.elements += 1;
-        if depth > MAX_DEPTH || self.elements > MAX_ELEMENTS {
-            return None;
-        }
-        self.rest = self.rest.strip_prefix('<')?;
-        let tag = self.name()?;
-        let keep = keep && TAGS.contains(&tag);
-        if keep {
-            self.write(&["<", tag]);
-        }
-        let mut names = Vec::new();
-        let closed = loop {
-            if self.token("/>") {
-                break true;
-            }
-            if self.token(">") {
-                break false;
-            }
-            let name = self.name()?;
-            if !self.token("=") {
-                return None;
-            }
-            self.rest = self.rest.trim_start();
-            let quote = *self.rest.as_bytes().first().filter(|b| **b == b'"' || **b == b'\'')?;
-            let end = position(&self.rest[1..], quote)? + 1;
-            let value = attribute_value(&self.rest[1..end])?;
-            self.rest = &self.rest[end + 1..];
-            if names.contains(&name) {
-                return None;
-            }
-            names.push(name);
-            if keep && ATTRIBUTES.contains(&name) && safe_value(&value) {
-                self.write(&[" ", name, "=\"", &value, "\""]);
-            }
-        };
-        if keep {
-            self.write(&[if depth == 0 { self.root_attributes } else { "" }, ">"]);
-        }
-        if !closed {
-            loop {
-                // Text (e.g. in <title>) is not drawn; it is dropped.
-                self.rest = &self.rest[position(self.rest, b'<')?..];
-                if self.rest.starts_with("<!--") {
-                    let end = find(self.rest, "-->")?;
-                    self.rest = &self.rest[end + 3..];
-                } else if let Some(rest) = self.rest.strip_prefix("</") {
-                    self.rest = rest;
-                    if self.name()? != tag {
-                        return None;
-                    }
-                    if !self.token(">") {
-                        return None;
-                    }
-                    break;
-                } else if self.rest.starts_with("<!") || self.rest.starts_with("<?") {
-                    // DOCTYPE, CDATA, processing instructions: refused.
-                    return None;
-                } else {
-                    self.element(depth + 1, keep)?;
-                }
-            }
-        }
-        if keep {
-            self.write(&["</", tag, ">"]);
-        }
-        Some(())
-    }
-
-    /// Skips whitespace, then `token` if it comes next.
-    fn token(&mut self, token: &str) -> bool {
-        self.rest = self.rest.trim_start();
-        let found = self.rest.starts_with(token);
-        if found {
-            self.rest = &self.rest[token.len()..];
-        }
-        found
-    }
-
-    fn name(&mut self) -> Option<&'a str> {
-        let rest = self.rest;
-        let end = rest.bytes().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))).unwrap_or(rest.len());
-        if end == 0 {
-            return None;
-        }
-        self.rest = &rest[end..];
-        Some(&rest[..end])
-    }
-
-    fn write(&mut self, parts: &[&str]) {
-        for part in parts {
-            self.out.push_str(part);
-        }
-    }
-}
-
-/// Where the ASCII byte `b` first occurs in `s`.
-fn position(s: &str, b: u8) -> Option<usize> {
-    s.bytes().position(|c| c == b)
+    true
 }
 
 /// `value` escaped for a double-quoted attribute in markup.
 pub fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    push_escaped(&mut out, value);
-    out
-}
-
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
+    for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
@@ -194,40 +66,7 @@ fn push_escaped(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
-}
-
-/// An attribute value, its references decoded (the five XML entities and
-/// numeric references; anything else is refused) and escaped again for
-/// markup. Escaping leaves everything `safe_value` looks for unchanged.
-fn attribute_value(raw: &str) -> Option<String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = position(rest, b'&') {
-        push_escaped(&mut out, &rest[..amp]);
-        let end = position(&rest[amp..], b';')? + amp;
-        let entity = &rest[amp + 1..end];
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = match entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
-                    Some(hex) => crate::digits::parse(hex, 16)?,
-                    None => crate::digits::parse(entity.strip_prefix('#')?, 10)?,
-                };
-                char::from_u32(code)?
-            }
-        };
-        push_escaped(&mut out, c.encode_utf8(&mut [0; 4]));
-        rest = &rest[end + 1..];
-    }
-    if position(rest, b'<').is_some() {
-        return None;
-    }
-    push_escaped(&mut out, rest);
-    Some(out)
+    out
 }
 
 /// Attribute values may reference a gradient in the same icon (`url(#id)`)
@@ -251,67 +90,49 @@ fn safe_value(value: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn parse(markup: &str) -> Option<String> {
-        sanitize(markup, "")
-    }
-
     #[test]
-    fn keeps_drawing_elements_and_attributes() {
-        let svg = parse(r##"<?xml version="1.0"?><!-- icon --><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g fill='#fff'><path d="M0 0h24v24H0z"/><circle cx="12" cy="12" r="4"></circle></g></svg>"##);
-        assert_eq!(
-            svg.as_deref(),
-            Some(r##"<svg viewBox="0 0 24 24"><g fill="#fff"><path d="M0 0h24v24H0z"></path><circle cx="12" cy="12" r="4"></circle></g></svg>"##)
-        );
-    }
-
-    #[test]
-    fn adds_the_root_attributes() {
-        let svg = sanitize(r#"<svg viewBox="0 0 1 1"><g/></svg>"#, r#" aria-hidden="true""#);
-        assert_eq!(svg.as_deref(), Some(r#"<svg viewBox="0 0 1 1" aria-hidden="true"><g></g></svg>"#));
-    }
-
-    #[test]
-    fn drops_scripts_events_links_styles_text_and_foreign_content() {
-        let svg = parse(concat!(
-            r#"<svg viewBox="0 0 1 1" onload="alert(1)" style="x"><script>alert(1)</script><title>a &lt;b&gt;</title>"#,
-            r#"<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="alert(1)"/></div></foreignObject>"#,
-            r##"<a href="javascript:alert(1)"><path d="M0 0"/></a><use href="#x"/>"##,
-            r##"<path d="M1 1" fill="url(https://evil.example/x)" stroke="url(#grad)" onclick="alert(1)"/> text </svg>"##
-        ));
-        assert_eq!(svg.as_deref(), Some(r##"<svg viewBox="0 0 1 1"><path d="M1 1" stroke="url(#grad)"></path></svg>"##));
-    }
-
-    #[test]
-    fn refuses_malformed_markup() {
-        for bad in [
-            r#"<svg viewBox="0 0 24 24"><path d="M0 0"></svg>"#,
-            r#"<svg><path d="M0 0"/>"#,
-            r#"<svg a="1" a="2"></svg>"#,
-            r#"<svg a=1></svg>"#,
-            r#"<svg a="<"></svg>"#,
-            r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg></svg>"#,
-            r#"<svg><![CDATA[x]]></svg>"#,
-            r#"<svg a="&unknown;"></svg>"#,
-            r#"<div></div>"#,
-            r#"<g></g>"#,
-            r#"<svg></svg><svg></svg>"#,
-            "",
+    fn allowlists_drawing_elements_and_attributes() {
+        for tag in ["svg", "g", "path", "linearGradient", "stop"] {
+            assert!(allowed_tag(tag), "{tag}");
+        }
+        for tag in ["script", "foreignObject", "a", "use", "image", "animate", "set", "style", "svg:path", "lineargradient"] {
+            assert!(!allowed_tag(tag), "{tag}");
+        }
+        assert!(allowed_attribute("viewBox", "0 0 24 24"));
+        assert!(allowed_attribute("fill", "#fff"));
+        assert!(allowed_attribute("stroke", "url(#grad)"));
+        for (name, value) in [
+            ("onload", "alert(1)"),
+            ("style", "fill:red"),
+            ("href", "#x"),
+            ("xlink:href", "#x"),
+            ("xmlns", "http://www.w3.org/2000/svg"),
+            ("viewbox", "0 0 1 1"),
+            ("fill", "url(https://evil.example/x)"),
+            ("fill", "URL(#a b)"),
+            ("d", "JavaScript:x"),
+            ("fill", "data:x"),
         ] {
-            assert_eq!(parse(bad), None, "{bad}");
+            assert!(!allowed_attribute(name, value), "{name}={value}");
         }
     }
 
     #[test]
-    fn bounds_depth_and_size() {
-        let deep = format!("<svg>{}{}</svg>", "<g>".repeat(40), "</g>".repeat(40));
-        assert_eq!(parse(&deep), None);
-        let wide = format!("<svg>{}</svg>", "<path d=\"M0 0\"/>".repeat(300));
-        assert_eq!(parse(&wide), None);
+    fn refuses_cdata_doctypes_and_processing_instructions() {
+        assert!(plain(r#"<svg viewBox="0 0 1 1"><!-- <![CDATA[ <? --><path d="M0 0"/></svg><!-- end -->"#));
+        for bad in [
+            r#"<?xml version="1.0"?><svg></svg>"#,
+            r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg></svg>"#,
+            r#"<svg><![CDATA[x]]></svg>"#,
+            r#"<svg><?pi x?></svg>"#,
+            r#"<svg><!-- unterminated </svg>"#,
+        ] {
+            assert!(!plain(bad), "{bad}");
+        }
     }
 
     #[test]
-    fn decodes_checks_and_escapes_values() {
-        let svg = parse(r#"<svg id="a&amp;b&#65;&#x42;&quot;&gt;" fill='"' stroke="url(&#35;g)" d="java&#115;cript:x"></svg>"#);
-        assert_eq!(svg.as_deref(), Some(r#"<svg id="a&amp;bAB&quot;&gt;" fill="&quot;" stroke="url(#g)"></svg>"#));
+    fn escapes_for_attributes() {
+        assert_eq!(escape(r#"a&b"c<d>é"#), "a&amp;b&quot;c&lt;d&gt;é");
     }
 }

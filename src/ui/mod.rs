@@ -189,10 +189,7 @@ impl Ui {
         set_attribute(&self.root, "class", &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }].concat());
         set_hidden(&self.launcher_label, !pill || look.button_label.is_none());
         set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
-        // The icon is the launcher's first child.
-        if let Some(icon) = child(&self.launcher, 0) {
-            icon.set_outer_html(&launcher_icon(look.button_icon.as_ref()));
-        }
+        self.set_launcher_icon(look.button_icon.as_ref());
         self.custom_title = look.header_title.is_some();
         self.custom_subtitle = look.header_subtitle.is_some();
         set_text(&self.title, look.header_title.as_deref().unwrap_or(self.strings.default_title));
@@ -201,6 +198,24 @@ impl Ui {
         } else {
             self.set_online(self.online);
         }
+    }
+
+    /// The launcher's first child: built-in and image icons from markup of
+    /// constants and escaped values, custom SVG as sanitized elements.
+    fn set_launcher_icon(&self, custom: Option<&Icon>) {
+        let Some(old) = child(&self.launcher, 0) else { return };
+        let markup = match custom {
+            Some(Icon::Image(url)) => icon::image(url),
+            Some(Icon::Svg(markup)) => match icon::inline_svg(markup) {
+                Some(svg) => return replace(&old, &svg),
+                None => {
+                    log::warn("ignored buttonIcon: not well-formed SVG");
+                    icon::builtin(icon::CHAT)
+                }
+            },
+            None => icon::builtin(icon::CHAT),
+        };
+        old.set_outer_html(&markup);
     }
 
     /// Hides the whole widget (a site switched off) or shows it again.
@@ -410,15 +425,3 @@ fn closest(event: &Event, selector: &str) -> Option<Element> {
     event.target()?.unchecked_into::<Element>().closest(selector).ok().flatten()
 }
 
-/// The launcher icon's markup: built from constants, escaped values and
-/// sanitized SVG only.
-fn launcher_icon(custom: Option<&Icon>) -> String {
-    match custom {
-        Some(Icon::Image(url)) => icon::image(url),
-        Some(Icon::Svg(markup)) => icon::inline_svg(markup).unwrap_or_else(|| {
-            log::warn("ignored buttonIcon: not well-formed SVG");
-            icon::builtin(icon::CHAT)
-        }),
-        None => icon::builtin(icon::CHAT),
-    }
-}
