@@ -80,6 +80,13 @@ pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Elemen
     el
 }
 
+/// Creates `<tag>` with the given attributes as the last child of `parent`.
+pub fn child_element(doc: &Document, parent: &Element, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = element(doc, tag, attributes);
+    append(parent, &el);
+    el
+}
+
 /// Sets constant or allowlisted attributes.
 pub fn set_attributes(el: &Element, attributes: &[(&str, &str)]) {
     for (name, value) in attributes {

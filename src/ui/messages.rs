@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
 use crate::chat::{Delivery, Entry};
-use crate::dom::{append, element, set_text};
+use crate::dom::{append, child_element, element, set_text};
 use crate::i18n::Strings;
 use crate::protocol::Sender;
 use crate::text::{segments, Segment};
@@ -25,35 +25,31 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
     };
     let row = element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())]);
     if entry.from == Sender::Agent {
-        let avatar = element(doc, "div", &[("class", "avatar"), ("aria-hidden", "true")]);
+        let avatar = child_element(doc, &row, "div", &[("class", "avatar"), ("aria-hidden", "true")]);
         let name = entry.agent_name.as_deref().unwrap_or(strings.agent);
         // ASCII-only uppercasing: Unicode case tables would cost ~10 KB of wasm.
         set_text(&avatar, &name.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default());
-        append(&row, &avatar);
     }
-    let stack = element(doc, "div", &[("class", "stack")]);
-    let bubble = element(doc, "div", &[("class", "bubble")]);
+    let stack = child_element(doc, &row, "div", &[("class", "stack")]);
+    let bubble = child_element(doc, &stack, "div", &[("class", "bubble")]);
     for segment in segments(&entry.text) {
-        let node: JsValue = match segment {
-            Segment::Text(text) => doc.create_text_node(text).into(),
+        match segment {
+            Segment::Text(text) => append(&bubble, &doc.create_text_node(text)),
             Segment::Link(url) => {
-                let link = element(doc, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")]);
+                let link = child_element(doc, &bubble, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")]);
                 set_text(&link, url);
-                link.into()
             }
-        };
-        append(&bubble, &node);
+        }
     }
-    append(&stack, &bubble);
     if entry.from != Sender::System {
-        append(&stack, &meta(doc, entry, strings));
+        meta(doc, &stack, entry, strings);
     }
-    append(&row, &stack);
     row
 }
 
-fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
-    let meta = element(doc, "div", &[("class", "meta")]);
+/// The meta line, appended to `stack`.
+fn meta(doc: &Document, stack: &Element, entry: &Entry, strings: &Strings) {
+    let meta = child_element(doc, stack, "div", &[("class", "meta")]);
     let who = match entry.from {
         Sender::Agent => entry.agent_name.as_deref().unwrap_or(strings.agent),
         _ => strings.you,
@@ -63,15 +59,11 @@ fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
         Delivery::Sent => [who, " · ", &clock(entry.created_at)].concat(),
         Delivery::Failed(reason) => [strings.not_sent, " · ", reason].concat(),
     };
-    let label = element(doc, "span", &[]);
-    set_text(&label, &text);
-    append(&meta, &label);
+    set_text(&child_element(doc, &meta, "span", &[]), &text);
     if let (Delivery::Failed(_), Some(client_id)) = (&entry.delivery, &entry.client_id) {
-        let retry = element(doc, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)]);
+        let retry = child_element(doc, &meta, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)]);
         set_text(&retry, strings.retry);
-        append(&meta, &retry);
     }
-    meta
 }
 
 /// Local wall-clock time, `09:41`.
