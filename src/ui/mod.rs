@@ -26,7 +26,6 @@ use crate::style::CSS;
 
 /// The attribute that marks the host element on the page.
 pub const HOST_ATTRIBUTE: &str = "data-natter-widget";
-const PANEL_ID: &str = "natter-panel";
 
 /// What a person did in the widget's UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,22 +70,15 @@ pub struct Ui {
 }
 
 /// The widget's markup: constant, with the built-in icons.
-fn template() -> String {
-    [
-        r#"<div class="root"><div id=""#,
-        PANEL_ID,
-        r#"" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
-        &icon::builtin(icon::CLOSE),
-        r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
-        &icon::builtin(icon::SEND),
-        r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls=""#,
-        PANEL_ID,
-        r#"">"#,
-        &icon::builtin(icon::CHAT),
-        r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
-    ]
-    .concat()
-}
+const TEMPLATE: &str = concat!(
+    r#"<div class="root"><div id="natter-panel" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
+    icon::close!(),
+    r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
+    icon::send!(),
+    r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls="natter-panel">"#,
+    icon::chat!(),
+    r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
+);
 
 impl Ui {
     /// Builds the UI and appends it to `body`. `on_action` is called from
@@ -109,7 +101,7 @@ impl Ui {
         // The skeleton is constant markup (no page or config input), parsed
         // once: far fewer wasm bytes than building it call by call. Text from
         // outside only ever goes in through textContent and attributes.
-        shadow.set_inner_html(&template());
+        shadow.set_inner_html(TEMPLATE);
         // The markup is constant and no page code runs until the host is
         // appended, so every part is there; were one missing, a detached
         // stand-in would keep every later call harmless (and costs fewer
@@ -204,18 +196,22 @@ impl Ui {
     /// constants and escaped values, custom SVG as sanitized elements.
     fn set_launcher_icon(&self, custom: Option<&Icon>) {
         let Some(old) = child(&self.launcher, 0) else { return };
+        let image;
         let markup = match custom {
-            Some(Icon::Image(url)) => icon::image(url),
+            Some(Icon::Image(url)) => {
+                image = icon::image(url);
+                &image
+            }
             Some(Icon::Svg(markup)) => match icon::inline_svg(markup) {
                 Some(svg) => return replace(&old, &svg),
                 None => {
                     log::warn("ignored buttonIcon: not well-formed SVG");
-                    icon::builtin(icon::CHAT)
+                    icon::CHAT
                 }
             },
-            None => icon::builtin(icon::CHAT),
+            None => icon::CHAT,
         };
-        old.set_outer_html(&markup);
+        old.set_outer_html(markup);
     }
 
     /// Hides the whole widget (a site switched off) or shows it again.
