@@ -103,10 +103,10 @@ impl Ui {
         // outside only ever goes in through textContent and attributes.
         shadow.set_inner_html(TEMPLATE);
         // The markup is constant and no page code runs until the host is
-        // appended, so every part is there; were one missing, a detached
-        // stand-in would keep every later call harmless (and costs fewer
-        // wasm bytes than an error path per part).
-        let find = |selector: &str| shadow.query_selector(selector).ok().flatten().unwrap_or_else(|| element(doc, "b", &[]));
+        // appended, so every part is there. Were one missing, a detached
+        // stand-in would take its place: a textarea, for which every later
+        // call is harmless. Fewer wasm bytes than an error path per part.
+        let find = |selector: &str| shadow.query_selector(selector).ok().flatten().unwrap_or_else(|| element(doc, "textarea", &[]));
         let root = find(".root");
         let panel = find(".panel");
         let launcher: HtmlElement = find(".launcher").unchecked_into();
