@@ -92,7 +92,7 @@ impl Ui {
         on_action: fn(UiAction),
     ) -> Result<Self, JsValue> {
         let host: HtmlElement = doc.create_element("natter-widget")?.unchecked_into();
-        host.set_attribute(HOST_ATTRIBUTE, "")?;
+        set_attribute(&host, HOST_ATTRIBUTE, "");
         let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let sheet = CssStyleSheet::new()?;
         sheet.replace_sync(CSS)?;
