@@ -34,9 +34,9 @@ extern "C" {
     /// Any DOM object (node, event target, class list, inline style), seen
     /// through the few calls below. They cannot throw as used here and are
     /// bound without web-sys's exception plumbing, which costs wasm bytes at
-    /// every call site: tag, attribute, class and property names are
-    /// compile-time constants or allowlisted, only fresh nodes are inserted,
-    /// and callbacks are always functions.
+    /// every call site: tag, attribute, class and property names and
+    /// selectors are compile-time constants or allowlisted, only fresh nodes
+    /// are inserted, and callbacks are always functions.
     type Dom;
     #[wasm_bindgen(method, js_name = createElement)]
     fn create(this: &Dom, tag: &str) -> Element;
@@ -50,6 +50,8 @@ extern "C" {
     fn insert_node(this: &Dom, child: &Element, before: Option<&Element>);
     #[wasm_bindgen(method, js_name = replaceWith)]
     fn replace_node(this: &Dom, with: &Element);
+    #[wasm_bindgen(method, js_name = querySelector)]
+    fn query(this: &Dom, selector: &str) -> Option<Element>;
     #[wasm_bindgen(method, getter)]
     fn children(this: &Dom) -> Dom;
     #[wasm_bindgen(method, indexing_getter)]
@@ -118,6 +120,11 @@ pub fn insert(parent: &Element, child: &Element, before: Option<&Element>) {
 /// Puts a fresh element in the place of `old`, which has a parent.
 pub fn replace(old: &Element, with: &Element) {
     old.unchecked_ref::<Dom>().replace_node(with);
+}
+
+/// The first element in `root` that matches a constant `selector`.
+pub fn find(root: &JsValue, selector: &str) -> Option<Element> {
+    root.unchecked_ref::<Dom>().query(selector)
 }
 
 /// The `index`-th child element of `parent`.

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-use crate::dom::{descendants, remove_attribute, set_attributes};
+use crate::dom::{descendants, find, remove_attribute, set_attributes};
 use crate::svg;
 
 /// A built-in icon's markup: one path in a 24×24 box, hidden from screen
@@ -71,7 +71,7 @@ pub fn inline_svg(markup: &str) -> Option<Element> {
     }
     let holder = parse_xml(markup)?;
     let root = holder.first_element_child()?;
-    let too_big = descendants(&holder) > svg::MAX_ELEMENTS || holder.query_selector(svg::TOO_DEEP).ok()?.is_some();
+    let too_big = descendants(&holder) > svg::MAX_ELEMENTS || find(&holder, svg::TOO_DEEP).is_some();
     if too_big || root.tag_name() != "svg" || !keep(&root) {
         return None;
     }

@@ -19,7 +19,7 @@ use web_sys::{
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{child, element, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
+use crate::dom::{child, element, find, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -106,7 +106,7 @@ impl Ui {
         // appended, so every part is there. Were one missing, a detached
         // stand-in would take its place: a textarea, for which every later
         // call is harmless. Fewer wasm bytes than an error path per part.
-        let find = |selector: &str| shadow.query_selector(selector).ok().flatten().unwrap_or_else(|| element(doc, "textarea", &[]));
+        let find = |selector: &str| find(&shadow, selector).unwrap_or_else(|| element(doc, "textarea", &[]));
         let root = find(".root");
         let panel = find(".panel");
         let launcher: HtmlElement = find(".launcher").unchecked_into();
