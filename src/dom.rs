@@ -4,9 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget};
-
-const SVG_NS: &str = "http://www.w3.org/2000/svg";
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
 
 /// An event listener that lives exactly as long as this value.
 pub struct Listener {
@@ -18,41 +16,147 @@ pub struct Listener {
 impl Listener {
     pub fn new(target: &EventTarget, kind: &'static str, handler: impl FnMut(Event) + 'static) -> Self {
         let callback = Closure::<dyn FnMut(Event)>::new(handler);
-        // Adding a listener only fails for a non-callable callback, which a
-        // Closure never is.
-        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        // Adding or removing a listener only fails for a non-callable
+        // callback, which a Closure never is.
+        target.unchecked_ref::<Dom>().add_listener(kind, callback.as_ref());
         Self { target: target.clone(), kind, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        self.target.unchecked_ref::<Dom>().remove_listener(self.kind, self.callback.as_ref());
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// Any DOM object (node, event target, class list, inline style), seen
+    /// through the few calls below. They cannot throw as used here and are
+    /// bound without web-sys's exception plumbing, which costs wasm bytes at
+    /// every call site: tag, attribute, class and property names and
+    /// selectors are compile-time constants or allowlisted, only fresh nodes
+    /// are inserted, and callbacks are always functions.
+    type Dom;
+    #[wasm_bindgen(method, js_name = createElement)]
+    fn create(this: &Dom, tag: &str) -> Element;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set(this: &Dom, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = removeAttribute)]
+    fn unset(this: &Dom, name: &str);
+    #[wasm_bindgen(method, js_name = appendChild)]
+    fn append_node(this: &Dom, child: &JsValue);
+    #[wasm_bindgen(method, js_name = insertBefore)]
+    fn insert_node(this: &Dom, child: &Element, before: Option<&Element>);
+    #[wasm_bindgen(method, js_name = replaceWith)]
+    fn replace_node(this: &Dom, with: &Element);
+    #[wasm_bindgen(method, js_name = querySelector)]
+    fn query(this: &Dom, selector: &str) -> Option<Element>;
+    #[wasm_bindgen(method, getter)]
+    fn children(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, indexing_getter)]
+    fn item(this: &Dom, index: u32) -> Option<Element>;
+    #[wasm_bindgen(method, js_name = getElementsByTagName)]
+    fn by_tag(this: &Dom, tag: &str) -> Dom;
+    #[wasm_bindgen(method, getter)]
+    fn length(this: &Dom) -> u32;
+    #[wasm_bindgen(method, getter, js_name = classList)]
+    fn class_list(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, js_name = toggle)]
+    fn toggle_token(this: &Dom, token: &str, on: bool);
+    #[wasm_bindgen(method, getter)]
+    fn style(this: &Dom) -> Dom;
+    #[wasm_bindgen(method, js_name = setProperty)]
+    fn set_property(this: &Dom, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_listener(this: &Dom, kind: &str, callback: &JsValue);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_listener(this: &Dom, kind: &str, callback: &JsValue);
 }
 
 /// Creates `<tag>` with the given attributes. Only attribute names known at
 /// compile time are set here; text from outside goes through `set_text`.
-pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Result<Element, JsValue> {
-    let el = doc.create_element(tag)?;
-    set_attributes(&el, attributes)?;
-    Ok(el)
+pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = doc.unchecked_ref::<Dom>().create(tag);
+    set_attributes(&el, attributes);
+    el
 }
 
-/// Creates an SVG element (`svg`, `path`, ...) with the given attributes.
-pub fn svg_element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Result<Element, JsValue> {
-    let el = doc.create_element_ns(Some(SVG_NS), tag)?;
-    set_attributes(&el, attributes)?;
-    Ok(el)
+/// Creates `<tag>` with the given attributes as the last child of `parent`.
+pub fn child_element(doc: &Document, parent: &Element, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = element(doc, tag, attributes);
+    append(parent, &el);
+    el
 }
 
-fn set_attributes(el: &Element, attributes: &[(&str, &str)]) -> Result<(), JsValue> {
+/// Sets constant or allowlisted attributes.
+pub fn set_attributes(el: &Element, attributes: &[(&str, &str)]) {
     for (name, value) in attributes {
-        el.set_attribute(name, value)?;
+        set_attribute(el, name, value);
     }
-    Ok(())
+}
+
+/// Sets a constant or allowlisted attribute.
+pub fn set_attribute(el: &Element, name: &str, value: &str) {
+    el.unchecked_ref::<Dom>().set(name, value);
+}
+
+/// Removes an attribute, if there is one.
+pub fn remove_attribute(el: &Element, name: &str) {
+    el.unchecked_ref::<Dom>().unset(name);
+}
+
+/// Appends a fresh node.
+pub fn append(parent: &Element, child: &JsValue) {
+    parent.unchecked_ref::<Dom>().append_node(child);
+}
+
+/// Inserts a fresh element before `before`, one of `parent`'s children
+/// (`None`: at the end).
+pub fn insert(parent: &Element, child: &Element, before: Option<&Element>) {
+    parent.unchecked_ref::<Dom>().insert_node(child, before);
+}
+
+/// Puts a fresh element in the place of `old`, which has a parent.
+pub fn replace(old: &Element, with: &Element) {
+    old.unchecked_ref::<Dom>().replace_node(with);
+}
+
+/// The first element in `root` that matches a constant `selector`.
+pub fn find(root: &JsValue, selector: &str) -> Option<Element> {
+    root.unchecked_ref::<Dom>().query(selector)
+}
+
+/// The `index`-th child element of `parent`.
+pub fn child(parent: &Element, index: u32) -> Option<Element> {
+    parent.unchecked_ref::<Dom>().children().item(index)
+}
+
+/// How many elements `el` holds, at any depth.
+pub fn descendants(el: &Element) -> u32 {
+    el.unchecked_ref::<Dom>().by_tag("*").length()
+}
+
+/// Shows or hides an HTML element (the `hidden` attribute).
+pub fn set_hidden(el: &Element, hidden: bool) {
+    el.unchecked_ref::<HtmlElement>().set_hidden(hidden);
+}
+
+/// Sets `el`'s text and shows it, or hides it when there is no text.
+pub fn show_text(el: &Element, text: Option<&str>) {
+    set_hidden(el, text.is_none());
+    set_text(el, text.unwrap_or(""));
+}
+
+/// Adds or removes a class.
+pub fn toggle_class(el: &Element, class: &str, on: bool) {
+    el.unchecked_ref::<Dom>().class_list().toggle_token(class, on);
+}
+
+/// Sets one property of an HTML element's inline style through CSSOM
+/// (allowed under a strict CSP, unlike a `style` attribute).
+pub fn set_style(el: &Element, name: &str, value: &str) {
+    el.unchecked_ref::<Dom>().style().set_property(name, value);
 }
 
 /// Sets plain text content: never parsed as markup.

@@ -50,7 +50,6 @@ button{cursor:pointer}
 .msg.visitor{align-self:flex-end;flex-direction:row-reverse}
 .msg.system{align-self:center;max-width:90%}
 .avatar{display:grid;place-items:center;width:28px;height:28px;border-radius:50%;background:var(--nt-primary);color:var(--nt-on-primary);font-size:12px;font-weight:700;flex:none;overflow:hidden}
-.avatar img{width:100%;height:100%;object-fit:cover}
 .stack{display:flex;flex-direction:column;min-width:0}
 .visitor .stack{align-items:flex-end}
 .bubble{padding:8px 12px;border-radius:16px;background:var(--nt-surface);color:var(--nt-fg);white-space:pre-wrap;overflow-wrap:anywhere}
@@ -70,10 +69,9 @@ button{cursor:pointer}
 .send{display:grid;place-items:center;width:40px;height:40px;padding:0;border:0;border-radius:12px;background:var(--nt-primary);color:var(--nt-on-primary);flex:none}
 .send svg{width:20px;height:20px;fill:currentColor}
 .hint{margin:0;padding:0 16px 8px;font-size:12.5px;color:var(--nt-danger)}
-.sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){
 .panel{position:fixed;left:0;right:0;top:var(--nt-vvt,0);bottom:auto;width:100vw;height:var(--nt-vvh,100dvh);max-width:none;max-height:none;border-radius:0}
-.open .launcher{display:none}
+.launcher[aria-expanded=true]{display:none}
 }
 @media (prefers-reduced-motion:reduce){.launcher{transition:none}.launcher:hover{transform:none}}
 "#;

@@ -4,10 +4,10 @@
 
 use crate::digits::padded;
 use wasm_bindgen::JsValue;
-use web_sys::{Document, Element, Node};
+use web_sys::{Document, Element};
 
 use crate::chat::{Delivery, Entry};
-use crate::dom::{element, set_text};
+use crate::dom::{append, child_element, element, set_text};
 use crate::i18n::Strings;
 use crate::protocol::Sender;
 use crate::text::{segments, Segment};
@@ -16,44 +16,40 @@ use crate::text::{segments, Segment};
 /// has one delegated click listener instead of one per button.
 pub const RETRY_ATTRIBUTE: &str = "data-retry";
 
-pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsValue> {
+pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
     let from = entry.from.as_str();
     let state = match entry.delivery {
         Delivery::Pending => " pending",
         Delivery::Sent => "",
         Delivery::Failed(_) => " failed",
     };
-    let row = element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())])?;
+    let row = element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())]);
     if entry.from == Sender::Agent {
-        let avatar = element(doc, "div", &[("class", "avatar"), ("aria-hidden", "true")])?;
+        let avatar = child_element(doc, &row, "div", &[("class", "avatar"), ("aria-hidden", "true")]);
         let name = entry.agent_name.as_deref().unwrap_or(strings.agent);
         // ASCII-only uppercasing: Unicode case tables would cost ~10 KB of wasm.
         set_text(&avatar, &name.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default());
-        row.append_child(&avatar)?;
     }
-    let stack = element(doc, "div", &[("class", "stack")])?;
-    let bubble = element(doc, "div", &[("class", "bubble")])?;
+    let stack = child_element(doc, &row, "div", &[("class", "stack")]);
+    let bubble = child_element(doc, &stack, "div", &[("class", "bubble")]);
     for segment in segments(&entry.text) {
-        let node: Node = match segment {
-            Segment::Text(text) => doc.create_text_node(text).into(),
+        match segment {
+            Segment::Text(text) => append(&bubble, &doc.create_text_node(text)),
             Segment::Link(url) => {
-                let link = element(doc, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")])?;
+                let link = child_element(doc, &bubble, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")]);
                 set_text(&link, url);
-                link.into()
             }
-        };
-        bubble.append_child(&node)?;
+        }
     }
-    stack.append_child(&bubble)?;
     if entry.from != Sender::System {
-        stack.append_child(&meta(doc, entry, strings)?.into())?;
+        meta(doc, &stack, entry, strings);
     }
-    row.append_child(&stack)?;
-    Ok(row)
+    row
 }
 
-fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsValue> {
-    let meta = element(doc, "div", &[("class", "meta")])?;
+/// The meta line, appended to `stack`.
+fn meta(doc: &Document, stack: &Element, entry: &Entry, strings: &Strings) {
+    let meta = child_element(doc, stack, "div", &[("class", "meta")]);
     let who = match entry.from {
         Sender::Agent => entry.agent_name.as_deref().unwrap_or(strings.agent),
         _ => strings.you,
@@ -63,15 +59,11 @@ fn meta(doc: &Document, entry: &Entry, strings: &Strings) -> Result<Element, JsV
         Delivery::Sent => [who, " · ", &clock(entry.created_at)].concat(),
         Delivery::Failed(reason) => [strings.not_sent, " · ", reason].concat(),
     };
-    let label = element(doc, "span", &[])?;
-    set_text(&label, &text);
-    meta.append_child(&label)?;
+    set_text(&child_element(doc, &meta, "span", &[]), &text);
     if let (Delivery::Failed(_), Some(client_id)) = (&entry.delivery, &entry.client_id) {
-        let retry = element(doc, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)])?;
+        let retry = child_element(doc, &meta, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)]);
         set_text(&retry, strings.retry);
-        meta.append_child(&retry)?;
     }
-    Ok(meta)
 }
 
 /// Local wall-clock time, `09:41`.

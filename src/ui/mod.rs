@@ -12,21 +12,20 @@ use crate::digits::{int, px};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    CssStyleSheet, Document, Element, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
+    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
     ShadowRootMode,
 };
 
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{set_text, Listener};
+use crate::dom::{child, element, find, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
 
 /// The attribute that marks the host element on the page.
 pub const HOST_ATTRIBUTE: &str = "data-natter-widget";
-const PANEL_ID: &str = "natter-panel";
 
 /// What a person did in the widget's UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +46,6 @@ pub struct Ui {
     host: HtmlElement,
     root: Element,
     launcher: HtmlElement,
-    launcher_icon: Element,
     launcher_label: Element,
     badge: Element,
     panel: Element,
@@ -62,35 +60,25 @@ pub struct Ui {
     input: HtmlTextAreaElement,
     send: Element,
     hint: Element,
-    /// Message rows, index-aligned with `Chat::entries`.
-    rows: Vec<Element>,
     strings: &'static Strings,
     custom_title: bool,
     custom_subtitle: bool,
     online: bool,
     unread: u32,
     open: bool,
-    _listeners: Vec<Listener>,
+    _listeners: [Listener; 4],
 }
 
 /// The widget's markup: constant, with the built-in icons.
-fn template() -> String {
-    let icon = |path: &str| [r#"<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d=""#, path, r#""/></svg>"#].concat();
-    [
-        r#"<div class="root"><div id=""#,
-        PANEL_ID,
-        r#"" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
-        &icon(icon::CLOSE),
-        r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
-        &icon(icon::SEND),
-        r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls=""#,
-        PANEL_ID,
-        r#"">"#,
-        &icon(icon::CHAT),
-        r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
-    ]
-    .concat()
-}
+const TEMPLATE: &str = concat!(
+    r#"<div class="root"><div id="natter-panel" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
+    icon::close!(),
+    r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
+    icon::send!(),
+    r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls="natter-panel">"#,
+    icon::chat!(),
+    r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
+);
 
 impl Ui {
     /// Builds the UI and appends it to `body`. `on_action` is called from
@@ -104,7 +92,7 @@ impl Ui {
         on_action: fn(UiAction),
     ) -> Result<Self, JsValue> {
         let host: HtmlElement = doc.create_element("natter-widget")?.unchecked_into();
-        host.set_attribute(HOST_ATTRIBUTE, "")?;
+        set_attribute(&host, HOST_ATTRIBUTE, "");
         let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let sheet = CssStyleSheet::new()?;
         sheet.replace_sync(CSS)?;
@@ -113,68 +101,38 @@ impl Ui {
         // The skeleton is constant markup (no page or config input), parsed
         // once: far fewer wasm bytes than building it call by call. Text from
         // outside only ever goes in through textContent and attributes.
-        shadow.set_inner_html(&template());
-        let find = |selector: &str| -> Result<Element, JsValue> {
-            shadow.query_selector(selector)?.ok_or_else(|| JsValue::from_str(selector))
-        };
-        let root = find(".root")?;
-        let panel = find(".panel")?;
-        let launcher: HtmlElement = find(".launcher")?.unchecked_into();
-        let input: HtmlTextAreaElement = find(".input")?.unchecked_into();
+        shadow.set_inner_html(TEMPLATE);
+        // The markup is constant and no page code runs until the host is
+        // appended, so every part is there. Were one missing, a detached
+        // stand-in would take its place: a textarea, for which every later
+        // call is harmless. Fewer wasm bytes than an error path per part.
+        let find = |selector: &str| find(&shadow, selector).unwrap_or_else(|| element(doc, "textarea", &[]));
+        let root = find(".root");
+        let panel = find(".panel");
+        let launcher: HtmlElement = find(".launcher").unchecked_into();
+        let input: HtmlTextAreaElement = find(".input").unchecked_into();
 
-        // One delegated listener per event type, on the container.
-        let listeners = vec![
-            Listener::new(&root, "click", move |event| {
-                let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-                let within = |selector: &str| target.closest(selector).ok().flatten();
-                if within(".launcher").is_some() {
-                    on_action(UiAction::Toggle);
-                } else if within(".close").is_some() {
-                    on_action(UiAction::Close);
-                } else if let Some(id) = within(".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE)) {
-                    on_action(UiAction::Retry(id));
-                }
-            }),
-            Listener::new(&root, "keydown", move |event| {
-                let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
-                let in_composer = event.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|el| el.class_list().contains("input"));
-                if key.key() == "Escape" {
-                    on_action(UiAction::Escape);
-                // Enter sends; Shift+Enter is a newline; Enter that confirms
-                // an IME composition (is_composing, or the legacy 229) does not send.
-                } else if in_composer && key.key() == "Enter" && !key.shift_key() && !key.is_composing() && key.key_code() != 229 {
-                    event.prevent_default();
-                    on_action(UiAction::Send);
-                }
-            }),
-            Listener::new(&root, "submit", move |event| {
-                event.prevent_default();
-                on_action(UiAction::Send);
-            }),
-            Listener::new(&root, "input", move |_| on_action(UiAction::Input)),
-        ];
-        body.append_child(&host)?;
-
+        // One delegated listener per event type, on the container, all
+        // sharing one closure type (one copy of the closure glue).
+        let listeners = ["click", "keydown", "submit", "input"].map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
         let mut ui = Self {
-            launcher_icon: find(".launcher svg")?,
-            launcher_label: find(".label")?,
-            badge: find(".badge")?,
-            title: find(".title")?,
-            subtitle: find(".subtitle")?,
-            subtitle_text: find(".status")?,
-            close: find(".close")?,
-            banner: find(".banner")?,
-            list: find(".messages")?,
-            greeting: find(".greeting")?,
-            typing: find(".typing")?,
-            send: find(".send")?,
-            hint: find(".hint")?,
+            launcher_label: find(".label"),
+            badge: find(".badge"),
+            title: find(".title"),
+            subtitle: find(".subtitle"),
+            subtitle_text: find(".status"),
+            close: find(".close"),
+            banner: find(".banner"),
+            list: find(".messages"),
+            greeting: find(".greeting"),
+            typing: find(".typing"),
+            send: find(".send"),
+            hint: find(".hint"),
             host,
             root,
             launcher,
             panel,
             input,
-            rows: Vec::new(),
             strings,
             custom_title: false,
             custom_subtitle: false,
@@ -183,6 +141,7 @@ impl Ui {
             open: false,
             _listeners: listeners,
         };
+        body.append_child(&ui.host)?;
         ui.set_strings(strings);
         ui.apply_look(config);
         Ok(ui)
@@ -193,48 +152,36 @@ impl Ui {
     /// config arrives.
     pub fn apply_look(&mut self, config: &Config) {
         let look: &Look = &config.look;
-        let style = self.host.style();
-                let vars = [
-            ("--nt-z", int(config.z_index)),
-            ("--nt-primary", look.primary.clone()),
-            ("--nt-accent", look.accent.clone()),
-            ("--nt-on-primary", look.on_primary.css()),
-            ("--nt-ring-light", look.ring.clone()),
-            ("--nt-ox", px(look.offset_x)),
-            ("--nt-oy", px(look.offset_y)),
-            ("--nt-pw", px(look.panel_width)),
-            ("--nt-ph", px(look.panel_height)),
-            ("--nt-pr", px(look.panel_radius)),
-            ("--nt-bs", px(look.button_size)),
-        ];
-        for (name, value) in vars {
-            // CSSOM, not a style attribute: allowed under a strict CSP.
-            let _ = style.set_property(name, &value);
-        }
+        // One CSSOM cssText (allowed under a strict CSP, unlike a style
+        // attribute) instead of a call per property. Every value was checked
+        // by configuration: no `;`, braces, quotes or comments.
+        let mut css = ["--nt-z:", &int(config.z_index), ";--nt-primary:", &look.primary, ";--nt-accent:", &look.accent, ";--nt-on-primary:", &look.on_primary.css(), ";--nt-ring-light:", &look.ring].concat();
         for (name, value) in [
-            ("--nt-header-bg", look.header_background.clone()),
-            ("--nt-bg-image", look.background_image.as_deref().map(crate::appearance::css_url)),
+            (";--nt-ox:", look.offset_x),
+            (";--nt-oy:", look.offset_y),
+            (";--nt-pw:", look.panel_width),
+            (";--nt-ph:", look.panel_height),
+            (";--nt-pr:", look.panel_radius),
+            (";--nt-bs:", look.button_size),
         ] {
-            let _ = match value {
-                Some(value) => style.set_property(name, &value),
-                None => style.remove_property(name).map(drop),
-            };
+            css.push_str(name);
+            css.push_str(&px(value));
         }
-        let _ = self.panel.class_list().toggle_with_force("bg", look.background_image.is_some());
+        if let Some(background) = &look.header_background {
+            css.push_str(";--nt-header-bg:");
+            css.push_str(background);
+        }
+        if let Some(url) = &look.background_image {
+            css.push_str(";--nt-bg-image:");
+            css.push_str(&crate::appearance::css_url(url));
+        }
+        self.host.style().set_css_text(&css);
+        toggle_class(&self.panel, "bg", look.background_image.is_some());
         let pill = look.button_shape == ButtonShape::Pill;
-        let _ = self.root.set_attribute(
-            "class",
-            &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }, if self.open { " open" } else { "" }].concat(),
-        );
-        let _ = self.launcher_label.toggle_attribute_with_force("hidden", !pill || look.button_label.is_none());
+        set_attribute(&self.root, "class", &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }].concat());
+        set_hidden(&self.launcher_label, !pill || look.button_label.is_none());
         set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
-        if let Some(doc) = self.host.owner_document() {
-            if let Ok(icon) = launcher_icon(&doc, look.button_icon.as_ref()) {
-                if self.launcher_icon.replace_with_with_node_1(&icon).is_ok() {
-                    self.launcher_icon = icon;
-                }
-            }
-        }
+        self.set_launcher_icon(look.button_icon.as_ref());
         self.custom_title = look.header_title.is_some();
         self.custom_subtitle = look.header_subtitle.is_some();
         set_text(&self.title, look.header_title.as_deref().unwrap_or(self.strings.default_title));
@@ -245,26 +192,49 @@ impl Ui {
         }
     }
 
+    /// The launcher's first child: built-in and image icons from markup of
+    /// constants and escaped values, custom SVG as sanitized elements.
+    fn set_launcher_icon(&self, custom: Option<&Icon>) {
+        let Some(old) = child(&self.launcher, 0) else { return };
+        let image;
+        let markup = match custom {
+            Some(Icon::Image(url)) => {
+                image = icon::image(url);
+                &image
+            }
+            Some(Icon::Svg(markup)) => match icon::inline_svg(markup) {
+                Some(svg) => return replace(&old, &svg),
+                None => {
+                    log::warn("ignored buttonIcon: not well-formed SVG");
+                    icon::CHAT
+                }
+            },
+            None => icon::CHAT,
+        };
+        old.set_outer_html(markup);
+    }
+
     /// Hides the whole widget (a site switched off) or shows it again.
     pub fn set_hidden(&self, hidden: bool) {
-        let _ = self.root.toggle_attribute_with_force("hidden", hidden);
+        set_hidden(&self.root, hidden);
     }
 
     /// Every localized string and accessible name. Message rows keep their
     /// text and are re-rendered for their meta lines by the caller.
     pub fn set_strings(&mut self, strings: &'static Strings) {
         self.strings = strings;
-        let attr = |el: &Element, name: &str, value: &str| {
-            let _ = el.set_attribute(name, value);
-        };
         // Screen readers pick the voice from `lang`, not from the host page.
-        attr(&self.root, "lang", strings.lang);
-        attr(&self.panel, "aria-label", strings.panel_label);
-        attr(&self.close, "aria-label", strings.close_chat);
-        attr(&self.list, "aria-label", strings.messages_label);
-        attr(&self.input, "aria-label", strings.composer_label);
-        attr(&self.input, "placeholder", strings.placeholder);
-        attr(&self.send, "aria-label", strings.send);
+        set_attribute(&self.root, "lang", strings.lang);
+        for (el, name, value) in [
+            (&self.panel, "aria-label", strings.panel_label),
+            (&self.close, "aria-label", strings.close_chat),
+            (&self.list, "aria-label", strings.messages_label),
+            (&self.input, "aria-label", strings.composer_label),
+            (&self.input, "placeholder", strings.placeholder),
+            (&self.send, "aria-label", strings.send),
+        ] {
+            set_attribute(el, name, value);
+        }
         if !self.custom_title {
             set_text(&self.title, strings.default_title);
         }
@@ -279,15 +249,15 @@ impl Ui {
 
     pub fn set_open(&mut self, open: bool) {
         self.open = open;
-        let _ = self.launcher.set_attribute("aria-expanded", if open { "true" } else { "false" });
-        let _ = self.panel.toggle_attribute_with_force("hidden", !open);
-        let _ = self.root.class_list().toggle_with_force("open", open);
+        // The stylesheet keys the open layout on this attribute, too.
+        set_attribute(&self.launcher, "aria-expanded", if open { "true" } else { "false" });
+        set_hidden(&self.panel, !open);
         self.update_launcher_name();
     }
 
     pub fn set_online(&mut self, online: bool) {
         self.online = online;
-        let _ = self.subtitle.class_list().toggle_with_force("off", !online);
+        toggle_class(&self.subtitle, "off", !online);
         if !self.custom_subtitle {
             set_text(&self.subtitle_text, if online { self.strings.online } else { self.strings.offline });
         }
@@ -295,20 +265,22 @@ impl Ui {
 
     pub fn set_unread(&mut self, count: u32) {
         self.unread = count;
-        let _ = self.badge.toggle_attribute_with_force("hidden", count == 0);
-        set_text(&self.badge, &if count > 99 { "99+".to_string() } else { int(count.into()) });
+        let digits = int(count.into());
+        set_hidden(&self.badge, count == 0);
+        set_text(&self.badge, if count > 99 { "99+" } else { &digits });
         self.update_launcher_name();
     }
 
     fn update_launcher_name(&self) {
         let s = self.strings;
-        let mut name = if self.open { s.close_chat } else { s.open_chat }.to_string();
-        match self.unread {
-            0 => {}
-            1 => name = [&name, " (", s.unread_one, ")"].concat(),
-            n => name = [&name, " (", s.unread_many, " ", &int(n.into()), ")"].concat(),
-        }
-        let _ = self.launcher.set_attribute("aria-label", &name);
+        let action = if self.open { s.close_chat } else { s.open_chat };
+        let count = int(self.unread.into());
+        let name: &[&str] = match self.unread {
+            0 => &[action],
+            1 => &[action, " (", s.unread_one, ")"],
+            _ => &[action, " (", s.unread_many, " ", &count, ")"],
+        };
+        set_attribute(&self.launcher, "aria-label", &name.concat());
     }
 
     pub fn set_connection(&self, state: Connection) {
@@ -318,25 +290,21 @@ impl Ui {
             Connection::Polling => Some(self.strings.polling),
             Connection::Offline => Some(self.strings.offline_banner),
         };
-        let _ = self.banner.toggle_attribute_with_force("hidden", text.is_none());
-        set_text(&self.banner, text.unwrap_or(""));
+        show_text(&self.banner, text);
     }
 
     /// Shows "<name> is typing…", or hides it.
     pub fn set_typing(&self, who: Option<&str>) {
-        let _ = self.typing.toggle_attribute_with_force("hidden", who.is_none());
-        set_text(&self.typing, &who.map(|name| [name, " ", self.strings.typing].concat()).unwrap_or_default());
+        show_text(&self.typing, who.map(|name| [name, " ", self.strings.typing].concat()).as_deref());
     }
 
     pub fn set_greeting(&self, text: Option<&str>) {
-        let _ = self.greeting.toggle_attribute_with_force("hidden", text.is_none());
-        set_text(&self.greeting, text.unwrap_or(""));
+        show_text(&self.greeting, text);
     }
 
     /// A refusal reason under the composer, or none.
     pub fn set_hint(&self, text: Option<&str>) {
-        let _ = self.hint.toggle_attribute_with_force("hidden", text.is_none());
-        set_text(&self.hint, text.unwrap_or(""));
+        show_text(&self.hint, text);
     }
 
     pub fn composer_text(&self) -> String {
@@ -350,9 +318,8 @@ impl Ui {
 
     /// Grows the composer with its content, up to the CSS max-height.
     pub fn fit_composer(&self) {
-        let style = self.input.style();
-        let _ = style.set_property("height", "auto");
-        let _ = style.set_property("height", &px((self.input.scroll_height() + 2).into()));
+        set_style(&self.input, "height", "auto");
+        set_style(&self.input, "height", &px((self.input.scroll_height() + 2).into()));
     }
 
     pub fn focus_composer(&self) {
@@ -363,29 +330,29 @@ impl Ui {
         let _ = self.launcher.focus();
     }
 
-    /// Inserts the row for `entry` at `index` (index-aligned with the chat).
-    pub fn insert_message(&mut self, index: usize, entry: &Entry) {
+    // Message rows are the list's children after the greeting,
+    // index-aligned with `Chat::entries`: the DOM is their only record.
+
+    /// Inserts the row for `entry` at `index`.
+    pub fn insert_message(&self, index: usize, entry: &Entry) {
         let Some(doc) = self.host.owner_document() else { return };
-        let Ok(row) = messages::row(&doc, entry, self.strings) else { return };
-        let before = self.rows.get(index).map(|r| r.clone().unchecked_into::<web_sys::Node>());
-        if self.list.insert_before(&row, before.as_ref()).is_ok() {
-            self.rows.insert(index.min(self.rows.len()), row);
-        }
+        insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(index).as_ref());
     }
 
     /// Re-renders the row at `index` after its entry changed.
-    pub fn update_message(&mut self, index: usize, entry: &Entry) {
-        let Some(doc) = self.host.owner_document() else { return };
-        let (Some(old), Ok(row)) = (self.rows.get(index), messages::row(&doc, entry, self.strings)) else { return };
-        if old.replace_with_with_node_1(&row).is_ok() {
-            self.rows[index] = row;
+    pub fn update_message(&self, index: usize, entry: &Entry) {
+        let (Some(doc), Some(old)) = (self.host.owner_document(), self.row(index)) else { return };
+        replace(&old, &messages::row(&doc, entry, self.strings));
+    }
+
+    pub fn clear_messages(&self) {
+        while let Some(row) = self.row(0) {
+            row.remove();
         }
     }
 
-    pub fn clear_messages(&mut self) {
-        for row in self.rows.drain(..) {
-            row.remove();
-        }
+    fn row(&self, index: usize) -> Option<Element> {
+        child(&self.list, index as u32 + 1)
     }
 
     /// Scrolls the list to the newest message. It reads layout, so callers
@@ -398,10 +365,10 @@ impl Ui {
     /// Sizes the full-screen panel to the visual viewport, so an on-screen
     /// keyboard never covers the composer.
     pub fn fit_viewport(&self, top: f64, height: f64) {
-        let style = self.host.style();
+        // On the root: the host's inline style belongs to `apply_look`.
         // Whole pixels: formatting an f64 would pull ~8 KB of float printing into the wasm.
-        let _ = style.set_property("--nt-vvt", &px(top.round() as i64));
-        let _ = style.set_property("--nt-vvh", &px(height.round() as i64));
+        set_style(&self.root, "--nt-vvt", &px(top.round() as i64));
+        set_style(&self.root, "--nt-vvh", &px(height.round() as i64));
     }
 
     pub fn host(&self) -> &HtmlElement {
@@ -415,16 +382,42 @@ impl Drop for Ui {
     }
 }
 
-fn launcher_icon(doc: &Document, custom: Option<&Icon>) -> Result<Element, JsValue> {
-    match custom {
-        Some(Icon::Image(url)) => icon::image(doc, url),
-        Some(Icon::Svg(markup)) => match icon::inline_svg(doc, markup) {
-            Some(svg) => Ok(svg),
-            None => {
-                log::warn("ignored buttonIcon: not well-formed SVG");
-                icon::builtin(doc, icon::CHAT)
+/// The delegated listener for events of `kind` anywhere in the widget.
+fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
+    match kind {
+        "click" => {
+            if closest(event, ".launcher").is_some() {
+                on_action(UiAction::Toggle);
+            } else if closest(event, ".close").is_some() {
+                on_action(UiAction::Close);
+            } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE)) {
+                on_action(UiAction::Retry(id));
             }
-        },
-        None => icon::builtin(doc, icon::CHAT),
+        }
+        "keydown" => {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
+            let name = key.key();
+            if name == "Escape" {
+                on_action(UiAction::Escape);
+            // Enter sends; Shift+Enter is a newline; Enter that confirms
+            // an IME composition (is_composing, or the legacy 229) does not send.
+            } else if name == "Enter" && closest(event, ".input").is_some() && !key.shift_key() && !key.is_composing() && key.key_code() != 229 {
+                event.prevent_default();
+                on_action(UiAction::Send);
+            }
+        }
+        "submit" => {
+            event.prevent_default();
+            on_action(UiAction::Send);
+        }
+        _ => on_action(UiAction::Input),
     }
 }
+
+/// The event target, if it is `selector` or inside one.
+fn closest(event: &Event, selector: &str) -> Option<Element> {
+    // Targets here are elements; for anything else the `closest` binding
+    // fails (it catches exceptions) and the answer is `None`.
+    event.target()?.unchecked_into::<Element>().closest(selector).ok().flatten()
+}
+
