@@ -328,7 +328,8 @@ describe('events', { concurrency: 4 }, () => {
         (await domEvents(page, 'error')).map((e) => e.detail),
         errors,
       );
-      const sent = (await domEvents(page, 'message')).map((e) => e.detail.text.length);
+      // Only the visitor's side: the mock agent's echo may already be in on a slow machine.
+      const sent = (await domEvents(page, 'message')).filter((e) => e.detail.from === 'visitor').map((e) => e.detail.text.length);
       assert.deepEqual(sent, [4000]);
     }));
 
