@@ -347,7 +347,7 @@ impl Kind {
             }
             Kind::Url(schemes, reason) => {
                 let valid = matched_prefix(s, schemes).is_some_and(|scheme| s.len() > scheme);
-                (valid.then(|| s.trim_end_matches('/').to_string()), reason)
+                (valid.then(|| trim_end_slashes(s).to_string()), reason)
             }
             Kind::UserHash => {
                 let valid = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -357,7 +357,7 @@ impl Kind {
                 let dots = s.bytes().filter(|&b| b == b'.').count();
                 (keep(s.len() <= 4096 && dots == 2 && !has_whitespace(s)), "expected a JWT")
             }
-            Kind::Json(max, reason) => (keep(s.starts_with('{') && s.len() <= max), reason),
+            Kind::Json(max, reason) => (keep(s.starts_with("{") && s.len() <= max), reason),
             Kind::Email => {
                 let valid = s.bytes().any(|b| b == b'@') && s.len() <= MAX_FIELD_CHARS && !has_whitespace(s);
                 (keep(valid), "expected an email address")
@@ -516,6 +516,17 @@ pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
         profile: f.profile(),
     };
     (update, f.problems)
+}
+
+/// `s` without trailing `/`. A byte loop: `trim_end_matches('/')` pulls in
+/// core's char pattern machinery.
+fn trim_end_slashes(s: &str) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes()[end - 1] == b'/' {
+        end -= 1;
+    }
+    // `/` is ASCII, so `end` is always a char boundary.
+    s.get(..end).unwrap_or(s)
 }
 
 fn has_whitespace(s: &str) -> bool {
@@ -862,6 +873,13 @@ mod tests {
         }
         for bytes in cases {
             assert_eq!(utf8_string(&bytes), String::from_utf8(bytes.clone()).ok(), "{bytes:x?}");
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_are_trimmed_as_std_does() {
+        for s in ["", "/", "///", "https://a.example/", "https://a.example//", "https://a.example/x", "é/"] {
+            assert_eq!(trim_end_slashes(s), s.trim_end_matches('/'));
         }
     }
 
