@@ -10,11 +10,11 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
     /// Parses `#rgb`, `#rrggbb` (case-insensitive) or `rgb(r, g, b)` /
-    /// `rgb(r g b)` with whole numbers; anything else is `None`.
+    /// `rgb(r g b)` with whole numbers; anything else is `None`. `s` comes
+    /// trimmed (config trims every value), so no second trim here.
     ///
     /// Hand-written loops: core's `split`/`filter` chains cost more wasm.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
         let mut channels = [0u8; 3];
         if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(")")) {
             // Channels are runs of digits between commas and whitespace.
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn parses_hex_colors() {
         assert_eq!(Rgb::parse("#fff"), Some(Rgb(255, 255, 255)));
-        assert_eq!(Rgb::parse(" #4338CA "), Some(Rgb(0x43, 0x38, 0xca)));
+        assert_eq!(Rgb::parse("#4338CA"), Some(Rgb(0x43, 0x38, 0xca)));
         assert_eq!(Rgb::parse("4338ca"), None);
         assert_eq!(Rgb::parse("#12345"), None);
         assert_eq!(Rgb::parse("#ggg"), None);
