@@ -10,13 +10,13 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
     /// Parses `#rgb`, `#rrggbb` (case-insensitive) or `rgb(r, g, b)` /
-    /// `rgb(r g b)` with whole numbers; anything else is `None`.
+    /// `rgb(r g b)` with whole numbers; anything else is `None`. `s` comes
+    /// trimmed (config trims every value), so no second trim here.
     ///
     /// Hand-written loops: core's `split`/`filter` chains cost more wasm.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
         let mut channels = [0u8; 3];
-        if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(')')) {
+        if let Some(args) = s.strip_prefix("rgb(").and_then(|rest| rest.strip_suffix(")")) {
             // Channels are runs of digits between commas and whitespace.
             let (mut count, mut in_channel) = (0, false);
             for c in args.chars() {
@@ -37,7 +37,7 @@ impl Rgb {
             }
             return (count == 3).then_some(Rgb(channels[0], channels[1], channels[2]));
         }
-        let hex = s.strip_prefix('#')?.as_bytes();
+        let hex = s.strip_prefix("#")?.as_bytes();
         let short = hex.len() == 3;
         if !short && hex.len() != 6 {
             return None;
@@ -142,7 +142,7 @@ fn is_plain_css(s: &str) -> bool {
 /// A call of one of the CSS functions `names` (given with their `(`, any
 /// case) with plain arguments.
 fn is_css_function(s: &str, names: &[&str]) -> bool {
-    matched_prefix(s, names).is_some() && s.ends_with(')') && is_plain_css(s)
+    matched_prefix(s, names).is_some() && s.ends_with(")") && is_plain_css(s)
 }
 
 /// The length of the first of the ASCII `prefixes` that `s` starts with, in
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn parses_hex_colors() {
         assert_eq!(Rgb::parse("#fff"), Some(Rgb(255, 255, 255)));
-        assert_eq!(Rgb::parse(" #4338CA "), Some(Rgb(0x43, 0x38, 0xca)));
+        assert_eq!(Rgb::parse("#4338CA"), Some(Rgb(0x43, 0x38, 0xca)));
         assert_eq!(Rgb::parse("4338ca"), None);
         assert_eq!(Rgb::parse("#12345"), None);
         assert_eq!(Rgb::parse("#ggg"), None);

@@ -197,13 +197,15 @@ const FIELDS: &[&str] = &[
     "backgroundImage",
 ];
 
-/// Merges layers, highest priority first, into a validated config. Returns
-/// the config (when an app key is present) and every problem found.
+/// Merges layers, highest priority first, then `lowest`, into a validated
+/// config. Returns the config (when an app key is present) and every problem
+/// found. `lowest` is borrowed apart so callers need not clone the layers to
+/// add one (the remote appearance, the app key of a probe).
 ///
 /// `named_color` says whether a word is a CSS color name (the browser's
 /// `CSS.supports`; the pure code keeps no list of 148 names).
-pub fn merge(layers: &[RawLayer], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
-    let mut f = Fields::new(layers, FIELDS, named_color);
+pub fn merge(layers: &[RawLayer], lowest: &[(String, Raw)], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
+    let mut f = Fields::new(layers, lowest, FIELDS, named_color);
 
     let app_key = f.text("appKey", &Kind::Text(128));
     let api_base = f.text("apiBase", &Kind::Url(&["https://", "http://"], "expected an http(s) URL"));
@@ -345,7 +347,7 @@ impl Kind {
             }
             Kind::Url(schemes, reason) => {
                 let valid = matched_prefix(s, schemes).is_some_and(|scheme| s.len() > scheme);
-                (valid.then(|| s.trim_end_matches('/').to_string()), reason)
+                (valid.then(|| trim_end_slashes(s).to_string()), reason)
             }
             Kind::UserHash => {
                 let valid = s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -355,7 +357,7 @@ impl Kind {
                 let dots = s.bytes().filter(|&b| b == b'.').count();
                 (keep(s.len() <= 4096 && dots == 2 && !has_whitespace(s)), "expected a JWT")
             }
-            Kind::Json(max, reason) => (keep(s.starts_with('{') && s.len() <= max), reason),
+            Kind::Json(max, reason) => (keep(s.starts_with("{") && s.len() <= max), reason),
             Kind::Email => {
                 let valid = s.bytes().any(|b| b == b'@') && s.len() <= MAX_FIELD_CHARS && !has_whitespace(s);
                 (keep(valid), "expected an email address")
@@ -409,27 +411,33 @@ impl Kind {
 /// Reads fields from the layers, collecting problems.
 struct Fields<'a> {
     layers: &'a [RawLayer],
+    lowest: &'a [(String, Raw)],
     problems: Vec<Problem>,
     named_color: fn(&str) -> bool,
 }
 
 impl<'a> Fields<'a> {
     /// Starts with a problem for every field name not in `known`.
-    fn new(layers: &'a [RawLayer], known: &[&str], named_color: fn(&str) -> bool) -> Self {
-        let mut problems = Vec::new();
-        for (name, _) in layers.iter().flatten() {
+    fn new(layers: &'a [RawLayer], lowest: &'a [(String, Raw)], known: &[&str], named_color: fn(&str) -> bool) -> Self {
+        let mut f = Self { layers, lowest, problems: Vec::new(), named_color };
+        for (name, _) in f.pairs() {
             if !known.contains(&name.as_str()) {
-                problems.push(Problem::Unknown { field: name.clone() });
+                f.problems.push(Problem::Unknown { field: name.clone() });
             }
         }
-        Self { layers, problems, named_color }
+        f
+    }
+
+    /// Every (field, value) pair, highest priority first.
+    fn pairs(&self) -> impl Iterator<Item = &'a (String, Raw)> {
+        self.layers.iter().flatten().chain(self.lowest)
     }
 
     /// The value of `field` from the highest layer where it is valid, so a
     /// bad value in init() does not hide a good one from data-*. Every
     /// invalid value met on the way is reported.
     fn value(&mut self, field: &'static str, kind: &Kind) -> Option<Value> {
-        for (name, raw) in self.layers.iter().flatten() {
+        for (name, raw) in self.pairs() {
             if name != field || *raw == Raw::Null {
                 continue;
             }
@@ -498,7 +506,7 @@ const IDENTIFY_FIELDS: &[&str] =
 pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
     let logout = layer.iter().any(|(name, raw)| name == "externalUserId" && *raw == Raw::Null);
     // No color fields here, so no color names either.
-    let mut f = Fields::new(std::slice::from_ref(layer), IDENTIFY_FIELDS, |_| false);
+    let mut f = Fields::new(&[], layer, IDENTIFY_FIELDS, |_| false);
     // A null id is skipped like any null, so logout reads nothing here.
     let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let update = IdentityUpdate {
@@ -508,6 +516,17 @@ pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
         profile: f.profile(),
     };
     (update, f.problems)
+}
+
+/// `s` without trailing `/`. A byte loop: `trim_end_matches('/')` pulls in
+/// core's char pattern machinery.
+fn trim_end_slashes(s: &str) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes()[end - 1] == b'/' {
+        end -= 1;
+    }
+    // `/` is ASCII, so `end` is always a char boundary.
+    s.get(..end).unwrap_or(s)
 }
 
 fn has_whitespace(s: &str) -> bool {
@@ -630,7 +649,7 @@ mod tests {
         Raw::Text(s.to_string())
     }
     fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
-        super::merge(layers, |name| name == "red" || name == "rebeccapurple")
+        super::merge(layers, &[], |name| name == "red" || name == "rebeccapurple")
     }
 
     #[test]
@@ -854,6 +873,13 @@ mod tests {
         }
         for bytes in cases {
             assert_eq!(utf8_string(&bytes), String::from_utf8(bytes.clone()).ok(), "{bytes:x?}");
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_are_trimmed_as_std_does() {
+        for s in ["", "/", "///", "https://a.example/", "https://a.example//", "https://a.example/x", "é/"] {
+            assert_eq!(trim_end_slashes(s), s.trim_end_matches('/'));
         }
     }
 

@@ -203,8 +203,7 @@ impl Runtime {
         let InitObject { layer, handlers } = object_layer(options);
         let mut layers = vec![layer];
         layers.extend(self.script.layers.iter().cloned());
-        let layers_kept = layers.clone();
-        let (config, problems) = config::merge(&layers, css_color_name);
+        let (config, problems) = config::merge(&layers, &[], css_color_name);
         for problem in &problems {
             match problem {
                 Problem::MissingAppKey => events::error("init_missing_app_key", &problem.message()),
@@ -222,7 +221,7 @@ impl Runtime {
         }
         let Some(doc) = document() else { return };
         if doc.body().is_some() {
-            self.mount(&doc, config, layers_kept);
+            self.mount(&doc, config, layers);
         } else {
             let ready = Listener::new(&doc, "DOMContentLoaded", |_| {
                 with_runtime(|runtime| {
@@ -233,7 +232,7 @@ impl Runtime {
                     }
                 })
             });
-            self.state = State::WaitingForBody { config: Box::new(config), layers: layers_kept, _ready: ready };
+            self.state = State::WaitingForBody { config: Box::new(config), layers, _ready: ready };
         }
     }
 

@@ -253,14 +253,11 @@ impl Widget {
         let appearance = object_layer(&get(remote, "appearance")).layer;
         if !appearance.is_empty() {
             // Problems of the remote layer alone are the site's to fix.
-            let mut probe = appearance.clone();
-            probe.push(("appKey".to_string(), config::Raw::Text(self.config.app_key.clone())));
-            for problem in config::merge(&[probe], css_color_name).1 {
+            let app_key = [("appKey".to_string(), config::Raw::Text(self.config.app_key.clone()))];
+            for problem in config::merge(std::slice::from_ref(&appearance), &app_key, css_color_name).1 {
                 log::warn(&["remote config: ", &problem.message()].concat());
             }
-            let mut layers = self.layers.clone();
-            layers.push(appearance);
-            if let (Some(merged), _) = config::merge(&layers, css_color_name) {
+            if let (Some(merged), _) = config::merge(&self.layers, &appearance, css_color_name) {
                 self.config.look = merged.look;
                 self.config.theme = merged.theme;
                 self.config.position = merged.position;
