@@ -21,36 +21,24 @@ use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
 pub enum Event {
-    Handshake(Result<JsValue, Failure>),
+    /// The answer to a request: one variant for every request kind (one
+    /// closure type and one arm of glue instead of four).
+    Answer(Reply, Result<JsValue, Failure>),
     SocketOpened,
     SocketClosed(u16),
     /// A parsed JSON frame.
     Frame(JsValue),
-    Fetched(Result<JsValue, Failure>),
-    Current(Result<JsValue, Failure>),
-    Posted { client_id: String, result: Result<JsValue, Failure> },
     Tick,
     Online(bool),
 }
 
-/// Which request an answer belongs to: one closure type for every request
-/// (a closure per request kind is a copy of the whole callback each).
-enum Reply {
+/// Which request an answer belongs to.
+pub enum Reply {
     Handshake,
     Fetched,
     Current,
+    /// A posted message, by its client id.
     Posted(String),
-}
-
-impl Reply {
-    fn event(self, result: Result<JsValue, Failure>) -> Event {
-        match self {
-            Reply::Handshake => Event::Handshake(result),
-            Reply::Fetched => Event::Fetched(result),
-            Reply::Current => Event::Current(result),
-            Reply::Posted(client_id) => Event::Posted { client_id, result },
-        }
-    }
 }
 
 /// Where events go: the widget's handler, with the session generation.
@@ -202,7 +190,7 @@ impl Session {
     fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
         let (generation, sink) = (self.generation, self.sink);
-        http::call(&url, token, body, self.locale, self.link, move |result| sink(generation, reply.event(result)));
+        http::call(&url, token, body, self.locale, self.link, move |result| sink(generation, Event::Answer(reply, result)));
     }
 
     /// One timer for the machine's next deadline.

@@ -8,4 +8,4 @@ mod driver;
 mod http;
 pub mod wire;
 
-pub use driver::{Event, Session};
+pub use driver::{Event, Reply, Session};

@@ -14,7 +14,6 @@ pub struct Handshake {
     pub token: Option<String>,
     pub ttl_ms: f64,
     pub conversation_id: Option<i64>,
-    pub identity_changed: bool,
     /// The site's remote config (`RemoteConfig`), as parsed JSON.
     pub config: JsValue,
 }
@@ -25,7 +24,6 @@ pub fn handshake(json: &JsValue) -> Handshake {
         token: get_string(json, "token"),
         ttl_ms: get(json, "expiresIn").as_f64().unwrap_or(f64::from(crate::protocol::TOKEN_TTL_SECS as u32)) * 1000.0,
         conversation_id: get_int(json, "conversationId"),
-        identity_changed: get(json, "identityChanged").as_bool().unwrap_or(false),
         config: get(json, "config"),
     }
 }

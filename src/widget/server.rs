@@ -14,7 +14,7 @@ use crate::js::{self, get, get_int, get_string};
 use crate::page::object_layer;
 use crate::protocol::Sender;
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::{wire, Event, Session};
+use crate::session::{wire, Event, Reply, Session};
 use crate::{fingerprint, log, storage};
 
 impl Widget {
@@ -141,7 +141,7 @@ impl Widget {
     /// An answer or a frame from the server.
     pub(super) fn on_session(&mut self, event: Event) {
         let input = match event {
-            Event::Handshake(Ok(json)) => {
+            Event::Answer(Reply::Handshake, Ok(json)) => {
                 let answer = wire::handshake(&json);
                 self.apply_remote(&answer.config);
                 match (answer.available, answer.token) {
@@ -155,7 +155,7 @@ impl Widget {
                     }
                 }
             }
-            Event::Handshake(Err(failure)) => Input::HandshakeFailed(failure),
+            Event::Answer(Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
             Event::SocketOpened => Input::SocketOpened,
             Event::SocketClosed(code) => Input::SocketClosed { code },
             Event::Frame(frame) => {
@@ -165,21 +165,13 @@ impl Widget {
                     None => return,
                 }
             }
-            Event::Fetched(Ok(json)) => {
+            Event::Answer(Reply::Fetched, Ok(json)) => {
                 let (messages, next_since, has_more) = wire::page(&json);
                 self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
                 Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
             }
-            Event::Fetched(Err(failure)) | Event::Current(Err(failure)) => {
-                // Catching up failed: say so (the next poll or reconnect
-                // retries); a network error already shows as offline.
-                if failure != Failure::Network {
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
-                }
-                Input::FetchFailed(failure)
-            }
-            Event::Current(Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
-            Event::Posted { client_id, result } => match result.map(|json| wire::message(&get(&json, "message"))) {
+            Event::Answer(Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+            Event::Answer(Reply::Posted(client_id), result) => match result.map(|json| wire::message(&get(&json, "message"))) {
                 Ok(Some((entry, conversation_id))) => {
                     outbox_remove(&self.outbox(), &client_id);
                     self.receive(entry, Some(conversation_id));
@@ -191,6 +183,15 @@ impl Widget {
                 },
                 Err(failure) => Input::PostFailed { client_id, failure },
             },
+            // Fetching messages or the current conversation failed.
+            Event::Answer(_, Err(failure)) => {
+                // Catching up failed: say so (the next poll or reconnect
+                // retries); a network error already shows as offline.
+                if failure != Failure::Network {
+                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
+                }
+                Input::FetchFailed(failure)
+            }
             Event::Tick => Input::Tick,
             Event::Online(online) => Input::Online(online),
         };
