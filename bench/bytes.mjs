@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sizes, STRIP_FLAGS, WASM_FEATURES } from '../scripts/lib.mjs';
+import { OPT_FLAGS, sizes, STRIP_FLAGS, WASM_FEATURES } from '../scripts/lib.mjs';
 import { kib, root } from './lib.mjs';
 
 export const TWIGGY_VERSION = '0.8.0';
@@ -77,7 +77,7 @@ export function ensureTwiggy() {
 }
 
 /**
- * The top `n` contributors to the wasm: `wasm-opt -Oz -g` of the pre-opt
+ * The top `n` contributors to the wasm: `wasm-opt -g` (the build's OPT_FLAGS) of the pre-opt
  * bindgen output (the shipped build minus the name stripping), then
  * `twiggy top`. Also checks that the same input with the shipped flags gives
  * the shipped wasm byte for byte, so the names describe what ships.
@@ -90,14 +90,14 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
   const wasmOpt = join(root, 'node_modules', '.bin', 'wasm-opt');
   const named = join(dir, 'named.wasm');
   const stripped = join(dir, 'stripped.wasm');
-  // The build's two passes (scripts/build.mjs): -Oz, then short import and export names.
+  // The build's two passes (scripts/build.mjs): OPT_FLAGS, then short import and export names.
   const opt = (out, flags) => {
-    const r = spawnSync(wasmOpt, ['-Oz', ...flags, ...WASM_FEATURES, bindgenWasm, '-o', out], { encoding: 'utf8' });
+    const r = spawnSync(wasmOpt, [...OPT_FLAGS, ...flags, ...WASM_FEATURES, bindgenWasm, '-o', out], { encoding: 'utf8' });
     if (r.status !== 0) return r;
     return spawnSync(wasmOpt, ['--minify-imports-and-exports-and-modules', ...flags, ...WASM_FEATURES, out, '-o', out], { encoding: 'utf8', maxBuffer: 64 << 20 });
   };
   let r = opt(named, ['-g']);
-  if (r.status !== 0) return { error: `wasm-opt -Oz -g failed: ${r.stderr}` };
+  if (r.status !== 0) return { error: `wasm-opt -g failed: ${r.stderr}` };
   r = opt(stripped, STRIP_FLAGS);
   const matchesShipped = r.status === 0 && shippedBytes != null && readFileSync(stripped).equals(shippedBytes);
   const top = spawnSync(twiggy, ['top', '--format', 'json', named], { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -123,7 +123,7 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
   const shippedRaw = shippedBytes ? shippedBytes.length : null;
   for (const row of rows) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
   for (const row of byModule) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
-  return { byModule, tool: `twiggy ${TWIGGY_VERSION} top`, input: 'wasm-opt -Oz -g target/bindgen/natter_bg.wasm', matchesShipped, shippedRaw, rows };
+  return { byModule, tool: `twiggy ${TWIGGY_VERSION} top`, input: 'wasm-opt (OPT_FLAGS) -g target/bindgen/natter_bg.wasm', matchesShipped, shippedRaw, rows };
 }
 
 /** Bytes, budgets and contributors for a CDN folder. */

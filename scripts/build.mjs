@@ -1,13 +1,13 @@
 // `npm run build`: the wasm, the CDN folder and the staged npm package.
 //
 //   cargo (release, build-std + immediate-abort) → wasm-bindgen (pinned) →
-//   wasm-opt -Oz → dist/cdn/{widget.js, widget-<hash>.js, widget-<hash>.wasm}
+//   wasm-opt (OPT_FLAGS) → dist/cdn/{widget.js, widget-<hash>.js, widget-<hash>.wasm}
 //   and dist/npm/ from pkg-template/.
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { dist, fail, packageVersion, root, run, rustToolchain, STRIP_FLAGS, WASM_FEATURES } from './lib.mjs';
+import { dist, fail, packageVersion, root, run, rustToolchain, OPT_FLAGS, STRIP_FLAGS, WASM_FEATURES } from './lib.mjs';
 import { printSizes } from './size.mjs';
 
 const bindgen = join(root, 'target', 'bindgen');
@@ -37,7 +37,7 @@ function buildWasm() {
   });
   const optimized = join(bindgen, 'natter.opt.wasm');
   run(join(root, 'node_modules', '.bin', 'wasm-opt'), [
-    '-Oz',
+    ...OPT_FLAGS,
     ...STRIP_FLAGS,
     ...WASM_FEATURES,
     join(bindgen, 'natter_bg.wasm'),
