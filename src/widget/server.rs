@@ -4,7 +4,7 @@
 
 use wasm_bindgen::JsValue;
 
-use super::kept::{outbox_add, outbox_load, outbox_remove, visitor_id, USER_KEY};
+use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
 use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
 use crate::config;
@@ -45,16 +45,19 @@ impl Widget {
             None => storage::remove(&user_key),
         }
         let body = self.handshake_body();
-        let restored = outbox_load(&self.outbox());
-        for (client_id, text) in &restored {
-            self.show_pending(client_id.clone(), text.clone());
-        }
         let link = self.config.link.is_some();
-        let Some(session) = &mut self.session else { return };
-        session.set_handshake_body(body, link);
-        for (client_id, text) in &restored {
-            session.feed(Input::Enqueue { client_id: client_id.clone(), text: text.clone() });
+        if let Some(session) = &mut self.session {
+            session.set_handshake_body(body, link);
         }
+        for entry in outbox_load(&self.outbox()).iter() {
+            let (client_id, text) = outbox_entry(&entry);
+            self.show_pending(client_id.clone(), text.clone());
+            if let Some(session) = &mut self.session {
+                // Queued before the start, which reports the first status.
+                session.feed(Input::Enqueue { client_id, text });
+            }
+        }
+        let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
     }
@@ -124,7 +127,7 @@ impl Widget {
                         self.config.external_user_id = None;
                         self.config.user_hash = None;
                         self.config.identity_token = None;
-                        outbox_add(&self.outbox(), unsent);
+                        outbox_add(&self.outbox(), &unsent);
                         self.chat.clear();
                         self.ui.clear_messages();
                         self.start_session();
