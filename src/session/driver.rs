@@ -14,16 +14,17 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::http;
-use super::machine::{Failure, Input, Machine, Output, Timing};
+use super::machine::{Input, Machine, Output, Timing};
 use crate::dom::Listener;
 use crate::js::object;
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
 pub enum Event {
-    /// The answer to a request: one variant for every request kind (one
-    /// closure type and one arm of glue instead of four).
-    Answer(Reply, Result<JsValue, Failure>),
+    /// The answer to a request, as the request helper gives it (see
+    /// [`super::outcome`]): one variant for every request kind, and the
+    /// answer read once where it is used, not in every request's callback.
+    Answer(Reply, JsValue),
     SocketOpened,
     SocketClosed(u16),
     /// A parsed JSON frame.
@@ -33,12 +34,14 @@ pub enum Event {
 }
 
 /// Which request an answer belongs to.
+#[derive(Clone, Copy)]
 pub enum Reply {
     Handshake,
     Fetched,
     Current,
-    /// A posted message, by its client id.
-    Posted(String),
+    /// The message being sent ([`Session::sending`]): one post at a time,
+    /// and it stays first in the outbox until its answer.
+    Posted,
 }
 
 /// Where events go: the widget's handler, with the session generation.
@@ -114,6 +117,11 @@ impl Session {
         self.locale = locale;
     }
 
+    /// The client id of the message being sent.
+    pub fn sending(&self) -> Option<String> {
+        self.machine.sending().map(|next| next.client_id.clone())
+    }
+
     pub fn conversation_id(&self) -> Option<i64> {
         self.machine.conversation_id()
     }
@@ -163,7 +171,7 @@ impl Session {
                     Output::Post => {
                         if let Some(next) = self.machine.sending() {
                             let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
-                            self.spawn("conversations", self.machine.token(), &body, Reply::Posted(next.client_id.clone()));
+                            self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
                         }
                     }
                     notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
@@ -190,7 +198,7 @@ impl Session {
     fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
         let (generation, sink) = (self.generation, self.sink);
-        http::call(&url, token, body, self.locale, self.link, move |result| sink(generation, Event::Answer(reply, result)));
+        http::call(&url, token, body, self.locale, self.link, move |answer| sink(generation, Event::Answer(reply, answer)));
     }
 
     /// One timer for the machine's next deadline.

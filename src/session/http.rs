@@ -39,14 +39,15 @@ extern "C" {
 
 /// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
-/// `done` runs once, on a later task.
-pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, done: impl FnOnce(Result<JsValue, Failure>) + 'static) {
-    let answer = Closure::once_into_js(move |answer: JsValue| done(read(&answer)));
+/// `done` runs once, on a later task, with the answer for [`outcome`].
+pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, done: impl FnOnce(JsValue) + 'static) {
+    let answer = Closure::once_into_js(done);
     // An empty token is none: one string argument is less glue than an optional one.
     fetch_json(url, body, locale, link, token.unwrap_or_default(), &answer);
 }
 
-fn read(answer: &JsValue) -> Result<JsValue, Failure> {
+/// What an answer of [`call`] says: the JSON body, or why there is none.
+pub fn outcome(answer: &JsValue) -> Result<JsValue, Failure> {
     let status = get(answer, "status").as_f64().unwrap_or(0.0) as u16;
     let json = get(answer, "json");
     if (200..300).contains(&status) {

@@ -14,7 +14,7 @@ use crate::js::{self, get, get_int, get_string};
 use crate::page::object_layer;
 use crate::protocol::Sender;
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::{wire, Event, Reply, Session};
+use crate::session::{outcome, wire, Event, Reply, Session};
 use crate::{fingerprint, log, storage};
 
 impl Widget {
@@ -144,21 +144,53 @@ impl Widget {
     /// An answer or a frame from the server.
     pub(super) fn on_session(&mut self, event: Event) {
         let input = match event {
-            Event::Answer(Reply::Handshake, Ok(json)) => {
-                let answer = wire::handshake(&json);
-                self.apply_remote(&answer.config);
-                match (answer.available, answer.token) {
-                    (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
-                    _ => {
-                        // The site is switched off: show nothing, send nothing.
-                        self.session = None;
-                        self.ui.set_hidden(true);
-                        events::error("site_unavailable", "this site's chat is switched off");
-                        return;
+            Event::Answer(reply, answer) => match (reply, outcome(&answer)) {
+                (Reply::Handshake, Ok(json)) => {
+                    let answer = wire::handshake(&json);
+                    self.apply_remote(&answer.config);
+                    match (answer.available, answer.token) {
+                        (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
+                        _ => {
+                            // The site is switched off: show nothing, send nothing.
+                            self.session = None;
+                            self.ui.set_hidden(true);
+                            events::error("site_unavailable", "this site's chat is switched off");
+                            return;
+                        }
                     }
                 }
-            }
-            Event::Answer(Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
+                (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
+                (Reply::Fetched, Ok(json)) => {
+                    let (messages, next_since, has_more) = wire::page(&json);
+                    self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
+                    Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
+                }
+                (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+                (Reply::Posted, result) => {
+                    let Some(client_id) = self.session.as_ref().and_then(Session::sending) else { return };
+                    match result.map(|json| wire::message(&get(&json, "message"))) {
+                        Ok(Some((entry, conversation_id))) => {
+                            outbox_remove(&self.outbox(), &client_id);
+                            self.receive(entry, Some(conversation_id));
+                            Input::Posted { client_id, conversation_id }
+                        }
+                        Ok(None) => Input::PostFailed {
+                            client_id,
+                            failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
+                        },
+                        Err(failure) => Input::PostFailed { client_id, failure },
+                    }
+                }
+                // Fetching messages or the current conversation failed.
+                (_, Err(failure)) => {
+                    // Catching up failed: say so (the next poll or reconnect
+                    // retries); a network error already shows as offline.
+                    if failure != Failure::Network {
+                        events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
+                    }
+                    Input::FetchFailed(failure)
+                }
+            },
             Event::SocketOpened => Input::SocketOpened,
             Event::SocketClosed(code) => Input::SocketClosed { code },
             Event::Frame(frame) => {
@@ -167,33 +199,6 @@ impl Widget {
                     Some(input) => input,
                     None => return,
                 }
-            }
-            Event::Answer(Reply::Fetched, Ok(json)) => {
-                let (messages, next_since, has_more) = wire::page(&json);
-                self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
-                Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
-            }
-            Event::Answer(Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
-            Event::Answer(Reply::Posted(client_id), result) => match result.map(|json| wire::message(&get(&json, "message"))) {
-                Ok(Some((entry, conversation_id))) => {
-                    outbox_remove(&self.outbox(), &client_id);
-                    self.receive(entry, Some(conversation_id));
-                    Input::Posted { client_id, conversation_id }
-                }
-                Ok(None) => Input::PostFailed {
-                    client_id,
-                    failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
-                },
-                Err(failure) => Input::PostFailed { client_id, failure },
-            },
-            // Fetching messages or the current conversation failed.
-            Event::Answer(_, Err(failure)) => {
-                // Catching up failed: say so (the next poll or reconnect
-                // retries); a network error already shows as offline.
-                if failure != Failure::Network {
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
-                }
-                Input::FetchFailed(failure)
             }
             Event::Tick => Input::Tick,
             Event::Online(online) => Input::Online(online),
