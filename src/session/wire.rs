@@ -49,16 +49,17 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
     Some((entry, get_int(json, "conversationId")?))
 }
 
-/// A `MessagePage`: the messages, the complete cursor, whether more follow.
-pub fn page(json: &JsValue) -> (Vec<(Entry, i64)>, Option<i64>, bool) {
+/// A `MessagePage`: the messages (with their conversation ids, as the
+/// widget receives them), the complete cursor, whether more follow.
+pub fn page(json: &JsValue) -> (Vec<(Entry, Option<i64>)>, Option<i64>, bool) {
     let messages = get(json, "messages");
     let mut list = Vec::new();
     if js_sys::Array::is_array(&messages) {
         // A plain loop: smaller than an iterator chain's adapters.
         let array = js_sys::Array::from(&messages);
         for i in 0..array.length() {
-            if let Some(item) = message(&array.get(i)) {
-                list.push(item);
+            if let Some((entry, conversation_id)) = message(&array.get(i)) {
+                list.push((entry, Some(conversation_id)));
             }
         }
     }

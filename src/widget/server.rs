@@ -162,7 +162,7 @@ impl Widget {
                 (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
                 (Reply::Fetched, Ok(json)) => {
                     let (messages, next_since, has_more) = wire::page(&json);
-                    self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
+                    self.receive_all(messages);
                     Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
                 }
                 (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
