@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
 use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
-use crate::config;
+use crate::config::{self, Problem};
 use crate::connection::Connection;
 use crate::events;
 use crate::js::{self, get, get_int, get_string};
@@ -261,10 +261,12 @@ impl Widget {
         };
         let appearance = object_layer(&get(remote, "appearance")).layer;
         if !appearance.is_empty() {
-            // Problems of the remote layer alone are the site's to fix.
-            let app_key = [("appKey".to_string(), config::Raw::Text(self.config.app_key.clone()))];
-            for problem in config::merge(std::slice::from_ref(&appearance), &app_key, css_color_name).1 {
-                log::warn(&["remote config: ", &problem.message()].concat());
+            // Problems of the remote layer alone are the site's to fix (an
+            // app key is not its to give: that problem is not reported).
+            for problem in config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
+                if problem != Problem::MissingAppKey {
+                    log::warn(&["remote config: ", &problem.message()].concat());
+                }
             }
             if let (Some(merged), _) = config::merge(&self.layers, &appearance, css_color_name) {
                 self.config.look = merged.look;
