@@ -5,7 +5,7 @@
 use wasm_bindgen::JsValue;
 
 use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
-use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
+use super::{css_color_name, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
 use crate::config::{self, Problem};
 use crate::connection::Connection;
@@ -65,29 +65,28 @@ impl Widget {
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
         let text = |v| js::string_or(v, JsValue::UNDEFINED);
+        let json = |v: &Option<String>| v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
         let profile = &self.config.profile;
-        let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
-        let window = web_sys::window();
-        let document = document();
-        let page = js::object(&[
-            ("url", window.as_ref().and_then(|w| w.location().href().ok()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-        ]);
+        // Read as plain properties: the strings go from the page into the
+        // body without a copy into the wasm and back.
+        let window = web_sys::window().map_or(JsValue::UNDEFINED, JsValue::from);
+        let document = get(&window, "document");
+        let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
+        let page = js::object(&[("url", get(&get(&window, "location"), "href")), ("referrer", non_empty("referrer")), ("title", non_empty("title"))]);
         let timezone = JsValue::from(fingerprint::utc_offset());
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
             ("userHash", text(&self.config.user_hash)),
             ("identityToken", text(&self.config.identity_token)),
-            ("link", self.config.link.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)),
+            ("link", json(&self.config.link)),
             ("visitorId", visitor_id().into()),
             ("fingerprint", text(&self.fingerprint)),
             ("nickname", text(&profile.nickname)),
             ("avatar", text(&profile.avatar)),
             ("email", text(&profile.email)),
             ("phone", text(&profile.phone)),
-            ("extra", extra),
+            ("extra", json(&profile.extra)),
             ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
             ("timezone", timezone),
             ("page", page),
