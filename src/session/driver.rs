@@ -132,8 +132,9 @@ impl Session {
         self.feed(Input::Online(online))
     }
 
-    /// Feeds one input, performs the I/O it asks for, and returns what the
-    /// widget must show (status changes, failed messages, fatal errors).
+    /// Feeds one input, performs the I/O it asks for, and returns every
+    /// output: the widget shows the status changes, failed messages and
+    /// fatal errors among them (one list, not a second one copied out).
     pub fn feed(&mut self, input: Input) -> Vec<Output> {
         match &input {
             Input::Tick => self.timer = None,
@@ -141,45 +142,46 @@ impl Session {
             Input::SocketClosed { .. } => self.socket = None,
             _ => {}
         }
-        let mut notices = Vec::new();
-        // At most one socket opens per input, so at most one follow-up input.
-        let mut next = Some(input);
-        while let Some(input) = next.take() {
-            for output in self.machine.handle(js_sys::Date::now(), input) {
-                match output {
-                    Output::Handshake => match (self.machine.token(), self.link) {
-                        (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
-                        _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
-                    },
-                    Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
-                        Some(socket) => self.socket = Some(socket),
-                        None => next = Some(Input::SocketClosed { code: 1006 }),
-                    },
-                    Output::CloseSocket => self.socket = None,
-                    Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
-                    Output::Auth => {
-                        let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
-                        self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
+        let mut outputs = self.machine.handle(js_sys::Date::now(), input);
+        let mut done = 0;
+        while let Some(output) = outputs.get(done) {
+            done += 1;
+            match output {
+                Output::Handshake => match (self.machine.token(), self.link) {
+                    (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
+                    _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
+                },
+                Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
+                    Some(socket) => self.socket = Some(socket),
+                    // At most one socket opens per input: this follow-up
+                    // input's outputs are the last ones.
+                    None => {
+                        let more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
+                        outputs.extend(more);
                     }
-                    Output::FetchMessages { conversation_id, since } => {
-                        let path = ["conversations/", &int(conversation_id), "/messages?since=", &int(since), "&limit=200"].concat();
-                        self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
-                    }
-                    Output::FetchCurrent => {
-                        self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
-                    }
-                    Output::Post => {
-                        if let Some(next) = self.machine.sending() {
-                            let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
-                            self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
-                        }
-                    }
-                    notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
+                },
+                Output::CloseSocket => self.socket = None,
+                Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
+                Output::Auth => {
+                    let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
+                    self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
                 }
+                Output::FetchMessages { conversation_id, since } => {
+                    let path = ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"].concat();
+                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
+                }
+                Output::FetchCurrent => self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current),
+                Output::Post => {
+                    if let Some(next) = self.machine.sending() {
+                        let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
+                        self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
+                    }
+                }
+                Output::Failed { .. } | Output::Status(_) | Output::Fatal(_) => {}
             }
         }
         self.arm_timer();
-        notices
+        outputs
     }
 
     /// Sends a client frame (typing, read) if the socket is open.
