@@ -8,7 +8,7 @@
 
 use crate::digits::int;
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, JSON};
+use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -187,7 +187,7 @@ impl Session {
     /// Sends a client frame (typing, read) if the socket is open.
     pub fn send_frame(&self, frame: &JsValue) {
         if let Some(socket) = &self.socket {
-            let _ = send_json(&socket.ws, frame);
+            send_json(&socket.ws, frame);
         }
     }
 
@@ -221,26 +221,28 @@ impl Session {
 // The socket's wiring in one call each way: through web-sys it is five
 // imports with their glue. A frame's JSON text goes straight from
 // `stringify` to `send`: through web-sys it would be copied into wasm and
-// back out.
-#[wasm_bindgen(inline_js = "export function open_socket(url, protocols, handler) {
-  const ws = new WebSocket(url, protocols);
-  ws.onopen = ws.onmessage = ws.onclose = handler;
-  return ws;
+// back out. What throws (a refused URL, a send while closing) is caught
+// here: nothing is done about it but to go on, and exception plumbing at
+// each Rust call site costs more than `try` here.
+#[wasm_bindgen(inline_js = "export function open_socket(url, protocol, token_protocol, handler) {
+  try {
+    const ws = new WebSocket(url, [protocol, token_protocol]);
+    ws.onopen = ws.onmessage = ws.onclose = handler;
+    return ws;
+  } catch {}
 }
 export function close_socket(ws) {
   ws.onopen = ws.onmessage = ws.onclose = null;
-  ws.close();
+  try { ws.close(); } catch {}
 }
-export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
+export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }")]
 extern "C" {
-    /// A WebSocket whose `open`, `message` and `close` events go to `handler`.
-    #[wasm_bindgen(catch)]
-    fn open_socket(url: &str, protocols: &Array, handler: &JsValue) -> Result<WebSocket, JsValue>;
+    /// A WebSocket whose `open`, `message` and `close` events go to
+    /// `handler`, or none when the browser refuses to open it.
+    fn open_socket(url: &str, protocol: &str, token_protocol: &str, handler: &JsValue) -> Option<WebSocket>;
     /// Detaches the handler and closes.
-    #[wasm_bindgen(catch)]
-    fn close_socket(ws: &WebSocket) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch)]
-    fn send_json(ws: &WebSocket, frame: &JsValue) -> Result<(), JsValue>;
+    fn close_socket(ws: &WebSocket);
+    fn send_json(ws: &WebSocket, frame: &JsValue);
 }
 
 /// An open (or opening) WebSocket and its handlers, closed and detached when
@@ -252,7 +254,6 @@ struct Socket {
 
 impl Socket {
     fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
-        let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &[JWT_SUBPROTOCOL_PREFIX, token].concat().into());
         // One handler for `open`, `message` and `close`, told apart by the
         // event's type (one closure is smaller than three).
         // `error` is always followed by `close`, which carries the code.
@@ -268,13 +269,13 @@ impl Socket {
                 sink(generation, Event::SocketOpened);
             }
         });
-        let ws = open_socket(url, &protocols, handler.as_ref()).ok()?;
+        let ws = open_socket(url, WS_SUBPROTOCOL, &[JWT_SUBPROTOCOL_PREFIX, token].concat(), handler.as_ref())?;
         Some(Self { ws, _handler: handler })
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        let _ = close_socket(&self.ws);
+        close_socket(&self.ws);
     }
 }
