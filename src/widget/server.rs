@@ -107,10 +107,9 @@ impl Widget {
                 Output::Status(state) => self.set_connection(state),
                 Output::Failed { client_id, failure } => {
                     outbox_remove(&self.outbox(), &client_id);
-                    let reason = failure.describe();
-                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
+                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(failure.describe()));
                     self.apply(change);
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", reason.into())]));
+                    emit_failure(&failure);
                 }
                 Output::Fatal(failure) => {
                     self.session = None;
@@ -185,7 +184,7 @@ impl Widget {
                     // Catching up failed: say so (the next poll or reconnect
                     // retries); a network error already shows as offline.
                     if failure != Failure::Network {
-                        events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
+                        emit_failure(&failure);
                     }
                     Input::FetchFailed(failure)
                 }
@@ -278,6 +277,11 @@ impl Widget {
         self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
         self.relocalize();
     }
+}
+
+/// The `error` event for a failed request, not logged to the console.
+fn emit_failure(failure: &Failure) {
+    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
 }
 
 pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
