@@ -70,14 +70,14 @@ pub struct Session {
 
 impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
-        let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
+        let ws_url = ws_base.unwrap_or_else(|| {
             // The API base is validated to start with one of the two schemes.
             // `http` + `s://host` or `://host` becomes `ws` + the same.
             match api_base.strip_prefix("http") {
-                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest, "/ws"].concat(),
-                _ => [&api_base, "/ws"].concat(),
+                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest].concat(),
+                _ => api_base.clone(),
             }
-        });
+        }) + "/ws";
         // The backoff jitter needs spread between tabs, not secrecy:
         // `Math.random` seeds it without Web Crypto's fallible calls.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
