@@ -16,14 +16,14 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 use super::http;
 use super::machine::{Input, Machine, Output, Timing};
 use crate::dom::Listener;
-use crate::js::object;
+use crate::js::{get, object};
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
 pub enum Event {
     /// The answer to a request, as the request helper gives it (see
-    /// [`super::outcome`]): one variant for every request kind, and the
-    /// answer read once where it is used, not in every request's callback.
+    /// [`super::outcome`]): one variant for every request kind, read where
+    /// it is used, not in the session's handler.
     Answer(Reply, JsValue),
     SocketOpened,
     SocketClosed(u16),
@@ -33,7 +33,8 @@ pub enum Event {
     Online(bool),
 }
 
-/// Which request an answer belongs to.
+/// Which request an answer belongs to; the request helper hands it back
+/// as a number in the answer.
 #[derive(Clone, Copy)]
 pub enum Reply {
     Handshake,
@@ -60,6 +61,9 @@ pub struct Session {
     /// A standalone-link session: requests carry `X-CS-Entry: link`, and the
     /// token is renewed with `identify` (the link itself expires quickly).
     link: bool,
+    /// The one handler of this session's answers and socket events (see
+    /// [`inbox`]).
+    inbox: JsValue,
     socket: Option<Socket>,
     /// The timer for the machine's next deadline. Replacing it from inside
     /// its own callback is safe: wasm-bindgen defers freeing a closure that
@@ -92,6 +96,7 @@ impl Session {
         Self {
             generation,
             sink,
+            inbox: inbox(generation, sink),
             machine: Machine::new(Timing::default(), seed),
             api_base,
             ws_url,
@@ -151,7 +156,7 @@ impl Session {
                     (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
                     _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
                 },
-                Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
+                Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
                     Some(socket) => self.socket = Some(socket),
                     // At most one socket opens per input: this follow-up
                     // input's outputs are the last ones.
@@ -199,8 +204,7 @@ impl Session {
     /// undefined, else `POST`); its answer comes back as `reply`'s event.
     fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
-        let (generation, sink) = (self.generation, self.sink);
-        http::call(&url, token, body, self.locale, self.link, move |answer| sink(generation, Event::Answer(reply, answer)));
+        http::call(&url, token, body, self.locale, self.link, reply as u32, &self.inbox);
     }
 
     /// One timer for the machine's next deadline.
@@ -245,32 +249,47 @@ extern "C" {
     fn send_json(ws: &WebSocket, frame: &JsValue);
 }
 
-/// An open (or opening) WebSocket and its handlers, closed and detached when
-/// dropped.
+/// The handler of a session's answers and socket events: one closure for
+/// the session instead of one per request and per socket, told apart by
+/// what arrives. It is owned by JS (freed by the garbage collector): an
+/// answer that arrives after its session was replaced still finds it, and is
+/// ignored by its generation.
+fn inbox(generation: u32, sink: Sink) -> JsValue {
+    Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let event = if let Some(close) = event.dyn_ref::<CloseEvent>() {
+            Event::SocketClosed(close.code())
+        } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
+            // Frames that are not JSON are ignored (the protocol has none).
+            match message.data().as_string().and_then(|text| JSON::parse(&text).ok()) {
+                Some(frame) => Event::Frame(frame),
+                None => return,
+            }
+        } else if let Some(reply) = get(&event, "reply").as_f64() {
+            let reply = match reply as u32 {
+                0 => Reply::Handshake,
+                1 => Reply::Fetched,
+                2 => Reply::Current,
+                _ => Reply::Posted,
+            };
+            Event::Answer(reply, event)
+        } else {
+            // `error` is always followed by `close`, which carries the code.
+            Event::SocketOpened
+        };
+        sink(generation, event);
+    })
+    .into_js_value()
+}
+
+/// An open (or opening) WebSocket, closed and detached when dropped.
 struct Socket {
     ws: WebSocket,
-    _handler: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Socket {
-    fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
-        // One handler for `open`, `message` and `close`, told apart by the
-        // event's type (one closure is smaller than three).
-        // `error` is always followed by `close`, which carries the code.
-        let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            if let Some(close) = event.dyn_ref::<CloseEvent>() {
-                sink(generation, Event::SocketClosed(close.code()));
-            } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
-                // Frames that are not JSON are ignored (the protocol has none).
-                if let Some(frame) = message.data().as_string().and_then(|text| JSON::parse(&text).ok()) {
-                    sink(generation, Event::Frame(frame));
-                }
-            } else {
-                sink(generation, Event::SocketOpened);
-            }
-        });
-        let ws = open_socket(url, WS_SUBPROTOCOL, &[JWT_SUBPROTOCOL_PREFIX, token].concat(), handler.as_ref())?;
-        Some(Self { ws, _handler: handler })
+    fn open(url: &str, token: &str, inbox: &JsValue) -> Option<Self> {
+        let ws = open_socket(url, WS_SUBPROTOCOL, &[JWT_SUBPROTOCOL_PREFIX, token].concat(), inbox)?;
+        Some(Self { ws })
     }
 }
 
