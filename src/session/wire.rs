@@ -36,7 +36,8 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
         "system" => Sender::System,
         _ => return None,
     };
-    let created_at = get_string(json, "createdAt").map(|s| js_sys::Date::parse(&s)).filter(|t| t.is_finite());
+    // `new Date(text)` parses like `Date.parse`, from the JS string as it is.
+    let created_at = Some(get(json, "createdAt")).filter(JsValue::is_string).map(|s| js_sys::Date::new(&s).get_time()).filter(|t| t.is_finite());
     let entry = Entry {
         id: Some(get_int(json, "id")?),
         client_id: get_string(json, "clientMsgId"),
