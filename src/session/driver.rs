@@ -8,7 +8,6 @@
 
 use crate::digits::int;
 use gloo_timers::callback::Timeout;
-use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -239,7 +238,8 @@ export function close_socket(ws) {
   ws.onopen = ws.onmessage = ws.onclose = null;
   try { ws.close(); } catch {}
 }
-export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }")]
+export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
+export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }")]
 extern "C" {
     /// A WebSocket whose `open`, `message` and `close` events go to
     /// `handler`, or none when the browser refuses to open it.
@@ -247,6 +247,9 @@ extern "C" {
     /// Detaches the handler and closes.
     fn close_socket(ws: &WebSocket);
     fn send_json(ws: &WebSocket, frame: &JsValue);
+    /// A message's JSON, parsed where it is (not copied into the wasm and
+    /// back out), or undefined when it is not JSON.
+    fn parse_frame(message: &MessageEvent) -> JsValue;
 }
 
 /// The handler of a session's answers and socket events: one closure for
@@ -260,10 +263,11 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
             Event::SocketClosed(close.code())
         } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
             // Frames that are not JSON are ignored (the protocol has none).
-            match message.data().as_string().and_then(|text| JSON::parse(&text).ok()) {
-                Some(frame) => Event::Frame(frame),
-                None => return,
+            let frame = parse_frame(message);
+            if frame.is_undefined() {
+                return;
             }
+            Event::Frame(frame)
         } else if let Some(reply) = get(&event, "reply").as_f64() {
             let reply = match reply as u32 {
                 0 => Reply::Handshake,
