@@ -14,8 +14,7 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::http;
 use super::machine::{Input, Machine, Output, Timing};
-use crate::dom::Listener;
-use crate::js::{get, object};
+use crate::js::{get, get_string, object};
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
@@ -68,7 +67,6 @@ pub struct Session {
     /// its own callback is safe: wasm-bindgen defers freeing a closure that
     /// is running until it returns.
     timer: Option<(f64, Timeout)>,
-    _network: Vec<Listener>,
 }
 
 impl Session {
@@ -84,18 +82,12 @@ impl Session {
         // The backoff jitter needs spread between tabs, not secrecy:
         // `Math.random` seeds it without Web Crypto's fallible calls.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
-        let network = match web_sys::window() {
-            Some(window) => {
-                // One closure type for both listeners: one copy of the handler.
-                let listen = |kind, online| Listener::new(&window, kind, move |_| sink(generation, Event::Online(online)));
-                vec![listen("online", true), listen("offline", false)]
-            }
-            None => Vec::new(),
-        };
+        let inbox = inbox(generation, sink);
+        watch_network(&inbox, true);
         Self {
             generation,
             sink,
-            inbox: inbox(generation, sink),
+            inbox,
             machine: Machine::new(Timing::default(), seed),
             api_base,
             ws_url,
@@ -104,7 +96,6 @@ impl Session {
             link: false,
             socket: None,
             timer: None,
-            _network: network,
         }
     }
 
@@ -239,6 +230,11 @@ export function close_socket(ws) {
   try { ws.close(); } catch {}
 }
 export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
+export function watch_network(handler, on) {
+  const method = on ? 'addEventListener' : 'removeEventListener';
+  window[method]('online', handler);
+  window[method]('offline', handler);
+}
 export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }")]
 extern "C" {
     /// A WebSocket whose `open`, `message` and `close` events go to
@@ -247,14 +243,17 @@ extern "C" {
     /// Detaches the handler and closes.
     fn close_socket(ws: &WebSocket);
     fn send_json(ws: &WebSocket, frame: &JsValue);
+    /// Adds (or removes) `handler` as the window's `online` and `offline`
+    /// listener.
+    fn watch_network(handler: &JsValue, on: bool);
     /// A message's JSON, parsed where it is (not copied into the wasm and
     /// back out), or undefined when it is not JSON.
     fn parse_frame(message: &MessageEvent) -> JsValue;
 }
 
-/// The handler of a session's answers and socket events: one closure for
-/// the session instead of one per request and per socket, told apart by
-/// what arrives. It is owned by JS (freed by the garbage collector): an
+/// The handler of a session's answers, socket events and the browser's
+/// `online` and `offline` events: one closure for the session instead of one
+/// per request, socket and listener, told apart by what arrives. It is owned by JS (freed by the garbage collector): an
 /// answer that arrives after its session was replaced still finds it, and is
 /// ignored by its generation.
 fn inbox(generation: u32, sink: Sink) -> JsValue {
@@ -277,12 +276,22 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
             };
             Event::Answer(reply, event)
         } else {
-            // `error` is always followed by `close`, which carries the code.
-            Event::SocketOpened
+            match get_string(&event, "type").as_deref() {
+                Some("online") => Event::Online(true),
+                Some("offline") => Event::Online(false),
+                // `error` is always followed by `close`, which carries the code.
+                _ => Event::SocketOpened,
+            }
         };
         sink(generation, event);
     })
     .into_js_value()
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        watch_network(&self.inbox, false);
+    }
 }
 
 /// An open (or opening) WebSocket, closed and detached when dropped.
