@@ -7,7 +7,6 @@
 //! it in futures channels the widget does not need.
 
 use crate::digits::int;
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -48,7 +47,6 @@ pub type Sink = fn(u32, Event);
 
 pub struct Session {
     generation: u32,
-    sink: Sink,
     machine: Machine,
     api_base: String,
     ws_url: String,
@@ -63,10 +61,8 @@ pub struct Session {
     /// [`inbox`]).
     inbox: JsValue,
     socket: Option<Socket>,
-    /// The timer for the machine's next deadline. Replacing it from inside
-    /// its own callback is safe: wasm-bindgen defers freeing a closure that
-    /// is running until it returns.
-    timer: Option<(f64, Timeout)>,
+    /// The timer for the machine's next deadline.
+    timer: Option<(f64, Timer)>,
 }
 
 impl Session {
@@ -86,7 +82,6 @@ impl Session {
         watch_network(&inbox, true);
         Self {
             generation,
-            sink,
             inbox,
             machine: Machine::new(Timing::default(), seed),
             api_base,
@@ -207,8 +202,7 @@ impl Session {
             return;
         }
         let delay = (at - js_sys::Date::now()).clamp(0.0, 2_147_483_647.0) as u32;
-        let (generation, sink) = (self.generation, self.sink);
-        self.timer = Some((at, Timeout::new(delay, move || sink(generation, Event::Tick))));
+        self.timer = Some((at, Timer(set_timeout(&self.inbox, delay))));
     }
 }
 
@@ -251,14 +245,18 @@ extern "C" {
     fn parse_frame(message: &MessageEvent) -> JsValue;
 }
 
-/// The handler of a session's answers, socket events and the browser's
-/// `online` and `offline` events: one closure for the session instead of one
-/// per request, socket and listener, told apart by what arrives. It is owned by JS (freed by the garbage collector): an
+/// The handler of a session's answers, socket events, timer and the
+/// browser's `online` and `offline` events: one closure for the session
+/// instead of one per request, socket, timer and listener, told apart by
+/// what arrives. It is owned by JS (freed by the garbage collector): an
 /// answer that arrives after its session was replaced still finds it, and is
 /// ignored by its generation.
 fn inbox(generation: u32, sink: Sink) -> JsValue {
     Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let event = if let Some(close) = event.dyn_ref::<CloseEvent>() {
+        let event = if event.is_undefined() {
+            // The timer calls it without an argument.
+            Event::Tick
+        } else if let Some(close) = event.dyn_ref::<CloseEvent>() {
             Event::SocketClosed(close.code())
         } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
             // Frames that are not JSON are ignored (the protocol has none).
@@ -291,6 +289,24 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
 impl Drop for Session {
     fn drop(&mut self) {
         watch_network(&self.inbox, false);
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &JsValue, delay: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: i32);
+}
+
+/// A `setTimeout` of the session's handler, by its id, cleared when
+/// dropped (clearing one that already fired does nothing).
+struct Timer(i32);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(self.0);
     }
 }
 
