@@ -261,8 +261,8 @@ impl Widget {
         if !appearance.is_empty() {
             // Problems of the remote layer alone are the site's to fix (an
             // app key is not its to give: that problem is not reported).
-            for problem in config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
-                if problem != Problem::MissingAppKey {
+            for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
+                if *problem != Problem::MissingAppKey {
                     log::warn(&["remote config: ", &problem.message()].concat());
                 }
             }
