@@ -102,14 +102,15 @@ impl Widget {
 
     /// What the session says the visitor must see.
     pub(super) fn notices(&mut self, notices: Vec<Output>) {
-        for notice in notices {
+        // Read by reference: consuming the list costs more code than it saves.
+        for notice in &notices {
             match notice {
-                Output::Status(state) => self.set_connection(state),
+                Output::Status(state) => self.set_connection(*state),
                 Output::Failed { client_id, failure } => {
-                    outbox_remove(&self.outbox(), &client_id);
-                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(failure.describe()));
+                    outbox_remove(&self.outbox(), client_id);
+                    let change = self.chat.set_delivery(client_id, Delivery::Failed(failure.describe()));
                     self.apply(change);
-                    emit_failure(&failure);
+                    emit_failure(failure);
                 }
                 Output::Fatal(failure) => {
                     self.session = None;
@@ -260,7 +261,8 @@ impl Widget {
         let appearance = object_layer(&get(remote, "appearance")).layer;
         if !appearance.is_empty() {
             // Problems of the remote layer alone are the site's to fix (an
-            // app key is not its to give: that problem is not reported).
+            // app key is not its to give: that problem is not reported). Read
+            // by reference: consuming the list costs more code.
             for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
                 if *problem != Problem::MissingAppKey {
                     log::warn(&["remote config: ", &problem.message()].concat());
