@@ -48,7 +48,10 @@ pub fn outbox_load(key: &str) -> Array {
 fn stored(key: &str, except: &JsValue) -> Array {
     let list = Array::new();
     let Some(stored) = storage::get(key).and_then(|json| JSON::parse(&json).ok()).filter(Array::is_array) else { return list };
-    for pair in stored.unchecked_into::<Array>().iter() {
+    let stored = stored.unchecked_into::<Array>();
+    // Index loops here: smaller than js-sys's array iterator.
+    for i in 0..stored.length() {
+        let pair = stored.get(i);
         if !Array::is_array(&pair) {
             continue;
         }
@@ -75,8 +78,8 @@ pub fn outbox_push(key: &str, client_id: &str, text: &str) {
 /// Adds entries (as loaded from another outbox) at the end of the outbox.
 pub fn outbox_add(key: &str, entries: &Array) {
     let list = outbox_load(key);
-    for entry in entries.iter() {
-        list.push(&entry);
+    for i in 0..entries.length() {
+        list.push(&entries.get(i));
     }
     outbox_save(key, &list);
 }

@@ -49,8 +49,9 @@ impl Widget {
         if let Some(session) = &mut self.session {
             session.set_handshake_body(body, link);
         }
-        for entry in outbox_load(&self.outbox()).iter() {
-            let (client_id, text) = outbox_entry(&entry);
+        let restored = outbox_load(&self.outbox());
+        for i in 0..restored.length() {
+            let (client_id, text) = outbox_entry(&restored.get(i));
             self.show_pending(client_id.clone(), text.clone());
             if let Some(session) = &mut self.session {
                 // Queued before the start, which reports the first status.
