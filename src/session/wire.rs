@@ -50,9 +50,11 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
     Some((entry, get_int(json, "conversationId")?))
 }
 
-/// A `MessagePage`: the messages (with their conversation ids, as the
-/// widget receives them), the complete cursor, whether more follow.
-pub fn page(json: &JsValue) -> (Vec<(Entry, Option<i64>)>, Option<i64>, bool) {
+/// A message with its conversation id, as the widget receives it.
+pub type Received = (Entry, Option<i64>);
+
+/// A `MessagePage`: the messages, the complete cursor, whether more follow.
+pub fn page(json: &JsValue) -> (Vec<Received>, Option<i64>, bool) {
     let messages = get(json, "messages");
     let mut list = Vec::new();
     if js_sys::Array::is_array(&messages) {
