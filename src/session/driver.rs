@@ -146,8 +146,8 @@ impl Session {
                     // At most one socket opens per input: this follow-up
                     // input's outputs are the last ones.
                     None => {
-                        let more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
-                        outputs.extend(more);
+                        let mut more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
+                        outputs.append(&mut more);
                     }
                 },
                 Output::CloseSocket => self.socket = None,
