@@ -57,8 +57,7 @@ pub struct Session {
     /// A standalone-link session: requests carry `X-CS-Entry: link`, and the
     /// token is renewed with `identify` (the link itself expires quickly).
     link: bool,
-    /// The one handler of this session's answers and socket events (see
-    /// [`inbox`]).
+    /// The one handler of everything that comes back (see [`inbox`]).
     inbox: JsValue,
     socket: Option<Socket>,
     /// The timer for the machine's next deadline.
@@ -143,8 +142,8 @@ impl Session {
                 },
                 Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
                     Some(socket) => self.socket = Some(socket),
-                    // At most one socket opens per input: this follow-up
-                    // input's outputs are the last ones.
+                    // Not even created: the machine hears it closed, and
+                    // what that asks for is performed in turn.
                     None => {
                         let mut more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
                         outputs.append(&mut more);
