@@ -291,6 +291,8 @@ impl Drop for Session {
     }
 }
 
+// The timer schedules the session's handler itself: gloo's `Timeout` would
+// wrap a closure of its own around it.
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
