@@ -7,23 +7,21 @@
 //! it in futures channels the widget does not need.
 
 use crate::digits::int;
-use gloo_timers::callback::Timeout;
-use js_sys::{Array, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::http;
-use super::machine::{Failure, Input, Machine, Output, Timing};
-use crate::dom::Listener;
-use crate::js::object;
+use super::machine::{Input, Machine, Output, Timing};
+use crate::js::{get, get_string, object};
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
 pub enum Event {
-    /// The answer to a request: one variant for every request kind (one
-    /// closure type and one arm of glue instead of four).
-    Answer(Reply, Result<JsValue, Failure>),
+    /// The answer to a request, as the request helper gives it (see
+    /// [`super::outcome`]): one variant for every request kind, read where
+    /// it is used, not in the session's handler.
+    Answer(Reply, JsValue),
     SocketOpened,
     SocketClosed(u16),
     /// A parsed JSON frame.
@@ -32,13 +30,16 @@ pub enum Event {
     Online(bool),
 }
 
-/// Which request an answer belongs to.
+/// Which request an answer belongs to; the request helper hands it back
+/// as a number in the answer.
+#[derive(Clone, Copy)]
 pub enum Reply {
     Handshake,
     Fetched,
     Current,
-    /// A posted message, by its client id.
-    Posted(String),
+    /// The message being sent ([`Session::sending`]): one post at a time,
+    /// and it stays first in the outbox until its answer.
+    Posted,
 }
 
 /// Where events go: the widget's handler, with the session generation.
@@ -46,7 +47,6 @@ pub type Sink = fn(u32, Event);
 
 pub struct Session {
     generation: u32,
-    sink: Sink,
     machine: Machine,
     api_base: String,
     ws_url: String,
@@ -57,38 +57,31 @@ pub struct Session {
     /// A standalone-link session: requests carry `X-CS-Entry: link`, and the
     /// token is renewed with `identify` (the link itself expires quickly).
     link: bool,
+    /// The one handler of everything that comes back (see [`inbox`]).
+    inbox: JsValue,
     socket: Option<Socket>,
-    /// The timer for the machine's next deadline. Replacing it from inside
-    /// its own callback is safe: wasm-bindgen defers freeing a closure that
-    /// is running until it returns.
-    timer: Option<(f64, Timeout)>,
-    _network: Vec<Listener>,
+    /// The timer for the machine's next deadline.
+    timer: Option<(f64, Timer)>,
 }
 
 impl Session {
     pub fn new(generation: u32, sink: Sink, api_base: String, ws_base: Option<String>, locale: &'static str) -> Self {
-        let ws_url = ws_base.map(|b| b + "/ws").unwrap_or_else(|| {
+        let ws_url = ws_base.unwrap_or_else(|| {
             // The API base is validated to start with one of the two schemes.
             // `http` + `s://host` or `://host` becomes `ws` + the same.
             match api_base.strip_prefix("http") {
-                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest, "/ws"].concat(),
-                _ => [&api_base, "/ws"].concat(),
+                Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest].concat(),
+                _ => api_base.clone(),
             }
-        });
+        }) + "/ws";
         // The backoff jitter needs spread between tabs, not secrecy:
         // `Math.random` seeds it without Web Crypto's fallible calls.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
-        let network = match web_sys::window() {
-            Some(window) => {
-                // One closure type for both listeners: one copy of the handler.
-                let listen = |kind, online| Listener::new(&window, kind, move |_| sink(generation, Event::Online(online)));
-                vec![listen("online", true), listen("offline", false)]
-            }
-            None => Vec::new(),
-        };
+        let inbox = inbox(generation, sink);
+        watch_network(&inbox, true);
         Self {
             generation,
-            sink,
+            inbox,
             machine: Machine::new(Timing::default(), seed),
             api_base,
             ws_url,
@@ -97,7 +90,6 @@ impl Session {
             link: false,
             socket: None,
             timer: None,
-            _network: network,
         }
     }
 
@@ -114,6 +106,11 @@ impl Session {
         self.locale = locale;
     }
 
+    /// The client id of the message being sent.
+    pub fn sending(&self) -> Option<String> {
+        self.machine.sending().map(|next| next.client_id.clone())
+    }
+
     pub fn conversation_id(&self) -> Option<i64> {
         self.machine.conversation_id()
     }
@@ -124,8 +121,9 @@ impl Session {
         self.feed(Input::Online(online))
     }
 
-    /// Feeds one input, performs the I/O it asks for, and returns what the
-    /// widget must show (status changes, failed messages, fatal errors).
+    /// Feeds one input, performs the I/O it asks for, and returns every
+    /// output: the widget shows the status changes, failed messages and
+    /// fatal errors among them (one list, not a second one copied out).
     pub fn feed(&mut self, input: Input) -> Vec<Output> {
         match &input {
             Input::Tick => self.timer = None,
@@ -133,51 +131,52 @@ impl Session {
             Input::SocketClosed { .. } => self.socket = None,
             _ => {}
         }
-        let mut notices = Vec::new();
-        // At most one socket opens per input, so at most one follow-up input.
-        let mut next = Some(input);
-        while let Some(input) = next.take() {
-            for output in self.machine.handle(js_sys::Date::now(), input) {
-                match output {
-                    Output::Handshake => match (self.machine.token(), self.link) {
-                        (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
-                        _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
-                    },
-                    Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), self.generation, self.sink) {
-                        Some(socket) => self.socket = Some(socket),
-                        None => next = Some(Input::SocketClosed { code: 1006 }),
-                    },
-                    Output::CloseSocket => self.socket = None,
-                    Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
-                    Output::Auth => {
-                        let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
-                        self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
+        let mut outputs = self.machine.handle(js_sys::Date::now(), input);
+        let mut done = 0;
+        while let Some(output) = outputs.get(done) {
+            done += 1;
+            match output {
+                Output::Handshake => match (self.machine.token(), self.link) {
+                    (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
+                    _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
+                },
+                Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
+                    Some(socket) => self.socket = Some(socket),
+                    // Not even created: the machine hears it closed, and
+                    // what that asks for is performed in turn.
+                    None => {
+                        let mut more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
+                        outputs.append(&mut more);
                     }
-                    Output::FetchMessages { conversation_id, since } => {
-                        let path = ["conversations/", &int(conversation_id), "/messages?since=", &int(since), "&limit=200"].concat();
-                        self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
-                    }
-                    Output::FetchCurrent => {
-                        self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
-                    }
-                    Output::Post => {
-                        if let Some(next) = self.machine.sending() {
-                            let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
-                            self.spawn("conversations", self.machine.token(), &body, Reply::Posted(next.client_id.clone()));
-                        }
-                    }
-                    notice @ (Output::Failed { .. } | Output::Status(_) | Output::Fatal(_)) => notices.push(notice),
+                },
+                Output::CloseSocket => self.socket = None,
+                Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
+                Output::Auth => {
+                    let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
+                    self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
                 }
+                Output::FetchMessages { conversation_id, since } => {
+                    let path = ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"].concat();
+                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
+                }
+                Output::FetchCurrent => self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current),
+                Output::Post => {
+                    if let Some(next) = self.machine.sending() {
+                        let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
+                        self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
+                    }
+                }
+                Output::Failed { .. } | Output::Status(_) | Output::Fatal(_) => {}
             }
         }
         self.arm_timer();
-        notices
+        outputs
     }
 
     /// Sends a client frame (typing, read) if the socket is open.
     pub fn send_frame(&self, frame: &JsValue) {
         if let Some(socket) = &self.socket {
-            let _ = send_json(&socket.ws, frame);
+            send_json(&socket.ws, frame);
         }
     }
 
@@ -189,8 +188,7 @@ impl Session {
     /// undefined, else `POST`); its answer comes back as `reply`'s event.
     fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
-        let (generation, sink) = (self.generation, self.sink);
-        http::call(&url, token, body, self.locale, self.link, move |result| sink(generation, Event::Answer(reply, result)));
+        http::call(&url, token, body, self.locale, self.link, reply as u32, &self.inbox);
     }
 
     /// One timer for the machine's next deadline.
@@ -203,68 +201,130 @@ impl Session {
             return;
         }
         let delay = (at - js_sys::Date::now()).clamp(0.0, 2_147_483_647.0) as u32;
-        let (generation, sink) = (self.generation, self.sink);
-        self.timer = Some((at, Timeout::new(delay, move || sink(generation, Event::Tick))));
+        self.timer = Some((at, Timer(set_timeout(&self.inbox, delay))));
     }
 }
 
 // The socket's wiring in one call each way: through web-sys it is five
 // imports with their glue. A frame's JSON text goes straight from
 // `stringify` to `send`: through web-sys it would be copied into wasm and
-// back out.
-#[wasm_bindgen(inline_js = "export function open_socket(url, protocols, handler) {
-  const ws = new WebSocket(url, protocols);
-  ws.onopen = ws.onmessage = ws.onclose = handler;
-  return ws;
+// back out. What throws (a refused URL, a send while closing) is caught
+// here: nothing is done about it but to go on, and exception plumbing at
+// each Rust call site costs more than `try` here.
+#[wasm_bindgen(inline_js = "export function open_socket(url, protocol, token_protocol, handler) {
+  try {
+    const ws = new WebSocket(url, [protocol, token_protocol]);
+    ws.onopen = ws.onmessage = ws.onclose = handler;
+    return ws;
+  } catch {}
 }
 export function close_socket(ws) {
   ws.onopen = ws.onmessage = ws.onclose = null;
-  ws.close();
+  try { ws.close(); } catch {}
 }
-export function send_json(ws, frame) { ws.send(JSON.stringify(frame)); }")]
+export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
+export function watch_network(handler, on) {
+  const method = on ? 'addEventListener' : 'removeEventListener';
+  window[method]('online', handler);
+  window[method]('offline', handler);
+}
+export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }")]
 extern "C" {
-    /// A WebSocket whose `open`, `message` and `close` events go to `handler`.
-    #[wasm_bindgen(catch)]
-    fn open_socket(url: &str, protocols: &Array, handler: &JsValue) -> Result<WebSocket, JsValue>;
+    /// A WebSocket whose `open`, `message` and `close` events go to
+    /// `handler`, or none when the browser refuses to open it.
+    fn open_socket(url: &str, protocol: &str, token_protocol: &str, handler: &JsValue) -> Option<WebSocket>;
     /// Detaches the handler and closes.
-    #[wasm_bindgen(catch)]
-    fn close_socket(ws: &WebSocket) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch)]
-    fn send_json(ws: &WebSocket, frame: &JsValue) -> Result<(), JsValue>;
+    fn close_socket(ws: &WebSocket);
+    fn send_json(ws: &WebSocket, frame: &JsValue);
+    /// Adds (or removes) `handler` as the window's `online` and `offline`
+    /// listener.
+    fn watch_network(handler: &JsValue, on: bool);
+    /// A message's JSON, parsed where it is (not copied into the wasm and
+    /// back out), or undefined when it is not JSON.
+    fn parse_frame(message: &MessageEvent) -> JsValue;
 }
 
-/// An open (or opening) WebSocket and its handlers, closed and detached when
-/// dropped.
+/// The handler of a session's answers, socket events, timer and the
+/// browser's `online` and `offline` events: one closure for the session
+/// instead of one per request, socket, timer and listener, told apart by
+/// what arrives. It is owned by JS (freed by the garbage collector): an
+/// answer that arrives after its session was replaced still finds it, and is
+/// ignored by its generation.
+fn inbox(generation: u32, sink: Sink) -> JsValue {
+    Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let event = if event.is_undefined() {
+            // The timer calls it without an argument.
+            Event::Tick
+        } else if let Some(close) = event.dyn_ref::<CloseEvent>() {
+            Event::SocketClosed(close.code())
+        } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
+            // Frames that are not JSON are ignored (the protocol has none).
+            let frame = parse_frame(message);
+            if frame.is_undefined() {
+                return;
+            }
+            Event::Frame(frame)
+        } else if let Some(reply) = get(&event, "reply").as_f64() {
+            let reply = match reply as u32 {
+                0 => Reply::Handshake,
+                1 => Reply::Fetched,
+                2 => Reply::Current,
+                _ => Reply::Posted,
+            };
+            Event::Answer(reply, event)
+        } else {
+            match get_string(&event, "type").as_deref() {
+                Some("online") => Event::Online(true),
+                Some("offline") => Event::Online(false),
+                // `error` is always followed by `close`, which carries the code.
+                _ => Event::SocketOpened,
+            }
+        };
+        sink(generation, event);
+    })
+    .into_js_value()
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        watch_network(&self.inbox, false);
+    }
+}
+
+// The timer schedules the session's handler itself: gloo's `Timeout` would
+// wrap a closure of its own around it.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &JsValue, delay: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: i32);
+}
+
+/// A `setTimeout` of the session's handler, by its id, cleared when
+/// dropped (clearing one that already fired does nothing).
+struct Timer(i32);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(self.0);
+    }
+}
+
+/// An open (or opening) WebSocket, closed and detached when dropped.
 struct Socket {
     ws: WebSocket,
-    _handler: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Socket {
-    fn open(url: &str, token: &str, generation: u32, sink: Sink) -> Option<Self> {
-        let protocols = Array::of2(&WS_SUBPROTOCOL.into(), &[JWT_SUBPROTOCOL_PREFIX, token].concat().into());
-        // One handler for `open`, `message` and `close`, told apart by the
-        // event's type (one closure is smaller than three).
-        // `error` is always followed by `close`, which carries the code.
-        let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            if let Some(close) = event.dyn_ref::<CloseEvent>() {
-                sink(generation, Event::SocketClosed(close.code()));
-            } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
-                // Frames that are not JSON are ignored (the protocol has none).
-                if let Some(frame) = message.data().as_string().and_then(|text| JSON::parse(&text).ok()) {
-                    sink(generation, Event::Frame(frame));
-                }
-            } else {
-                sink(generation, Event::SocketOpened);
-            }
-        });
-        let ws = open_socket(url, &protocols, handler.as_ref()).ok()?;
-        Some(Self { ws, _handler: handler })
+    fn open(url: &str, token: &str, inbox: &JsValue) -> Option<Self> {
+        let ws = open_socket(url, WS_SUBPROTOCOL, &[JWT_SUBPROTOCOL_PREFIX, token].concat(), inbox)?;
+        Some(Self { ws })
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        let _ = close_socket(&self.ws);
+        close_socket(&self.ws);
     }
 }

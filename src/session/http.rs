@@ -13,40 +13,42 @@ use crate::js::get;
 // Inside `then`, a synchronous throw (no `fetch`, a bad URL, a body that
 // cannot be serialized) becomes the rejection branch like any network
 // failure, and `done` never runs inside the caller's call stack. The answer
-// is one object: a one-argument callback shares its glue with the other
-// closures of the widget. The request options are built here from a few
-// arguments: from Rust, each header is a string crossing plus a property set.
-// Headers (see `crate::protocol`): `Content-Type: application/json`,
-// `X-Locale: <locale>`, `X-CS-Entry: link` for a standalone-link session,
-// `Authorization: Bearer <token>`. No cookies: the protocol carries its
-// token in a header. `JSON.stringify(undefined)` is undefined: no body.
-#[wasm_bindgen(inline_js = "export function request(url, body, locale, link, token, done) {
+// is one object, tagged with `reply`: the session's one handler tells it
+// from socket events by that. The request options are built here from a
+// few arguments: from Rust, each header is a string crossing plus a
+// property set. Headers (see `crate::protocol`): `Content-Type:
+// application/json`, `X-Locale: <locale>`, `X-CS-Entry: link` for a
+// standalone-link session, `Authorization: Bearer <token>`. No cookies: the
+// protocol carries its token in a header. `JSON.stringify(undefined)` is
+// undefined: no body.
+#[wasm_bindgen(inline_js = "export function request(url, body, locale, link, token, reply, done) {
   const headers = { 'Content-Type': 'application/json', 'X-Locale': locale };
   if (link) headers['X-CS-Entry'] = 'link';
   if (token) headers.Authorization = 'Bearer ' + token;
   Promise.resolve().then(() => fetch(url, { method: body === undefined ? 'GET' : 'POST', credentials: 'omit', headers, body: JSON.stringify(body) })).then(
-    (r) => r.json().catch(() => null).then((json) => done({ status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
-    () => done({ status: 0 }),
+    (r) => r.json().catch(() => null).then((json) => done({ reply, status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
+    () => done({ reply, status: 0 }),
   );
 }")]
 extern "C" {
-    /// Calls `done({status, json, retryAfter})` once, on a later task: status
-    /// 0 when the request failed (offline, refused, invalid URL), `json` null
-    /// when the body is not JSON. `body` is sent as JSON unless undefined.
+    /// Calls `done({reply, status, json, retryAfter})` once, on a later
+    /// task: status 0 when the request failed (offline, refused, invalid
+    /// URL), `json` null when the body is not JSON. `body` is sent as JSON
+    /// unless undefined.
     #[wasm_bindgen(js_name = request)]
-    fn fetch_json(url: &str, body: &JsValue, locale: &str, link: bool, token: &str, done: &JsValue);
+    fn fetch_json(url: &str, body: &JsValue, locale: &str, link: bool, token: &str, reply: u32, done: &JsValue);
 }
 
 /// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
-/// `done` runs once, on a later task.
-pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, done: impl FnOnce(Result<JsValue, Failure>) + 'static) {
-    let answer = Closure::once_into_js(move |answer: JsValue| done(read(&answer)));
+/// `done` is called once, on a later task, with the answer for [`outcome`].
+pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, reply: u32, done: &JsValue) {
     // An empty token is none: one string argument is less glue than an optional one.
-    fetch_json(url, body, locale, link, token.unwrap_or_default(), &answer);
+    fetch_json(url, body, locale, link, token.unwrap_or_default(), reply, done);
 }
 
-fn read(answer: &JsValue) -> Result<JsValue, Failure> {
+/// What an answer of [`call`] says: the JSON body, or why there is none.
+pub fn outcome(answer: &JsValue) -> Result<JsValue, Failure> {
     let status = get(answer, "status").as_f64().unwrap_or(0.0) as u16;
     let json = get(answer, "json");
     if (200..300).contains(&status) {

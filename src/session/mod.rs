@@ -9,3 +9,4 @@ mod http;
 pub mod wire;
 
 pub use driver::{Event, Reply, Session};
+pub use http::outcome;

@@ -36,7 +36,8 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
         "system" => Sender::System,
         _ => return None,
     };
-    let created_at = get_string(json, "createdAt").map(|s| js_sys::Date::parse(&s)).filter(|t| t.is_finite());
+    // `new Date(text)` parses like `Date.parse`, from the JS string as it is.
+    let created_at = Some(get(json, "createdAt")).filter(JsValue::is_string).map(|s| js_sys::Date::new(&s).get_time()).filter(|t| t.is_finite());
     let entry = Entry {
         id: Some(get_int(json, "id")?),
         client_id: get_string(json, "clientMsgId"),
@@ -49,16 +50,19 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
     Some((entry, get_int(json, "conversationId")?))
 }
 
+/// A message with its conversation id, as the widget receives it.
+pub type Received = (Entry, Option<i64>);
+
 /// A `MessagePage`: the messages, the complete cursor, whether more follow.
-pub fn page(json: &JsValue) -> (Vec<(Entry, i64)>, Option<i64>, bool) {
+pub fn page(json: &JsValue) -> (Vec<Received>, Option<i64>, bool) {
     let messages = get(json, "messages");
     let mut list = Vec::new();
     if js_sys::Array::is_array(&messages) {
         // A plain loop: smaller than an iterator chain's adapters.
         let array = js_sys::Array::from(&messages);
         for i in 0..array.length() {
-            if let Some(item) = message(&array.get(i)) {
-                list.push(item);
+            if let Some((entry, conversation_id)) = message(&array.get(i)) {
+                list.push((entry, Some(conversation_id)));
             }
         }
     }

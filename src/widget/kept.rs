@@ -2,6 +2,9 @@
 //! visitor id (identity layer 3), the outbox of unacknowledged messages, the
 //! read marker, and the user it last had.
 
+use js_sys::{Array, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
 use crate::{ids, storage};
 
 /// `localStorage` key prefix of the outbox: messages not yet acknowledged.
@@ -34,46 +37,64 @@ pub fn outbox_key(app_key: &str, user: Option<&str>) -> String {
 
 /// The persisted outbox: `[[clientMsgId, text], ...]`. Each change reads,
 /// edits and writes the stored list, so tabs of the same site do not
-/// overwrite each other's messages.
-pub fn outbox_load(key: &str) -> Vec<(String, String)> {
-    let mut list = Vec::new();
-    let Some(json) = storage::get(key) else { return list };
-    let Ok(stored) = js_sys::JSON::parse(&json) else { return list };
-    if js_sys::Array::is_array(&stored) {
-        for pair in js_sys::Array::from(&stored).iter() {
-            let pair = js_sys::Array::from(&pair);
-            if let (Some(id), Some(text)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                list.push((id, text));
-            }
+/// overwrite each other's messages. The entries stay JS arrays: they mostly
+/// go from storage back to storage, and copying them into Rust strings and
+/// out again would cost more code than it saves.
+pub fn outbox_load(key: &str) -> Array {
+    stored(key, &JsValue::UNDEFINED)
+}
+
+/// The stored outbox's well-formed entries, leaving out `except`'s.
+fn stored(key: &str, except: &JsValue) -> Array {
+    let list = Array::new();
+    let Some(stored) = storage::get(key).and_then(|json| JSON::parse(&json).ok()).filter(Array::is_array) else { return list };
+    let stored = stored.unchecked_into::<Array>();
+    // Index loops here: smaller than js-sys's array iterator.
+    for i in 0..stored.length() {
+        let pair = stored.get(i);
+        if !Array::is_array(&pair) {
+            continue;
+        }
+        let pair = pair.unchecked_into::<Array>();
+        let id = pair.get(0);
+        if id.is_string() && pair.get(1).is_string() && id != *except {
+            list.push(&pair);
         }
     }
     list
 }
 
-/// Adds messages at the end of the outbox.
-pub fn outbox_add(key: &str, messages: Vec<(String, String)>) {
-    let mut list = outbox_load(key);
-    list.extend(messages);
+/// One entry's client id and text (the load checked both are strings).
+pub fn outbox_entry(pair: &JsValue) -> (String, String) {
+    let pair = pair.unchecked_ref::<Array>();
+    (pair.get(0).as_string().unwrap_or_default(), pair.get(1).as_string().unwrap_or_default())
+}
+
+/// Adds a message at the end of the outbox.
+pub fn outbox_push(key: &str, client_id: &str, text: &str) {
+    outbox_add(key, &Array::of1(&Array::of2(&client_id.into(), &text.into())));
+}
+
+/// Adds entries (as loaded from another outbox) at the end of the outbox.
+pub fn outbox_add(key: &str, entries: &Array) {
+    let list = outbox_load(key);
+    for i in 0..entries.length() {
+        list.push(&entries.get(i));
+    }
     outbox_save(key, &list);
 }
 
 /// Takes an acknowledged or refused message out of the outbox.
 pub fn outbox_remove(key: &str, client_id: &str) {
-    let mut list = outbox_load(key);
-    list.retain(|(id, _)| id != client_id);
-    outbox_save(key, &list);
+    outbox_save(key, &stored(key, &client_id.into()));
 }
 
-fn outbox_save(key: &str, list: &[(String, String)]) {
-    if list.is_empty() {
+fn outbox_save(key: &str, list: &Array) {
+    if list.length() == 0 {
         storage::remove(key);
         return;
     }
-    let array = js_sys::Array::new();
-    for (id, text) in list {
-        array.push(&js_sys::Array::of2(&id.into(), &text.into()));
-    }
-    if let Some(json) = js_sys::JSON::stringify(&array).ok().and_then(|s| s.as_string()) {
+    if let Some(json) = JSON::stringify(list).ok().and_then(|s| s.as_string()) {
         storage::set(key, &json);
     }
 }

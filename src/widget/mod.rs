@@ -10,7 +10,7 @@ mod kept;
 mod server;
 
 use crate::digits::int;
-use kept::{outbox_add, outbox_key, READ_KEY, VISITOR_KEY};
+use kept::{outbox_key, outbox_push, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
 
@@ -446,7 +446,7 @@ impl Widget {
             self.mock_deliver(client_id, text);
             return;
         }
-        outbox_add(&self.outbox(), vec![(client_id.clone(), text.clone())]);
+        outbox_push(&self.outbox(), &client_id, &text);
         if let Some(session) = self.session.as_ref().filter(|s| s.socket_open() && self.typing_sent_at > 0.0) {
             if let Some(conversation) = session.conversation_id() {
                 session.send_frame(&typing_frame(conversation, false));

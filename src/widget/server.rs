@@ -4,17 +4,17 @@
 
 use wasm_bindgen::JsValue;
 
-use super::kept::{outbox_add, outbox_load, outbox_remove, visitor_id, USER_KEY};
-use super::{css_color_name, document, resolve_locale, with_widget, Remote, Widget, GENERATION};
+use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
+use super::{css_color_name, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
-use crate::config;
+use crate::config::{self, Problem};
 use crate::connection::Connection;
 use crate::events;
 use crate::js::{self, get, get_int, get_string};
 use crate::page::object_layer;
 use crate::protocol::Sender;
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::{wire, Event, Reply, Session};
+use crate::session::{outcome, wire, Event, Reply, Session};
 use crate::{fingerprint, log, storage};
 
 impl Widget {
@@ -45,16 +45,20 @@ impl Widget {
             None => storage::remove(&user_key),
         }
         let body = self.handshake_body();
-        let restored = outbox_load(&self.outbox());
-        for (client_id, text) in &restored {
-            self.show_pending(client_id.clone(), text.clone());
-        }
         let link = self.config.link.is_some();
-        let Some(session) = &mut self.session else { return };
-        session.set_handshake_body(body, link);
-        for (client_id, text) in &restored {
-            session.feed(Input::Enqueue { client_id: client_id.clone(), text: text.clone() });
+        if let Some(session) = &mut self.session {
+            session.set_handshake_body(body, link);
         }
+        let restored = outbox_load(&self.outbox());
+        for i in 0..restored.length() {
+            let (client_id, text) = outbox_entry(&restored.get(i));
+            self.show_pending(client_id.clone(), text.clone());
+            if let Some(session) = &mut self.session {
+                // Queued before the start, which reports the first status.
+                session.feed(Input::Enqueue { client_id, text });
+            }
+        }
+        let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
     }
@@ -62,29 +66,28 @@ impl Widget {
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
         let text = |v| js::string_or(v, JsValue::UNDEFINED);
+        let json = |v: &Option<String>| v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
         let profile = &self.config.profile;
-        let extra = profile.extra.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
-        let window = web_sys::window();
-        let document = document();
-        let page = js::object(&[
-            ("url", window.as_ref().and_then(|w| w.location().href().ok()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("referrer", document.as_ref().map(|d| d.referrer()).filter(|r| !r.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-            ("title", document.as_ref().map(|d| d.title()).filter(|t| !t.is_empty()).map(JsValue::from).unwrap_or(JsValue::UNDEFINED)),
-        ]);
+        // Read as plain properties: the strings go from the page into the
+        // body without a copy into the wasm and back.
+        let window = web_sys::window().map_or(JsValue::UNDEFINED, JsValue::from);
+        let document = get(&window, "document");
+        let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
+        let page = js::object(&[("url", get(&get(&window, "location"), "href")), ("referrer", non_empty("referrer")), ("title", non_empty("title"))]);
         let timezone = JsValue::from(fingerprint::utc_offset());
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
             ("userHash", text(&self.config.user_hash)),
             ("identityToken", text(&self.config.identity_token)),
-            ("link", self.config.link.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)),
+            ("link", json(&self.config.link)),
             ("visitorId", visitor_id().into()),
             ("fingerprint", text(&self.fingerprint)),
             ("nickname", text(&profile.nickname)),
             ("avatar", text(&profile.avatar)),
             ("email", text(&profile.email)),
             ("phone", text(&profile.phone)),
-            ("extra", extra),
+            ("extra", json(&profile.extra)),
             ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
             ("timezone", timezone),
             ("page", page),
@@ -100,15 +103,15 @@ impl Widget {
 
     /// What the session says the visitor must see.
     pub(super) fn notices(&mut self, notices: Vec<Output>) {
-        for notice in notices {
+        // Read by reference: consuming the list costs more code than it saves.
+        for notice in &notices {
             match notice {
-                Output::Status(state) => self.set_connection(state),
+                Output::Status(state) => self.set_connection(*state),
                 Output::Failed { client_id, failure } => {
-                    outbox_remove(&self.outbox(), &client_id);
-                    let reason = failure.describe();
-                    let change = self.chat.set_delivery(&client_id, Delivery::Failed(reason.clone()));
+                    outbox_remove(&self.outbox(), client_id);
+                    let change = self.chat.set_delivery(client_id, Delivery::Failed(failure.describe()));
                     self.apply(change);
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", reason.into())]));
+                    emit_failure(failure);
                 }
                 Output::Fatal(failure) => {
                     self.session = None;
@@ -124,7 +127,7 @@ impl Widget {
                         self.config.external_user_id = None;
                         self.config.user_hash = None;
                         self.config.identity_token = None;
-                        outbox_add(&self.outbox(), unsent);
+                        outbox_add(&self.outbox(), &unsent);
                         self.chat.clear();
                         self.ui.clear_messages();
                         self.start_session();
@@ -141,21 +144,53 @@ impl Widget {
     /// An answer or a frame from the server.
     pub(super) fn on_session(&mut self, event: Event) {
         let input = match event {
-            Event::Answer(Reply::Handshake, Ok(json)) => {
-                let answer = wire::handshake(&json);
-                self.apply_remote(&answer.config);
-                match (answer.available, answer.token) {
-                    (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
-                    _ => {
-                        // The site is switched off: show nothing, send nothing.
-                        self.session = None;
-                        self.ui.set_hidden(true);
-                        events::error("site_unavailable", "this site's chat is switched off");
-                        return;
+            Event::Answer(reply, answer) => match (reply, outcome(&answer)) {
+                (Reply::Handshake, Ok(json)) => {
+                    let answer = wire::handshake(&json);
+                    self.apply_remote(&answer.config);
+                    match (answer.available, answer.token) {
+                        (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
+                        _ => {
+                            // The site is switched off: show nothing, send nothing.
+                            self.session = None;
+                            self.ui.set_hidden(true);
+                            events::error("site_unavailable", "this site's chat is switched off");
+                            return;
+                        }
                     }
                 }
-            }
-            Event::Answer(Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
+                (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
+                (Reply::Fetched, Ok(json)) => {
+                    let (messages, next_since, has_more) = wire::page(&json);
+                    self.receive_all(messages);
+                    Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
+                }
+                (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+                (Reply::Posted, result) => {
+                    let Some(client_id) = self.session.as_ref().and_then(Session::sending) else { return };
+                    match result.map(|json| wire::message(&get(&json, "message"))) {
+                        Ok(Some((entry, conversation_id))) => {
+                            outbox_remove(&self.outbox(), &client_id);
+                            self.receive(entry, Some(conversation_id));
+                            Input::Posted { client_id, conversation_id }
+                        }
+                        Ok(None) => Input::PostFailed {
+                            client_id,
+                            failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
+                        },
+                        Err(failure) => Input::PostFailed { client_id, failure },
+                    }
+                }
+                // Fetching messages or the current conversation failed.
+                (_, Err(failure)) => {
+                    // Catching up failed: say so (the next poll or reconnect
+                    // retries); a network error already shows as offline.
+                    if failure != Failure::Network {
+                        emit_failure(&failure);
+                    }
+                    Input::FetchFailed(failure)
+                }
+            },
             Event::SocketOpened => Input::SocketOpened,
             Event::SocketClosed(code) => Input::SocketClosed { code },
             Event::Frame(frame) => {
@@ -164,33 +199,6 @@ impl Widget {
                     Some(input) => input,
                     None => return,
                 }
-            }
-            Event::Answer(Reply::Fetched, Ok(json)) => {
-                let (messages, next_since, has_more) = wire::page(&json);
-                self.receive_all(messages.into_iter().map(|(entry, id)| (entry, Some(id))).collect());
-                Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
-            }
-            Event::Answer(Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
-            Event::Answer(Reply::Posted(client_id), result) => match result.map(|json| wire::message(&get(&json, "message"))) {
-                Ok(Some((entry, conversation_id))) => {
-                    outbox_remove(&self.outbox(), &client_id);
-                    self.receive(entry, Some(conversation_id));
-                    Input::Posted { client_id, conversation_id }
-                }
-                Ok(None) => Input::PostFailed {
-                    client_id,
-                    failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
-                },
-                Err(failure) => Input::PostFailed { client_id, failure },
-            },
-            // Fetching messages or the current conversation failed.
-            Event::Answer(_, Err(failure)) => {
-                // Catching up failed: say so (the next poll or reconnect
-                // retries); a network error already shows as offline.
-                if failure != Failure::Network {
-                    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
-                }
-                Input::FetchFailed(failure)
             }
             Event::Tick => Input::Tick,
             Event::Online(online) => Input::Online(online),
@@ -253,10 +261,13 @@ impl Widget {
         };
         let appearance = object_layer(&get(remote, "appearance")).layer;
         if !appearance.is_empty() {
-            // Problems of the remote layer alone are the site's to fix.
-            let app_key = [("appKey".to_string(), config::Raw::Text(self.config.app_key.clone()))];
-            for problem in config::merge(std::slice::from_ref(&appearance), &app_key, css_color_name).1 {
-                log::warn(&["remote config: ", &problem.message()].concat());
+            // Problems of the remote layer alone are the site's to fix (an
+            // app key is not its to give: that problem is not reported). Read
+            // by reference: consuming the list costs more code.
+            for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
+                if *problem != Problem::MissingAppKey {
+                    log::warn(&["remote config: ", &problem.message()].concat());
+                }
             }
             if let (Some(merged), _) = config::merge(&self.layers, &appearance, css_color_name) {
                 self.config.look = merged.look;
@@ -269,6 +280,11 @@ impl Widget {
         self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
         self.relocalize();
     }
+}
+
+/// The `error` event for a failed request, not logged to the console.
+fn emit_failure(failure: &Failure) {
+    events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
 }
 
 pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
