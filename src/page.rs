@@ -5,7 +5,7 @@ use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlScriptElement};
 
-use crate::config::{query_layer, Raw, RawLayer};
+use crate::config::{Raw, RawLayer};
 use crate::events;
 
 /// What the loader's script tag says, read once at boot.
@@ -35,16 +35,12 @@ impl ScriptTag {
             }
             None => false,
         };
-        let src = script.src();
-        let mut query = query_layer(&src);
-        for (name, value) in &mut query {
-            if let Raw::Text(text) = value {
-                if is_json_field(name) {
-                    *value = json_object_text(&JsValue::from_str(text));
-                }
-            }
-        }
-        let origin = web_sys::Url::new(&src).map(|u| u.origin()).unwrap_or(page_origin);
+        let url = web_sys::Url::new(&script.src()).ok();
+        // The browser's URLSearchParams decodes the query string (percent
+        // escapes, `+`, UTF-8); read as an object, like `dataset`.
+        let query = url.as_ref().and_then(|u| Object::from_entries(&u.search_params()).ok());
+        let query = query.map_or_else(RawLayer::new, |q| object_layer(&q).layer);
+        let origin = url.map_or(page_origin, |u| u.origin());
         Self { layers: vec![data, query], defer_init, origin }
     }
 }
