@@ -4,52 +4,47 @@
 
 use std::cell::RefCell;
 
-use crate::log;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
 
-/// A few keys at most: a list is smaller in the wasm than a HashMap.
-struct Fallback {
-    values: Vec<(String, String)>,
-    warned: bool,
-}
+use crate::{js, log};
 
 thread_local! {
-    // Const-initialised: no lazy-init code in the wasm.
-    static FALLBACK: RefCell<Fallback> = const { RefCell::new(Fallback { values: Vec::new(), warned: false }) };
+    /// The stand-in: a plain JS object (the keys are the widget's own
+    /// `natter_*` names), smaller in the wasm than a list of Rust strings.
+    /// Created, and the page told, the first time storage fails.
+    static FALLBACK: RefCell<Option<Object>> = const { RefCell::new(None) };
 }
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-fn warn_once() {
+fn fallback() -> JsValue {
     FALLBACK.with(|cell| {
         let mut fallback = cell.borrow_mut();
-        if !fallback.warned {
-            fallback.warned = true;
+        let object = fallback.get_or_insert_with(|| {
             log::warn("localStorage is not available; keeping state in memory for this page only");
-        }
-    });
+            Object::new()
+        });
+        object.clone().into()
+    })
 }
 
 pub fn get(key: &str) -> Option<String> {
     match local().map(|s| s.get_item(key)) {
         Some(Ok(value)) => value,
-        _ => {
-            warn_once();
-            FALLBACK.with(|cell| cell.borrow().values.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
-        }
+        _ => js::get_string(&fallback(), key),
     }
 }
 
 pub fn set(key: &str, value: &str) {
     // A full quota also throws: keep the value in memory then.
-    if local().map(|s| s.set_item(key, value)).is_none_or(|r| r.is_err()) {
-        warn_once();
-        FALLBACK.with(|cell| {
-            let values = &mut cell.borrow_mut().values;
-            values.retain(|(k, _)| k != key);
-            values.push((key.to_string(), value.to_string()));
-        });
+    if local()
+        .map(|s| s.set_item(key, value))
+        .is_none_or(|r| r.is_err())
+    {
+        js::set(&fallback(), key, &value.into());
     }
 }
 
@@ -57,5 +52,7 @@ pub fn remove(key: &str) {
     if let Some(storage) = local() {
         let _ = storage.remove_item(key);
     }
-    FALLBACK.with(|cell| cell.borrow_mut().values.retain(|(k, _)| k != key));
+    if let Some(object) = FALLBACK.with(|cell| cell.borrow().clone()) {
+        let _ = Reflect::delete_property(&object, &key.into());
+    }
 }
