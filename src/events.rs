@@ -147,7 +147,7 @@ fn deliver(event: &str, callback: &Function, payload: &JsValue) {
 }
 
 fn dispatch_dom_event(event: &str, payload: &JsValue) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = crate::js::window() else { return };
     let init = CustomEventInit::new();
     init.set_detail(payload);
     if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&["natter:", event].concat(), &init) {

@@ -23,7 +23,7 @@ const PROBE_TEXT: &str = "Natter mmmWWlli 0123 &%@";
 
 /// Whether the browser asks not to be tracked (Global Privacy Control).
 pub fn privacy_requested() -> bool {
-    web_sys::window().is_some_and(|w| get(&w.navigator(), "globalPrivacyControl").as_bool() == Some(true))
+    crate::js::window().is_some_and(|w| get(&w.navigator(), "globalPrivacyControl").as_bool() == Some(true))
 }
 
 /// The hash, or `None` outside a browser. Its cost shows in the page's User
@@ -33,7 +33,7 @@ pub fn privacy_requested() -> bool {
 /// rather than one web-sys binding each: a binding is a JS shim and an
 /// import, and the canvas probe alone needed a dozen.
 pub fn compute() -> Option<String> {
-    let window = web_sys::window()?;
+    let window = crate::js::window()?;
     let performance = get(&window, "performance");
     js::call(&performance, "mark", &[MARK.into()]);
     let hash = inputs(&window).map(|input| hash(&input));

@@ -5,7 +5,7 @@
 /// A random (version 4) UUID, `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
 pub fn uuid() -> String {
     let mut bytes = [0u8; 16];
-    let filled = web_sys::window()
+    let filled = crate::js::window()
         .and_then(|w| w.crypto().ok())
         .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
     if !filled {

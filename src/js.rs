@@ -2,7 +2,20 @@
 //! building payload objects.
 
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+// `web_sys::window()` probes four globals for the global object, then checks
+// `instanceof Window`: a function and four imports for what one line says.
+#[wasm_bindgen(inline_js = "export function page_window() { return typeof window == 'object' ? window : undefined; }")]
+extern "C" {
+    fn page_window() -> Option<web_sys::Window>;
+}
+
+/// The page's `window`; `None` off the main thread of a page.
+pub fn window() -> Option<web_sys::Window> {
+    page_window()
+}
 
 /// `object[key]`, or `undefined`.
 pub fn get(object: &JsValue, key: &str) -> JsValue {

@@ -23,7 +23,7 @@ pub struct ScriptTag {
 
 impl ScriptTag {
     pub fn read(script: Option<&HtmlScriptElement>) -> Self {
-        let page_origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        let page_origin = crate::js::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let Some(script) = script else { return Self { origin: page_origin, ..Self::default() } };
         // `dataset` is read like an init object: its values are all strings.
         let mut data = object_layer(&script.unchecked_ref::<HtmlElement>().dataset()).layer;

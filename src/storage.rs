@@ -17,7 +17,7 @@ thread_local! {
 }
 
 fn local() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+    crate::js::window()?.local_storage().ok().flatten()
 }
 
 fn fallback() -> JsValue {

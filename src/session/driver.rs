@@ -117,7 +117,7 @@ impl Session {
 
     /// Starts the session (after the widget has queued restored messages).
     pub fn start(&mut self) -> Vec<Output> {
-        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        let online = crate::js::window().is_none_or(|w| w.navigator().on_line());
         self.feed(Input::Online(online))
     }
 

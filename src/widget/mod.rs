@@ -144,7 +144,7 @@ fn with_widget(f: impl FnOnce(&mut Widget)) {
 }
 
 fn document() -> Option<Document> {
-    web_sys::window()?.document()
+    crate::js::window()?.document()
 }
 
 fn tab_visible() -> bool {
@@ -304,7 +304,7 @@ fn same_key_or_warn(current: &str, requested: &str) {
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
     let mut languages = Vec::new();
-    if let Some(window) = web_sys::window() {
+    if let Some(window) = crate::js::window() {
         for language in window.navigator().languages().iter() {
             languages.extend(language.as_string());
         }
@@ -347,7 +347,7 @@ impl Widget {
         }
         self.open = open;
         self.ui.set_open(open);
-        let window = web_sys::window();
+        let window = crate::js::window();
         if open {
             self.read_all();
             // Full-screen on narrow screens: remember where the page was.
@@ -745,7 +745,7 @@ fn watch_removal(document: &Document) -> Observer {
 /// once the visitor comes back to the open panel).
 fn watch_page() -> Vec<Listener> {
     let mut listeners = Vec::new();
-    if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
+    if let Some(viewport) = crate::js::window().and_then(|w| w.visual_viewport()) {
         for kind in ["resize", "scroll"] {
             listeners.push(Listener::new(&viewport, kind, |_| with_widget(|widget| fit_viewport(&widget.ui))));
         }
@@ -757,7 +757,7 @@ fn watch_page() -> Vec<Listener> {
 }
 
 fn fit_viewport(ui: &Ui) {
-    if let Some(viewport) = web_sys::window().and_then(|w| w.visual_viewport()) {
+    if let Some(viewport) = crate::js::window().and_then(|w| w.visual_viewport()) {
         ui.fit_viewport(viewport.offset_top(), viewport.height());
     }
 }

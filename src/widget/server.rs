@@ -70,7 +70,7 @@ impl Widget {
         let profile = &self.config.profile;
         // Read as plain properties: the strings go from the page into the
         // body without a copy into the wasm and back.
-        let window = web_sys::window().map_or(JsValue::UNDEFINED, JsValue::from);
+        let window = crate::js::window().map_or(JsValue::UNDEFINED, JsValue::from);
         let document = get(&window, "document");
         let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
         let page = js::object(&[("url", get(&get(&window, "location"), "href")), ("referrer", non_empty("referrer")), ("title", non_empty("title"))]);
