@@ -9,8 +9,6 @@
 //! beyond the canvas rendering, which already reflects the GPU and fonts.
 
 use crate::digits::{int, padded};
-use wasm_bindgen::JsCast;
-use web_sys::HtmlCanvasElement;
 
 use crate::js::{self, get};
 
@@ -61,7 +59,7 @@ fn inputs(window: &web_sys::Window) -> Option<String> {
         }
     }
     add(&utc_offset());
-    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+    let canvas = document.create_element("canvas").ok()?;
     js::set(&canvas, "width", &220.into());
     js::set(&canvas, "height", &30.into());
     let ctx = js::call(&canvas, "getContext", &["2d".into()]);

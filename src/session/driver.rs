@@ -8,8 +8,7 @@
 
 use crate::digits::int;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::WebSocket;
 
 use super::http;
 use super::machine::{Input, Machine, Output, Timing};
@@ -241,7 +240,7 @@ extern "C" {
     fn watch_network(handler: &JsValue, on: bool);
     /// A message's JSON, parsed where it is (not copied into the wasm and
     /// back out), or undefined when it is not JSON.
-    fn parse_frame(message: &MessageEvent) -> JsValue;
+    fn parse_frame(message: &JsValue) -> JsValue;
 }
 
 /// The handler of a session's answers, socket events, timer and the
@@ -255,15 +254,6 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
         let event = if event.is_undefined() {
             // The timer calls it without an argument.
             Event::Tick
-        } else if let Some(close) = event.dyn_ref::<CloseEvent>() {
-            Event::SocketClosed(close.code())
-        } else if let Some(message) = event.dyn_ref::<MessageEvent>() {
-            // Frames that are not JSON are ignored (the protocol has none).
-            let frame = parse_frame(message);
-            if frame.is_undefined() {
-                return;
-            }
-            Event::Frame(frame)
         } else if let Some(reply) = get(&event, "reply").as_f64() {
             let reply = match reply as u32 {
                 0 => Reply::Handshake,
@@ -273,7 +263,18 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
             };
             Event::Answer(reply, event)
         } else {
+            // Socket and network events, told apart by their type (not
+            // `instanceof`, which costs an import per class).
             match get_string(&event, "type").as_deref() {
+                Some("close") => Event::SocketClosed(get(&event, "code").as_f64().unwrap_or(1006.0) as u16),
+                Some("message") => {
+                    // Frames that are not JSON are ignored (the protocol has none).
+                    let frame = parse_frame(&event);
+                    if frame.is_undefined() {
+                        return;
+                    }
+                    Event::Frame(frame)
+                }
                 Some("online") => Event::Online(true),
                 Some("offline") => Event::Online(false),
                 // `error` is always followed by `close`, which carries the code.

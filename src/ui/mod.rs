@@ -9,10 +9,11 @@ mod icon;
 mod messages;
 
 use crate::digits::{int, px};
+use crate::js;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRootInit,
+    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, ShadowRootInit,
     ShadowRootMode,
 };
 
@@ -395,13 +396,14 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             }
         }
         "keydown" => {
-            let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
-            let name = key.key();
+            // Read as properties: the KeyboardEvent bindings are four imports.
+            let key = |name| js::get(event, name);
+            let name = key("key").as_string().unwrap_or_default();
             if name == "Escape" {
                 on_action(UiAction::Escape);
             // Enter sends; Shift+Enter is a newline; Enter that confirms
             // an IME composition (is_composing, or the legacy 229) does not send.
-            } else if name == "Enter" && closest(event, ".input").is_some() && !key.shift_key() && !key.is_composing() && key.key_code() != 229 {
+            } else if name == "Enter" && closest(event, ".input").is_some() && !key("shiftKey").is_truthy() && !key("isComposing").is_truthy() && key("keyCode").as_f64() != Some(229.0) {
                 event.prevent_default();
                 on_action(UiAction::Send);
             }

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use gloo_timers::callback::Timeout;
 use js_sys::Array;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::{Document, HtmlScriptElement};
 
 use crate::chat::{Change, Chat, Delivery, Entry};
@@ -763,8 +763,6 @@ fn fit_viewport(ui: &Ui) {
 }
 
 fn describe(err: &JsValue) -> String {
-    match err.dyn_ref::<js_sys::Error>() {
-        Some(e) => e.message().into(),
-        None => err.as_string().unwrap_or_else(|| "unknown error".to_string()),
-    }
+    // An Error's message, read as a property: `instanceof Error` is one more import.
+    js::get_string(err, "message").or_else(|| err.as_string()).unwrap_or_else(|| "unknown error".to_string())
 }
