@@ -159,6 +159,18 @@ pub fn set_style(el: &Element, name: &str, value: &str) {
     el.unchecked_ref::<Dom>().style().set_property(name, value);
 }
 
+/// Replaces an element's whole inline style through CSSOM: one call for many
+/// properties.
+pub fn set_css_text(el: &Element, css: &str) {
+    crate::js::set(&el.unchecked_ref::<Dom>().style(), "cssText", &css.into());
+}
+
+/// `scrollHeight`, read as a property: web-sys binds it once per element
+/// type.
+pub fn scroll_height(el: &Element) -> i32 {
+    crate::js::get(el, "scrollHeight").as_f64().unwrap_or(0.0) as i32
+}
+
 /// Sets plain text content: never parsed as markup.
 pub fn set_text(el: &Element, text: &str) {
     el.set_text_content(Some(text));

@@ -51,7 +51,7 @@ fn inputs(window: &web_sys::Window) -> Option<String> {
         input.push_str("\u{1f}");
         input.push_str(part);
     };
-    add(&navigator.languages().join(",").as_string().unwrap_or_default());
+    add(&js::call(&get(&navigator, "languages"), "join", &[",".into()]).as_string().unwrap_or_default());
     let screen = get(window, "screen");
     if screen.is_object() {
         for key in ["width", "height", "colorDepth"] {
@@ -59,7 +59,7 @@ fn inputs(window: &web_sys::Window) -> Option<String> {
         }
     }
     add(&utc_offset());
-    let canvas = document.create_element("canvas").ok()?;
+    let canvas = crate::dom::element(&document, "canvas", &[]);
     js::set(&canvas, "width", &220.into());
     js::set(&canvas, "height", &30.into());
     let ctx = js::call(&canvas, "getContext", &["2d".into()]);

@@ -3,10 +3,11 @@
 
 use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{HtmlElement, HtmlScriptElement};
+use web_sys::HtmlScriptElement;
 
 use crate::config::{Raw, RawLayer};
 use crate::events;
+use crate::js::{get, get_string};
 
 /// What the loader's script tag says, read once at boot.
 #[derive(Default)]
@@ -23,10 +24,12 @@ pub struct ScriptTag {
 
 impl ScriptTag {
     pub fn read(script: Option<&HtmlScriptElement>) -> Self {
-        let page_origin = crate::js::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        // Read as properties: one web-sys binding each is an import each.
+        let origin = |owner: &JsValue| get_string(owner, "origin");
+        let page_origin = crate::js::window().and_then(|w| origin(&w.location())).unwrap_or_default();
         let Some(script) = script else { return Self { origin: page_origin, ..Self::default() } };
         // `dataset` is read like an init object: its values are all strings.
-        let mut data = object_layer(&script.unchecked_ref::<HtmlElement>().dataset()).layer;
+        let mut data = object_layer(&get(script, "dataset")).layer;
         // `data-defer-init` configures loading, not the widget.
         let defer_init = match data.iter().position(|(name, _)| name == "deferInit") {
             Some(i) => {
@@ -35,12 +38,12 @@ impl ScriptTag {
             }
             None => false,
         };
-        let url = web_sys::Url::new(&script.src()).ok();
+        let url = web_sys::Url::new(&get_string(script, "src").unwrap_or_default()).ok();
         // The browser's URLSearchParams decodes the query string (percent
         // escapes, `+`, UTF-8); read as an object, like `dataset`.
-        let query = url.as_ref().and_then(|u| Object::from_entries(&u.search_params()).ok());
+        let query = url.as_ref().and_then(|u| Object::from_entries(&get(u, "searchParams")).ok());
         let query = query.map_or_else(RawLayer::new, |q| object_layer(&q).layer);
-        let origin = url.map_or(page_origin, |u| u.origin());
+        let origin = url.and_then(|u| origin(&u)).unwrap_or(page_origin);
         Self { layers: vec![data, query], defer_init, origin }
     }
 }

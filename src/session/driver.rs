@@ -116,7 +116,7 @@ impl Session {
 
     /// Starts the session (after the widget has queued restored messages).
     pub fn start(&mut self) -> Vec<Output> {
-        let online = crate::js::window().is_none_or(|w| w.navigator().on_line());
+        let online = crate::js::window().is_none_or(|w| get(&w.navigator(), "onLine").as_bool() != Some(false));
         self.feed(Input::Online(online))
     }
 

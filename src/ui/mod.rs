@@ -20,7 +20,7 @@ use web_sys::{
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{child, element, find, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
+use crate::dom::{child, element, scroll_height, set_css_text, find, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -176,7 +176,7 @@ impl Ui {
             css.push_str(";--nt-bg-image:");
             css.push_str(&crate::appearance::css_url(url));
         }
-        self.host.style().set_css_text(&css);
+        set_css_text(&self.host, &css);
         toggle_class(&self.panel, "bg", look.background_image.is_some());
         let pill = look.button_shape == ButtonShape::Pill;
         set_attribute(&self.root, "class", &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }].concat());
@@ -320,7 +320,7 @@ impl Ui {
     /// Grows the composer with its content, up to the CSS max-height.
     pub fn fit_composer(&self) {
         set_style(&self.input, "height", "auto");
-        set_style(&self.input, "height", &px((self.input.scroll_height() + 2).into()));
+        set_style(&self.input, "height", &px((scroll_height(&self.input) + 2).into()));
     }
 
     pub fn focus_composer(&self) {
@@ -360,7 +360,7 @@ impl Ui {
     /// do it once per batch of rows, not per row (a history of 1,000
     /// messages would otherwise lay the list out 1,000 times).
     pub fn scroll_to_end(&self) {
-        self.list.set_scroll_top(self.list.scroll_height());
+        self.list.set_scroll_top(scroll_height(&self.list));
     }
 
     /// Sizes the full-screen panel to the visual viewport, so an on-screen

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use gloo_timers::callback::Timeout;
 use js_sys::Array;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlScriptElement};
 
 use crate::chat::{Change, Chat, Delivery, Entry};
@@ -148,7 +148,7 @@ fn document() -> Option<Document> {
 }
 
 fn tab_visible() -> bool {
-    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+    document().is_some_and(|d| js::get(&d, "visibilityState") == "visible")
 }
 
 /// Starts the runtime: reads the script tag, initialises from it unless the
@@ -305,8 +305,10 @@ fn same_key_or_warn(current: &str, requested: &str) {
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
     let mut languages = Vec::new();
     if let Some(window) = crate::js::window() {
-        for language in window.navigator().languages().iter() {
-            languages.extend(language.as_string());
+        if let Ok(list) = js::get(&window.navigator(), "languages").dyn_into::<Array>() {
+            for language in list.iter() {
+                languages.extend(language.as_string());
+            }
         }
     }
     i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, &languages)
@@ -351,8 +353,10 @@ impl Widget {
         if open {
             self.read_all();
             // Full-screen on narrow screens: remember where the page was.
-            let narrow = window.as_ref().and_then(|w| w.match_media("(max-width: 480px)").ok().flatten()).is_some_and(|m| m.matches());
-            self.saved_scroll = window.as_ref().filter(|_| narrow).map(|w| (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0)));
+            // Read as properties: a web-sys binding each is an import each.
+            let narrow = window.as_ref().is_some_and(|w| js::get(&js::call(w, "matchMedia", &["(max-width: 480px)".into()]), "matches").is_truthy());
+            let offset = |w, key| js::get(w, key).as_f64().unwrap_or(0.0);
+            self.saved_scroll = window.as_ref().filter(|_| narrow).map(|w| (offset(w, "scrollX"), offset(w, "scrollY")));
             // Reading the visual viewport forces layout: only the full-screen
             // panel needs it.
             if narrow {
@@ -745,7 +749,7 @@ fn watch_removal(document: &Document) -> Observer {
 /// once the visitor comes back to the open panel).
 fn watch_page() -> Vec<Listener> {
     let mut listeners = Vec::new();
-    if let Some(viewport) = crate::js::window().and_then(|w| w.visual_viewport()) {
+    if let Some(viewport) = visual_viewport() {
         for kind in ["resize", "scroll"] {
             listeners.push(Listener::new(&viewport, kind, |_| with_widget(|widget| fit_viewport(&widget.ui))));
         }
@@ -757,9 +761,16 @@ fn watch_page() -> Vec<Listener> {
 }
 
 fn fit_viewport(ui: &Ui) {
-    if let Some(viewport) = crate::js::window().and_then(|w| w.visual_viewport()) {
-        ui.fit_viewport(viewport.offset_top(), viewport.height());
+    if let Some(viewport) = visual_viewport() {
+        let size = |key| js::get(&viewport, key).as_f64().unwrap_or(0.0);
+        ui.fit_viewport(size("offsetTop"), size("height"));
     }
+}
+
+/// `window.visualViewport`, where the browser has one.
+fn visual_viewport() -> Option<web_sys::EventTarget> {
+    let viewport = js::get(&crate::js::window()?.into(), "visualViewport");
+    viewport.is_object().then(|| viewport.unchecked_into())
 }
 
 fn describe(err: &JsValue) -> String {
