@@ -31,6 +31,7 @@ mod page;
 mod storage;
 mod style;
 mod tabs;
+mod timer;
 mod ui;
 mod widget;
 

@@ -13,6 +13,7 @@ use web_sys::WebSocket;
 use super::http;
 use super::machine::{Input, Machine, Output, Timing};
 use crate::js::{get, get_string, object};
+use crate::timer::Timer;
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
 
 /// What happened on the network, for the widget to interpret.
@@ -200,7 +201,8 @@ impl Session {
             return;
         }
         let delay = (at - js_sys::Date::now()).clamp(0.0, 2_147_483_647.0) as u32;
-        self.timer = Some((at, Timer(set_timeout(&self.inbox, delay))));
+        // The timer calls the session's handler itself, without an argument.
+        self.timer = Some((at, Timer::new(&self.inbox, delay)));
     }
 }
 
@@ -289,26 +291,6 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
 impl Drop for Session {
     fn drop(&mut self) {
         watch_network(&self.inbox, false);
-    }
-}
-
-// The timer schedules the session's handler itself: gloo's `Timeout` would
-// wrap a closure of its own around it.
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &JsValue, delay: u32) -> i32;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: i32);
-}
-
-/// A `setTimeout` of the session's handler, by its id, cleared when
-/// dropped (clearing one that already fired does nothing).
-struct Timer(i32);
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        clear_timeout(self.0);
     }
 }
 

@@ -14,8 +14,8 @@ use kept::{outbox_key, outbox_push, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
 
-use gloo_timers::callback::Timeout;
 use js_sys::Array;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlScriptElement};
 
@@ -31,6 +31,7 @@ use crate::session::machine::Input;
 use crate::session::Session;
 use crate::text::{self, Refusal};
 use crate::tabs::Tabs;
+use crate::timer::Timer;
 use crate::ui::{Ui, UiAction};
 use crate::{ids, js, log, storage};
 
@@ -109,10 +110,11 @@ fn css_color_name(name: &str) -> bool {
 #[derive(Default)]
 struct Mock {
     next_id: i64,
-    /// Pending replies, oldest first; `fired` of them have run and are
-    /// dropped at the next send (never inside their own callback).
-    replies: Vec<Timeout>,
-    fired: usize,
+    /// Replies waiting for their timer, oldest first: the timers all have
+    /// the same delay, so they fire in this order.
+    replies: Vec<(Entry, Timer)>,
+    /// The one handler of every reply timer.
+    fire: Option<JsValue>,
 }
 
 thread_local! {
@@ -672,16 +674,18 @@ impl Widget {
             created_at: 0.0,
             delivery: Delivery::Sent,
         };
-        let fired = std::mem::take(&mut self.mock.fired).min(self.mock.replies.len());
-        self.mock.replies.drain(..fired);
-        self.mock.replies.push(Timeout::new(MOCK_REPLY_MS, move || {
-            with_widget(|widget| {
-                widget.mock.fired += 1;
-                let mut reply = reply;
-                reply.created_at = js_sys::Date::now();
-                widget.receive(reply, None);
-            })
-        }));
+        let fire = self.mock.fire.get_or_insert_with(|| Closure::<dyn FnMut()>::new(|| with_widget(Widget::mock_reply)).into_js_value());
+        let timer = Timer::new(fire, MOCK_REPLY_MS);
+        self.mock.replies.push((reply, timer));
+    }
+
+    /// The oldest mock reply's timer fired: show it, stamped now.
+    fn mock_reply(&mut self) {
+        if !self.mock.replies.is_empty() {
+            let (mut reply, _fired) = self.mock.replies.remove(0);
+            reply.created_at = js_sys::Date::now();
+            self.receive(reply, None);
+        }
     }
 
     /// Puts the host element back if the page removed it (single-page apps
