@@ -106,7 +106,8 @@ mod tests {
 /// The time zone as an offset, `UTC+02:00`. `Intl.DateTimeFormat` would give
 /// its name, but its first use loads locale data: 50 ms on the main thread.
 pub fn utc_offset() -> String {
-    let minutes = -js_sys::Date::new_0().get_timezone_offset() as i32;
+    // `new Date(now)`: the binding `new Date()` would be one more import.
+    let minutes = -js_sys::Date::new(&js_sys::Date::now().into()).get_timezone_offset() as i32;
     let sign = if minutes < 0 { "-" } else { "+" };
     ["UTC", sign, &padded((minutes.unsigned_abs() / 60).into(), 10, 2), ":", &padded((minutes.unsigned_abs() % 60).into(), 10, 2)].concat()
 }

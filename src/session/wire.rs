@@ -59,7 +59,8 @@ pub fn page(json: &JsValue) -> (Vec<Received>, Option<i64>, bool) {
     let mut list = Vec::new();
     if js_sys::Array::is_array(&messages) {
         // A plain loop: smaller than an iterator chain's adapters.
-        let array = js_sys::Array::from(&messages);
+        // Checked above: a cast, not a copy by `Array.from`.
+        let array: js_sys::Array = messages.into();
         for i in 0..array.length() {
             if let Some((entry, conversation_id)) = message(&array.get(i)) {
                 list.push((entry, Some(conversation_id)));

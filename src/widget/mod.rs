@@ -157,7 +157,7 @@ fn tab_visible() -> bool {
 /// page defers or queued its own `init`, then replays queued commands in order.
 pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
     let script = ScriptTag::read(script.as_ref());
-    let queued_init = queue.iter().any(|entry| Array::from(&entry).get(0).as_string().as_deref() == Some("init"));
+    let queued_init = queue.iter().any(|entry| entry.unchecked_into::<Array>().get(0).as_string().as_deref() == Some("init"));
     let auto_init = !script.defer_init && !queued_init;
     with_runtime(|runtime| {
         runtime.script = script;
@@ -166,7 +166,8 @@ pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
         }
     });
     for entry in queue.iter() {
-        let entry = Array::from(&entry);
+        // The loader queues arrays (it copies each call with `Array.from`).
+        let entry: Array = entry.unchecked_into();
         match entry.get(0).as_string() {
             Some(name) => call(&name, entry.slice(1, entry.length())),
             None => log::error("ignored a queued call without a command name"),
