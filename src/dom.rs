@@ -54,12 +54,8 @@ extern "C" {
     fn query(this: &Dom, selector: &str) -> Option<Element>;
     #[wasm_bindgen(method, getter)]
     fn children(this: &Dom) -> Dom;
-    #[wasm_bindgen(method, indexing_getter)]
-    fn item(this: &Dom, index: u32) -> Option<Element>;
     #[wasm_bindgen(method, js_name = getElementsByTagName)]
     fn by_tag(this: &Dom, tag: &str) -> Dom;
-    #[wasm_bindgen(method, getter)]
-    fn length(this: &Dom) -> u32;
     #[wasm_bindgen(method, getter, js_name = classList)]
     fn class_list(this: &Dom) -> Dom;
     #[wasm_bindgen(method, js_name = toggle)]
@@ -129,12 +125,14 @@ pub fn find(root: &JsValue, selector: &str) -> Option<Element> {
 
 /// The `index`-th child element of `parent`.
 pub fn child(parent: &Element, index: u32) -> Option<Element> {
-    parent.unchecked_ref::<Dom>().children().item(index)
+    // Read like an array: `HTMLCollection.item` would be one more import.
+    let child = parent.unchecked_ref::<Dom>().children().unchecked_into::<js_sys::Array>().get(index);
+    child.is_object().then(|| child.unchecked_into())
 }
 
 /// How many elements `el` holds, at any depth.
 pub fn descendants(el: &Element) -> u32 {
-    el.unchecked_ref::<Dom>().by_tag("*").length()
+    el.unchecked_ref::<Dom>().by_tag("*").unchecked_into::<js_sys::Array>().length()
 }
 
 /// Shows or hides an HTML element (the `hidden` attribute).
@@ -192,9 +190,9 @@ impl Observer {
 
     pub fn observe_child_list(&self, node: &web_sys::Node) {
         if let Some(observer) = &self.observer {
-            let options = web_sys::MutationObserverInit::new();
-            options.set_child_list(true);
-            let _ = observer.observe_with_options(node, &options);
+            // Options as a plain object: MutationObserverInit is one more import.
+            let options = crate::js::object(&[("childList", true.into())]);
+            let _ = observer.observe_with_options(node, options.unchecked_ref());
         }
     }
 }

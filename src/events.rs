@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CustomEvent, CustomEventInit};
+use web_sys::CustomEvent;
 
 use crate::log;
 
@@ -149,9 +149,9 @@ fn deliver(event: &str, callback: &Function, payload: &JsValue) {
 
 fn dispatch_dom_event(event: &str, payload: &JsValue) {
     let Some(window) = crate::js::window() else { return };
-    let init = CustomEventInit::new();
-    init.set_detail(payload);
-    if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&["natter:", event].concat(), &init) {
+    // Options as a plain object: CustomEventInit is one more import.
+    let init = crate::js::object(&[("detail", payload.clone())]);
+    if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&["natter:", event].concat(), init.unchecked_ref()) {
         // A throwing window listener is reported by the browser, not to us.
         let _ = window.dispatch_event(&dom_event);
     }

@@ -13,14 +13,16 @@ use crate::js;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, ShadowRootInit,
-    ShadowRootMode,
+    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement,
 };
 
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
-use crate::dom::{child, element, scroll_height, set_css_text, find, insert, replace, set_attribute, set_hidden, set_style, set_text, show_text, toggle_class, Listener};
+use crate::dom::{
+    append, child, element, find, insert, replace, scroll_height, set_attribute, set_css_text, set_hidden, set_style, set_text, show_text,
+    toggle_class, Listener,
+};
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
@@ -92,9 +94,10 @@ impl Ui {
         strings: &'static Strings,
         on_action: fn(UiAction),
     ) -> Result<Self, JsValue> {
-        let host: HtmlElement = doc.create_element("natter-widget")?.unchecked_into();
-        set_attribute(&host, HOST_ATTRIBUTE, "");
-        let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+        let host: HtmlElement = element(doc, "natter-widget", &[(HOST_ATTRIBUTE, "")]).unchecked_into();
+        // Options as a plain object: web-sys's ShadowRootInit is a setter
+        // import and an enum table in the glue.
+        let shadow = host.attach_shadow(js::object(&[("mode", "open".into())]).unchecked_ref())?;
         let sheet = CssStyleSheet::new()?;
         sheet.replace_sync(CSS)?;
         shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
@@ -142,7 +145,7 @@ impl Ui {
             open: false,
             _listeners: listeners,
         };
-        body.append_child(&ui.host)?;
+        append(body, &ui.host);
         ui.set_strings(strings);
         ui.apply_look(config);
         Ok(ui)

@@ -697,9 +697,8 @@ impl Widget {
             return;
         }
         if let Some(body) = document().and_then(|d| d.body()) {
-            if body.append_child(host).is_ok() {
-                self._reattach.observe_child_list(&body);
-            }
+            crate::dom::append(&body, host);
+            self._reattach.observe_child_list(&body);
         }
     }
 }
