@@ -21,12 +21,16 @@ pub fn uuid() -> String {
 pub fn format_v4(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &str = "0123456789abcdef";
     let mut out = String::with_capacity(36);
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        out.push_str(&crate::digits::padded(u64::from(*b), 16, 2));
+        // Two one-byte slices: no String per byte as `padded` would make.
+        for digit in [usize::from(b >> 4), usize::from(b & 15)] {
+            out.push_str(&HEX[digit..=digit]);
+        }
     }
     out
 }
