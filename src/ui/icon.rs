@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 use crate::dom::{descendants, find, remove_attribute, set_attributes};
-use crate::svg;
+use crate::{js, svg};
 
 /// A built-in icon's markup: one path in a 24×24 box, hidden from screen
 /// readers and from keyboard focus. Macros, so that the widget's markup is
@@ -72,12 +72,12 @@ pub fn inline_svg(markup: &str) -> Option<Element> {
     let holder = parse_xml(markup)?;
     let root = holder.first_element_child()?;
     let too_big = descendants(&holder) > svg::MAX_ELEMENTS || find(&holder, svg::TOO_DEEP).is_some();
-    if too_big || root.tag_name() != "svg" || !keep(&root) {
+    if too_big || js::get(&root, "tagName") != "svg" || !keep(&root) {
         return None;
     }
     // One element, with nothing but whitespace and comments around it (its
     // own text is gone now).
-    if holder.child_element_count() != 1 || !holder.text_content().unwrap_or_default().trim().is_empty() {
+    if holder.child_element_count() != 1 || !js::get_string(&holder, "textContent").unwrap_or_default().trim().is_empty() {
         return None;
     }
     set_attributes(&root, &[("aria-hidden", "true"), ("focusable", "false")]);
@@ -87,7 +87,7 @@ pub fn inline_svg(markup: &str) -> Option<Element> {
 /// Removes from `el`'s subtree what `svg` does not allow; `false` when `el`
 /// itself is not allowed.
 fn keep(el: &Element) -> bool {
-    if el.namespace_uri().as_deref() != Some(SVG_NS) || !svg::allowed_tag(&el.tag_name()) {
+    if js::get(el, "namespaceURI") != SVG_NS || !svg::allowed_tag(&js::get_string(el, "tagName").unwrap_or_default()) {
         return false;
     }
     for name in el.get_attribute_names().iter() {
