@@ -291,10 +291,7 @@ impl Runtime {
         let was_on = !matches!(self.state, State::Off);
         self.state = State::Off;
         self.pending.clear();
-        if was_on {
-            events::emit("shutdown", JsValue::UNDEFINED);
-        }
-        events::reset_instance();
+        events::shutdown(was_on);
     }
 }
 
