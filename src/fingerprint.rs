@@ -57,9 +57,9 @@ extern "C" {
     /// The time zone as an offset, `UTC+02:00`. `Intl.DateTimeFormat` would
     /// give its name, but its first use loads locale data: 50 ms on the
     /// main thread.
-    pub fn utc_offset() -> String;
+    pub fn utc_offset() -> JsValue;
     /// What the browser looks like, as one string.
-    fn signals() -> String;
+    fn signals() -> JsValue;
 }
 
 /// Whether the browser asks not to be tracked (Global Privacy Control).
@@ -70,7 +70,7 @@ pub fn privacy_requested() -> bool {
 /// The hash, or `None` outside a page.
 pub fn compute() -> Option<String> {
     crate::js::window()?;
-    Some(hash(&signals()))
+    Some(hash(&signals().as_string()?))
 }
 
 /// Two independent 32-bit FNV-1a hashes: 64 bits as 16 hex digits. Enough to

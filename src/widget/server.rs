@@ -74,7 +74,7 @@ impl Widget {
         let document = get(&window, "document");
         let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
         let page = js::object(&[("url", get(&get(&window, "location"), "href")), ("referrer", non_empty("referrer")), ("title", non_empty("title"))]);
-        let timezone = JsValue::from(fingerprint::utc_offset());
+        let timezone = fingerprint::utc_offset();
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
