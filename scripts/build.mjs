@@ -45,6 +45,7 @@ function buildWasm() {
     optimized,
   ]);
   minifyNames(optimized, join(bindgen, 'natter.js'));
+  trimGlue(join(bindgen, 'natter.js'));
   const bytes = readFileSync(optimized);
   const leak = bytes.toString('latin1').match(/\/\.cargo\/|\/\.rustup\/|[\w/.-]*src\/[\w/]+\.rs/)?.[0];
   if (leak) fail(`the wasm contains the path ${leak}: source locations must stay out of the build`);
@@ -82,6 +83,60 @@ function minifyNames(wasmFile, glueFile) {
   // Local functions may share an export's name; property reads may not.
   const left = map.exports.find(([name]) => [`wasm.${name}`, `wasm['${name}']`, `wasm["${name}"]`].some((use) => glue.includes(use)));
   if (left) fail(`the glue still reads the export ${left[0]} by its long name`);
+  writeFileSync(glueFile, glue);
+}
+
+/**
+ * Leaves out of the glue what every browser Natter supports (README,
+ * "Browser support": Chrome 96, Firefox 101, Safari 16.4) already has:
+ * fallbacks for a missing `TextEncoder.encodeInto` and
+ * `FinalizationRegistry`, and `initSync`'s warning about a call style the
+ * loader never uses. Each piece is matched exactly; a wasm-bindgen release
+ * that writes it differently fails the build here instead of shipping it.
+ */
+function trimGlue(glueFile) {
+  let glue = readFileSync(glueFile, 'utf8');
+  const cut = (from, to) => {
+    if (!glue.includes(from)) fail(`the glue no longer contains the piece to trim:\n${from}`);
+    glue = glue.replace(from, to);
+  };
+  cut(
+    `if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}`,
+    '',
+  );
+  cut(
+    `(typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(`,
+    'new FinalizationRegistry(',
+  );
+  cut(
+    `    if (module !== undefined) {
+        if (Object.getPrototypeOf(module) === Object.prototype) {
+            ({module} = module)
+        } else {
+            console.warn('using deprecated parameters for \`initSync()\`; pass a single object instead')
+        }
+    }
+
+    const imports = __wbg_get_imports();
+    if (!(module instanceof WebAssembly.Module)) {
+        module = new WebAssembly.Module(module);
+    }
+`,
+    `    ({ module } = module);
+    const imports = __wbg_get_imports();
+`,
+  );
   writeFileSync(glueFile, glue);
 }
 
