@@ -10,12 +10,14 @@ use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
+    // The same closure type as the session's handler: one copy of the
+    // closure glue for both.
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Listener {
-    pub fn new(target: &EventTarget, kind: &'static str, handler: impl FnMut(Event) + 'static) -> Self {
-        let callback = Closure::<dyn FnMut(Event)>::new(handler);
+    pub fn new(target: &EventTarget, kind: &'static str, mut handler: impl FnMut(Event) + 'static) -> Self {
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| handler(event.unchecked_into()));
         // Adding or removing a listener only fails for a non-callable
         // callback, which a Closure never is.
         target.unchecked_ref::<Dom>().add_listener(kind, callback.as_ref());
