@@ -43,11 +43,11 @@ impl Locale {
 /// `init({locale})` > `data-locale` > query `locale` (these three arrive
 /// merged as `configured`) > `localStorage['natter_locale']` > the site's
 /// remote config > `navigator.languages` (first one Natter speaks) > en-US.
-pub fn resolve(configured: Option<Locale>, stored: Option<&str>, remote: Option<&str>, languages: &[String]) -> Locale {
+pub fn resolve(configured: Option<Locale>, stored: Option<&str>, remote: Option<&str>, mut languages: impl Iterator<Item = String>) -> Locale {
     configured
         .or_else(|| stored.and_then(Locale::parse))
         .or_else(|| remote.and_then(Locale::parse))
-        .or_else(|| languages.iter().find_map(|l| Locale::parse(l)))
+        .or_else(|| languages.find_map(|l| Locale::parse(&l)))
         .unwrap_or(Locale::EnUs)
 }
 
@@ -140,8 +140,8 @@ static ZH_CN: Strings = Strings {
 mod tests {
     use super::*;
 
-    fn langs(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn langs<'a>(list: &'a [&str]) -> impl Iterator<Item = String> + 'a {
+        list.iter().map(|s| s.to_string())
     }
 
     #[test]
@@ -161,14 +161,14 @@ mod tests {
     fn priority_chain() {
         let zh_browser = langs(&["zh-CN", "en"]);
         // configured wins over everything
-        assert_eq!(resolve(Some(Locale::EnUs), Some("zh-CN"), Some("zh-CN"), &zh_browser), Locale::EnUs);
+        assert_eq!(resolve(Some(Locale::EnUs), Some("zh-CN"), Some("zh-CN"), zh_browser), Locale::EnUs);
         // then storage, then remote
-        assert_eq!(resolve(None, Some("zh-CN"), Some("en-US"), &[]), Locale::ZhCn);
-        assert_eq!(resolve(None, Some("garbage"), Some("zh-CN"), &[]), Locale::ZhCn);
+        assert_eq!(resolve(None, Some("zh-CN"), Some("en-US"), langs(&[])), Locale::ZhCn);
+        assert_eq!(resolve(None, Some("garbage"), Some("zh-CN"), langs(&[])), Locale::ZhCn);
         // then the first language the browser lists that Natter speaks
-        assert_eq!(resolve(None, None, None, &langs(&["fr", "zh-HK", "en"])), Locale::ZhCn);
+        assert_eq!(resolve(None, None, None, langs(&["fr", "zh-HK", "en"])), Locale::ZhCn);
         // then en-US
-        assert_eq!(resolve(None, None, None, &langs(&["fr", "de"])), Locale::EnUs);
+        assert_eq!(resolve(None, None, None, langs(&["fr", "de"])), Locale::EnUs);
     }
 
     #[test]

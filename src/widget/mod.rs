@@ -303,15 +303,10 @@ fn same_key_or_warn(current: &str, requested: &str) {
 
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
-    let mut languages = Vec::new();
-    if let Some(window) = crate::js::window() {
-        if let Ok(list) = js::get(&window.navigator(), "languages").dyn_into::<Array>() {
-            for language in list.iter() {
-                languages.extend(language.as_string());
-            }
-        }
-    }
-    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, &languages)
+    // Read one at a time by index: no Rust copy of the whole list.
+    let languages = crate::js::window().map(|w| js::get(&w.navigator(), "languages")).filter(Array::is_array).map_or_else(Array::new, JsCast::unchecked_into);
+    let browser = (0..languages.length()).filter_map(|i| languages.get(i).as_string());
+    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, browser)
 }
 
 impl Widget {
