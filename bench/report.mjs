@@ -16,9 +16,9 @@ export function report(r) {
   if (s.bytes) {
     const b = s.bytes;
     L.push('## 1. Bytes', '', bytesTable(b), '');
-    L.push('| budget | measured | budget | target | verdict | enforced in `npm test` |', '|---|--:|--:|--:|---|---|');
+    L.push('| budget | measured | budget | target | verdict |', '|---|--:|--:|--:|---|');
     for (const x of b.budgets) {
-      L.push(`| ${x.what} | ${x.actual} B (${kib(x.actual)} KiB) | ${x.maxBytes} B | ${x.targetBytes ?? '–'} | ${ok(!x.over)}${x.overTarget && !x.over ? ' (target missed)' : ''} | ${x.enforce ? 'yes' : '**no** (`"enforce": false`)'} |`);
+      L.push(`| ${x.what} | ${x.actual} B (${kib(x.actual)} KiB) | ${x.maxBytes} B | ${x.targetBytes ?? '–'} | ${ok(!x.over)}${x.overTarget && !x.over ? ' (target missed)' : ''} |`);
     }
     L.push('', contributorsTable(b.contributors), '');
   }
