@@ -20,39 +20,7 @@ use wasm_bindgen::prelude::*;
 // took). The parts are joined by unit separators; only their hash leaves
 // the browser. Its cost shows in the page's User Timing as
 // `natter:fingerprint`, for benchmarks.
-#[wasm_bindgen(inline_js = "export function utc_offset() {
-  const minutes = -new Date().getTimezoneOffset(), abs = Math.abs(minutes);
-  const two = (n) => String(n).padStart(2, '0');
-  return 'UTC' + (minutes < 0 ? '-' : '+') + two(Math.floor(abs / 60)) + ':' + two(abs % 60);
-}
-export function signals() {
-  const mark = 'natter:fingerprint', nav = navigator, screen = window.screen, text = 'Natter mmmWWlli 0123 &%@';
-  performance.mark(mark + ':start');
-  const parts = [nav.userAgent, (nav.languages || []).join(',')];
-  if (screen) parts.push(screen.width | 0, screen.height | 0, screen.colorDepth | 0);
-  parts.push(utc_offset());
-  try {
-    const canvas = document.createElement('canvas');
-    canvas.width = 220;
-    canvas.height = 30;
-    const ctx = canvas.getContext('2d');
-    if (ctx) {
-      ctx.textBaseline = 'top';
-      ctx.font = '16px sans-serif';
-      ctx.fillStyle = '#f60';
-      ctx.fillRect(100, 1, 62, 20);
-      ctx.fillStyle = '#069';
-      ctx.fillText(text, 2, 4);
-      parts.push(canvas.toDataURL());
-      for (const font of ['Arial', 'Helvetica Neue', 'Segoe UI', 'Roboto', 'Noto Sans CJK SC', 'PingFang SC', 'Ubuntu']) {
-        ctx.font = '16px \"' + font + '\", monospace';
-        parts.push(Math.round(ctx.measureText(text).width * 100));
-      }
-    }
-  } catch {}
-  performance.measure(mark, mark + ':start');
-  return parts.join('\x1f');
-}")]
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     /// The time zone as an offset, `UTC+02:00`. `Intl.DateTimeFormat` would
     /// give its name, but its first use loads locale data: 50 ms on the

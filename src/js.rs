@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 
 // `web_sys::window()` probes four globals for the global object, then checks
 // `instanceof Window`: a function and four imports for what one line says.
-#[wasm_bindgen(inline_js = "export function page_window() { return typeof window == 'object' ? window : undefined; }")]
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     fn page_window() -> Option<web_sys::Window>;
 }

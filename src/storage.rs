@@ -10,24 +10,7 @@ use wasm_bindgen::prelude::*;
 
 // The stand-in is a plain object (the keys are the widget's own `natter_*`
 // names), created, and the page told, the first time storage fails.
-#[wasm_bindgen(inline_js = "let memory;
-function fallback() {
-  if (!memory) {
-    memory = {};
-    console.warn('[Natter] localStorage is not available; keeping state in memory for this page only');
-  }
-  return memory;
-}
-export function storage_get(key) {
-  try { return localStorage.getItem(key); } catch { return fallback()[key]; }
-}
-export function storage_set(key, value) {
-  try { localStorage.setItem(key, value); } catch { fallback()[key] = value; }
-}
-export function storage_remove(key) {
-  try { localStorage.removeItem(key); } catch {}
-  if (memory) delete memory[key];
-}")]
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = storage_get)]
     pub fn get(key: &str) -> Option<String>;

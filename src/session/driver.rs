@@ -206,30 +206,13 @@ impl Session {
     }
 }
 
-// The socket's wiring in one call each way: through web-sys it is five
+// The socket's wiring in one call each way (in `host.js`): through web-sys it is five
 // imports with their glue. A frame's JSON text goes straight from
 // `stringify` to `send`: through web-sys it would be copied into wasm and
 // back out. What throws (a refused URL, a send while closing) is caught
-// here: nothing is done about it but to go on, and exception plumbing at
-// each Rust call site costs more than `try` here.
-#[wasm_bindgen(inline_js = "export function open_socket(url, protocol, token_protocol, handler) {
-  try {
-    const ws = new WebSocket(url, [protocol, token_protocol]);
-    ws.onopen = ws.onmessage = ws.onclose = handler;
-    return ws;
-  } catch {}
-}
-export function close_socket(ws) {
-  ws.onopen = ws.onmessage = ws.onclose = null;
-  try { ws.close(); } catch {}
-}
-export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
-export function watch_network(handler, on) {
-  const method = on ? 'addEventListener' : 'removeEventListener';
-  window[method]('online', handler);
-  window[method]('offline', handler);
-}
-export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }")]
+// in JS: nothing is done about it but to go on, and exception plumbing at
+// each Rust call site costs more than a `try` there.
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     /// A WebSocket whose `open`, `message` and `close` events go to
     /// `handler`, or none when the browser refuses to open it.

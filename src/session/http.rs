@@ -14,22 +14,14 @@ use crate::js::get;
 // cannot be serialized) becomes the rejection branch like any network
 // failure, and `done` never runs inside the caller's call stack. The answer
 // is one object, tagged with `reply`: the session's one handler tells it
-// from socket events by that. The request options are built here from a
+// from socket events by that. The request options are built in `host.js` from a
 // few arguments: from Rust, each header is a string crossing plus a
 // property set. Headers (see `crate::protocol`): `Content-Type:
 // application/json`, `X-Locale: <locale>`, `X-CS-Entry: link` for a
 // standalone-link session, `Authorization: Bearer <token>`. No cookies: the
 // protocol carries its token in a header. `JSON.stringify(undefined)` is
 // undefined: no body.
-#[wasm_bindgen(inline_js = "export function request(url, body, locale, link, token, reply, done) {
-  const headers = { 'Content-Type': 'application/json', 'X-Locale': locale };
-  if (link) headers['X-CS-Entry'] = 'link';
-  if (token) headers.Authorization = 'Bearer ' + token;
-  Promise.resolve().then(() => fetch(url, { method: body === undefined ? 'GET' : 'POST', credentials: 'omit', headers, body: JSON.stringify(body) })).then(
-    (r) => r.json().catch(() => null).then((json) => done({ reply, status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
-    () => done({ reply, status: 0 }),
-  );
-}")]
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     /// Calls `done({reply, status, json, retryAfter})` once, on a later
     /// task: status 0 when the request failed (offline, refused, invalid

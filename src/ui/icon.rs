@@ -44,12 +44,7 @@ const SVG_NS: &str = "http://www.w3.org/2000/svg";
 // page. `innerHTML` on an element of an XML document throws instead. That
 // document has no window: nothing in it runs or loads. `xlink:` is declared
 // for icons that use it without declaring it.
-#[wasm_bindgen(inline_js = "export function parseXml(markup) {
-  const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
-  holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
-  try { holder.innerHTML = markup; } catch { return null; }
-  return holder;
-}")]
+#[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     /// An inert element holding `markup` parsed as XML, or `None` when it
     /// is not well-formed.

@@ -1,0 +1,155 @@
+// The page-side helpers of the widget, one module for all of them (an
+// unbundled ESM import then loads one file, not one per helper). Each is
+// here because the browser does it in fewer bytes of glue than Rust
+// bindings would; the Rust module named above each says why.
+
+// --- crate::js
+export function page_window() { return typeof window == 'object' ? window : undefined; }
+
+// --- crate::ids
+export function uuid() {
+  const bytes = new Uint8Array(16);
+  try { crypto.getRandomValues(bytes); } catch { bytes.forEach((_, i) => { bytes[i] = Math.random() * 256; }); }
+  bytes[6] = (bytes[6] & 15) | 64;
+  bytes[8] = (bytes[8] & 63) | 128;
+  let id = '';
+  bytes.forEach((byte, i) => { id += (i == 4 || i == 6 || i == 8 || i == 10 ? '-' : '') + (byte + 256).toString(16).slice(1); });
+  return id;
+}
+
+// --- crate::storage
+let memory;
+function fallback() {
+  if (!memory) {
+    memory = {};
+    console.warn('[Natter] localStorage is not available; keeping state in memory for this page only');
+  }
+  return memory;
+}
+export function storage_get(key) {
+  try { return localStorage.getItem(key); } catch { return fallback()[key]; }
+}
+export function storage_set(key, value) {
+  try { localStorage.setItem(key, value); } catch { fallback()[key] = value; }
+}
+export function storage_remove(key) {
+  try { localStorage.removeItem(key); } catch {}
+  if (memory) delete memory[key];
+}
+
+// --- crate::fingerprint
+export function utc_offset() {
+  const minutes = -new Date().getTimezoneOffset(), abs = Math.abs(minutes);
+  const two = (n) => String(n).padStart(2, '0');
+  return 'UTC' + (minutes < 0 ? '-' : '+') + two(Math.floor(abs / 60)) + ':' + two(abs % 60);
+}
+export function signals() {
+  const mark = 'natter:fingerprint', nav = navigator, screen = window.screen, text = 'Natter mmmWWlli 0123 &%@';
+  performance.mark(mark + ':start');
+  const parts = [nav.userAgent, (nav.languages || []).join(',')];
+  if (screen) parts.push(screen.width | 0, screen.height | 0, screen.colorDepth | 0);
+  parts.push(utc_offset());
+  try {
+    const canvas = document.createElement('canvas');
+    canvas.width = 220;
+    canvas.height = 30;
+    const ctx = canvas.getContext('2d');
+    if (ctx) {
+      ctx.textBaseline = 'top';
+      ctx.font = '16px sans-serif';
+      ctx.fillStyle = '#f60';
+      ctx.fillRect(100, 1, 62, 20);
+      ctx.fillStyle = '#069';
+      ctx.fillText(text, 2, 4);
+      parts.push(canvas.toDataURL());
+      for (const font of ['Arial', 'Helvetica Neue', 'Segoe UI', 'Roboto', 'Noto Sans CJK SC', 'PingFang SC', 'Ubuntu']) {
+        ctx.font = '16px "' + font + '", monospace';
+        parts.push(Math.round(ctx.measureText(text).width * 100));
+      }
+    }
+  } catch {}
+  performance.measure(mark, mark + ':start');
+  return parts.join('\x1f');
+}
+
+// --- crate::events
+let handlers = [], queue = [], ready, scheduled = false;
+export function hub_on(event, callback, init) {
+  handlers.push({ event, callback, init });
+  if (event == 'ready' && ready) enqueue(event, ready, callback);
+}
+export function hub_off(event, callback) {
+  handlers = handlers.filter((h) => h.event != event || h.callback !== callback);
+}
+export function hub_emit(event, payload) {
+  enqueue(event, payload);
+}
+export function hub_shutdown(announce) {
+  if (announce) enqueue('shutdown');
+  ready = undefined;
+  handlers = handlers.filter((h) => !h.init);
+}
+function enqueue(event, payload, only) {
+  queue.push([event, payload, only]);
+  if (!scheduled) {
+    scheduled = true;
+    queueMicrotask(flush);
+  }
+}
+function deliver(event, callback, payload) {
+  try { callback(payload); } catch (err) { console.error('[Natter] a "' + event + '" handler threw:', err); }
+}
+function flush() {
+  const now = handlers, batch = queue;
+  scheduled = false;
+  queue = [];
+  ready = ready || (batch.find(([event, , only]) => event == 'ready' && !only) || [])[1];
+  for (const [event, payload, only] of batch) {
+    if (only) {
+      deliver(event, only, payload);
+    } else {
+      for (const h of now) if (h.event == event) deliver(event, h.callback, payload);
+      // A throwing window listener is reported by the browser, not to us.
+      window.dispatchEvent(new CustomEvent('natter:' + event, { detail: payload }));
+    }
+  }
+}
+
+// --- crate::session::http
+export function request(url, body, locale, link, token, reply, done) {
+  const headers = { 'Content-Type': 'application/json', 'X-Locale': locale };
+  if (link) headers['X-CS-Entry'] = 'link';
+  if (token) headers.Authorization = 'Bearer ' + token;
+  Promise.resolve().then(() => fetch(url, { method: body === undefined ? 'GET' : 'POST', credentials: 'omit', headers, body: JSON.stringify(body) })).then(
+    (r) => r.json().catch(() => null).then((json) => done({ reply, status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
+    () => done({ reply, status: 0 }),
+  );
+}
+
+// --- crate::session::driver
+export function open_socket(url, protocol, token_protocol, handler) {
+  try {
+    const ws = new WebSocket(url, [protocol, token_protocol]);
+    ws.onopen = ws.onmessage = ws.onclose = handler;
+    return ws;
+  } catch {}
+}
+export function close_socket(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  try { ws.close(); } catch {}
+}
+export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
+export function watch_network(handler, on) {
+  const method = on ? 'addEventListener' : 'removeEventListener';
+  window[method]('online', handler);
+  window[method]('offline', handler);
+}
+export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }
+
+// --- crate::ui::icon
+export function parseXml(markup) {
+  const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
+  holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
+  try { holder.innerHTML = markup; } catch { return null; }
+  return holder;
+}
