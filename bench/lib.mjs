@@ -167,7 +167,7 @@ export const WIDGET_HOST = '[data-natter-widget]';
 
 /**
  * Page-side instrumentation, installed before any page script: long tasks,
- * wasm memories (by wrapping WebAssembly.instantiate*), widget events, and a
+ * wasm memories (by wrapping WebAssembly.instantiate* and Instance), widget events, and a
  * per-frame check for the launcher's first visible frame.
  */
 export function instrument({ until = 'none', settleMs = 1000 } = {}) {
@@ -201,17 +201,27 @@ export function instrument({ until = 'none', settleMs = 1000 } = {}) {
       for (const e of list.getEntries()) if (e.name === 'first-contentful-paint') m.fcp = e.startTime;
     }).observe({ type: 'paint', buffered: true });
   } catch {}
+  const collect = (inst) => {
+    for (const v of Object.values((inst && inst.exports) || {})) if (v instanceof WebAssembly.Memory) m.memories.push(v);
+  };
   for (const name of ['instantiate', 'instantiateStreaming']) {
     const orig = WebAssembly[name];
     if (!orig) continue;
     WebAssembly[name] = function (...args) {
       return orig.apply(this, args).then((r) => {
-        const inst = r && r.instance ? r.instance : r;
-        for (const v of Object.values((inst && inst.exports) || {})) if (v instanceof WebAssembly.Memory) m.memories.push(v);
+        collect(r && r.instance ? r.instance : r);
         return r;
       });
     };
   }
+  // The CDN glue starts with `initSync`: `new WebAssembly.Instance`.
+  WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+    construct(target, args, newTarget) {
+      const inst = Reflect.construct(target, args, newTarget);
+      collect(inst);
+      return inst;
+    },
+  });
   for (const type of ['ready', 'message', 'connection', 'open']) {
     window.addEventListener(`natter:${type}`, (e) => m.events.push({ type, at: performance.now(), detail: e.detail }));
   }
