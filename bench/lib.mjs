@@ -167,8 +167,8 @@ export const WIDGET_HOST = '[data-natter-widget]';
 
 /**
  * Page-side instrumentation, installed before any page script: long tasks,
- * wasm memories (by wrapping WebAssembly.instantiate* and Instance), widget events, and a
- * per-frame check for the launcher's first visible frame.
+ * wasm memories (by wrapping WebAssembly.instantiate* and Instance), widget
+ * events, and a per-frame check for the launcher's first visible frame.
  */
 export function instrument({ until = 'none', settleMs = 1000 } = {}) {
   const m = (window.__bench = { longtasks: [], memories: [], events: [], launcherAt: null, fcp: null, final: null });

@@ -206,10 +206,10 @@ impl Session {
     }
 }
 
-// The socket's wiring in one call each way (in `host.js`): through web-sys it is five
-// imports with their glue. A frame's JSON text goes straight from
-// `stringify` to `send`: through web-sys it would be copied into wasm and
-// back out. What throws (a refused URL, a send while closing) is caught
+// The socket's wiring in one call each way (in `host.js`): through web-sys
+// it is five imports with their glue. A frame's JSON text goes straight
+// from `stringify` to `send`: through web-sys it would be copied into wasm
+// and back out. What throws (a refused URL, a send while closing) is caught
 // in JS: nothing is done about it but to go on, and exception plumbing at
 // each Rust call site costs more than a `try` there.
 #[wasm_bindgen(module = "/src/host.js")]

@@ -14,8 +14,8 @@ use crate::js::get;
 // cannot be serialized) becomes the rejection branch like any network
 // failure, and `done` never runs inside the caller's call stack. The answer
 // is one object, tagged with `reply`: the session's one handler tells it
-// from socket events by that. The request options are built in `host.js` from a
-// few arguments: from Rust, each header is a string crossing plus a
+// from socket events by that. The request options are built in `host.js`
+// from a few arguments: from Rust, each header is a string crossing plus a
 // property set. Headers (see `crate::protocol`): `Content-Type:
 // application/json`, `X-Locale: <locale>`, `X-CS-Entry: link` for a
 // standalone-link session, `Authorization: Bearer <token>`. No cookies: the
