@@ -136,7 +136,9 @@ pub fn derived_accent(primary: Rgb) -> Rgb {
 fn is_plain_css(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b" #%.,()-/+".contains(&b))
-        && !["url", "image", "element", "var", "attr", "env", "expression"].iter().any(|f| crate::text::find(&lower, f).is_some())
+        && !["url", "image", "element", "var", "attr", "env", "expression"]
+            .iter()
+            .any(|f| crate::text::find(&lower, f).is_some())
 }
 
 /// A call of one of the CSS functions `names` (given with their `(`, any
@@ -302,4 +304,3 @@ mod tests {
         assert!(image_url("https:/").is_none());
     }
 }
-

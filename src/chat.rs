@@ -123,7 +123,9 @@ impl Chat {
         // Our own message coming back: it takes its server id and moves to
         // its place in server order.
         if let Some(client_id) = entry.client_id.as_deref() {
-            if let Some(i) = self.entries.iter().position(|e| e.id.is_none() && e.client_id.as_deref() == Some(client_id)) {
+            if let Some(i) =
+                self.entries.iter().position(|e| e.id.is_none() && e.client_id.as_deref() == Some(client_id))
+            {
                 self.entries.remove(i);
                 let at = self.server_position(id);
                 self.entries.insert(at, entry);

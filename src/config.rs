@@ -5,7 +5,9 @@
 //! browser side only turns `init({...})`, `data-*` attributes and the script's
 //! query string into [`RawLayer`]s.
 
-use crate::appearance::{css_color, derived_accent, header_background, image_url, matched_prefix, text_on, Rgb, INK, WHITE};
+use crate::appearance::{
+    css_color, derived_accent, header_background, image_url, matched_prefix, text_on, Rgb, INK, WHITE,
+};
 use crate::i18n::Locale;
 use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
 
@@ -164,11 +166,18 @@ pub const DEFAULT_PRIMARY: &str = "#4338ca";
 pub enum Problem {
     MissingAppKey,
     /// A field was given a value it cannot take; the value is ignored.
-    Invalid { field: &'static str, reason: &'static str },
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
     /// A field Natter does not know; it is ignored.
-    Unknown { field: String },
+    Unknown {
+        field: String,
+    },
     /// White text on the brand color fails WCAG AA; dark text is used.
-    LowContrast { color: String },
+    LowContrast {
+        color: String,
+    },
 }
 
 impl Problem {
@@ -189,11 +198,39 @@ impl Problem {
 /// Every field name `Config` reads. Names that are not here are reported as
 /// unknown. (`onReady`-style callbacks are taken out by the browser side.)
 const FIELDS: &[&str] = &[
-    "appKey", "apiBase", "wsBase", "externalUserId", "userHash", "identityToken", "link", "nickname", "avatar", "email",
-    "phone", "extra",
-    "locale", "theme", "position", "defaultOpen", "zIndex", "mock", "fingerprint", "primaryColor",
-    "primaryColorAccent", "offsetX", "offsetY", "panelWidth", "panelHeight", "panelRadius", "buttonSize",
-    "buttonShape", "buttonLabel", "buttonIcon", "headerTitle", "headerSubtitle", "headerBackground",
+    "appKey",
+    "apiBase",
+    "wsBase",
+    "externalUserId",
+    "userHash",
+    "identityToken",
+    "link",
+    "nickname",
+    "avatar",
+    "email",
+    "phone",
+    "extra",
+    "locale",
+    "theme",
+    "position",
+    "defaultOpen",
+    "zIndex",
+    "mock",
+    "fingerprint",
+    "primaryColor",
+    "primaryColorAccent",
+    "offsetX",
+    "offsetY",
+    "panelWidth",
+    "panelHeight",
+    "panelRadius",
+    "buttonSize",
+    "buttonShape",
+    "buttonLabel",
+    "buttonIcon",
+    "headerTitle",
+    "headerSubtitle",
+    "headerBackground",
     "backgroundImage",
 ];
 
@@ -204,7 +241,11 @@ const FIELDS: &[&str] = &[
 ///
 /// `named_color` says whether a word is a CSS color name (the browser's
 /// `CSS.supports`; the pure code keeps no list of 148 names).
-pub fn merge(layers: &[RawLayer], lowest: &[(String, Raw)], named_color: fn(&str) -> bool) -> (Option<Config>, Vec<Problem>) {
+pub fn merge(
+    layers: &[RawLayer],
+    lowest: &[(String, Raw)],
+    named_color: fn(&str) -> bool,
+) -> (Option<Config>, Vec<Problem>) {
     let mut f = Fields::new(layers, lowest, FIELDS, named_color);
 
     let app_key = f.text("appKey", &Kind::Text(128));
@@ -248,11 +289,16 @@ pub fn merge(layers: &[RawLayer], lowest: &[(String, Raw)], named_color: fn(&str
         panel_height: f.number("panelHeight", 360, 900, 580),
         panel_radius: f.number("panelRadius", 0, 32, 16),
         button_size: f.number("buttonSize", 40, 96, 56),
-        button_shape: ButtonShape::ALL[f.choice("buttonShape", &Kind::Choice(&ButtonShape::CODES, "expected circle or pill"))],
+        button_shape: ButtonShape::ALL
+            [f.choice("buttonShape", &Kind::Choice(&ButtonShape::CODES, "expected circle or pill"))],
         button_label: f.text("buttonLabel", &Kind::Text(40)),
-        button_icon: f
-            .text("buttonIcon", &Kind::Icon)
-            .map(|s| if s.starts_with("<svg") { Icon::Svg(s) } else { Icon::Image(s) }),
+        button_icon: f.text("buttonIcon", &Kind::Icon).map(|s| {
+            if s.starts_with("<svg") {
+                Icon::Svg(s)
+            } else {
+                Icon::Image(s)
+            }
+        }),
         header_title: f.text("headerTitle", &Kind::Text(80)),
         header_subtitle: f.text("headerSubtitle", &Kind::Text(160)),
         header_background: f.text("headerBackground", &Kind::Background),
@@ -623,10 +669,7 @@ mod tests {
         let data = layer(&[("appKey", t("k")), ("position", t("tr"))]);
         let (config, problems) = merge(&[init, data]);
         assert_eq!(config.expect("config").position, Position::TopRight);
-        assert_eq!(
-            problems,
-            vec![Problem::Invalid { field: "position".into(), reason: "expected br, bl, tr or tl" }]
-        );
+        assert_eq!(problems, vec![Problem::Invalid { field: "position".into(), reason: "expected br, bl, tr or tl" }]);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use wasm_bindgen::JsCast;
 use crate::log;
 
 /// Every event name the widget emits.
-pub const NAMES: &[&str] = &["ready", "open", "close", "message", "error", "identify", "shutdown", "unread", "connection"];
+pub const NAMES: &[&str] =
+    &["ready", "open", "close", "message", "error", "identify", "shutdown", "unread", "connection"];
 /// `NAMES.join(", ")`, written out (checked by a test).
 const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection";
 

@@ -43,7 +43,12 @@ impl Locale {
 /// `init({locale})` > `data-locale` > query `locale` (these three arrive
 /// merged as `configured`) > `localStorage['natter_locale']` > the site's
 /// remote config > `navigator.languages` (first one Natter speaks) > en-US.
-pub fn resolve(configured: Option<Locale>, stored: Option<&str>, remote: Option<&str>, mut languages: impl Iterator<Item = String>) -> Locale {
+pub fn resolve(
+    configured: Option<Locale>,
+    stored: Option<&str>,
+    remote: Option<&str>,
+    mut languages: impl Iterator<Item = String>,
+) -> Locale {
     configured
         .or_else(|| stored.and_then(Locale::parse))
         .or_else(|| remote.and_then(Locale::parse))
@@ -175,9 +180,29 @@ mod tests {
     fn every_string_is_translated() {
         let fields = |s: &Strings| {
             [
-                s.open_chat, s.close_chat, s.panel_label, s.default_title, s.online, s.offline, s.messages_label,
-                s.composer_label, s.placeholder, s.send, s.sending, s.not_sent, s.retry, s.agent, s.you, s.typing,
-                s.connecting, s.polling, s.offline_banner, s.empty_message, s.too_long, s.unread_one, s.unread_many,
+                s.open_chat,
+                s.close_chat,
+                s.panel_label,
+                s.default_title,
+                s.online,
+                s.offline,
+                s.messages_label,
+                s.composer_label,
+                s.placeholder,
+                s.send,
+                s.sending,
+                s.not_sent,
+                s.retry,
+                s.agent,
+                s.you,
+                s.typing,
+                s.connecting,
+                s.polling,
+                s.offline_banner,
+                s.empty_message,
+                s.too_long,
+                s.unread_one,
+                s.unread_many,
             ]
         };
         for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {

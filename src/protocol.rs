@@ -228,10 +228,7 @@ impl ErrorCode {
 
     /// Whether a client may retry the same request later unchanged.
     pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unavailable
-        )
+        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unavailable)
     }
 }
 
@@ -280,9 +277,7 @@ impl Sender {
     }
 
     pub fn parse(s: &str) -> Option<Sender> {
-        [Sender::Visitor, Sender::Agent, Sender::System]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [Sender::Visitor, Sender::Agent, Sender::System].into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -470,10 +465,7 @@ pub struct HandshakeResponse {
 pub struct IdentifyRequest {
     #[cfg_attr(
         feature = "serde",
-        serde(
-            deserialize_with = "serde_support::present",
-            skip_serializing_if = "Option::is_none"
-        )
+        serde(deserialize_with = "serde_support::present", skip_serializing_if = "Option::is_none")
     )]
     pub external_user_id: Option<Option<String>>,
     pub user_hash: Option<String>,
@@ -558,10 +550,7 @@ pub struct RemoteConfig {
 /// and ranges as the widget's init config.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(default, rename_all = "camelCase", deny_unknown_fields)
-)]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase", deny_unknown_fields))]
 pub struct Appearance {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub theme: Option<String>,
@@ -633,10 +622,7 @@ impl Default for ClientLimits {
 /// receive `visitor`, and `typing`/`read` from visitors.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")
-)]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase"))]
 pub enum ServerFrame {
     /// First frame after the upgrade. Clients then catch up with
     /// `GET .../messages?since=<last id they hold>`.
@@ -668,11 +654,7 @@ pub enum ServerFrame {
     /// Whether any agent (or the bot) is connected to the site.
     Presence { agents_online: bool },
     /// The other side has read every message up to `upTo` included.
-    Read {
-        conversation_id: i64,
-        up_to: i64,
-        by: Sender,
-    },
+    Read { conversation_id: i64, up_to: i64, by: Sender },
     /// A conversation was created, closed or changed.
     Conversation {
         conversation: Conversation,
@@ -697,10 +679,7 @@ pub enum ServerFrame {
 /// `unknown_frame` (unknown `type`) or `bad_request` (bad fields).
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")
-)]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase"))]
 pub enum ClientFrame {
     /// Typing indicator. Visitors may omit `conversationId` (their open
     /// conversation is used); agents must give it.

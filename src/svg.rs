@@ -10,13 +10,53 @@
 use crate::text::find;
 
 const TAGS: &[&str] = &[
-    "svg", "g", "path", "circle", "ellipse", "rect", "line", "polyline", "polygon", "defs", "linearGradient",
-    "radialGradient", "stop",
+    "svg",
+    "g",
+    "path",
+    "circle",
+    "ellipse",
+    "rect",
+    "line",
+    "polyline",
+    "polygon",
+    "defs",
+    "linearGradient",
+    "radialGradient",
+    "stop",
 ];
 const ATTRIBUTES: &[&str] = &[
-    "viewBox", "d", "fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "fill-rule", "clip-rule",
-    "cx", "cy", "r", "rx", "ry", "x", "y", "x1", "y1", "x2", "y2", "width", "height", "points", "transform", "opacity",
-    "fill-opacity", "stroke-opacity", "offset", "stop-color", "stop-opacity", "id", "gradientUnits",
+    "viewBox",
+    "d",
+    "fill",
+    "stroke",
+    "stroke-width",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "fill-rule",
+    "clip-rule",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "width",
+    "height",
+    "points",
+    "transform",
+    "opacity",
+    "fill-opacity",
+    "stroke-opacity",
+    "offset",
+    "stop-color",
+    "stop-opacity",
+    "id",
+    "gradientUnits",
     "gradientTransform",
 ];
 /// Bounds the work a hostile icon can cause: at most this many elements...
@@ -95,7 +135,9 @@ mod tests {
         for tag in ["svg", "g", "path", "linearGradient", "stop"] {
             assert!(allowed_tag(tag), "{tag}");
         }
-        for tag in ["script", "foreignObject", "a", "use", "image", "animate", "set", "style", "svg:path", "lineargradient"] {
+        for tag in
+            ["script", "foreignObject", "a", "use", "image", "animate", "set", "style", "svg:path", "lineargradient"]
+        {
             assert!(!allowed_tag(tag), "{tag}");
         }
         assert!(allowed_attribute("viewBox", "0 0 24 24"));

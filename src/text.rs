@@ -79,7 +79,10 @@ fn trim_link(mut link: &str) -> &str {
         let Some(&last) = bytes.last() else { return link };
         let count = |byte: u8| bytes.iter().filter(|&&b| b == byte).count();
         let unbalanced = |open: u8, close: u8| last == close && count(open) < count(close);
-        if matches!(last, b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'') || unbalanced(b'(', b')') || unbalanced(b'[', b']') {
+        if matches!(last, b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'')
+            || unbalanced(b'(', b')')
+            || unbalanced(b'[', b']')
+        {
             link = &link[..link.len() - 1];
         } else {
             return link;
@@ -125,16 +128,13 @@ mod tests {
     fn finds_links_and_leaves_the_rest_as_text() {
         assert_eq!(
             segments("see https://example.com/a?b=1, or (http://x.org/y)."),
-            vec![
-                Text("see "),
-                Link("https://example.com/a?b=1"),
-                Text(", or ("),
-                Link("http://x.org/y"),
-                Text(")."),
-            ]
+            vec![Text("see "), Link("https://example.com/a?b=1"), Text(", or ("), Link("http://x.org/y"), Text(")."),]
         );
         assert_eq!(segments("no links here"), vec![Text("no links here")]);
-        assert_eq!(segments("https://en.wikipedia.org/wiki/Rust_(language)"), vec![Link("https://en.wikipedia.org/wiki/Rust_(language)")]);
+        assert_eq!(
+            segments("https://en.wikipedia.org/wiki/Rust_(language)"),
+            vec![Link("https://en.wikipedia.org/wiki/Rust_(language)")]
+        );
     }
 
     #[test]

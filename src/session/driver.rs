@@ -13,8 +13,8 @@ use web_sys::WebSocket;
 use super::http;
 use super::machine::{Input, Machine, Output, Timing};
 use crate::js::{get, get_string, object};
-use crate::timer::Timer;
 use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
+use crate::timer::Timer;
 
 /// What happened on the network, for the widget to interpret.
 pub enum Event {
@@ -140,15 +140,17 @@ impl Session {
                     (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
                     _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
                 },
-                Output::OpenSocket => match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
-                    Some(socket) => self.socket = Some(socket),
-                    // Not even created: the machine hears it closed, and
-                    // what that asks for is performed in turn.
-                    None => {
-                        let mut more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
-                        outputs.append(&mut more);
+                Output::OpenSocket => {
+                    match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
+                        Some(socket) => self.socket = Some(socket),
+                        // Not even created: the machine hears it closed, and
+                        // what that asks for is performed in turn.
+                        None => {
+                            let mut more = self.machine.handle(js_sys::Date::now(), Input::SocketClosed { code: 1006 });
+                            outputs.append(&mut more);
+                        }
                     }
-                },
+                }
                 Output::CloseSocket => self.socket = None,
                 Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
                 Output::Auth => {
@@ -156,13 +158,20 @@ impl Session {
                     self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
                 }
                 Output::FetchMessages { conversation_id, since } => {
-                    let path = ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"].concat();
+                    let path =
+                        ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"]
+                            .concat();
                     self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
                 }
-                Output::FetchCurrent => self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current),
+                Output::FetchCurrent => {
+                    self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
+                }
                 Output::Post => {
                     if let Some(next) = self.machine.sending() {
-                        let body = object(&[("clientMsgId", next.client_id.as_str().into()), ("text", next.text.as_str().into())]);
+                        let body = object(&[
+                            ("clientMsgId", next.client_id.as_str().into()),
+                            ("text", next.text.as_str().into()),
+                        ]);
                         self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
                     }
                 }

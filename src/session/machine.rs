@@ -105,29 +105,49 @@ pub enum Input {
     /// Handshake again now (the profile changed); the socket stays and gets
     /// the new token with an `auth` frame.
     Renew,
-    HandshakeOk { token: String, ttl_ms: f64, conversation_id: Option<i64> },
+    HandshakeOk {
+        token: String,
+        ttl_ms: f64,
+        conversation_id: Option<i64>,
+    },
     HandshakeFailed(Failure),
     SocketOpened,
     /// The socket closed (or failed to open) with this close code.
-    SocketClosed { code: u16 },
+    SocketClosed {
+        code: u16,
+    },
     /// Any frame arrived: the socket is alive.
     Frame,
     /// The `hello` frame: the server is ready; catch up now.
-    Hello { conversation_id: Option<i64> },
+    Hello {
+        conversation_id: Option<i64>,
+    },
     /// A conversation was opened (first message) or learned from a message.
     Conversation(i64),
     /// The server dropped events for this socket: catch up.
     Resync,
     /// A page of messages arrived; `next_since` is its complete cursor.
-    Fetched { next_since: i64, has_more: bool },
+    Fetched {
+        next_since: i64,
+        has_more: bool,
+    },
     FetchFailed(Failure),
     /// `GET /conversations/current` answered.
     Current(Option<i64>),
     /// The visitor wrote a message (or retries a failed one).
-    Enqueue { client_id: String, text: String },
+    Enqueue {
+        client_id: String,
+        text: String,
+    },
     /// The server stored the message.
-    Posted { client_id: String, conversation_id: i64 },
-    PostFailed { client_id: String, failure: Failure },
+    Posted {
+        client_id: String,
+        conversation_id: i64,
+    },
+    PostFailed {
+        client_id: String,
+        failure: Failure,
+    },
 }
 
 /// What to do. Requests use [`Machine::token`]; `Post` sends
@@ -141,11 +161,17 @@ pub enum Output {
     Ping,
     /// `{"type":"auth","token":...}` on the open socket after renewal.
     Auth,
-    FetchMessages { conversation_id: i64, since: i64 },
+    FetchMessages {
+        conversation_id: i64,
+        since: i64,
+    },
     FetchCurrent,
     Post,
     /// The message was refused for good (shown with a retry control).
-    Failed { client_id: String, failure: Failure },
+    Failed {
+        client_id: String,
+        failure: Failure,
+    },
     Status(Connection),
     /// The session cannot go on (origin denied, unknown app key, token
     /// refused right after a fresh handshake...). Nothing is retried.
@@ -346,7 +372,12 @@ impl Machine {
                 self.handshaking = false;
                 self.reachable = failure != Failure::Network;
                 if failure.is_transient() {
-                    self.handshake_at = self.timing.backoff.retry_at(now, failure.retry_after_ms(), &mut self.handshake_attempts, &mut self.rng);
+                    self.handshake_at = self.timing.backoff.retry_at(
+                        now,
+                        failure.retry_after_ms(),
+                        &mut self.handshake_attempts,
+                        &mut self.rng,
+                    );
                 } else {
                     self.stop(failure, out);
                 }
@@ -443,7 +474,12 @@ impl Machine {
                 if failure.status() == Some(401) {
                     self.unauthorized_again(now, failure, out);
                 } else if failure.is_transient() {
-                    self.post_at = self.timing.backoff.retry_at(now, failure.retry_after_ms(), &mut self.post_attempts, &mut self.rng);
+                    self.post_at = self.timing.backoff.retry_at(
+                        now,
+                        failure.retry_after_ms(),
+                        &mut self.post_attempts,
+                        &mut self.rng,
+                    );
                 } else if self.settle(&client_id) {
                     self.post_attempts = 0;
                     out.push(Output::Failed { client_id, failure });
@@ -636,7 +672,9 @@ mod tests {
                         return self.now;
                     }
                     next.extend(match output {
-                        Output::FetchMessages { since, .. } => self.feed(Input::Fetched { next_since: since, has_more: false }),
+                        Output::FetchMessages { since, .. } => {
+                            self.feed(Input::Fetched { next_since: since, has_more: false })
+                        }
                         Output::FetchCurrent => self.feed(Input::Current(None)),
                         Output::OpenSocket if blocked => self.feed(Input::SocketClosed { code: 1006 }),
                         Output::OpenSocket => self.feed(Input::SocketOpened),
@@ -779,7 +817,12 @@ mod tests {
         let out = rig.advance();
         assert!(has(&out, |o| *o == Output::Post));
         assert!(rig.now - failed_at < 1000.0);
-        let limited = Failure::Http { status: 429, code: Some("rate_limited".into()), message: None, retry_after_ms: Some(7000.0) };
+        let limited = Failure::Http {
+            status: 429,
+            code: Some("rate_limited".into()),
+            message: None,
+            retry_after_ms: Some(7000.0),
+        };
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: limited });
         let failed_at = rig.now;
         loop {
@@ -899,7 +942,8 @@ mod tests {
         let out = rig.feed(Input::HandshakeFailed(Failure::Network));
         assert!(out.contains(&Output::Status(Connection::Offline)));
         assert!(rig.advance().contains(&Output::Handshake));
-        let denied = Failure::Http { status: 403, code: Some("origin_denied".into()), message: None, retry_after_ms: None };
+        let denied =
+            Failure::Http { status: 403, code: Some("origin_denied".into()), message: None, retry_after_ms: None };
         let out = rig.feed(Input::HandshakeFailed(denied.clone()));
         assert!(out.contains(&Output::Fatal(denied)));
         assert_eq!(rig.m.next_deadline(), None);

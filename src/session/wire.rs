@@ -37,7 +37,10 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
         _ => return None,
     };
     // `new Date(text)` parses like `Date.parse`, from the JS string as it is.
-    let created_at = Some(get(json, "createdAt")).filter(JsValue::is_string).map(|s| js_sys::Date::new(&s).get_time()).filter(|t| t.is_finite());
+    let created_at = Some(get(json, "createdAt"))
+        .filter(JsValue::is_string)
+        .map(|s| js_sys::Date::new(&s).get_time())
+        .filter(|t| t.is_finite());
     let entry = Entry {
         id: Some(get_int(json, "id")?),
         client_id: get_string(json, "clientMsgId"),

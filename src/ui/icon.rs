@@ -24,7 +24,9 @@ macro_rules! chat {
 }
 macro_rules! close {
     () => {
-        $crate::ui::icon::builtin!("M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z")
+        $crate::ui::icon::builtin!(
+            "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"
+        )
     };
 }
 macro_rules! send {
@@ -72,7 +74,9 @@ pub fn inline_svg(markup: &str) -> Option<Element> {
     }
     // One element, with nothing but whitespace and comments around it (its
     // own text is gone now).
-    if holder.child_element_count() != 1 || !js::get_string(&holder, "textContent").unwrap_or_default().trim().is_empty() {
+    if holder.child_element_count() != 1
+        || !js::get_string(&holder, "textContent").unwrap_or_default().trim().is_empty()
+    {
         return None;
     }
     set_attributes(&root, &[("aria-hidden", "true"), ("focusable", "false")]);

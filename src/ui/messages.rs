@@ -23,7 +23,8 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
         Delivery::Sent => "",
         Delivery::Failed(_) => " failed",
     };
-    let row = element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())]);
+    let row =
+        element(doc, "div", &[("class", &["msg ", from, state].concat()), ("part", &["message ", from].concat())]);
     if entry.from == Sender::Agent {
         let avatar = child_element(doc, &row, "div", &[("class", "avatar"), ("aria-hidden", "true")]);
         let name = entry.agent_name.as_deref().unwrap_or(strings.agent);
@@ -36,7 +37,12 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
         match segment {
             Segment::Text(text) => append(&bubble, &doc.create_text_node(text)),
             Segment::Link(url) => {
-                let link = child_element(doc, &bubble, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")]);
+                let link = child_element(
+                    doc,
+                    &bubble,
+                    "a",
+                    &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")],
+                );
                 set_text(&link, url);
             }
         }
@@ -61,7 +67,12 @@ fn meta(doc: &Document, stack: &Element, entry: &Entry, strings: &Strings) {
     };
     set_text(&child_element(doc, &meta, "span", &[]), &text);
     if let (Delivery::Failed(_), Some(client_id)) = (&entry.delivery, &entry.client_id) {
-        let retry = child_element(doc, &meta, "button", &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)]);
+        let retry = child_element(
+            doc,
+            &meta,
+            "button",
+            &[("type", "button"), ("class", "retry"), ("part", "retry"), (RETRY_ATTRIBUTE, client_id)],
+        );
         set_text(&retry, strings.retry);
     }
 }

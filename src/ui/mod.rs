@@ -12,16 +12,14 @@ use crate::digits::{int, px};
 use crate::js;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{
-    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement,
-};
+use web_sys::{CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement};
 
 use crate::chat::Entry;
 use crate::config::{ButtonShape, Config, Icon, Look};
 use crate::connection::Connection;
 use crate::dom::{
-    append, child, element, find, insert, replace, scroll_height, set_attribute, set_css_text, set_hidden, set_style, set_text, show_text,
-    toggle_class, Listener,
+    append, child, element, find, insert, replace, scroll_height, set_attribute, set_css_text, set_hidden, set_style,
+    set_text, show_text, toggle_class, Listener,
 };
 use crate::i18n::Strings;
 use crate::log;
@@ -118,7 +116,8 @@ impl Ui {
 
         // One delegated listener per event type, on the container, all
         // sharing one closure type (one copy of the closure glue).
-        let listeners = ["click", "keydown", "submit", "input"].map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
+        let listeners = ["click", "keydown", "submit", "input"]
+            .map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
         let mut ui = Self {
             launcher_label: find(".label"),
             badge: find(".badge"),
@@ -159,7 +158,19 @@ impl Ui {
         // One CSSOM cssText (allowed under a strict CSP, unlike a style
         // attribute) instead of a call per property. Every value was checked
         // by configuration: no `;`, braces, quotes or comments.
-        let mut css = ["--nt-z:", &int(config.z_index), ";--nt-primary:", &look.primary, ";--nt-accent:", &look.accent, ";--nt-on-primary:", &look.on_primary.css(), ";--nt-ring-light:", &look.ring].concat();
+        let mut css = [
+            "--nt-z:",
+            &int(config.z_index),
+            ";--nt-primary:",
+            &look.primary,
+            ";--nt-accent:",
+            &look.accent,
+            ";--nt-on-primary:",
+            &look.on_primary.css(),
+            ";--nt-ring-light:",
+            &look.ring,
+        ]
+        .concat();
         for (name, value) in [
             (";--nt-ox:", look.offset_x),
             (";--nt-oy:", look.offset_y),
@@ -182,7 +193,11 @@ impl Ui {
         set_css_text(&self.host, &css);
         toggle_class(&self.panel, "bg", look.background_image.is_some());
         let pill = look.button_shape == ButtonShape::Pill;
-        set_attribute(&self.root, "class", &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }].concat());
+        set_attribute(
+            &self.root,
+            "class",
+            &["root ", config.position.code(), " ", config.theme.code(), if pill { " pill" } else { "" }].concat(),
+        );
         set_hidden(&self.launcher_label, !pill || look.button_label.is_none());
         set_text(&self.launcher_label, look.button_label.as_deref().unwrap_or(""));
         self.set_launcher_icon(look.button_icon.as_ref());
@@ -394,7 +409,8 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
                 on_action(UiAction::Toggle);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);
-            } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE)) {
+            } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE))
+            {
                 on_action(UiAction::Retry(id));
             }
         }
@@ -406,7 +422,12 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
                 on_action(UiAction::Escape);
             // Enter sends; Shift+Enter is a newline; Enter that confirms
             // an IME composition (is_composing, or the legacy 229) does not send.
-            } else if name == "Enter" && closest(event, ".input").is_some() && !key("shiftKey").is_truthy() && !key("isComposing").is_truthy() && key("keyCode").as_f64() != Some(229.0) {
+            } else if name == "Enter"
+                && closest(event, ".input").is_some()
+                && !key("shiftKey").is_truthy()
+                && !key("isComposing").is_truthy()
+                && key("keyCode").as_f64() != Some(229.0)
+            {
                 event.prevent_default();
                 on_action(UiAction::Send);
             }
@@ -425,4 +446,3 @@ fn closest(event: &Event, selector: &str) -> Option<Element> {
     // fails (it catches exceptions) and the answer is `None`.
     event.target()?.unchecked_into::<Element>().closest(selector).ok().flatten()
 }
-

@@ -47,7 +47,9 @@ pub fn outbox_load(key: &str) -> Array {
 /// The stored outbox's well-formed entries, leaving out `except`'s.
 fn stored(key: &str, except: &JsValue) -> Array {
     let list = Array::new();
-    let Some(stored) = storage::get(key).and_then(|json| JSON::parse(&json).ok()).filter(Array::is_array) else { return list };
+    let Some(stored) = storage::get(key).and_then(|json| JSON::parse(&json).ok()).filter(Array::is_array) else {
+        return list;
+    };
     let stored = stored.unchecked_into::<Array>();
     // Index loops here: smaller than js-sys's array iterator.
     for i in 0..stored.length() {

@@ -29,8 +29,8 @@ use crate::page::{object_layer, InitObject, ScriptTag};
 use crate::protocol::{Sender, MAX_TEXT_CHARS};
 use crate::session::machine::Input;
 use crate::session::Session;
-use crate::text::{self, Refusal};
 use crate::tabs::Tabs;
+use crate::text::{self, Refusal};
 use crate::timer::Timer;
 use crate::ui::{Ui, UiAction};
 use crate::{ids, js, log, storage};
@@ -55,7 +55,11 @@ enum State {
     #[default]
     Off,
     /// `init` ran before `<body>` existed; mounting waits for DOMContentLoaded.
-    WaitingForBody { config: Box<Config>, layers: Vec<RawLayer>, _ready: Listener },
+    WaitingForBody {
+        config: Box<Config>,
+        layers: Vec<RawLayer>,
+        _ready: Listener,
+    },
     On(Box<Widget>),
 }
 
@@ -157,7 +161,8 @@ fn tab_visible() -> bool {
 /// page defers or queued its own `init`, then replays queued commands in order.
 pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
     let script = ScriptTag::read(script.as_ref());
-    let queued_init = queue.iter().any(|entry| entry.unchecked_into::<Array>().get(0).as_string().as_deref() == Some("init"));
+    let queued_init =
+        queue.iter().any(|entry| entry.unchecked_into::<Array>().get(0).as_string().as_deref() == Some("init"));
     let auto_init = !script.defer_init && !queued_init;
     with_runtime(|runtime| {
         runtime.script = script;
@@ -216,7 +221,9 @@ impl Runtime {
         let Some(config) = config else { return };
         match &self.state {
             State::Off => {}
-            State::WaitingForBody { config: current, .. } => return same_key_or_warn(&current.app_key, &config.app_key),
+            State::WaitingForBody { config: current, .. } => {
+                return same_key_or_warn(&current.app_key, &config.app_key)
+            }
             State::On(widget) => return same_key_or_warn(&widget.config.app_key, &config.app_key),
         }
         for (event, handler) in handlers {
@@ -269,7 +276,8 @@ impl Runtime {
             mock: Mock::default(),
             saved_scroll: None,
         });
-        let read_upto = storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
+        let read_upto =
+            storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
         widget.chat.set_read_upto(read_upto.unwrap_or(0));
         if widget.config.mock {
             widget.set_connection(Connection::Online);
@@ -304,7 +312,10 @@ fn same_key_or_warn(current: &str, requested: &str) {
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
     // Read one at a time by index: no Rust copy of the whole list.
-    let languages = crate::js::window().map(|w| js::get(&w.navigator(), "languages")).filter(Array::is_array).map_or_else(Array::new, JsCast::unchecked_into);
+    let languages = crate::js::window()
+        .map(|w| js::get(&w.navigator(), "languages"))
+        .filter(Array::is_array)
+        .map_or_else(Array::new, JsCast::unchecked_into);
     let browser = (0..languages.length()).filter_map(|i| languages.get(i).as_string());
     i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, browser)
 }
@@ -349,9 +360,12 @@ impl Widget {
             self.read_all();
             // Full-screen on narrow screens: remember where the page was.
             // Read as properties: a web-sys binding each is an import each.
-            let narrow = window.as_ref().is_some_and(|w| js::get(&js::call(w, "matchMedia", &["(max-width: 480px)".into()]), "matches").is_truthy());
+            let narrow = window.as_ref().is_some_and(|w| {
+                js::get(&js::call(w, "matchMedia", &["(max-width: 480px)".into()]), "matches").is_truthy()
+            });
             let offset = |w, key| js::get(w, key).as_f64().unwrap_or(0.0);
-            self.saved_scroll = window.as_ref().filter(|_| narrow).map(|w| (offset(w, "scrollX"), offset(w, "scrollY")));
+            self.saved_scroll =
+                window.as_ref().filter(|_| narrow).map(|w| (offset(w, "scrollX"), offset(w, "scrollY")));
             // Reading the visual viewport forces layout: only the full-screen
             // panel needs it.
             if narrow {
@@ -411,7 +425,9 @@ impl Widget {
                 let strings = self.ui.strings();
                 let (code, reason) = match refusal {
                     Refusal::Empty => ("empty_text", strings.empty_message.to_string()),
-                    Refusal::TooLong => ("text_too_long", [strings.too_long, " ", &int(MAX_TEXT_CHARS as i64)].concat()),
+                    Refusal::TooLong => {
+                        ("text_too_long", [strings.too_long, " ", &int(MAX_TEXT_CHARS as i64)].concat())
+                    }
                 };
                 self.ui.set_hint(Some(&reason));
                 events::emit("error", js::object(&[("code", code.into()), ("message", reason.into())]));
@@ -456,7 +472,8 @@ impl Widget {
     }
 
     fn retry(&mut self, client_id: &str) {
-        let Some(entry) = self.chat.entries().iter().find(|e| e.client_id.as_deref() == Some(client_id)).cloned() else {
+        let Some(entry) = self.chat.entries().iter().find(|e| e.client_id.as_deref() == Some(client_id)).cloned()
+        else {
             return;
         };
         let change = self.chat.set_delivery(client_id, Delivery::Pending);
@@ -667,7 +684,10 @@ impl Widget {
             created_at: 0.0,
             delivery: Delivery::Sent,
         };
-        let fire = self.mock.fire.get_or_insert_with(|| Closure::<dyn FnMut()>::new(|| with_widget(Widget::mock_reply)).into_js_value());
+        let fire = self
+            .mock
+            .fire
+            .get_or_insert_with(|| Closure::<dyn FnMut()>::new(|| with_widget(Widget::mock_reply)).into_js_value());
         let timer = Timer::new(fire, MOCK_REPLY_MS);
         self.mock.replies.push((reply, timer));
     }

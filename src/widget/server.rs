@@ -28,7 +28,8 @@ impl Widget {
         });
         let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
         let api_base = self.config.api_base.clone().unwrap_or_default();
-        self.session = Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
+        self.session =
+            Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
         if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
             self.fingerprint = fingerprint::compute();
         }
@@ -66,14 +67,20 @@ impl Widget {
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
         let text = |v| js::string_or(v, JsValue::UNDEFINED);
-        let json = |v: &Option<String>| v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
+        let json = |v: &Option<String>| {
+            v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)
+        };
         let profile = &self.config.profile;
         // Read as plain properties: the strings go from the page into the
         // body without a copy into the wasm and back.
         let window = crate::js::window().map_or(JsValue::UNDEFINED, JsValue::from);
         let document = get(&window, "document");
         let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
-        let page = js::object(&[("url", get(&get(&window, "location"), "href")), ("referrer", non_empty("referrer")), ("title", non_empty("title"))]);
+        let page = js::object(&[
+            ("url", get(&get(&window, "location"), "href")),
+            ("referrer", non_empty("referrer")),
+            ("title", non_empty("title")),
+        ]);
         let timezone = fingerprint::utc_offset();
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
@@ -118,7 +125,10 @@ impl Widget {
                     let code = failure.code();
                     if code.starts_with("identity_") && self.config.external_user_id.is_some() {
                         // An unverified user id: stay anonymous, show nothing of that user.
-                        events::error(&code, &["identity not verified, continuing anonymously: ", &failure.describe()].concat());
+                        events::error(
+                            &code,
+                            &["identity not verified, continuing anonymously: ", &failure.describe()].concat(),
+                        );
                         // What the visitor wrote meanwhile is theirs: it is
                         // sent as the anonymous visitor they still are.
                         let refused = self.outbox();
@@ -149,7 +159,9 @@ impl Widget {
                     let answer = wire::handshake(&json);
                     self.apply_remote(&answer.config);
                     match (answer.available, answer.token) {
-                        (true, Some(token)) => Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id },
+                        (true, Some(token)) => {
+                            Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id }
+                        }
                         _ => {
                             // The site is switched off: show nothing, send nothing.
                             self.session = None;
@@ -176,7 +188,12 @@ impl Widget {
                         }
                         Ok(None) => Input::PostFailed {
                             client_id,
-                            failure: Failure::Http { status: 502, code: Some("bad_response".into()), message: None, retry_after_ms: None },
+                            failure: Failure::Http {
+                                status: 502,
+                                code: Some("bad_response".into()),
+                                message: None,
+                                retry_after_ms: None,
+                            },
                         },
                         Err(failure) => Input::PostFailed { client_id, failure },
                     }
@@ -234,7 +251,10 @@ impl Widget {
             Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
             Some("resync") => Some(Input::Resync),
             Some("error") => {
-                log::warn(&["the server refused a frame: ", &get_string(&get(frame, "error"), "message").unwrap_or_default()].concat());
+                log::warn(
+                    &["the server refused a frame: ", &get_string(&get(frame, "error"), "message").unwrap_or_default()]
+                        .concat(),
+                );
                 None
             }
             _ => None,
@@ -288,7 +308,11 @@ fn emit_failure(failure: &Failure) {
 }
 
 pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
-    js::object(&[("type", "typing".into()), ("conversationId", JsValue::from_f64(conversation_id as f64)), ("active", active.into())])
+    js::object(&[
+        ("type", "typing".into()),
+        ("conversationId", JsValue::from_f64(conversation_id as f64)),
+        ("active", active.into()),
+    ])
 }
 
 pub(super) fn on_session_event(generation: u32, event: Event) {
@@ -298,4 +322,3 @@ pub(super) fn on_session_event(generation: u32, event: Event) {
         }
     });
 }
-

@@ -69,7 +69,10 @@ fn parse_args() -> Result<Args, String> {
         timeout_secs: 240,
         request_timeout_ms: 5000,
         server_pid: None,
-        run_id: format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()),
+        run_id: format!(
+            "{:x}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+        ),
     };
     while let Some(flag) = it.next() {
         let mut v = || it.next().ok_or(format!("{flag} needs a value"));
@@ -93,7 +96,13 @@ fn parse_args() -> Result<Args, String> {
     if !a.addr.ip().is_loopback() {
         return Err(format!("--addr must be a loopback address, got {}", a.addr));
     }
-    if a.count > 20_000 || a.duration_secs > 300 || a.hold_secs > 300 || a.timeout_secs > 900 || a.rate > 20.0 || a.rate <= 0.0 {
+    if a.count > 20_000
+        || a.duration_secs > 300
+        || a.hold_secs > 300
+        || a.timeout_secs > 900
+        || a.rate > 20.0
+        || a.rate <= 0.0
+    {
         return Err("refusing: count ≤ 20000, durations ≤ 300 s, timeout ≤ 900 s, 0 < rate ≤ 20".into());
     }
     Ok(a)
@@ -202,7 +211,8 @@ fn io_kind(e: &io::Error) -> String {
 /// Handshakes a visitor on `http`; returns its token.
 async fn handshake(http: &mut Http, args: &Args, i: usize) -> Result<String, String> {
     let body = json!({"appKey": args.app_key, "visitorId": format!("v_bench-{}-{i}", args.run_id)}).to_string();
-    let (status, bytes) = http.post("/api/v1/cs/handshake", None, &body).await.map_err(|e| format!("handshake {}", io_kind(&e)))?;
+    let (status, bytes) =
+        http.post("/api/v1/cs/handshake", None, &body).await.map_err(|e| format!("handshake {}", io_kind(&e)))?;
     if status != 200 {
         return Err(format!("handshake http {status}"));
     }
@@ -327,7 +337,9 @@ async fn idle(args: Args) -> Value {
     let connect_secs = started.elapsed().as_secs_f64();
     // Let the server settle (hello frames sent, buffers released), then hold.
     let hello_deadline = Instant::now() + Duration::from_secs(10);
-    while (hellos.load(Ordering::Relaxed) as usize) < opened - closed.load(Ordering::Relaxed) as usize && Instant::now() < hello_deadline {
+    while (hellos.load(Ordering::Relaxed) as usize) < opened - closed.load(Ordering::Relaxed) as usize
+        && Instant::now() < hello_deadline
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rss_open = args.server_pid.and_then(vm_rss_kib);
@@ -379,7 +391,8 @@ async fn active(args: Args) -> Value {
                 let mut i = w;
                 while i < args.count {
                     let result = async {
-                        let mut http = Http::connect(args.addr).await.map_err(|e| format!("connect {}", io_kind(&e)))?;
+                        let mut http =
+                            Http::connect(args.addr).await.map_err(|e| format!("connect {}", io_kind(&e)))?;
                         let token = handshake(&mut http, &args, i).await?;
                         let ws = open_socket(&args, &token).await?;
                         Ok::<_, String>(Visitor { http, token, ws })
@@ -452,7 +465,8 @@ async fn active(args: Args) -> Value {
                 }
             }));
         }
-        let (ack_sched, ack_write, errors, acked, sent) = (ack_sched.clone(), ack_write.clone(), errors.clone(), acked.clone(), sent.clone());
+        let (ack_sched, ack_write, errors, acked, sent) =
+            (ack_sched.clone(), ack_write.clone(), errors.clone(), acked.clone(), sent.clone());
         let args = args.clone();
         tasks.push(tokio::spawn(async move {
             let offset = period.mul_f64(i as f64 / n as f64);
@@ -466,11 +480,14 @@ async fn active(args: Args) -> Value {
                     break;
                 }
                 tokio::time::sleep_until(due.into()).await;
-                let body = json!({"clientMsgId": format!("b{}-{i}-{k}", args.run_id), "text": format!("load {i} {k}")}).to_string();
+                let body = json!({"clientMsgId": format!("b{}-{i}-{k}", args.run_id), "text": format!("load {i} {k}")})
+                    .to_string();
                 let t_write = Instant::now();
                 sent_at.lock().unwrap().insert(k, t_write);
                 sent.fetch_add(1, Ordering::Relaxed);
-                match tokio::time::timeout(request_timeout, http.post("/api/v1/cs/conversations", Some(&token), &body)).await {
+                match tokio::time::timeout(request_timeout, http.post("/api/v1/cs/conversations", Some(&token), &body))
+                    .await
+                {
                     Ok(Ok((status, _))) if status == 200 || status == 201 => {
                         let now = Instant::now();
                         sched_v.push((now - due).as_micros() as u64);

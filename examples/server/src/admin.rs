@@ -62,7 +62,10 @@ pub async fn sign_link(
     let nick = req.nickname.unwrap_or_default();
     for (field, value) in [("externalUserId", &u), ("nickname", &nick)] {
         if value.chars().count() > MAX_FIELD_CHARS {
-            return Err(ApiError::detail(ErrorCode::BadRequest, format!("{field} is longer than {MAX_FIELD_CHARS} characters")));
+            return Err(ApiError::detail(
+                ErrorCode::BadRequest,
+                format!("{field} is longer than {MAX_FIELD_CHARS} characters"),
+            ));
         }
     }
     let link = &site.config.link;
@@ -94,6 +97,9 @@ mod tests {
     fn urls_are_percent_encoded() {
         assert_eq!(percent_encode("Alex Lee/é&=?"), "Alex%20Lee%2F%C3%A9%26%3D%3F");
         assert_eq!(standalone_url("sk_demo", "", "", 5, "ab"), "/standalone.html?k=sk_demo&t=5&s=ab");
-        assert_eq!(standalone_url("sk_demo", "u 1", "N", 5, "ab"), "/standalone.html?k=sk_demo&u=u%201&nick=N&t=5&s=ab");
+        assert_eq!(
+            standalone_url("sk_demo", "u 1", "N", 5, "ab"),
+            "/standalone.html?k=sk_demo&u=u%201&nick=N&t=5&s=ab"
+        );
     }
 }

@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use natter::protocol::{
-    AgentConversationList, AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, SendMessageResponse,
-    ServerFrame, Sender, TypingRequest,
+    AgentConversationList, AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, SendMessageResponse, Sender,
+    ServerFrame, TypingRequest,
 };
 use serde::Deserialize;
 
@@ -76,7 +76,11 @@ pub async fn post_reply(
 pub async fn me(agent: AgentAuth) -> Response {
     json(
         StatusCode::OK,
-        &AgentMe { agent_name: agent.name, app_key: agent.site.app_key().into(), site_name: agent.site.config.name.clone() },
+        &AgentMe {
+            agent_name: agent.name,
+            app_key: agent.site.app_key().into(),
+            site_name: agent.site.config.name.clone(),
+        },
     )
 }
 
@@ -87,7 +91,11 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/agent/conversations?status=open|closed|all&limit=`.
-pub async fn list(State(app): State<App>, agent: AgentAuth, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(app): State<App>,
+    agent: AgentAuth,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
     let status = match q.status.as_deref() {
         None | Some("all") => None,
@@ -102,7 +110,11 @@ pub async fn list(State(app): State<App>, agent: AgentAuth, query: Result<Query<
 }
 
 /// `GET /api/v1/agent/conversations/{id}`.
-pub async fn one(State(app): State<App>, agent: AgentAuth, path: Result<Path<i64>, PathRejection>) -> Result<Response, ApiError> {
+pub async fn one(
+    State(app): State<App>,
+    agent: AgentAuth,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, ApiError> {
     let row = of_site(&app, &agent.site, path_id(path)?).await?;
     let view = app.store.call(move |c| store::agent_view(c, row)).await?;
     Ok(json(StatusCode::OK, &view))
@@ -137,11 +149,16 @@ pub async fn reply(
     // In its own task, like a visitor's send: a console that goes away
     // mid-request must not leave a stored reply unannounced.
     let task = app.clone();
-    let stored = tokio::spawn(async move { post_reply(&task, &agent.site, &agent.name, id, req.client_msg_id, req.text).await })
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal))??;
+    let stored =
+        tokio::spawn(async move { post_reply(&task, &agent.site, &agent.name, id, req.client_msg_id, req.text).await })
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Internal))??;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    let resp = SendMessageResponse { message: stored.message, conversation: stored.conversation.conversation, duplicate: stored.duplicate };
+    let resp = SendMessageResponse {
+        message: stored.message,
+        conversation: stored.conversation.conversation,
+        duplicate: stored.duplicate,
+    };
     Ok(json(status, &resp))
 }
 

@@ -161,7 +161,12 @@ fn b64_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
 /// [`CLOCK_SKEW_SECS`] of leeway, `nbf`/`iat` may not be later than now plus
 /// that leeway, and `aud`, if present, must name `app_key`. The error is a
 /// short reason for the `identity_rejected` message.
-pub fn verify_identity_token(token: &str, secret: &[u8], app_key: &str, now: i64) -> Result<IdentityClaims, &'static str> {
+pub fn verify_identity_token(
+    token: &str,
+    secret: &[u8],
+    app_key: &str,
+    now: i64,
+) -> Result<IdentityClaims, &'static str> {
     let mut parts = token.trim().split('.');
     let (Some(head), Some(body), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err("identityToken is not a JWT");
@@ -171,7 +176,8 @@ pub fn verify_identity_token(token: &str, secret: &[u8], app_key: &str, now: i64
         return Err("identityToken must be an HS256 JWT");
     }
     let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| "identityToken signature is malformed")?;
-    let expected = hmac_sha256(secret, format!("{head}.{body}").as_bytes()).map_err(|_| "identityToken cannot be checked")?;
+    let expected =
+        hmac_sha256(secret, format!("{head}.{body}").as_bytes()).map_err(|_| "identityToken cannot be checked")?;
     if !constant_time_eq(&expected, &sig) {
         return Err("identityToken signature does not match");
     }
@@ -250,7 +256,11 @@ mod tests {
             user_hash(b"Jefe", "what do ya want for nothing?").unwrap(),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        assert!(user_hash_matches(b"Jefe", "what do ya want for nothing?", "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
+        assert!(user_hash_matches(
+            b"Jefe",
+            "what do ya want for nothing?",
+            "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"
+        ));
     }
 
     fn mint(header: &str, claims: &serde_json::Value, key: &[u8]) -> String {
@@ -263,8 +273,12 @@ mod tests {
     fn identity_tokens() {
         let h = r#"{"typ":"JWT","alg":"HS256"}"#;
         let ok = |claims: serde_json::Value| verify_identity_token(&mint(h, &claims, b"k"), b"k", "sk_a", 1000);
-        let c = ok(serde_json::json!({"sub": " u_1 ", "exp": 2000, "nickname": "N", "email": "e@x", "other": 1})).unwrap();
-        assert_eq!((c.sub.as_str(), c.nickname.as_deref(), c.email.as_deref(), c.phone), ("u_1", Some("N"), Some("e@x"), None));
+        let c =
+            ok(serde_json::json!({"sub": " u_1 ", "exp": 2000, "nickname": "N", "email": "e@x", "other": 1})).unwrap();
+        assert_eq!(
+            (c.sub.as_str(), c.nickname.as_deref(), c.email.as_deref(), c.phone),
+            ("u_1", Some("N"), Some("e@x"), None)
+        );
         assert!(ok(serde_json::json!({"sub": "u", "exp": 941})).is_ok(), "60 s of skew");
         assert_eq!(ok(serde_json::json!({"sub": "u", "exp": 939})), Err("identityToken has expired"));
         assert!(ok(serde_json::json!({"sub": "u", "exp": 1500.5, "iat": 1050, "aud": ["x", "sk_a"]})).is_ok());
@@ -274,7 +288,13 @@ mod tests {
         assert!(ok(serde_json::json!({"sub": 42})).is_err());
         let claims = serde_json::json!({"sub": "u"});
         assert!(verify_identity_token(&mint(h, &claims, b"other"), b"k", "sk_a", 0).is_err());
-        for header in [r#"{"alg":"none"}"#, r#"{"alg":"HS512"}"#, r#"{"alg":"HS256","typ":"at+jwt"}"#, r#"{"alg":"HS256","crit":["x"]}"#, "nope"] {
+        for header in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"HS256","typ":"at+jwt"}"#,
+            r#"{"alg":"HS256","crit":["x"]}"#,
+            "nope",
+        ] {
             assert!(verify_identity_token(&mint(header, &claims, b"k"), b"k", "sk_a", 0).is_err(), "{header}");
         }
         assert!(verify_identity_token(&mint(r#"{"alg":"HS256"}"#, &claims, b"k"), b"k", "sk_a", 0).is_ok());
@@ -287,7 +307,14 @@ mod tests {
         // docs/identity.md test vector.
         let s = link_signature(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex Lee").unwrap();
         assert_eq!(s, "b4f79af0543dfcab62bf8fc09a8ab1668e188797372650da46f423fd6d7b72f7");
-        assert!(link_signature_matches(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex Lee", &s.to_uppercase()));
+        assert!(link_signature_matches(
+            b"natter-link-secret",
+            "sk_demo",
+            1716268800,
+            "u_42",
+            "Alex Lee",
+            &s.to_uppercase()
+        ));
         assert!(!link_signature_matches(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex", &s));
     }
 }

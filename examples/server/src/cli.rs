@@ -142,8 +142,23 @@ mod tests {
     #[test]
     fn parses_the_documented_flags() {
         let o = run(&[
-            "--listen", "127.0.0.1:0", "--memory", "--static", "a", "--static", "b", "--bot",
-            "echo", "--bot-delay-ms", "5", "--no-websocket", "--test-hooks", "--admin-token", "adm", "--link-secret", "ls",
+            "--listen",
+            "127.0.0.1:0",
+            "--memory",
+            "--static",
+            "a",
+            "--static",
+            "b",
+            "--bot",
+            "echo",
+            "--bot-delay-ms",
+            "5",
+            "--no-websocket",
+            "--test-hooks",
+            "--admin-token",
+            "adm",
+            "--link-secret",
+            "ls",
         ])
         .unwrap();
         assert_eq!(o.listen.port(), 0);

@@ -28,12 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            handshake_per_minute: 30,
-            messages_per_minute: 20,
-            api_per_minute: 300,
-            ws_frames_per_minute: 120,
-        }
+        Limits { handshake_per_minute: 30, messages_per_minute: 20, api_per_minute: 300, ws_frames_per_minute: 120 }
     }
 }
 
@@ -110,7 +105,12 @@ pub struct LinkSettings {
 
 impl Default for LinkSettings {
     fn default() -> Self {
-        LinkSettings { enabled: false, secret: None, ttl_secs: natter::protocol::LINK_TTL_SECS, require_signature: true }
+        LinkSettings {
+            enabled: false,
+            secret: None,
+            ttl_secs: natter::protocol::LINK_TTL_SECS,
+            require_signature: true,
+        }
     }
 }
 
@@ -171,7 +171,11 @@ impl Sites {
     /// Finds the site owning a bearer token among `tokens(site)`, with the
     /// value paired to it. Compares against every token in constant time
     /// each, so timing tells nothing.
-    fn by_token<T>(&self, token: &str, tokens: impl for<'a> Fn(&'a SiteConfig) -> Vec<(&'a str, T)>) -> Option<(Arc<Site>, T)> {
+    fn by_token<T>(
+        &self,
+        token: &str,
+        tokens: impl for<'a> Fn(&'a SiteConfig) -> Vec<(&'a str, T)>,
+    ) -> Option<(Arc<Site>, T)> {
         let mut found = None;
         for site in self.by_key.values() {
             for (candidate, value) in tokens(&site.config) {
@@ -209,11 +213,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         app_key: "sk_demo".into(),
         name: Some("Natter demo".into()),
         enabled: true,
-        allowed_origins: vec![
-            "http://127.0.0.1:*".into(),
-            "http://localhost:*".into(),
-            "http://[::1]:*".into(),
-        ],
+        allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into(), "http://[::1]:*".into()],
         allow_missing_origin: false,
         jwt_secret: None,
         identity_secret: None,
@@ -281,7 +281,11 @@ pub enum OriginPattern {
     Any,
     /// The literal `null` origin (sandboxed frames, `file:` pages).
     Null,
-    Pattern { scheme: String, host: HostPattern, port: PortPattern },
+    Pattern {
+        scheme: String,
+        host: HostPattern,
+        port: PortPattern,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -443,11 +447,14 @@ mod tests {
         let (_, sites) = parse_file("[[sites]]\napp_key = \"a\"\n").unwrap();
         let link = &sites[0].link;
         assert!(!link.enabled && link.require_signature && link.ttl_secs == 300 && sites[0].link_secret().is_none());
-        let (_, sites) = parse_file("[[sites]]\napp_key = \"a\"\nlink_secret = \"old\"\n[sites.link]\nenabled = true\n").unwrap();
+        let (_, sites) =
+            parse_file("[[sites]]\napp_key = \"a\"\nlink_secret = \"old\"\n[sites.link]\nenabled = true\n").unwrap();
         assert_eq!(sites[0].link_secret(), Some("old"), "the older key still works");
         let err = parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nenabled = true\n").unwrap_err();
         assert!(err.contains("no secret"), "{err}");
-        assert!(parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nenabled = true\nrequire_signature = false\n").is_ok());
+        assert!(
+            parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nenabled = true\nrequire_signature = false\n").is_ok()
+        );
         assert!(parse_file("[[sites]]\napp_key = \"a\"\nadmin_tokens = [\"short\"]\n").is_err());
         assert!(parse_file("[[sites]]\napp_key = \"a\"\n[sites.link]\nttl = 5\n").is_err());
     }

@@ -118,9 +118,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::new(ErrorCode::NotFound),
             StoreError::Closed => ApiError::new(ErrorCode::ConversationClosed),
             StoreError::Conflict => ApiError::new(ErrorCode::ClientMsgIdConflict),
-            StoreError::IdentityUnverified => {
-                ApiError::detail(ErrorCode::IdentityUnverified, "this externalUserId is verified; a userHash or identityToken is required")
-            }
+            StoreError::IdentityUnverified => ApiError::detail(
+                ErrorCode::IdentityUnverified,
+                "this externalUserId is verified; a userHash or identityToken is required",
+            ),
             StoreError::Sql(err) => {
                 tracing::error!(%err, "database error");
                 ApiError::new(ErrorCode::Internal)

@@ -30,9 +30,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::detail(ErrorCode::BadRequest, "unreadable body")
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
     }
 }
 
@@ -69,7 +67,8 @@ pub fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Optio
 /// the widget read that error instead of an opaque network failure.
 pub async fn cors(req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let preflight = req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let preflight =
+        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut resp = if preflight {
         let mut r = StatusCode::NO_CONTENT.into_response();
         let h = r.headers_mut();

@@ -135,7 +135,8 @@ impl Hub {
         if !channels.agents.contains_key(&app_key) && !self.bot_online {
             channels.to_site_visitors(&app_key, &ServerFrame::Presence { agents_online: true });
         }
-        let rx = channels.agents.entry(app_key.clone()).or_insert_with(|| broadcast::channel(AGENT_BACKLOG).0).subscribe();
+        let rx =
+            channels.agents.entry(app_key.clone()).or_insert_with(|| broadcast::channel(AGENT_BACKLOG).0).subscribe();
         drop(channels);
         Subscription { hub: self, audience: Audience::Agents(app_key), rx }
     }

@@ -9,9 +9,7 @@ pub fn init() {
         .ok()
         .and_then(|s| s.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(false);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::registry().with(fmt).with(filter).try_init();
 }

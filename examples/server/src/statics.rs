@@ -21,7 +21,8 @@ const CONSOLE_CSS: &str = include_str!("console/app.css");
 const LANDING_HTML: &str = include_str!("console/landing.html");
 
 /// The console runs under a strict policy: no inline script or style.
-const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CONSOLE_CSP: &str =
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 fn embedded(body: &'static str, content_type: &'static str) -> Response {
     (
@@ -112,11 +113,8 @@ async fn find(dirs: &[PathBuf], rel: &Path) -> Option<(PathBuf, std::fs::Metadat
 }
 
 fn etag(meta: &std::fs::Metadata) -> String {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+    let mtime =
+        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
     format!("\"{:x}-{:x}\"", meta.len(), mtime)
 }
 

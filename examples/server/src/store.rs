@@ -17,8 +17,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 
 use natter::protocol::{
-    AgentConversation, Conversation, ConversationStatus, JsonValue, Message, PageInfo, Profile, Sender,
-    VisitorInfo,
+    AgentConversation, Conversation, ConversationStatus, JsonValue, Message, PageInfo, Profile, Sender, VisitorInfo,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -27,7 +26,8 @@ use crate::auth;
 use crate::clock::rfc3339;
 
 /// Ordered schema migrations; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE site_keys (
     app_key     TEXT PRIMARY KEY,
     jwt_secret  BLOB NOT NULL
@@ -73,12 +73,14 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_idempotency ON messages(author, client_msg_id)
     WHERE client_msg_id IS NOT NULL;
 CREATE INDEX messages_conversation ON messages(conversation_id, id);
-"#, r#"
+"#,
+    r#"
 -- Identity resolution v2 (docs/protocol.md section 5).
 ALTER TABLE visitors ADD COLUMN merged_into TEXT;         -- anonymous record merged into a user's
 ALTER TABLE visitors ADD COLUMN fingerprint_retired INTEGER NOT NULL DEFAULT 0; -- not reachable through L2
 CREATE INDEX visitors_conversations ON conversations(visitor_id);
-"#];
+"#,
+];
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -248,7 +250,10 @@ where
 fn copy_error(err: &rusqlite::Error) -> rusqlite::Error {
     match err {
         rusqlite::Error::SqliteFailure(code, msg) => rusqlite::Error::SqliteFailure(*code, msg.clone()),
-        other => rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(other.to_string())),
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
     }
 }
 
@@ -339,9 +344,8 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) -> (Vec<Ran>, Opti
 
 /// The stored JWT key of a site, generated on first use.
 pub fn site_key(conn: &mut Connection, app_key: &str) -> Result<Vec<u8>> {
-    if let Some(k) = conn
-        .query_row("SELECT jwt_secret FROM site_keys WHERE app_key = ?1", [app_key], |r| r.get(0))
-        .optional()?
+    if let Some(k) =
+        conn.query_row("SELECT jwt_secret FROM site_keys WHERE app_key = ?1", [app_key], |r| r.get(0)).optional()?
     {
         return Ok(k);
     }
@@ -418,7 +422,9 @@ fn anonymous_by(tx: &Transaction<'_>, app_key: &str, column: &str, value: Option
 fn retire_fingerprint(tx: &Transaction<'_>, app_key: &str, fingerprint: Option<&str>) -> Result<()> {
     if let Some(fp) = fingerprint {
         tx.execute(
-            &format!("UPDATE visitors SET fingerprint_retired = 1 WHERE app_key = ?1 AND fingerprint = ?2 AND {ANONYMOUS}"),
+            &format!(
+                "UPDATE visitors SET fingerprint_retired = 1 WHERE app_key = ?1 AND fingerprint = ?2 AND {ANONYMOUS}"
+            ),
             params![app_key, fp],
         )?;
     }
@@ -532,7 +538,8 @@ fn merge_into(tx: &Transaction<'_>, from: &str, into: &str, now: i64) -> Result<
         tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![u, now])?;
         tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![a, now])?;
         let note = format!("Merged into conversation #{u} when the visitor signed in.");
-        let m = NewMessage { sender: Sender::System, text: &note, agent_name: None, client_msg_id: None, author: "system" };
+        let m =
+            NewMessage { sender: Sender::System, text: &note, agent_name: None, client_msg_id: None, author: "system" };
         insert_message(tx, a, m, now)?;
     }
     let mut stmt = tx.prepare_cached("SELECT id FROM conversations WHERE visitor_id = ?1")?;
@@ -710,7 +717,9 @@ pub fn conversation(conn: &Connection, id: i64) -> Result<Option<ConversationRow
 pub fn open_conversation(conn: &Connection, visitor: &str) -> Result<Option<ConversationRow>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.visitor_id = ?1 AND c.status = 'open'"),
+            &format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.visitor_id = ?1 AND c.status = 'open'"
+            ),
             [visitor],
             conversation_from_row,
         )
@@ -815,7 +824,14 @@ fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i6
 /// Stores a visitor message in the visitor's open conversation, opening one
 /// if needed. Idempotent on `client_msg_id`. Runs inside a transaction:
 /// [`Store::write`]'s.
-pub fn send_visitor(tx: &Connection, app_key: &str, visitor: &str, client_msg_id: &str, text: &str, now: i64) -> Result<Stored> {
+pub fn send_visitor(
+    tx: &Connection,
+    app_key: &str,
+    visitor: &str,
+    client_msg_id: &str,
+    text: &str,
+    now: i64,
+) -> Result<Stored> {
     let author = Author::Visitor(visitor).key();
     if let Some(message) = find_duplicate(tx, &author, Some(client_msg_id), text)? {
         let conversation = conversation(tx, message.conversation_id)?.ok_or(StoreError::NotFound)?;
@@ -834,7 +850,13 @@ pub fn send_visitor(tx: &Connection, app_key: &str, visitor: &str, client_msg_id
     let id = insert_message(
         tx,
         conv_id,
-        NewMessage { sender: Sender::Visitor, text, agent_name: None, client_msg_id: Some(client_msg_id), author: &author },
+        NewMessage {
+            sender: Sender::Visitor,
+            text,
+            agent_name: None,
+            client_msg_id: Some(client_msg_id),
+            author: &author,
+        },
         now,
     )?;
     let message = message_by_id(tx, id)?;
@@ -879,7 +901,10 @@ pub fn leave(conn: &mut Connection, conversation_id: i64, now: i64) -> Result<(C
     if conv.conversation.status == ConversationStatus::Closed {
         return Ok((conv, None));
     }
-    tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![conversation_id, now])?;
+    tx.execute(
+        "UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1",
+        params![conversation_id, now],
+    )?;
     let id = insert_message(
         &tx,
         conversation_id,
@@ -900,7 +925,12 @@ pub fn leave(conn: &mut Connection, conversation_id: i64, now: i64) -> Result<(C
 
 /// Conversations of a site, most recently active first, with visitor and
 /// newest message.
-pub fn list_conversations(conn: &Connection, app_key: &str, status: Option<ConversationStatus>, limit: u32) -> Result<Vec<AgentConversation>> {
+pub fn list_conversations(
+    conn: &Connection,
+    app_key: &str,
+    status: Option<ConversationStatus>,
+    limit: u32,
+) -> Result<Vec<AgentConversation>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c
          WHERE c.app_key = ?1 AND (?2 IS NULL OR c.status = ?2)
@@ -955,7 +985,14 @@ mod tests {
             Db(connect(None).unwrap())
         }
 
-        fn resolve(&mut self, ext: Option<&str>, fp: Option<&str>, vid: Option<&str>, claim: Option<&str>, logout: bool) -> Resolved {
+        fn resolve(
+            &mut self,
+            ext: Option<&str>,
+            fp: Option<&str>,
+            vid: Option<&str>,
+            claim: Option<&str>,
+            logout: bool,
+        ) -> Resolved {
             let id = Identity {
                 external_user_id: ext.map(String::from),
                 fingerprint: fp.map(String::from),
@@ -1030,7 +1067,10 @@ mod tests {
         let id = Identity { external_user_id: Some("u".into()), verified: true, ..Identity::default() };
         resolve_visitor(&mut db.0, "sk", &id, &Details::default(), 0).unwrap();
         let claim = Identity { external_user_id: Some("u".into()), ..Identity::default() };
-        assert!(matches!(resolve_visitor(&mut db.0, "sk", &claim, &Details::default(), 0), Err(StoreError::IdentityUnverified)));
+        assert!(matches!(
+            resolve_visitor(&mut db.0, "sk", &claim, &Details::default(), 0),
+            Err(StoreError::IdentityUnverified)
+        ));
         // Another site never shares records.
         let other = Identity { fingerprint: Some("fp".into()), ..Identity::default() };
         assert_ne!(resolve_visitor(&mut db.0, "sk_other", &other, &Details::default(), 0).unwrap().visitor, a);
@@ -1067,11 +1107,15 @@ mod tests {
         for i in 0..200 {
             let (store, v) = (store.clone(), v.clone());
             tasks.push(tokio::spawn(async move {
-                store.write(move |c| send_visitor(c, "sk", &v, &format!("m{i}"), &format!("text {i}"), 0)).await.map(|s| s.message.id)
+                store
+                    .write(move |c| send_visitor(c, "sk", &v, &format!("m{i}"), &format!("text {i}"), 0))
+                    .await
+                    .map(|s| s.message.id)
             }));
         }
         let (s1, s2, s3, w1, w2) = (store.clone(), store.clone(), store.clone(), v.clone(), v.clone());
-        let conflict = tokio::spawn(async move { s1.write(move |c| send_visitor(c, "sk", &w1, "first", "other text", 0)).await });
+        let conflict =
+            tokio::spawn(async move { s1.write(move |c| send_visitor(c, "sk", &w1, "first", "other text", 0)).await });
         // A write that fails after writing: its savepoint is rolled back.
         let undone = tokio::spawn(async move {
             s2.write(move |c| {

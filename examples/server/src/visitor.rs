@@ -48,7 +48,11 @@ impl AppState {
     /// request passes the origin rule (or, for a link token, the site still
     /// takes links), and the visitor record is live (a record merged into a
     /// user's at login no longer acts: 401 `token_invalid`).
-    pub async fn authenticate_visitor(&self, token: &str, headers: &HeaderMap) -> Result<(Arc<Site>, Claims), ApiError> {
+    pub async fn authenticate_visitor(
+        &self,
+        token: &str,
+        headers: &HeaderMap,
+    ) -> Result<(Arc<Site>, Claims), ApiError> {
         let (site, claims) = self.verify_visitor_token(token)?;
         if claims.is_link() {
             link_enabled(&site)?;
@@ -76,7 +80,10 @@ impl AppState {
             offline_message: c.remote.offline_message.clone(),
             online: self.hub.agents_online(site.app_key()),
             appearance: c.remote.appearance.clone(),
-            limits: ClientLimits { messages_per_minute: self.sites.limits.messages_per_minute, ..ClientLimits::default() },
+            limits: ClientLimits {
+                messages_per_minute: self.sites.limits.messages_per_minute,
+                ..ClientLimits::default()
+            },
         }
     }
 
@@ -103,7 +110,9 @@ pub fn check_origin(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
         // Browsers leave `Origin` out of same-origin GETs and say so with
         // `Sec-Fetch-Site`; the page's origin is then this server's own.
         None if header_str(headers, "sec-fetch-site") == Some("same-origin") => header_str(headers, header::HOST)
-            .is_some_and(|host| ["http://", "https://"].iter().any(|scheme| site.origin_allowed(Some(&format!("{scheme}{host}"))))),
+            .is_some_and(|host| {
+                ["http://", "https://"].iter().any(|scheme| site.origin_allowed(Some(&format!("{scheme}{host}"))))
+            }),
         None => site.origin_allowed(None),
     };
     if allowed {
@@ -184,7 +193,12 @@ fn layer(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-fn validate_context(profile: &Profile, page: &Option<PageInfo>, locale: &Option<String>, tz: &Option<String>) -> Result<(), ApiError> {
+fn validate_context(
+    profile: &Profile,
+    page: &Option<PageInfo>,
+    locale: &Option<String>,
+    tz: &Option<String>,
+) -> Result<(), ApiError> {
     check_len("nickname", &profile.nickname, MAX_FIELD_CHARS)?;
     check_len("email", &profile.email, MAX_FIELD_CHARS)?;
     check_len("phone", &profile.phone, MAX_FIELD_CHARS)?;
@@ -198,7 +212,10 @@ fn validate_context(profile: &Profile, page: &Option<PageInfo>, locale: &Option<
     }
     if let Some(extra) = &profile.extra {
         if serde_json::to_vec(extra).map_or(true, |v| v.len() > MAX_EXTRA_BYTES) {
-            return Err(ApiError::detail(ErrorCode::BadRequest, format!("extra is larger than {MAX_EXTRA_BYTES} bytes")));
+            return Err(ApiError::detail(
+                ErrorCode::BadRequest,
+                format!("extra is larger than {MAX_EXTRA_BYTES} bytes"),
+            ));
         }
     }
     Ok(())
@@ -236,7 +253,8 @@ fn prove(
     };
     let mut proof = Proof { external_user_id: ext, verified: false };
     if let Some(token) = identity_token.filter(|t| !t.trim().is_empty()) {
-        let claims = auth::verify_identity_token(token, secret.as_bytes(), site.app_key(), now_ms() / 1000).map_err(rejected)?;
+        let claims =
+            auth::verify_identity_token(token, secret.as_bytes(), site.app_key(), now_ms() / 1000).map_err(rejected)?;
         if proof.external_user_id.as_ref().is_some_and(|e| *e != claims.sub) {
             return Err(rejected("identityToken sub is another user"));
         }
@@ -314,7 +332,14 @@ pub fn validate_client_msg_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn details(profile: Profile, locale: Option<String>, timezone: Option<String>, page: Option<PageInfo>, headers: &HeaderMap, ip: std::net::IpAddr) -> Details {
+fn details(
+    profile: Profile,
+    locale: Option<String>,
+    timezone: Option<String>,
+    page: Option<PageInfo>,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Details {
     Details {
         profile,
         locale,
@@ -336,7 +361,8 @@ fn issue(
     let now = now_ms() / 1000;
     let exp = now + TOKEN_TTL_SECS as i64;
     let ent = link.then(|| ENTRY_LINK.to_string());
-    let claims = Claims { iss: auth::ISSUER.into(), aud: site.app_key().into(), sub: visitor.clone(), iat: now, exp, ent };
+    let claims =
+        Claims { iss: auth::ISSUER.into(), aud: site.app_key().into(), sub: visitor.clone(), iat: now, exp, ent };
     Ok(HandshakeResponse {
         available: true,
         token: Some(auth::sign(&claims, &site.jwt_secret)?),
@@ -394,7 +420,10 @@ impl AppState {
         let (info, rows) = self
             .store
             .call(move |c| {
-                let rows = touched.iter().filter_map(|id| store::conversation(c, *id).transpose()).collect::<store::Result<Vec<_>>>()?;
+                let rows = touched
+                    .iter()
+                    .filter_map(|id| store::conversation(c, *id).transpose())
+                    .collect::<store::Result<Vec<_>>>()?;
                 Ok((store::visitor(c, &v)?, rows))
             })
             .await?;
@@ -507,7 +536,14 @@ pub async fn identify(
     let changed = logout || new_ext.is_some();
     let identity = changed.then(|| {
         let (external_user_id, verified) = new_ext.map_or((None, false), |p| (p.external_user_id, p.verified));
-        Identity { external_user_id, fingerprint: fp, anon_id: vid, verified, claim: Some(auth.visitor.clone()), logout }
+        Identity {
+            external_user_id,
+            fingerprint: fp,
+            anon_id: vid,
+            verified,
+            claim: Some(auth.visitor.clone()),
+            logout,
+        }
     });
     resolve_and_issue(&app, &site, identity, &auth.visitor, d, auth.link, Some(changed)).await
 }
@@ -534,7 +570,11 @@ pub async fn config(
 }
 
 /// `POST /api/v1/cs/conversations`: send a message.
-pub async fn send(State(app): State<App>, auth: VisitorAuth, body: Result<JsonBody<SendMessageRequest>, ApiError>) -> Result<Response, ApiError> {
+pub async fn send(
+    State(app): State<App>,
+    auth: VisitorAuth,
+    body: Result<JsonBody<SendMessageRequest>, ApiError>,
+) -> Result<Response, ApiError> {
     app.limit(format!("msg:{}", auth.visitor), app.sites.limits.messages_per_minute)?;
     let JsonBody(req) = body?;
     let cmid = req.client_msg_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "clientMsgId is required"))?;
@@ -560,7 +600,11 @@ pub async fn send(State(app): State<App>, auth: VisitorAuth, body: Result<JsonBo
     .await
     .map_err(|_| ApiError::new(ErrorCode::Internal))??;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    let resp = SendMessageResponse { message: stored.message, conversation: stored.conversation.conversation, duplicate: stored.duplicate };
+    let resp = SendMessageResponse {
+        message: stored.message,
+        conversation: stored.conversation.conversation,
+        duplicate: stored.duplicate,
+    };
     Ok(json(status, &resp))
 }
 
@@ -618,7 +662,11 @@ pub async fn messages(
 }
 
 /// `POST /api/v1/cs/conversations/{id}/leave`.
-pub async fn leave(State(app): State<App>, auth: VisitorAuth, path: Result<Path<i64>, PathRejection>) -> Result<Response, ApiError> {
+pub async fn leave(
+    State(app): State<App>,
+    auth: VisitorAuth,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, ApiError> {
     let id = path_id(path)?;
     owned(&app, &auth, id).await?;
     let (row, system) = app.store.call(move |c| store::leave(c, id, now_ms())).await?;

@@ -77,7 +77,7 @@ fn upgrade_or_400(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Re
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(0)
     })
-        .map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
+    .map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
 }
 
 /// `GET /ws`: the visitor socket.
@@ -286,7 +286,12 @@ async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<S
             let row = conversation_for(app, peer, conversation_id).await?;
             match peer {
                 Peer::Visitor { .. } => {
-                    let frame = ServerFrame::Typing { conversation_id: row.conversation.id, from: Sender::Visitor, agent_name: None, active };
+                    let frame = ServerFrame::Typing {
+                        conversation_id: row.conversation.id,
+                        from: Sender::Visitor,
+                        agent_name: None,
+                        active,
+                    };
                     app.hub.to_agents(&row.app_key, &frame);
                 }
                 Peer::Agent { name, .. } => crate::agent::agent_typing(app, &row, name, active),
@@ -320,7 +325,9 @@ async fn conversation_for(app: &AppState, peer: &Peer, id: Option<i64>) -> Resul
             let v = visitor.clone();
             app.store.call(move |c| store::open_conversation(c, &v)).await?
         }
-        (Peer::Agent { .. }, None) => return Err(ApiError::detail(ErrorCode::BadRequest, "conversationId is required")),
+        (Peer::Agent { .. }, None) => {
+            return Err(ApiError::detail(ErrorCode::BadRequest, "conversationId is required"))
+        }
     };
     let row = row.ok_or(ApiError::new(ErrorCode::NotFound))?;
     let allowed = match peer {

@@ -65,13 +65,19 @@ fn origin_rules_apply_to_rest_and_websocket() {
         let r = server.request("POST", "/api/v1/cs/handshake", &headers, Some(body.as_bytes()));
         assert_eq!((r.status, r.code().as_str()), (403, "origin_denied"), "{origin:?}");
     }
-    let ok = server.request("POST", "/api/v1/cs/handshake", &[("Origin", "http://127.0.0.1:9999")], Some(body.as_bytes()));
+    let ok =
+        server.request("POST", "/api/v1/cs/handshake", &[("Origin", "http://127.0.0.1:9999")], Some(body.as_bytes()));
     assert_eq!(ok.status, 200);
 
     // A good token from a foreign origin is refused too.
     let (token, _) = server.handshake("v_1");
     let auth = format!("Bearer {token}");
-    let r = server.request("GET", "/api/v1/cs/conversations/current", &[("Origin", "https://evil.example"), ("Authorization", &auth)], None);
+    let r = server.request(
+        "GET",
+        "/api/v1/cs/conversations/current",
+        &[("Origin", "https://evil.example"), ("Authorization", &auth)],
+        None,
+    );
     assert_eq!((r.status, r.code().as_str()), (403, "origin_denied"));
 
     // Localized message.
@@ -83,7 +89,11 @@ fn origin_rules_apply_to_rest_and_websocket() {
     let r = server.request(
         "OPTIONS",
         "/api/v1/cs/handshake",
-        &[("Origin", ORIGIN), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "content-type")],
+        &[
+            ("Origin", ORIGIN),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
         None,
     );
     assert_eq!(r.status, 204);
@@ -94,7 +104,10 @@ fn origin_rules_apply_to_rest_and_websocket() {
         let protocols = format!("natter.v1, jwt.{token}");
         assert_eq!(ws_connect(&server.url("/ws"), &protocols, Some("https://evil.example")).await.err(), Some(403));
         assert_eq!(ws_connect(&server.url("/ws"), &protocols, None).await.err(), Some(403));
-        assert_eq!(ws_connect(&server.url("/ws"), "natter.v1, jwt.bad.token.here", Some(ORIGIN)).await.err(), Some(401));
+        assert_eq!(
+            ws_connect(&server.url("/ws"), "natter.v1, jwt.bad.token.here", Some(ORIGIN)).await.err(),
+            Some(401)
+        );
         assert_eq!(ws_connect(&server.url("/ws"), "natter.v1", Some(ORIGIN)).await.err(), Some(401));
         assert_eq!(ws_connect(&server.url("/ws"), &format!("jwt.{token}"), Some(ORIGIN)).await.err(), Some(400));
     });
@@ -144,7 +157,14 @@ fn since_cursor_pages_in_ascending_stable_order() {
     let mut since = 0;
     let mut pages = 0;
     loop {
-        let page = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?since={since}&limit=2"), Some(&token), None).json();
+        let page = server
+            .visitor(
+                "GET",
+                &format!("/api/v1/cs/conversations/{conv}/messages?since={since}&limit=2"),
+                Some(&token),
+                None,
+            )
+            .json();
         pages += 1;
         for m in page["messages"].as_array().unwrap() {
             seen.push(m["id"].as_i64().unwrap());
@@ -156,10 +176,14 @@ fn since_cursor_pages_in_ascending_stable_order() {
     }
     assert_eq!(seen, ids);
     assert_eq!(pages, 3);
-    let tail = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?since={}", ids[4]), Some(&token), None).json();
+    let tail = server
+        .visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?since={}", ids[4]), Some(&token), None)
+        .json();
     assert_eq!(tail["messages"], json!([]));
     assert_eq!(tail["nextSince"], ids[4]);
-    let mid = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?since={}", ids[2]), Some(&token), None).json();
+    let mid = server
+        .visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?since={}", ids[2]), Some(&token), None)
+        .json();
     let mid: Vec<i64> = mid["messages"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
     assert_eq!(mid, ids[3..].to_vec());
 }
@@ -193,7 +217,11 @@ async fn agent_reply_is_pushed_to_the_visitor_websocket() {
     let typing = frame_of_type(&mut ws, "typing").await;
     assert_eq!((typing["from"].clone(), typing["active"].clone()), (json!("agent"), json!(true)));
 
-    let r = server.agent("POST", &format!("/api/v1/agent/conversations/{conv}/messages"), Some(json!({"text": "Hi, I am here"})));
+    let r = server.agent(
+        "POST",
+        &format!("/api/v1/agent/conversations/{conv}/messages"),
+        Some(json!({"text": "Hi, I am here"})),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let frame = frame_of_type(&mut ws, "message").await;
     assert_eq!(frame["message"]["text"], "Hi, I am here");
@@ -257,7 +285,11 @@ async fn each_socket_gets_only_the_events_addressed_to_it() {
         assert_eq!(texts(got), ["alice 1", "alice 2"]);
     }
     // The agent sees both visitors' messages, in order.
-    let got = vec![frame_of_type(&mut agent, "message").await, frame_of_type(&mut agent, "message").await, frame_of_type(&mut agent, "message").await];
+    let got = vec![
+        frame_of_type(&mut agent, "message").await,
+        frame_of_type(&mut agent, "message").await,
+        frame_of_type(&mut agent, "message").await,
+    ];
     assert_eq!(texts(got), ["alice 1", "bob 1", "alice 2"]);
     assert_eq!(texts(vec![frame_of_type(&mut ws_bob, "message").await]), ["bob 1"]);
 
@@ -356,7 +388,8 @@ async fn tokens_are_isolated_between_visitors() {
     // Leaving closes Alice's conversation; her next message opens a new one.
     let left = server.visitor("POST", &format!("/api/v1/cs/conversations/{conv_a}/leave"), Some(&alice), None).json();
     assert_eq!(left["conversation"]["status"], "closed");
-    let r = server.agent("POST", &format!("/api/v1/agent/conversations/{conv_a}/messages"), Some(json!({"text": "late"})));
+    let r =
+        server.agent("POST", &format!("/api/v1/agent/conversations/{conv_a}/messages"), Some(json!({"text": "late"})));
     assert_eq!((r.status, r.code().as_str()), (409, "conversation_closed"));
     let next = server.send(&alice, "a2", "new topic").json();
     assert_ne!(next["conversation"]["id"], conv_a);
@@ -412,14 +445,20 @@ fn restart_with_the_same_database_keeps_every_message() {
         sent.push(server.send(&token, &format!("k{i}"), &format!("keep {i}")).json()["message"].clone());
     }
     let conv = sent[0]["conversationId"].as_i64().unwrap();
-    sent.push(server.agent("POST", &format!("/api/v1/agent/conversations/{conv}/messages"), Some(json!({"text": "noted"}))).json()["message"].clone());
+    sent.push(
+        server
+            .agent("POST", &format!("/api/v1/agent/conversations/{conv}/messages"), Some(json!({"text": "noted"})))
+            .json()["message"]
+            .clone(),
+    );
     let status = server.terminate();
     assert!(status.success(), "graceful exit: {status:?}");
     assert!(db.exists());
 
     let server = Server::start_in(&dir.0, &["--db", &db_arg]);
     // The old token still verifies: the site key lives in the database.
-    let page = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?limit=200"), Some(&token), None);
+    let page =
+        server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages?limit=200"), Some(&token), None);
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.json()["messages"], Value::Array(sent.clone()));
     // The same visitor finds the same conversation.
@@ -480,7 +519,14 @@ fn bad_input_gets_clear_errors_and_stores_nothing() {
         (post("/api/v1/cs/conversations", br#"{"text": "x"}"#), 400, "bad_request"),
         (post("/api/v1/cs/conversations", br#"{"clientMsgId": "a b", "text": "x"}"#), 400, "bad_request"),
         (post("/api/v1/cs/conversations", br#"{"clientMsgId": "e1", "text": "   "}"#), 400, "empty_text"),
-        (post("/api/v1/cs/conversations", json!({"clientMsgId": "t1", "text": "é".repeat(4001)}).to_string().as_bytes()), 413, "text_too_long"),
+        (
+            post(
+                "/api/v1/cs/conversations",
+                json!({"clientMsgId": "t1", "text": "é".repeat(4001)}).to_string().as_bytes(),
+            ),
+            413,
+            "text_too_long",
+        ),
         (post("/api/v1/cs/conversations", &vec![b' '; 70 * 1024]), 413, "body_too_large"),
         (post("/api/v1/cs/identify", br#"{"nickname": 42}"#), 400, "bad_request"),
         (server.visitor("POST", "/api/v1/cs/handshake", None, Some(json!({"visitorId": "v"}))), 400, "bad_request"),
@@ -489,7 +535,11 @@ fn bad_input_gets_clear_errors_and_stores_nothing() {
         (server.visitor("GET", "/api/v1/cs/conversations/current", Some(&forge(&token)), None), 401, "token_invalid"),
         (server.visitor("GET", "/api/v1/cs/conversations/abc/messages", Some(&token), None), 404, "not_found"),
         (server.visitor("GET", "/api/v1/cs/conversations/1/messages?since=x", Some(&token), None), 400, "bad_request"),
-        (server.request("GET", "/api/v1/agent/conversations", &[("Authorization", "Bearer nope")], None), 401, "token_invalid"),
+        (
+            server.request("GET", "/api/v1/agent/conversations", &[("Authorization", "Bearer nope")], None),
+            401,
+            "token_invalid",
+        ),
         (server.request("GET", "/api/v1/agent/conversations", &[], None), 401, "token_missing"),
         (server.agent("GET", "/api/v1/agent/conversations?status=weird", None), 400, "bad_request"),
         (server.request("GET", "/api/v1/nothing", &[], None), 404, "not_found"),
@@ -518,24 +568,38 @@ fn identify_updates_the_profile_and_switches_identity() {
     let (_dir, server) = demo();
     let (token, hs) = server.handshake("v_anon");
     server.send(&token, "m1", "before login");
-    let r = server.visitor("POST", "/api/v1/cs/identify", Some(&token), Some(json!({"nickname": "Ann", "extra": {"plan": "pro"}})));
+    let r = server.visitor(
+        "POST",
+        "/api/v1/cs/identify",
+        Some(&token),
+        Some(json!({"nickname": "Ann", "extra": {"plan": "pro"}})),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let same = r.json();
     assert_eq!(same["identityChanged"], false);
     assert_eq!(same["csVisitorId"], hs["csVisitorId"]);
 
     // Login: the anonymous record becomes the user's, conversation kept.
-    let login = server.visitor("POST", "/api/v1/cs/identify", Some(&token), Some(json!({"externalUserId": "u_42"}))).json();
+    let login =
+        server.visitor("POST", "/api/v1/cs/identify", Some(&token), Some(json!({"externalUserId": "u_42"}))).json();
     assert_eq!(login["identityChanged"], true);
     assert_eq!(login["csVisitorId"], hs["csVisitorId"]);
     let list = server.agent("GET", "/api/v1/agent/conversations", None).json();
     let v = &list["conversations"][0]["visitor"];
-    assert_eq!((v["externalUserId"].clone(), v["nickname"].clone(), v["extra"]["plan"].clone()), (json!("u_42"), json!("Ann"), json!("pro")));
+    assert_eq!(
+        (v["externalUserId"].clone(), v["nickname"].clone(), v["extra"]["plan"].clone()),
+        (json!("u_42"), json!("Ann"), json!("pro"))
+    );
 
     // Logout with a rotated anonymous id: a different, fresh visitor.
     let user_token = login["token"].as_str().unwrap().to_string();
     let logout = server
-        .visitor("POST", "/api/v1/cs/identify", Some(&user_token), Some(json!({"externalUserId": null, "visitorId": "v_rotated"})))
+        .visitor(
+            "POST",
+            "/api/v1/cs/identify",
+            Some(&user_token),
+            Some(json!({"externalUserId": null, "visitorId": "v_rotated"})),
+        )
         .json();
     assert_eq!(logout["identityChanged"], true);
     assert_ne!(logout["csVisitorId"], hs["csVisitorId"]);
@@ -579,7 +643,10 @@ fn static_dirs_are_searched_in_order_with_cache_headers() {
     assert!(console.header("content-security-policy").unwrap().starts_with("default-src 'self'"));
     assert!(console.body.contains("/agent/app.js"));
     assert!(!console.body.contains("<script>") && !console.body.contains("style="));
-    assert_eq!(server.request("GET", "/agent/app.js", &[], None).header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        server.request("GET", "/agent/app.js", &[], None).header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(server.request("GET", "/agent/app.css", &[], None).status, 200);
 }
 
@@ -636,7 +703,8 @@ allowed_origins = ["*"]
     let r = hs(json!({"appKey": "sk_live", "externalUserId": "u_1"}));
     assert_eq!((r.status, r.code().as_str()), (403, "identity_unverified"));
 
-    let me = server.request("GET", "/api/v1/agent/me", &[("Authorization", "Bearer alice-token-0123456789")], None).json();
+    let me =
+        server.request("GET", "/api/v1/agent/me", &[("Authorization", "Bearer alice-token-0123456789")], None).json();
     assert_eq!(me["agentName"], "Alice");
     assert_eq!(server.agent("GET", "/api/v1/agent/me", None).status, 401, "demo token is not configured here");
 }

@@ -119,7 +119,8 @@ fn agent_texts_of(server: &Server, cs_visitor_id: &Value) -> Vec<String> {
     for c in list["conversations"].as_array().unwrap() {
         if &c["visitor"]["csVisitorId"] == cs_visitor_id {
             let id = c["conversation"]["id"].as_i64().unwrap();
-            let page = server.agent("GET", &format!("/api/v1/agent/conversations/{id}/messages?limit=200"), None).json();
+            let page =
+                server.agent("GET", &format!("/api/v1/agent/conversations/{id}/messages?limit=200"), None).json();
             texts.extend(page["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()));
         }
     }
@@ -143,10 +144,14 @@ fn code(r: &Response) -> (u16, String) {
 fn anonymous_chat_then_login_merges_into_the_users_history() {
     let (_dir, server) = demo();
     // The user already chatted from another device.
-    let (phone, user) = hs_ok(&server, json!({"externalUserId": "u_1", "visitorId": "v_phone", "fingerprint": "fp_phone"}));
+    let (phone, user) =
+        hs_ok(&server, json!({"externalUserId": "u_1", "visitorId": "v_phone", "fingerprint": "fp_phone"}));
     send_ok(&server, &phone, "p1", "from my phone");
     // Anonymous on the laptop, then login through identify.
-    let (anon, a) = hs_ok(&server, json!({"visitorId": "v_laptop", "fingerprint": "fp_laptop", "nickname": "Guest", "email": "g@example.com"}));
+    let (anon, a) = hs_ok(
+        &server,
+        json!({"visitorId": "v_laptop", "fingerprint": "fp_laptop", "nickname": "Guest", "email": "g@example.com"}),
+    );
     send_ok(&server, &anon, "a1", "anon one");
     send_ok(&server, &anon, "a2", "anon two");
     let (token, login) = identify_ok(&server, &anon, json!({"externalUserId": "u_1", "nickname": "Alex"}));
@@ -155,7 +160,10 @@ fn anonymous_chat_then_login_merges_into_the_users_history() {
     assert_eq!(history(&server, &token), ["from my phone", "anon one", "anon two"]);
     assert_eq!(history(&server, &phone), ["from my phone", "anon one", "anon two"], "same user, same conversation");
     // The merged record's token is dead; an outbox retry under the new one is a duplicate.
-    assert_eq!(code(&server.visitor("GET", "/api/v1/cs/conversations/current", Some(&anon), None)), (401, "token_invalid".into()));
+    assert_eq!(
+        code(&server.visitor("GET", "/api/v1/cs/conversations/current", Some(&anon), None)),
+        (401, "token_invalid".into())
+    );
     let retry = server.send(&token, "a1", "anon one");
     assert_eq!((retry.status, retry.json()["duplicate"].clone()), (200, json!(true)));
 
@@ -167,8 +175,14 @@ fn anonymous_chat_then_login_merges_into_the_users_history() {
     assert!(convs.iter().all(|c| c["visitor"]["csVisitorId"] != a["csVisitorId"]));
     let open = convs.iter().find(|c| c["conversation"]["status"] == "open").unwrap();
     let v = &open["visitor"];
-    assert_eq!((v["externalUserId"].clone(), v["nickname"].clone(), v["email"].clone()), (json!("u_1"), json!("Alex"), json!("g@example.com")));
-    assert_eq!((v["fingerprint"].clone(), v["visitorId"].clone(), v["verified"].clone()), (json!("fp_laptop"), json!("v_laptop"), json!(false)));
+    assert_eq!(
+        (v["externalUserId"].clone(), v["nickname"].clone(), v["email"].clone()),
+        (json!("u_1"), json!("Alex"), json!("g@example.com"))
+    );
+    assert_eq!(
+        (v["fingerprint"].clone(), v["visitorId"].clone(), v["verified"].clone()),
+        (json!("fp_laptop"), json!("v_laptop"), json!(false))
+    );
     let closed = convs.iter().find(|c| c["conversation"]["status"] == "closed").unwrap();
     assert!(closed["lastMessage"]["text"].as_str().unwrap().starts_with("Merged into conversation #"), "{closed}");
 }
@@ -197,7 +211,8 @@ fn handshake_login_upgrades_or_merges_the_browsers_anonymous_record() {
     // A fingerprint match alone never merges an anonymous record into a user.
     let (stranger, _) = hs_ok(&server, json!({"visitorId": "v_stranger", "fingerprint": "fp_shared"}));
     send_ok(&server, &stranger, "s1", "stranger's words");
-    let (user3, _) = hs_ok(&server, json!({"externalUserId": "u_3", "visitorId": "v_mine", "fingerprint": "fp_shared"}));
+    let (user3, _) =
+        hs_ok(&server, json!({"externalUserId": "u_3", "visitorId": "v_mine", "fingerprint": "fp_shared"}));
     assert!(history(&server, &user3).is_empty());
 }
 
@@ -209,7 +224,8 @@ fn logout_then_anonymous_on_the_same_fingerprint_starts_clean() {
     let (user, u) = identify_ok(&server, &anon, json!({"externalUserId": "u_1", "fingerprint": "fp"}));
     send_ok(&server, &user, "u1", "private as u_1");
 
-    let (fresh, out) = identify_ok(&server, &user, json!({"externalUserId": null, "visitorId": "v_2", "fingerprint": "fp"}));
+    let (fresh, out) =
+        identify_ok(&server, &user, json!({"externalUserId": null, "visitorId": "v_2", "fingerprint": "fp"}));
     assert_eq!(out["identityChanged"], true);
     assert_ne!(out["csVisitorId"], u["csVisitorId"]);
     assert!(out.get("conversationId").is_none());
@@ -228,7 +244,10 @@ fn logout_then_anonymous_on_the_same_fingerprint_starts_clean() {
     assert!(v.get("conversationId").is_none());
     assert!(history(&server, &t).is_empty());
     // The user's conversation is not readable with an anonymous token.
-    let conv = u["conversationId"].as_i64().or(hs_ok(&server, json!({"externalUserId": "u_1"})).1["conversationId"].as_i64()).unwrap();
+    let conv = u["conversationId"]
+        .as_i64()
+        .or(hs_ok(&server, json!({"externalUserId": "u_1"})).1["conversationId"].as_i64())
+        .unwrap();
     let r = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages"), Some(&t), None);
     assert_eq!(code(&r), (403, "forbidden".into()));
     // The user finds everything again by logging in.
@@ -302,7 +321,8 @@ fn two_users_on_one_browser_never_see_each_others_messages() {
     let (anon, _) = hs_ok(&server, browser("v_1"));
     let (one, u1) = identify_ok(&server, &anon, json!({"externalUserId": "u_1"}));
     send_ok(&server, &one, "m1", "u_1 private");
-    let (anon2, _) = identify_ok(&server, &one, json!({"externalUserId": null, "visitorId": "v_2", "fingerprint": "fp_shared_pc"}));
+    let (anon2, _) =
+        identify_ok(&server, &one, json!({"externalUserId": null, "visitorId": "v_2", "fingerprint": "fp_shared_pc"}));
     send_ok(&server, &anon2, "m2", "anonymous after logout");
     let (two, u2) = identify_ok(&server, &anon2, json!({"externalUserId": "u_2"}));
     assert_ne!(u2["csVisitorId"], u1["csVisitorId"]);
@@ -337,14 +357,19 @@ fn user_hash_and_identity_token_are_verified_when_enforced() {
     assert_eq!(strict(json!({})).status, 200, "anonymous visitors need no proof");
     assert_eq!(strict(json!({"externalUserId": "u_1", "userHash": hash})).status, 200);
     assert_eq!(strict(json!({"externalUserId": "u_1", "userHash": hash.to_uppercase()})).status, 200);
-    assert_eq!(code(&strict(json!({"externalUserId": "u_1", "userHash": snippet::user_hash(IDENTITY_SECRET, "u_2")}))), (403, "identity_rejected".into()));
+    assert_eq!(
+        code(&strict(json!({"externalUserId": "u_1", "userHash": snippet::user_hash(IDENTITY_SECRET, "u_2")}))),
+        (403, "identity_rejected".into())
+    );
     assert_eq!(code(&strict(json!({"externalUserId": "u_1", "userHash": "zz"}))), (403, "identity_rejected".into()));
     assert_eq!(code(&strict(json!({"externalUserId": "u_1"}))), (403, "identity_unverified".into()));
     assert_eq!(code(&strict(json!({"externalUserId": "u_1", "userHash": ""}))), (403, "identity_unverified".into()));
 
     // identityToken: sub names the user, profile claims are taken.
     let now = now() as i64;
-    let good = token_for(json!({"sub": "u_jwt", "exp": now + 600, "aud": "sk_strict", "nickname": "Jay", "email": "jay@example.com"}));
+    let good = token_for(
+        json!({"sub": "u_jwt", "exp": now + 600, "aud": "sk_strict", "nickname": "Jay", "email": "jay@example.com"}),
+    );
     let r = strict(json!({"identityToken": good, "nickname": "ignored"}));
     assert_eq!(r.status, 200, "{}", r.body);
     let list = server.agent("GET", "/api/v1/agent/conversations", None);
@@ -353,12 +378,19 @@ fn user_hash_and_identity_token_are_verified_when_enforced() {
     send_ok(&server, &t, "j1", "hi");
     let list = server.agent("GET", "/api/v1/agent/conversations", None).json();
     let v = &list["conversations"][0]["visitor"];
-    assert_eq!((v["externalUserId"].clone(), v["verified"].clone(), v["nickname"].clone(), v["email"].clone()), (json!("u_jwt"), json!(true), json!("Jay"), json!("jay@example.com")));
+    assert_eq!(
+        (v["externalUserId"].clone(), v["verified"].clone(), v["nickname"].clone(), v["email"].clone()),
+        (json!("u_jwt"), json!(true), json!("Jay"), json!("jay@example.com"))
+    );
     assert_eq!(strict(json!({"externalUserId": "u_jwt", "identityToken": good})).status, 200);
     let rejected = |token: String| code(&strict(json!({"identityToken": token})));
     let bad = (403, "identity_rejected".to_string());
     assert_eq!(rejected(token_for(json!({"sub": "u_jwt", "exp": now - 3600}))), bad, "expired");
-    assert_eq!(rejected(snippet::identity_token("wrong secret", &json!({"sub": "u_jwt"}).to_string())), bad, "bad signature");
+    assert_eq!(
+        rejected(snippet::identity_token("wrong secret", &json!({"sub": "u_jwt"}).to_string())),
+        bad,
+        "bad signature"
+    );
     assert_eq!(code(&strict(json!({"externalUserId": "u_other", "identityToken": good}))), bad, "wrong sub");
     assert_eq!(rejected(token_for(json!({"sub": "u_jwt", "aud": "sk_open"}))), bad, "other site");
     assert_eq!(rejected(token_for(json!({"sub": "u_jwt", "nbf": now + 3600}))), bad, "not yet valid");
@@ -377,19 +409,32 @@ fn a_verified_user_cannot_be_impersonated_and_a_refused_login_stays_anonymous() 
     let (user, u) = hs_ok(&server, json!({"appKey": "sk_open", "externalUserId": "u_v", "userHash": hash}));
     send_ok(&server, &user, "v1", "verified user's secret");
     // The open site accepts unverified ids, but not for a verified user.
-    assert_eq!(code(&hs(&server, json!({"appKey": "sk_open", "externalUserId": "u_v"}))), (403, "identity_unverified".into()));
-    assert_eq!(code(&hs(&server, json!({"appKey": "sk_open", "externalUserId": "u_v", "userHash": "00"}))), (403, "identity_rejected".into()));
+    assert_eq!(
+        code(&hs(&server, json!({"appKey": "sk_open", "externalUserId": "u_v"}))),
+        (403, "identity_unverified".into())
+    );
+    assert_eq!(
+        code(&hs(&server, json!({"appKey": "sk_open", "externalUserId": "u_v", "userHash": "00"}))),
+        (403, "identity_rejected".into())
+    );
     let (anon, a) = hs_ok(&server, json!({"appKey": "sk_open", "visitorId": "v_a", "fingerprint": "fp"}));
     send_ok(&server, &anon, "a1", "anonymous");
     assert_eq!(code(&identify(&server, &anon, json!({"externalUserId": "u_v"}))), (403, "identity_unverified".into()));
-    assert_eq!(code(&identify(&server, &anon, json!({"externalUserId": "u_v", "userHash": "00"}))), (403, "identity_rejected".into()));
+    assert_eq!(
+        code(&identify(&server, &anon, json!({"externalUserId": "u_v", "userHash": "00"}))),
+        (403, "identity_rejected".into())
+    );
     // Still the anonymous visitor, with its own conversation only.
     assert_eq!(history(&server, &anon), ["anonymous"]);
     let (_, same) = identify_ok(&server, &anon, json!({"nickname": "still me"}));
     assert_eq!(same["csVisitorId"], a["csVisitorId"]);
     // Unverified ids of other users work on the open site; with proof, u_v logs in.
     assert_eq!(hs(&server, json!({"appKey": "sk_open", "externalUserId": "u_unverified"})).status, 200);
-    let (t, v) = identify_ok(&server, &anon, json!({"externalUserId": "u_v", "userHash": snippet::user_hash(IDENTITY_SECRET, "u_v")}));
+    let (t, v) = identify_ok(
+        &server,
+        &anon,
+        json!({"externalUserId": "u_v", "userHash": snippet::user_hash(IDENTITY_SECRET, "u_v")}),
+    );
     assert_eq!(v["csVisitorId"], u["csVisitorId"]);
     assert_eq!(history(&server, &t), ["verified user's secret", "anonymous"]);
 }
@@ -424,17 +469,32 @@ async fn signed_links_skip_the_allowlist_and_verify_the_user() {
     // The link token works from the foreign origin, without the header, on REST and WS.
     let auth = format!("Bearer {token}");
     let send = json!({"clientMsgId": "l1", "text": "from the link"}).to_string();
-    let sent = server.request("POST", "/api/v1/cs/conversations", &[("Origin", "https://mail.example.net"), ("Authorization", &auth)], Some(send.as_bytes()));
+    let sent = server.request(
+        "POST",
+        "/api/v1/cs/conversations",
+        &[("Origin", "https://mail.example.net"), ("Authorization", &auth)],
+        Some(send.as_bytes()),
+    );
     assert_eq!(sent.status, 201, "{}", sent.body);
     let protocols = format!("natter.v1, jwt.{token}");
-    let (mut ws, _) = ws_connect(&server.url("/ws"), &protocols, Some("https://mail.example.net")).await.expect("link token upgrades");
+    let (mut ws, _) = ws_connect(&server.url("/ws"), &protocols, Some("https://mail.example.net"))
+        .await
+        .expect("link token upgrades");
     assert_eq!(frame_of_type(&mut ws, "hello").await["type"], "hello");
     // Renewal without the link: identify keeps the link session.
-    let renew = server.request("POST", "/api/v1/cs/identify", &[("Origin", "https://mail.example.net"), ("Authorization", &auth)], Some(b"{}"));
+    let renew = server.request(
+        "POST",
+        "/api/v1/cs/identify",
+        &[("Origin", "https://mail.example.net"), ("Authorization", &auth)],
+        Some(b"{}"),
+    );
     assert_eq!(renew.status, 200, "{}", renew.body);
     let list = server.agent("GET", "/api/v1/agent/conversations", None).json();
     let v = &list["conversations"][0]["visitor"];
-    assert_eq!((v["externalUserId"].clone(), v["verified"].clone(), v["nickname"].clone()), (json!("u_link"), json!(true), json!("Alex Lee")));
+    assert_eq!(
+        (v["externalUserId"].clone(), v["verified"].clone(), v["nickname"].clone()),
+        (json!("u_link"), json!(true), json!("Alex Lee"))
+    );
     // A digit string t is accepted; the signature covers its decimal value.
     let mut as_string = signed("sk_strict", t, "u_link", "Alex Lee");
     as_string["t"] = json!(t.to_string());
@@ -443,12 +503,27 @@ async fn signed_links_skip_the_allowlist_and_verify_the_user() {
     // Ordinary tokens from the foreign origin stay refused, header or not.
     let (plain, _) = hs_ok(&server, json!({"appKey": "sk_strict", "visitorId": "v_plain"}));
     let plain_auth = format!("Bearer {plain}");
-    let r = server.request("GET", "/api/v1/cs/conversations/current", &[("Origin", "https://mail.example.net"), ("X-CS-Entry", "link"), ("Authorization", &plain_auth)], None);
+    let r = server.request(
+        "GET",
+        "/api/v1/cs/conversations/current",
+        &[("Origin", "https://mail.example.net"), ("X-CS-Entry", "link"), ("Authorization", &plain_auth)],
+        None,
+    );
     assert_eq!(code(&r), (403, "origin_denied".into()));
-    let r = server.request("POST", "/api/v1/cs/handshake", &[("Origin", "https://mail.example.net")], Some(json!({"appKey": "sk_strict", "link": signed("sk_strict", t, "u_link", "")}).to_string().as_bytes()));
+    let r = server.request(
+        "POST",
+        "/api/v1/cs/handshake",
+        &[("Origin", "https://mail.example.net")],
+        Some(json!({"appKey": "sk_strict", "link": signed("sk_strict", t, "u_link", "")}).to_string().as_bytes()),
+    );
     assert_eq!(code(&r), (403, "origin_denied".into()), "without the header the allowlist applies");
     // Config through the link entry.
-    let cfg = server.request("GET", "/api/v1/cs/config?appKey=sk_strict", &[("Origin", "https://mail.example.net"), ("X-CS-Entry", "link")], None);
+    let cfg = server.request(
+        "GET",
+        "/api/v1/cs/config?appKey=sk_strict",
+        &[("Origin", "https://mail.example.net"), ("X-CS-Entry", "link")],
+        None,
+    );
     assert_eq!(cfg.status, 200);
 }
 
@@ -476,7 +551,8 @@ fn bad_links_are_refused_with_link_codes() {
     // Within the skew, slightly ahead is fine.
     assert_eq!(link_hs(&server, "sk_strict", signed("sk_strict", t + 30, "u_1", "")).status, 200);
     // A body externalUserId cannot override the link's u.
-    let body = json!({"appKey": "sk_strict", "externalUserId": "u_other", "link": signed("sk_strict", t, "u_1", "")}).to_string();
+    let body = json!({"appKey": "sk_strict", "externalUserId": "u_other", "link": signed("sk_strict", t, "u_1", "")})
+        .to_string();
     let r = server.request("POST", "/api/v1/cs/handshake", &[("X-CS-Entry", "link")], Some(body.as_bytes()));
     assert_eq!(code(&r), (400, "bad_request".into()));
 
@@ -508,7 +584,10 @@ fn admin_endpoint_signs_links_the_server_accepts() {
     assert_eq!(code(&post(path, None, &body)), (401, "token_missing".into()));
     assert_eq!(code(&post(path, Some("not-the-admin-token-0000"), &body)), (401, "token_invalid".into()));
     assert_eq!(code(&post(path, Some(AGENT_TOKEN), &body)), (401, "token_invalid".into()), "agent tokens do not sign");
-    assert_eq!(code(&post("/api/v1/admin/cs/sites/sk_nope/link-entry/sign", Some(ADMIN_TOKEN), &body)), (404, "unknown_app_key".into()));
+    assert_eq!(
+        code(&post("/api/v1/admin/cs/sites/sk_nope/link-entry/sign", Some(ADMIN_TOKEN), &body)),
+        (404, "unknown_app_key".into())
+    );
     assert_eq!(code(&post(path, Some(ADMIN_TOKEN), "[1]")), (400, "bad_request".into()));
 
     let before = now() as i64;
@@ -536,7 +615,12 @@ fn admin_tokens_sign_only_for_their_own_site() {
     let (_dir, server) = configured();
     let sign = |site: &str, token: &str| {
         let auth = format!("Bearer {token}");
-        server.request("POST", &format!("/api/v1/admin/cs/sites/{site}/link-entry/sign"), &[("Authorization", &auth)], Some(b"{}"))
+        server.request(
+            "POST",
+            &format!("/api/v1/admin/cs/sites/{site}/link-entry/sign"),
+            &[("Authorization", &auth)],
+            Some(b"{}"),
+        )
     };
     assert_eq!(sign("sk_strict", "strict-admin-token-0123").status, 200);
     assert_eq!(code(&sign("sk_open", "strict-admin-token-0123")), (403, "forbidden".into()));
@@ -574,10 +658,15 @@ fn run(program: &str, args: &[&str], code: &str) -> Option<Value> {
 #[test]
 fn the_snippets_of_docs_identity_md_agree_with_the_server() {
     let doc = identity_doc();
-    assert!(doc.contains(include_str!("snippets/identity.rs").trim_end()), "the Rust snippet in docs/identity.md is tests/snippets/identity.rs");
+    assert!(
+        doc.contains(include_str!("snippets/identity.rs").trim_end()),
+        "the Rust snippet in docs/identity.md is tests/snippets/identity.rs"
+    );
     // The fixed vector printed in the doc.
     let vector_hash = natter_server::auth::user_hash(IDENTITY_SECRET.as_bytes(), "u_42").unwrap();
-    let vector_s = natter_server::auth::link_signature(SITE_LINK_SECRET.as_bytes(), "sk_demo", 1716268800, "u_42", "Alex Lee").unwrap();
+    let vector_s =
+        natter_server::auth::link_signature(SITE_LINK_SECRET.as_bytes(), "sk_demo", 1716268800, "u_42", "Alex Lee")
+            .unwrap();
     assert!(doc.contains(&format!("| userHash | `{vector_hash}` |")));
     assert!(doc.contains(&format!("| s | `{vector_s}` |")));
 

@@ -93,7 +93,9 @@ impl Server {
                 panic!("natter-server printed nothing");
             }
         };
-        let addr = first.strip_prefix("natter-server listening on http://").unwrap_or_else(|| panic!("bad first line: {first}"));
+        let addr = first
+            .strip_prefix("natter-server listening on http://")
+            .unwrap_or_else(|| panic!("bad first line: {first}"));
         let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
         // The demo site prints its agent and admin tokens; a config file, nothing.
         let expected = if args.contains(&"--config") { 0 } else { 2 };
@@ -146,7 +148,12 @@ impl Server {
 
     /// Handshakes as the anonymous visitor `visitor_id`: returns (token, response JSON).
     pub fn handshake(&self, visitor_id: &str) -> (String, Value) {
-        let r = self.visitor("POST", "/api/v1/cs/handshake", None, Some(json!({"appKey": "sk_demo", "visitorId": visitor_id})));
+        let r = self.visitor(
+            "POST",
+            "/api/v1/cs/handshake",
+            None,
+            Some(json!({"appKey": "sk_demo", "visitorId": visitor_id})),
+        );
         assert_eq!(r.status, 200, "{}", r.body);
         let v = r.json();
         (v["token"].as_str().expect("token").to_string(), v)
@@ -154,7 +161,12 @@ impl Server {
 
     /// Sends a visitor message; returns the response.
     pub fn send(&self, token: &str, client_msg_id: &str, text: &str) -> Response {
-        self.visitor("POST", "/api/v1/cs/conversations", Some(token), Some(json!({"clientMsgId": client_msg_id, "text": text})))
+        self.visitor(
+            "POST",
+            "/api/v1/cs/conversations",
+            Some(token),
+            Some(json!({"clientMsgId": client_msg_id, "text": text})),
+        )
     }
 }
 
@@ -213,10 +225,8 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
         body = dechunk(&body);
     }
@@ -257,15 +267,17 @@ pub async fn ws_connect(url: &str, protocols: &str, origin: Option<&str>) -> Res
 }
 
 pub async fn visitor_ws(server: &Server, token: &str) -> Ws {
-    let (ws, selected) = ws_connect(&server.url("/ws"), &format!("natter.v1, jwt.{token}"), Some(ORIGIN)).await.expect("upgrade");
+    let (ws, selected) =
+        ws_connect(&server.url("/ws"), &format!("natter.v1, jwt.{token}"), Some(ORIGIN)).await.expect("upgrade");
     assert_eq!(selected.as_deref(), Some("natter.v1"));
     ws
 }
 
 pub async fn agent_ws(server: &Server) -> Ws {
-    let (ws, selected) = ws_connect(&server.url("/api/v1/agent/ws"), &format!("natter.agent.v1, bearer.{AGENT_TOKEN}"), None)
-        .await
-        .expect("upgrade");
+    let (ws, selected) =
+        ws_connect(&server.url("/api/v1/agent/ws"), &format!("natter.agent.v1, bearer.{AGENT_TOKEN}"), None)
+            .await
+            .expect("upgrade");
     assert_eq!(selected.as_deref(), Some("natter.agent.v1"));
     ws
 }
@@ -273,7 +285,11 @@ pub async fn agent_ws(server: &Server) -> Ws {
 /// Next JSON text frame (protocol pings are skipped); panics after [`WAIT`].
 pub async fn next_frame(ws: &mut Ws) -> Value {
     loop {
-        let msg = tokio::time::timeout(WAIT, ws.next()).await.expect("no frame in time").expect("socket ended").expect("socket error");
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("socket ended")
+            .expect("socket error");
         match msg {
             Message::Text(t) => return serde_json::from_str(t.as_str()).expect("frame is JSON"),
             Message::Ping(_) | Message::Pong(_) => continue,
