@@ -1,4 +1,5 @@
 // `npm test`: every test layer, in order; the first failing layer stops the run.
+//   0. guardrails: `cargo fmt --check` and clippy with warnings as errors,
 //   1. native `cargo test` for pure logic and the companion server,
 //   2. wasm-bindgen-test in headless Chromium for DOM code,
 //   3. the production build and its byte budgets,
@@ -15,6 +16,18 @@ const layer = (name) => console.log(`\n=== ${name} (${Math.round((Date.now() - s
 // Debian's toolchain ships no prebuilt wasm32 std: it builds std itself.
 const wasmStd = rust.buildStd ? ['-Zbuild-std=std,panic_abort'] : [];
 const nativeTarget = rust.kind === 'debian' ? [`--target-dir=${join(root, 'target', 'debian')}`] : [];
+
+layer('guardrails: cargo fmt --check, cargo clippy -D warnings');
+run('cargo', ['fmt', '--all', '--check'], { env: rust.env });
+run('cargo', ['fmt', '--check', '--manifest-path', join(root, 'bench', 'loadgen', 'Cargo.toml')], { env: rust.env });
+// The widget's browser-only code is compiled for wasm32 alone, so it is linted
+// there too (with rustup's toolchain: Debian's fallback builds std itself).
+const wasmLint = rust.kind === 'rustup' ? [['--target=wasm32-unknown-unknown', '-p', 'natter']] : [];
+for (const target of [['--workspace', ...nativeTarget], ...wasmLint]) {
+  run('cargo', ['clippy', '--all-targets', '--locked', ...target, '--', '-D', 'warnings'], {
+    env: rust.env,
+  });
+}
 
 layer('native tests: cargo test --workspace');
 run('cargo', ['test', '--workspace', '--locked', ...nativeTarget], { env: rust.env });

@@ -669,7 +669,7 @@ mod tests {
         let data = layer(&[("appKey", t("k")), ("position", t("tr"))]);
         let (config, problems) = merge(&[init, data]);
         assert_eq!(config.expect("config").position, Position::TopRight);
-        assert_eq!(problems, vec![Problem::Invalid { field: "position".into(), reason: "expected br, bl, tr or tl" }]);
+        assert_eq!(problems, vec![Problem::Invalid { field: "position", reason: "expected br, bl, tr or tl" }]);
     }
 
     #[test]
@@ -768,7 +768,7 @@ mod tests {
         assert_eq!(config.theme, Theme::Auto);
         assert_eq!(config.locale, Some(Locale::ZhCn));
         let (_, problems) = merge(&[layer(&[("appKey", t("k")), ("buttonLabel", t(&"x".repeat(41)))])]);
-        assert_eq!(problems, vec![Problem::Invalid { field: "buttonLabel".into(), reason: "too long" }]);
+        assert_eq!(problems, vec![Problem::Invalid { field: "buttonLabel", reason: "too long" }]);
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Runtime {
             State::On(widget) => return same_key_or_warn(&widget.config.app_key, &config.app_key),
         }
         for (event, handler) in handlers {
-            events::on(&event, handler, Origin::Init);
+            events::on(event, handler, Origin::Init);
         }
         let Some(doc) = document() else { return };
         if doc.body().is_some() {
