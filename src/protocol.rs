@@ -81,6 +81,9 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 /// WebSocket close code: the client sent too many frames; reconnect later.
 pub const CLOSE_RATE_LIMITED: u16 = 4029;
+/// WebSocket close code: this token or address holds too many sockets already;
+/// stay on polling and try a socket again only after the longest backoff.
+pub const CLOSE_TOO_MANY_SOCKETS: u16 = 4030;
 
 // ---------------------------------------------------------------------------
 // Errors
