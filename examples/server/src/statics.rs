@@ -6,6 +6,9 @@
 //! that resolves outside it, through a symlink or otherwise, is not found,
 //! and neither are dotfiles.
 //!
+//! Answers are compressed (brotli or gzip, as the browser accepts, with
+//! `Vary: Accept-Encoding`).
+//!
 //! Every file is public: the widget's files are loaded by pages on other
 //! origins (the glue is a module, the wasm is fetched, both in CORS mode), so
 //! each answer carries `Access-Control-Allow-Origin: *` (never with
@@ -31,6 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use natter::protocol::ErrorCode;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::fs::{Backend, TokioBackend, TokioFile};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -123,11 +127,14 @@ pub fn service(dirs: &[PathBuf]) -> Router<()> {
             HeaderValue::from_static("cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(files_only))
 }
 
 /// API paths are never files, files are only read, and what is served gets
-/// the cache class and content type of its name.
+/// the cache class and content type of its name. A compressed answer's
+/// `ETag` is made weak: the bytes differ from the file's, which a strong
+/// validator would promise are the same (as nginx does).
 async fn files_only(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") || path == "/ws" {
@@ -144,6 +151,12 @@ async fn files_only(req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         if let (Some(t), true) = (content_type, h.contains_key(header::CONTENT_TYPE)) {
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(t));
+        }
+        let strong = h.get(header::ETAG).filter(|tag| !tag.as_bytes().starts_with(b"W/"));
+        if let (Some(tag), true) = (strong, h.contains_key(header::CONTENT_ENCODING)) {
+            if let Ok(weak) = HeaderValue::from_bytes(&[b"W/", tag.as_bytes()].concat()) {
+                h.insert(header::ETAG, weak);
+            }
         }
     }
     resp

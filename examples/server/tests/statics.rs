@@ -89,6 +89,30 @@ fn head_conditional_and_range_requests_work() {
 }
 
 #[test]
+fn answers_are_compressed_as_the_browser_accepts_with_a_weak_etag() {
+    let dir = TempDir::new();
+    let server = start(&dir);
+    let big = "export const filler = 0;\n".repeat(400);
+    std::fs::write(dir.0.join("cdn/widget-fedcba9876.js"), &big).unwrap();
+    let path = "/widget-fedcba9876.js";
+    let plain = server.request("GET", path, &[], None);
+    assert_eq!((plain.header("content-encoding"), plain.body.len()), (None, big.len()));
+    let strong = plain.header("etag").unwrap().to_string();
+    assert!(!strong.starts_with("W/"));
+    for encoding in ["br", "gzip"] {
+        let r = server.request("GET", path, &[("Accept-Encoding", encoding)], None);
+        assert_eq!(r.header("content-encoding"), Some(encoding));
+        assert!(r.body.len() < big.len() / 10, "{encoding}: {} bytes", r.body.len());
+        assert_eq!(r.header("vary"), Some("accept-encoding"));
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        let weak = r.header("etag").unwrap();
+        assert_eq!(weak, format!("W/{strong}"));
+        let again = server.request("GET", path, &[("Accept-Encoding", encoding), ("If-None-Match", weak)], None);
+        assert_eq!(again.status, 304);
+    }
+}
+
+#[test]
 fn only_files_are_served_and_only_read() {
     let dir = TempDir::new();
     let server = start(&dir);
