@@ -5,7 +5,7 @@
 // this script's own URL, so the folder can be hosted anywhere.
 /* global __NATTER_VERSION__, __GLUE_FILE__, __WASM_FILE__ */
 import { createNatter, snippetQueue, reportLoadError } from './natter.js';
-import { compileWasm } from './load.js';
+import { compileWasm, corsBlocked } from './load.js';
 
 // Only set while this script first runs.
 const script = document.currentScript;
@@ -25,8 +25,11 @@ const script = document.currentScript;
   const base = (script && script.src) || document.baseURI;
   const wasm = compileWasm(new URL(__WASM_FILE__, base).href);
   const glueUrl = new URL(__GLUE_FILE__, base).href;
-  const glue = import(glueUrl).catch((err) => {
-    throw new Error(`could not load ${glueUrl} (${err.message}); is the whole CDN folder deployed, and its origin in script-src?`);
+  const glue = import(glueUrl).catch(async (err) => {
+    throw await corsBlocked(
+      glueUrl,
+      new Error(`could not load ${glueUrl} (${err.message}); is the whole CDN folder deployed, and its origin in script-src?`),
+    );
   });
   Promise.all([glue, wasm])
     .then(([runtime, module]) => {

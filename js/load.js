@@ -8,7 +8,7 @@ export async function compileWasm(url) {
   try {
     response = await fetch(url, { credentials: 'same-origin' });
   } catch (err) {
-    throw new Error(`could not fetch ${url} (${err.message}); check the network and the page's connect-src`);
+    throw await corsBlocked(url, new Error(`could not fetch ${url} (${err.message}); check the network and the page's connect-src`));
   }
   if (!response.ok) {
     throw new Error(`could not load ${url}: HTTP ${response.status}; is the whole CDN folder deployed?`);
@@ -23,6 +23,25 @@ export async function compileWasm(url) {
   }
   console.error(`[Natter] ${url} is served as ${type}: serve .wasm files as application/wasm (the widget still starts, but compiles more slowly)`);
   return compileWasmBytes(bytes);
+}
+
+/**
+ * `err`, or the CORS error it really is: a file on another origin that fails
+ * in CORS mode but loads in no-cors mode passed the network and the CSP
+ * (both apply to either mode) and lacks only Access-Control-Allow-Origin.
+ */
+export async function corsBlocked(url, err) {
+  const { origin } = new URL(url);
+  return origin === location.origin
+    ? err
+    : fetch(url).then(
+        () => err,
+        () =>
+          fetch(url, { mode: 'no-cors' }).then(
+            () => new Error(`${url} is blocked by CORS: ${origin} must send the header Access-Control-Allow-Origin`),
+            () => err,
+          ),
+      );
 }
 
 /** Compiles wasm bytes already in memory (the CommonJS build inlines them). */

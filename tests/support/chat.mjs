@@ -50,6 +50,26 @@ export async function trackConnection(context) {
   });
 }
 
+/**
+ * Records `payload[field]` of every `event` the widget emits into
+ * `window[name]`, from the start: registered through the standard queue
+ * snippet before the widget loads. `target` is a page or a context.
+ */
+export async function trackEvent(target, event, field, name) {
+  await target.addInitScript(
+    ([event, field, name]) => {
+      window[name] = [];
+      window.Natter =
+        window.Natter ||
+        function () {
+          (window.Natter.q = window.Natter.q || []).push(arguments);
+        };
+      window.Natter('on', event, (e) => window[name].push(e[field]));
+    },
+    [event, field, name],
+  );
+}
+
 /** The server's messages of the only (or newest) conversation, oldest first. */
 export async function serverMessages(server) {
   const { conversations } = await agentApi(server, '/conversations?status=all');

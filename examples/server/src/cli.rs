@@ -15,7 +15,7 @@ usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
   --db PATH           SQLite database file (default data/natter.db, created on first start)
   --memory            keep everything in memory (lost on exit)
   --config FILE       TOML file of sites; without it a demo site `sk_demo` is served
-  --static DIR        serve files from DIR (repeatable, searched in order)
+  --static DIR        serve DIR's files to pages on any origin (repeatable, searched in order)
   --bot echo|off      answer every visitor message with `Echo: <text>` (default off)
   --bot-delay-ms N    delay before the bot answers (default 600)
   --no-websocket      refuse WebSocket upgrades (exercise the polling fallback)

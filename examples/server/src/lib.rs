@@ -120,7 +120,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         router = router.route("/api/v1/test/drop-sockets", post(drop_sockets));
     }
     router
-        .fallback(statics::fallback)
+        .fallback_service(statics::service(&app.static_dirs))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::localize))

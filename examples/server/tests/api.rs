@@ -627,7 +627,7 @@ fn static_dirs_are_searched_in_order_with_cache_headers() {
     assert!(root.header("content-type").unwrap().starts_with("text/html"));
     let js = server.request("GET", "/widget.js", &[], None);
     assert_eq!(js.body, "first wins");
-    assert_eq!(js.header("cache-control"), Some("no-cache"));
+    assert_eq!(js.header("cache-control"), Some("public, max-age=300"));
     let etag = js.header("etag").unwrap().to_string();
     assert_eq!(server.request("GET", "/widget.js", &[("If-None-Match", &etag)], None).status, 304);
     let wasm = server.request("GET", "/widget-0123abcd4567.wasm", &[], None);
