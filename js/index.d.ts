@@ -26,6 +26,8 @@ export interface VisitorFields {
   extra?: Record<string, unknown> | string;
   /** Hex HMAC-SHA256 of `externalUserId` with the site's identity secret, computed by your backend. */
   userHash?: string;
+  /** Alternative proof: an HS256 JWT minted by your backend whose `sub` is `externalUserId` (see docs/identity.md). */
+  identityToken?: string;
 }
 
 /**
