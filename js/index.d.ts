@@ -26,6 +26,8 @@ export interface VisitorFields {
   extra?: Record<string, unknown> | string;
   /** Hex HMAC-SHA256 of `externalUserId` with the site's identity secret, computed by your backend. */
   userHash?: string;
+  /** Alternative proof: an HS256 JWT minted by your backend whose `sub` is `externalUserId` (see docs/identity.md). */
+  identityToken?: string;
 }
 
 /**
@@ -47,7 +49,10 @@ export interface InitConfig extends Omit<VisitorFields, 'externalUserId'>, InitH
   externalUserId?: string;
   /** Browser fingerprint (identity layer 2). Default `true`; off when the browser sends Global Privacy Control. */
   fingerprint?: boolean;
-  /** Interface language. Default: stored choice, then the browser's languages, then `en-US`. */
+  /**
+   * Interface language. Default: stored choice, then the site's locale, then
+   * the browser's preferred language (`zh*` → `zh-CN`, anything else → `en-US`).
+   */
   locale?: Locale;
   /** Default `"light"`. */
   theme?: Theme;
@@ -81,7 +86,7 @@ export interface InitConfig extends Omit<VisitorFields, 'externalUserId'>, InitH
   buttonLabel?: string;
   /** Launcher icon: inline `<svg ...>` markup (sanitized) or an image URL. */
   buttonIcon?: string;
-  /** Header title. Default: the site's name. */
+  /** Header title, up to 80 characters. Default: the site's name from its remote config, else a localized "Chat with us". */
   headerTitle?: string;
   /** Header subtitle. Default: online status and reply time. */
   headerSubtitle?: string;
@@ -107,7 +112,12 @@ export interface OpenOptions {
   prefill?: string;
 }
 
-/** One chat message, as the `message` event delivers it. */
+/**
+ * One chat message, as the `message` event delivers it: only messages new
+ * since the page loaded (the visitor's own once the server has it, and every
+ * reply). The history shown when the widget starts, or after `identify()`
+ * switches the user, is not emitted.
+ */
 export interface ChatMessage {
   /** Server id, increasing; absent while a visitor message is still being sent. */
   id?: number;

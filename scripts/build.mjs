@@ -88,7 +88,7 @@ function minifyNames(wasmFile, glueFile) {
 
 /**
  * Leaves out of the glue what every browser Natter supports (README,
- * "Browser support": Chrome 96, Firefox 101, Safari 16.4) already has:
+ * "Browser support": Chrome 87, Firefox 101, Safari 16.4) already has:
  * fallbacks for a missing `TextEncoder.encodeInto` and
  * `FinalizationRegistry`, and `initSync`'s warning about a call style the
  * loader never uses. Each piece is matched exactly; a wasm-bindgen release

@@ -22,12 +22,10 @@ use wasm_bindgen::prelude::*;
 // `natter:fingerprint`, for benchmarks.
 #[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
-    /// The time zone as an offset, `UTC+02:00`. `Intl.DateTimeFormat` would
-    /// give its name, but its first use loads locale data: 50 ms on the
-    /// main thread.
-    pub fn utc_offset() -> JsValue;
-    /// What the browser looks like, as one string.
-    fn signals() -> JsValue;
+    /// What the browser looks like, as one string; an error when a page
+    /// API it reads throws (a host page may patch any of them).
+    #[wasm_bindgen(catch)]
+    fn signals() -> Result<JsValue, JsValue>;
 }
 
 /// Whether the browser asks not to be tracked (Global Privacy Control).
@@ -35,10 +33,10 @@ pub fn privacy_requested() -> bool {
     crate::js::window().is_some_and(|w| crate::js::get(&w.navigator(), "globalPrivacyControl").as_bool() == Some(true))
 }
 
-/// The hash, or `None` outside a page.
+/// The hash, or `None` outside a page or when reading the signals failed.
 pub fn compute() -> Option<String> {
     crate::js::window()?;
-    Some(hash(&signals().as_string()?))
+    Some(hash(&signals().ok()?.as_string()?))
 }
 
 /// Two independent 32-bit FNV-1a hashes: 64 bits as 16 hex digits. Enough to

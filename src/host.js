@@ -5,6 +5,9 @@
 
 // --- crate::js
 export function page_window() { return typeof window == 'object' ? window : undefined; }
+export function time_zone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch {}
+}
 
 // --- crate::ids
 export function uuid() {
@@ -38,7 +41,8 @@ export function storage_remove(key) {
 }
 
 // --- crate::fingerprint
-export function utc_offset() {
+// The offset, not the zone's name: fingerprints stay what they were.
+function utc_offset() {
   const minutes = -new Date().getTimezoneOffset(), abs = Math.abs(minutes);
   const two = (n) => String(n).padStart(2, '0');
   return 'UTC' + (minutes < 0 ? '-' : '+') + two(Math.floor(abs / 60)) + ':' + two(abs % 60);
@@ -141,15 +145,33 @@ export function close_socket(ws) {
 export function send_json(ws, frame) { try { ws.send(JSON.stringify(frame)); } catch {} }
 export function watch_network(handler, on) {
   const method = on ? 'addEventListener' : 'removeEventListener';
-  window[method]('online', handler);
-  window[method]('offline', handler);
+  try {
+    window[method]('online', handler);
+    window[method]('offline', handler);
+  } catch {}
 }
 export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }
 
+// --- crate::ui
+// Pages that enforce Trusted Types (`require-trusted-types-for 'script'`)
+// refuse plain strings in innerHTML. The widget's markup is its own
+// constant skeleton, icon markup of constants and escaped values, or
+// configured SVG parsed in an inert XML document and sanitized after, so
+// its `natter` policy passes markup through; only these two functions use
+// it. Created once: a second policy of the same name may be refused.
+let policy;
+function trusted(markup) {
+  policy = policy || (window.trustedTypes ? trustedTypes.createPolicy('natter', { createHTML: (s) => s }) : { createHTML: (s) => s });
+  return policy.createHTML(markup);
+}
+export function set_html(element, outer, markup) { element[outer ? 'outerHTML' : 'innerHTML'] = trusted(markup); }
+
 // --- crate::ui::icon
 export function parseXml(markup) {
-  const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
-  holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
-  try { holder.innerHTML = markup; } catch { return null; }
-  return holder;
+  try {
+    const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
+    holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
+    holder.innerHTML = trusted(markup);
+    return holder;
+  } catch { return null; }
 }

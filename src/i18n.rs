@@ -42,17 +42,19 @@ impl Locale {
 /// The locale by the documented priority, highest first: `setLocale()` or
 /// `init({locale})` > `data-locale` > query `locale` (these three arrive
 /// merged as `configured`) > `localStorage['natter_locale']` > the site's
-/// remote config > `navigator.languages` (first one Natter speaks) > en-US.
+/// remote config > the browser's preferred language (`zh*` → zh-CN,
+/// anything else → en-US). Only the first browser language counts: a
+/// French reader who also lists Chinese gets English, as the seed documents.
 pub fn resolve(
     configured: Option<Locale>,
     stored: Option<&str>,
     remote: Option<&str>,
-    mut languages: impl Iterator<Item = String>,
+    browser: Option<&str>,
 ) -> Locale {
     configured
         .or_else(|| stored.and_then(Locale::parse))
         .or_else(|| remote.and_then(Locale::parse))
-        .or_else(|| languages.find_map(|l| Locale::parse(&l)))
+        .or_else(|| browser.and_then(Locale::parse))
         .unwrap_or(Locale::EnUs)
 }
 
@@ -145,10 +147,6 @@ static ZH_CN: Strings = Strings {
 mod tests {
     use super::*;
 
-    fn langs<'a>(list: &'a [&str]) -> impl Iterator<Item = String> + 'a {
-        list.iter().map(|s| s.to_string())
-    }
-
     #[test]
     fn parses_tags_and_languages() {
         assert_eq!(Locale::parse("zh-CN"), Some(Locale::ZhCn));
@@ -164,16 +162,17 @@ mod tests {
 
     #[test]
     fn priority_chain() {
-        let zh_browser = langs(&["zh-CN", "en"]);
         // configured wins over everything
-        assert_eq!(resolve(Some(Locale::EnUs), Some("zh-CN"), Some("zh-CN"), zh_browser), Locale::EnUs);
+        assert_eq!(resolve(Some(Locale::EnUs), Some("zh-CN"), Some("zh-CN"), Some("zh-CN")), Locale::EnUs);
         // then storage, then remote
-        assert_eq!(resolve(None, Some("zh-CN"), Some("en-US"), langs(&[])), Locale::ZhCn);
-        assert_eq!(resolve(None, Some("garbage"), Some("zh-CN"), langs(&[])), Locale::ZhCn);
-        // then the first language the browser lists that Natter speaks
-        assert_eq!(resolve(None, None, None, langs(&["fr", "zh-HK", "en"])), Locale::ZhCn);
-        // then en-US
-        assert_eq!(resolve(None, None, None, langs(&["fr", "de"])), Locale::EnUs);
+        assert_eq!(resolve(None, Some("zh-CN"), Some("en-US"), None), Locale::ZhCn);
+        assert_eq!(resolve(None, Some("garbage"), Some("zh-CN"), None), Locale::ZhCn);
+        // then the browser's preferred language: zh* is Chinese
+        assert_eq!(resolve(None, None, None, Some("zh-HK")), Locale::ZhCn);
+        assert_eq!(resolve(None, None, None, Some("zh")), Locale::ZhCn);
+        // anything else is English, even when Chinese comes later in the list
+        assert_eq!(resolve(None, None, None, Some("fr")), Locale::EnUs);
+        assert_eq!(resolve(None, None, None, None), Locale::EnUs);
     }
 
     #[test]

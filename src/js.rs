@@ -10,6 +10,10 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     fn page_window() -> Option<web_sys::Window>;
+    /// The IANA time zone name (`Europe/Paris`), or `undefined` where `Intl`
+    /// does not know it. A short script: `js_sys::Intl` reads it through
+    /// three bindings.
+    pub fn time_zone() -> JsValue;
 }
 
 /// The page's `window`; `None` off the main thread of a page.

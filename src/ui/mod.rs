@@ -25,6 +25,14 @@ use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
 
+#[wasm_bindgen(module = "/src/host.js")]
+extern "C" {
+    /// `element.innerHTML = markup` (`outerHTML` when `outer`) through the
+    /// widget's Trusted Types policy; an error where the page refuses it.
+    #[wasm_bindgen(catch)]
+    fn set_html(element: &JsValue, outer: bool, markup: &str) -> Result<(), JsValue>;
+}
+
 /// The attribute that marks the host element on the page.
 pub const HOST_ATTRIBUTE: &str = "data-natter-widget";
 
@@ -103,7 +111,7 @@ impl Ui {
         // The skeleton is constant markup (no page or config input), parsed
         // once: far fewer wasm bytes than building it call by call. Text from
         // outside only ever goes in through textContent and attributes.
-        shadow.set_inner_html(TEMPLATE);
+        set_html(&shadow, false, TEMPLATE)?;
         // The markup is constant and no page code runs until the host is
         // appended, so every part is there. Were one missing, a detached
         // stand-in would take its place: a textarea, for which every later
@@ -230,7 +238,8 @@ impl Ui {
             },
             None => icon::CHAT,
         };
-        old.set_outer_html(markup);
+        // Where the page refuses it, the current icon stays.
+        let _ = set_html(&old, true, markup);
     }
 
     /// Hides the whole widget (a site switched off) or shows it again.

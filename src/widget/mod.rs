@@ -75,6 +75,9 @@ struct Widget {
     remote: Remote,
     /// When the last `typing` frame went out (they are throttled).
     typing_sent_at: f64,
+    /// The session's conversation history has been loaded: until then,
+    /// fetched messages are shown but not announced as new `message`s.
+    history_loaded: bool,
     /// From `setLocale`, the top of the locale chain for this instance.
     chosen_locale: Option<Locale>,
     ui: Ui,
@@ -268,6 +271,7 @@ impl Runtime {
             fingerprint: None,
             remote: Remote::default(),
             typing_sent_at: 0.0,
+            history_loaded: false,
             chosen_locale: None,
             ui,
             chat: Chat::default(),
@@ -311,13 +315,11 @@ fn same_key_or_warn(current: &str, requested: &str) {
 
 /// The full locale chain (see `i18n::resolve`).
 fn resolve_locale(config: &Config, chosen: Option<Locale>, remote: Option<&str>) -> Locale {
-    // Read one at a time by index: no Rust copy of the whole list.
-    let languages = crate::js::window()
-        .map(|w| js::get(&w.navigator(), "languages"))
-        .filter(Array::is_array)
-        .map_or_else(Array::new, JsCast::unchecked_into);
-    let browser = (0..languages.length()).filter_map(|i| languages.get(i).as_string());
-    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, browser)
+    // `languages[0]` is the preferred language (`language` where there is no list).
+    let navigator = crate::js::window().map(|w| JsValue::from(w.navigator()));
+    let browser = navigator
+        .and_then(|n| js::get_string(&js::get(&n, "languages"), "0").or_else(|| js::get_string(&n, "language")));
+    i18n::resolve(chosen.or(config.locale), storage::get(LOCALE_KEY).as_deref(), remote, browser.as_deref())
 }
 
 impl Widget {
@@ -403,16 +405,31 @@ impl Widget {
                 self.ui.fit_composer();
                 self.ui.set_hint(None);
                 let now = js_sys::Date::now();
-                // Agents see the visitor typing, once there is a conversation.
-                if let Some(session) = self.session.as_ref().filter(|s| s.socket_open()) {
-                    if let Some(conversation) = session.conversation_id() {
-                        if now - self.typing_sent_at > TYPING_EVERY_MS && !self.ui.composer_text().trim().is_empty() {
-                            self.typing_sent_at = now;
-                            session.send_frame(&typing_frame(conversation, true));
-                        }
-                    }
+                // Agents see the visitor typing, once there is a conversation,
+                // until the composer is cleared or the message is sent.
+                if self.ui.composer_text().trim().is_empty() {
+                    self.stop_typing();
+                } else if now - self.typing_sent_at > TYPING_EVERY_MS && self.send_typing(true) {
+                    self.typing_sent_at = now;
                 }
             }
+        }
+    }
+
+    /// A typing frame, when the socket is open and there is a conversation;
+    /// returns whether it went out.
+    fn send_typing(&self, active: bool) -> bool {
+        let Some(session) = self.session.as_ref().filter(|s| s.socket_open()) else { return false };
+        let Some(conversation) = session.conversation_id() else { return false };
+        session.send_frame(&typing_frame(conversation, active));
+        true
+    }
+
+    /// Tells the agent the visitor stopped typing, if they were told otherwise.
+    fn stop_typing(&mut self) {
+        if self.typing_sent_at > 0.0 {
+            self.typing_sent_at = 0.0;
+            self.send_typing(false);
         }
     }
 
@@ -462,12 +479,7 @@ impl Widget {
             return;
         }
         outbox_push(&self.outbox(), &client_id, &text);
-        if let Some(session) = self.session.as_ref().filter(|s| s.socket_open() && self.typing_sent_at > 0.0) {
-            if let Some(conversation) = session.conversation_id() {
-                session.send_frame(&typing_frame(conversation, false));
-            }
-            self.typing_sent_at = 0.0;
-        }
+        self.stop_typing();
         self.feed(Input::Enqueue { client_id, text });
     }
 
@@ -493,13 +505,14 @@ impl Widget {
     /// A message from the server (or the mock): shown once, in order, and
     /// announced through the `message` event.
     fn receive(&mut self, entry: Entry, conversation_id: Option<i64>) {
-        self.receive_all(vec![(entry, conversation_id)]);
+        self.receive_all(vec![(entry, conversation_id)], true);
     }
 
     /// Messages from the server, shown once each and in order, then one
     /// scroll, one read-marker write and one unread announcement for the
-    /// whole batch (a history page can hold 200).
-    pub(super) fn receive_all(&mut self, batch: Vec<(Entry, Option<i64>)>) {
+    /// whole batch (a history page can hold 200). `announce`: emit each as
+    /// a `message` event (history loaded at start is not new to the host).
+    pub(super) fn receive_all(&mut self, batch: Vec<(Entry, Option<i64>)>, announce: bool) {
         let visible = self.open && tab_visible();
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let mut shown = false;
@@ -508,7 +521,9 @@ impl Widget {
             self.apply(change);
             if let Change::Inserted(i) | Change::Updated(i) = change {
                 shown = true;
-                events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
+                if announce {
+                    events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
+                }
             }
         }
         if shown && self.open {

@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
 use super::{css_color_name, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
-use crate::config::{self, Problem};
+use crate::config::{self, Problem, Raw};
 use crate::connection::Connection;
 use crate::events;
 use crate::js::{self, get, get_int, get_string};
@@ -59,6 +59,7 @@ impl Widget {
                 session.feed(Input::Enqueue { client_id, text });
             }
         }
+        self.history_loaded = false;
         let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
@@ -81,7 +82,6 @@ impl Widget {
             ("referrer", non_empty("referrer")),
             ("title", non_empty("title")),
         ]);
-        let timezone = fingerprint::utc_offset();
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
             ("externalUserId", text(&self.config.external_user_id)),
@@ -96,7 +96,7 @@ impl Widget {
             ("phone", text(&profile.phone)),
             ("extra", json(&profile.extra)),
             ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
-            ("timezone", timezone),
+            ("timezone", js::time_zone()),
             ("page", page),
         ])
     }
@@ -157,6 +157,8 @@ impl Widget {
             Event::Answer(reply, answer) => match (reply, outcome(&answer)) {
                 (Reply::Handshake, Ok(json)) => {
                     let answer = wire::handshake(&json);
+                    // Without a conversation there is no history to load.
+                    self.history_loaded |= answer.conversation_id.is_none();
                     self.apply_remote(&answer.config);
                     match (answer.available, answer.token) {
                         (true, Some(token)) => {
@@ -174,7 +176,8 @@ impl Widget {
                 (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
                 (Reply::Fetched, Ok(json)) => {
                     let (messages, next_since, has_more) = wire::page(&json);
-                    self.receive_all(messages);
+                    self.receive_all(messages, self.history_loaded);
+                    self.history_loaded |= !has_more;
                     Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
                 }
                 (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
@@ -279,16 +282,22 @@ impl Widget {
             greeting: get_string(remote, "greeting"),
             offline_message: get_string(remote, "offlineMessage"),
         };
-        let appearance = object_layer(&get(remote, "appearance")).layer;
-        if !appearance.is_empty() {
-            // Problems of the remote layer alone are the site's to fix (an
-            // app key is not its to give: that problem is not reported). Read
-            // by reference: consuming the list costs more code.
-            for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
-                if *problem != Problem::MissingAppKey {
-                    log::warn(&["remote config: ", &problem.message()].concat());
-                }
+        let mut appearance = object_layer(&get(remote, "appearance")).layer;
+        // Problems of the remote layer alone are the site's to fix (an app
+        // key is not its to give: that problem is not reported). Read by
+        // reference: consuming the list costs more code.
+        for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
+            if *problem != Problem::MissingAppKey {
+                log::warn(&["remote config: ", &problem.message()].concat());
             }
+        }
+        // The site's name titles the header unless some layer sets
+        // `headerTitle`: the lowest value of all, checked as one (a name
+        // over 80 characters leaves the default title).
+        if let Some(name) = get_string(remote, "siteName") {
+            appearance.push(("headerTitle".into(), Raw::Text(name)));
+        }
+        if !appearance.is_empty() {
             if let (Some(merged), _) = config::merge(&self.layers, &appearance, css_color_name) {
                 self.config.look = merged.look;
                 self.config.theme = merged.theme;

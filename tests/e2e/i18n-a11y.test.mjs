@@ -138,6 +138,21 @@ describe('locales', { concurrency: 4 }, () => {
       { contextOptions: { locale: 'zh-TW' } },
     ));
 
+  test('only the preferred browser language counts: fr first, zh second is en-US; zh first is zh-CN', () =>
+    withHost(env, async (page, { url }) => {
+      const browserSays = async (languages) => {
+        await page.addInitScript((languages) => {
+          Object.defineProperty(Navigator.prototype, 'languages', { get: () => languages });
+          Object.defineProperty(Navigator.prototype, 'language', { get: () => languages[0] });
+        }, languages);
+        await page.goto(`${url}/host.html`);
+        await mockWidget(page);
+        return (await texts(page)).title;
+      };
+      assert.equal(await browserSays(['fr-FR', 'zh-CN']), EN.title);
+      assert.equal(await browserSays(['zh', 'fr-FR']), ZH.title);
+    }));
+
   test('the locale chain: stored setLocale beats the browser; data-locale and query locale beat storage', () =>
     withHost(
       env,

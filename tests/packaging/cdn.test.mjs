@@ -115,16 +115,24 @@ describe('examples, served as a user serves them', () => {
     await expectHealthy(`${server.url}/spa-login/`);
   });
 
-  test('spa-login/: logging in and out calls identify', async (t) => {
+  test('spa-login/: logging in and out calls identify', async () => {
     const { context, page, seen } = await openPage(browser, `${server.url}/spa-login/`);
     try {
       await expectOneLauncher(page, assert);
-      if (!(await runtimeCall(page, 'identify', { externalUserId: null }))) {
-        t.todo('the runtime has no identify() yet (issue 6)');
-        return;
-      }
+      assert.ok(await runtimeCall(page, 'on', 'identify'), 'the runtime knows on()');
+      const identified = (count) =>
+        page.waitForFunction((count) => (window.__natterEvents.identify || []).length >= count, count, { timeout: 10_000 });
       await page.locator('#login').click();
+      await identified(1);
       await page.locator('#logout').click();
+      await identified(2);
+      assert.deepEqual(
+        await page.evaluate(() => window.__natterEvents.identify.map((e) => [e.externalUserId, e.nickname])),
+        [
+          ['u_42', 'Alex Lee'],
+          [null, null],
+        ],
+      );
       assert.deepEqual(seen.pageErrors, []);
       assert.deepEqual(natterMessages(seen, 'error'), []);
     } finally {

@@ -31,6 +31,7 @@ const config: InitConfig = {
   phone: '+1 555 0100',
   extra: { plan: 'pro', orders: 3 },
   userHash: 'ab12',
+  identityToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzQyIn0.c2ln',
   fingerprint: false,
   locale: 'zh-CN',
   theme: 'auto',
@@ -69,6 +70,7 @@ export async function main(): Promise<string> {
   await Natter.init({ appKey: 'sk_demo', wasmUrl: '/natter.wasm' });
   const login: IdentifyProfile = { externalUserId: 'u_42', nickname: 'Alex', extra: '{"plan":"pro"}' };
   identify(login);
+  identify({ externalUserId: 'u_42', identityToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzQyIn0.c2ln' });
   identify({ externalUserId: null });
   open();
   open({ prefill: 'About my order' });
