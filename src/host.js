@@ -146,10 +146,20 @@ export function watch_network(handler, on) {
 }
 export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }
 
-// --- crate::ui::icon
-export function parseXml(markup) {
-  const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
-  holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
-  try { holder.innerHTML = markup; } catch { return null; }
-  return holder;
+// --- crate::widget (colors)
+// CSS.supports says whether the browser takes the value as a color; a
+// canvas then reads any color (names, hsl(), ...) back as #rrggbb or
+// rgba(r, g, b, a), so contrast is checked for every color, not only hex.
+let paint;
+export function color_channels(value) {
+  try {
+    if (!CSS.supports('color', value)) return;
+    paint = paint || document.createElement('canvas').getContext('2d');
+    paint.fillStyle = '#000';
+    paint.fillStyle = value;
+    const resolved = paint.fillStyle;
+    if (resolved[0] == '#') return parseInt(resolved.slice(1), 16);
+    const [r, g, b] = resolved.match(/\d+/g);
+    return (r << 16) | (g << 8) | b;
+  } catch {}
 }
