@@ -146,6 +146,9 @@ export function watch_network(handler, on) {
 }
 export function parse_frame(message) { try { return JSON.parse(message.data); } catch {} }
 
+// --- crate::ui::messages
+export function ascii_host(url) { try { return new URL(url).host; } catch {} }
+
 // --- crate::widget (colors)
 // CSS.supports says whether the browser takes the value as a color; a
 // canvas then reads any color (names, hsl(), ...) back as #rrggbb or

@@ -4,7 +4,15 @@
 // contrast only the browser can compute, and icon URLs without a host.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initWidget, inShadow, natterMessages, useBrowser, waitForEvent, withHost as withPage } from '../support/widget.mjs';
+import {
+  initWidget,
+  inShadow,
+  natterMessages,
+  useBrowser,
+  waitForEvent,
+  waitForRows,
+  withHost as withPage,
+} from '../support/widget.mjs';
 
 const env = useBrowser();
 const withHost = (body, options = {}) => withPage(env, body, options);
@@ -104,4 +112,21 @@ describe('brand colors from a hostile page', { concurrency: 4 }, () => {
         assert.match(said[0], /primaryColor.*contrast/);
       }));
   }
+});
+
+describe('links in messages', () => {
+  test('a host mixing Latin with another script shows in punycode; bidi controls never reach the link text', () =>
+    withHost(async (page) => {
+      await initWidget(page, { mock: true });
+      await waitForEvent(page, 'ready');
+      const text = 'See https://\u0430pple.com/login and https://evil.example/\u202egnp.exe and https://例子.中国/路径 and https://münchen.de';
+      await page.evaluate((text) => window.Natter.sendMessage(text), text);
+      // The visitor's row and the mock agent's echo: both render links alike.
+      await waitForRows(page, 2);
+      const rows = await inShadow(page, (root) =>
+        [...root.querySelectorAll('[part~=message] .bubble')].map((bubble) => [...bubble.querySelectorAll('a')].map((a) => a.textContent)),
+      );
+      const shown = ['https://xn--pple-43d.com/login', 'https://evil.example/gnp.exe', 'https://例子.中国/路径', 'https://münchen.de'];
+      assert.deepEqual(rows, [shown, shown]);
+    }));
 });
