@@ -441,12 +441,12 @@ impl Kind {
                 return Ok(Value::Int(flag.into()));
             }
             // Numbers are whole pixels or indices (so never negative once
-            // clamped). Text is parsed as an integer on purpose: float
-            // parsing would add about 13 KB of tables to the wasm.
+            // clamped). Text is rounded and clamped like a number (see
+            // `digits::parse_number`).
             Kind::Number(min, max) => {
                 let n = match raw {
                     Raw::Number(n) if n.is_finite() => n.round() as i64,
-                    Raw::Text(_) => crate::digits::parse_int(s).ok_or("expected a number")?,
+                    Raw::Text(_) => crate::digits::parse_number(s).ok_or("expected a number")?,
                     _ => return Err("expected a number"),
                 };
                 return Ok(Value::Int(n.clamp(min.into(), max.into()) as usize));

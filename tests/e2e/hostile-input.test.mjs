@@ -130,3 +130,40 @@ describe('links in messages', () => {
       assert.deepEqual(rows, [shown, shown]);
     }));
 });
+
+describe('init() objects from a hostile page', { concurrency: 4 }, () => {
+  test('an object whose properties cannot be listed (a Proxy) is one warning; a later init() works', () =>
+    withHost(
+      async (page, { seen }) => {
+        await initWidget(page);
+        await waitForEvent(page, 'ready');
+        await page.evaluate(() => window.Natter.shutdown());
+        const warned = page.waitForEvent('console', (m) => /cannot be read/.test(m.text()));
+        await page.evaluate(() => {
+          const trap = new Proxy({}, { ownKeys() { throw new Error('no keys'); } });
+          window.Natter.init(trap);
+        });
+        await warned;
+        assert.equal(warnings(seen).filter((w) => /cannot be read/.test(w)).length, 1, JSON.stringify(warnings(seen)));
+        await page.evaluate(() => window.Natter.init({ appKey: 'sk_test', mock: true }));
+        await waitForEvent(page, 'ready', 2);
+        await page.evaluate(() => window.Natter.sendMessage('still here'));
+        await waitForRows(page, 2);
+      },
+      { natterErrors: ['[Natter] missing app key: add data-app-key="..." to the script tag or pass appKey to init()'] },
+    ));
+
+  test('numbers as text out of range or with decimals are clamped and rounded like numbers', () =>
+    withHost(async (page, { seen }) => {
+      await initWidget(page, { zIndex: '99999999999999999999', panelWidth: '400.5', offsetX: '-3.7', buttonSize: '1e3' });
+      await waitForEvent(page, 'ready');
+      const look = await inShadow(page, (root) => ({
+        zIndex: getComputedStyle(root.host).zIndex,
+        width: root.host.style.getPropertyValue('--nt-pw'),
+        offset: root.host.style.getPropertyValue('--nt-ox'),
+      }));
+      assert.deepEqual(look, { zIndex: '2147483647', width: '401px', offset: '0px' });
+      // An exponent is no number the widget reads: one warning, as before.
+      assert.deepEqual(warnings(seen).filter((w) => !/buttonSize/.test(w)), []);
+    }));
+});
