@@ -158,26 +158,37 @@ pub fn matched_prefix(s: &str, prefixes: &[&str]) -> Option<usize> {
     None
 }
 
-/// A CSS color: hex, an `rgb()/rgba()/hsl()/hsla()` function, or a named
-/// color that `named` (the browser's `CSS.supports`) knows. Colors with
-/// known channels come back as `#rrggbb`, others as they are. `s` is
+/// The browser's reading of a CSS color: its channels (alpha dropped), or
+/// `None` when the browser does not take the value as a color. In the
+/// widget, `CSS.supports` and a canvas; in native tests, a stand-in.
+pub type ResolveColor = fn(&str) -> Option<Rgb>;
+
+/// Values the browser accepts as a color that are no color of their own:
+/// the CSS-wide keywords, and `currentColor` (the host page's text color).
+const NOT_A_COLOR: &[&str] = &["inherit", "initial", "unset", "revert", "revert-layer", "currentcolor"];
+
+/// A CSS color, with its channels: hex, an `rgb()/rgba()/hsl()/hsla()`
+/// function or a color name, that the browser (`resolve`) takes as a
+/// color. The shape is checked first, so nothing but one color reaches the
+/// browser (no `url()`, `var()` or second value). Colors whose channels the
+/// pure code reads come back as `#rrggbb`, others as they are. `s` is
 /// trimmed, as are the arguments of the functions below.
-pub fn css_color(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    if let Some(rgb) = Rgb::parse(s) {
-        return Some(rgb.css());
-    }
-    let valid = if s.bytes().all(|b| b.is_ascii_alphabetic()) {
-        (3..=20).contains(&s.len()) && named(&s.to_ascii_lowercase())
-    } else {
-        is_css_function(s, &["rgb(", "rgba(", "hsl(", "hsla("])
+pub fn css_color(s: &str, resolve: ResolveColor) -> Option<(String, Rgb)> {
+    let shaped = match s.as_bytes() {
+        [b'#', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        word if word.iter().all(u8::is_ascii_alphabetic) => {
+            (3..=20).contains(&s.len()) && !NOT_A_COLOR.iter().any(|k| k.eq_ignore_ascii_case(s))
+        }
+        _ => is_css_function(s, &["rgb(", "rgba(", "hsl(", "hsla("]),
     };
-    valid.then(|| s.to_string())
+    let rgb = if shaped { resolve(s)? } else { return None };
+    Some((Rgb::parse(s).map_or_else(|| s.to_string(), Rgb::css), rgb))
 }
 
 /// `headerBackground`: a color, a gradient, or an image URL. Returns the CSS
 /// `background` value.
-pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
-    if let Some(color) = css_color(s, named) {
+pub fn header_background(s: &str, resolve: ResolveColor) -> Option<String> {
+    if let Some((color, _)) = css_color(s, resolve) {
         return Some(color);
     }
     if is_css_function(s, &["linear-gradient(", "radial-gradient(", "conic-gradient("]) {
@@ -189,8 +200,12 @@ pub fn header_background(s: &str, named: fn(&str) -> bool) -> Option<String> {
 /// An image URL that is safe to load: http(s), or a `data:image/` URL that
 /// is not SVG (an SVG data URL can carry script when opened directly).
 pub fn image_url(s: &str) -> Option<String> {
-    let allowed = matched_prefix(s, &["https://", "http://", "data:image/"]).is_some()
-        && matched_prefix(s, &["data:image/svg"]).is_none();
+    let allowed = match matched_prefix(s, &["https://", "http://", "data:image/"]) {
+        // A web URL needs a host: `https://` alone is no image.
+        Some(scheme) if scheme < 11 => s.as_bytes().get(scheme).is_some_and(|b| !matches!(b, b'/' | b'?' | b'#')),
+        Some(_) => matched_prefix(s, &["data:image/svg"]).is_none(),
+        None => false,
+    };
     let clean = !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '\'' || c.is_whitespace());
     (allowed && clean && s.len() <= 4096).then(|| s.to_string())
 }
@@ -210,6 +225,30 @@ fn pow(x: f64, y: f64) -> f64 {
 #[cfg(not(target_arch = "wasm32"))]
 fn pow(x: f64, y: f64) -> f64 {
     x.powf(y)
+}
+
+/// The browser's color resolution for native tests: hex and `rgb()` as the
+/// pure parser reads them, and a few names and functions with their
+/// channels. Like `CSS.supports`, it takes the CSS-wide keywords.
+#[cfg(test)]
+pub mod stand_in {
+    use super::Rgb;
+
+    pub fn resolve(s: &str) -> Option<Rgb> {
+        let named = match s.to_ascii_lowercase().as_str() {
+            "white" => Rgb(255, 255, 255),
+            "yellow" => Rgb(255, 255, 0),
+            "red" => Rgb(255, 0, 0),
+            "rebeccapurple" => Rgb(102, 51, 153),
+            "navy" => Rgb(0, 0, 128),
+            "hsl(60 100% 95%)" => Rgb(255, 255, 230),
+            "hsl(350 89% 60%)" => Rgb(244, 63, 94),
+            "rgb(0 0 0 / .5)" => Rgb(0, 0, 0),
+            "inherit" | "initial" | "unset" | "revert" | "revert-layer" | "currentcolor" => Rgb(0, 0, 0),
+            _ => return Rgb::parse(s),
+        };
+        Some(named)
+    }
 }
 
 #[cfg(test)]
@@ -268,27 +307,40 @@ mod tests {
 
     #[test]
     fn css_colors_and_backgrounds_reject_injection() {
-        let named = |c: &str| c == "rebeccapurple";
-        assert_eq!(css_color("rebeccapurple", named).as_deref(), Some("rebeccapurple"));
-        assert_eq!(css_color("notacolor", named), None);
-        assert!(css_color("rgb(0 0 0 / .5)", named).is_some());
-        assert!(css_color("hsl(350 89% 60%)", named).is_some());
-        assert!(css_color("red;background:url(x)", named).is_none());
-        assert!(css_color("rgb(0,0,0) url(x)", named).is_none());
-        assert_eq!(css_color("RebeccaPurple", named).as_deref(), Some("RebeccaPurple"));
-        assert_eq!(css_color("HSL(1 2% 3%)", named).as_deref(), Some("HSL(1 2% 3%)"));
-        assert_eq!(css_color("rgb(1 2 3", named), None);
-        assert_eq!(css_color("", named), None);
+        let named = |s: &str| stand_in::resolve(s).is_some().then(|| s.to_string());
+        let color = |s: &str| css_color(s, stand_in::resolve).map(|(c, _)| c);
+        assert_eq!(color("rebeccapurple").as_deref(), Some("rebeccapurple"));
+        assert_eq!(color("notacolor"), None);
+        assert!(color("rgb(0 0 0 / .5)").is_some());
+        assert!(color("hsl(350 89% 60%)").is_some());
+        assert!(color("red;background:url(x)").is_none());
+        assert!(color("rgb(0,0,0) url(x)").is_none());
+        assert_eq!(color("RebeccaPurple").as_deref(), Some("RebeccaPurple"));
+        assert_eq!(color("rgb(1 2 3").as_deref(), None);
+        assert_eq!(color(""), None);
+        // The browser (here its stand-in) has the last word on the shape...
+        for bad in ["rgb(a)", "rgb()", "hsl(x)", "rgba(1, 2, 3, 4, 5, 6)", "rgb(0,0,0) rgb(1,1,1)", "#ff00", "#ggg"] {
+            assert_eq!(color(bad), None, "{bad}");
+        }
+        // ...but never on what it would take and no color is: CSS-wide
+        // keywords and the host's currentColor (the stand-in takes them).
+        for keyword in ["inherit", "INITIAL", "unset", "revert", "revert-layer", "currentColor"] {
+            assert!(named(keyword).is_some());
+            assert_eq!(color(keyword), None, "{keyword}");
+        }
+        // Channels come from the browser for any valid color.
+        assert_eq!(css_color("white", stand_in::resolve), Some(("white".into(), WHITE)));
+        assert_eq!(css_color("#FFF", stand_in::resolve), Some(("#ffffff".into(), WHITE)));
         assert_eq!(
-            header_background("linear-gradient(135deg, #f43f5e, #fb7185)", named).as_deref(),
+            header_background("linear-gradient(135deg, #f43f5e, #fb7185)", stand_in::resolve).as_deref(),
             Some("linear-gradient(135deg, #f43f5e, #fb7185)")
         );
-        assert_eq!(header_background("linear-gradient(red, blue); x: url(evil)", named), None);
+        assert_eq!(header_background("linear-gradient(red, blue); x: url(evil)", stand_in::resolve), None);
         assert_eq!(
-            header_background("https://cdn.example.com/h.png", named).as_deref(),
+            header_background("https://cdn.example.com/h.png", stand_in::resolve).as_deref(),
             Some("center/cover no-repeat url(\"https://cdn.example.com/h.png\")")
         );
-        assert_eq!(header_background("javascript:alert(1)", named), None);
+        assert_eq!(header_background("javascript:alert(1)", stand_in::resolve), None);
     }
 
     #[test]
@@ -302,5 +354,9 @@ mod tests {
         assert!(image_url("HTTPS://example.com/a.png").is_some());
         assert!(image_url("DATA:IMAGE/SVG+xml,x").is_none());
         assert!(image_url("https:/").is_none());
+        for hostless in ["https://", "http://", "https:///a.png", "https://?x", "https://#x"] {
+            assert!(image_url(hostless).is_none(), "{hostless}");
+        }
+        assert!(image_url("https://a").is_some());
     }
 }

@@ -6,7 +6,7 @@
 //! query string into [`RawLayer`]s.
 
 use crate::appearance::{
-    css_color, derived_accent, header_background, image_url, matched_prefix, text_on, Rgb, INK, WHITE,
+    css_color, derived_accent, header_background, image_url, matched_prefix, text_on, ResolveColor, Rgb, INK, WHITE,
 };
 use crate::i18n::Locale;
 use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
@@ -239,14 +239,14 @@ const FIELDS: &[&str] = &[
 /// found. `lowest` is borrowed apart so callers need not clone the layers to
 /// add one (the remote appearance, the app key of a probe).
 ///
-/// `named_color` says whether a word is a CSS color name (the browser's
-/// `CSS.supports`; the pure code keeps no list of 148 names).
+/// `resolve_color` is the browser's reading of a color (the pure code keeps
+/// no list of 148 names, nor an `hsl()` converter).
 pub fn merge(
     layers: &[RawLayer],
     lowest: &[(String, Raw)],
-    named_color: fn(&str) -> bool,
+    resolve_color: ResolveColor,
 ) -> (Option<Config>, Vec<Problem>) {
-    let mut f = Fields::new(layers, lowest, FIELDS, named_color);
+    let mut f = Fields::new(layers, lowest, FIELDS, resolve_color);
 
     let app_key = f.text("appKey", &Kind::Text(128));
     let api_base = f.text("apiBase", &Kind::Url(&["https://", "http://"], "expected an http(s) URL"));
@@ -265,12 +265,13 @@ pub fn merge(
     let z_index = f.number("zIndex", 0, 2_147_483_647, DEFAULT_Z_INDEX);
 
     let primary = f.text("primaryColor", &Kind::Color).unwrap_or_else(|| DEFAULT_PRIMARY.to_string());
-    let primary_rgb = Rgb::parse(&primary);
-    // Only colors whose channels are known can be brightened or checked.
+    // Every color that passed has channels, so any can be brightened and
+    // checked.
+    let primary_rgb = resolve_color(&primary);
     let accent = f
         .text("primaryColorAccent", &Kind::Color)
         .unwrap_or_else(|| primary_rgb.map_or_else(|| primary.clone(), |rgb| derived_accent(rgb).css()));
-    let (on_primary, low_contrast) = text_on(&[primary_rgb, Rgb::parse(&accent)]);
+    let (on_primary, low_contrast) = text_on(&[primary_rgb, resolve_color(&accent)]);
     if low_contrast {
         f.problems.push(Problem::LowContrast { color: primary.clone() });
     }
@@ -376,7 +377,7 @@ enum Value {
 }
 
 impl Kind {
-    fn check(&self, raw: &Raw, named_color: fn(&str) -> bool) -> Result<Value, &'static str> {
+    fn check(&self, raw: &Raw, resolve_color: ResolveColor) -> Result<Value, &'static str> {
         // Every text check below fails on "" with the same reason as on a
         // value that is not text, so the two need no separate arms.
         let s = match raw {
@@ -416,8 +417,8 @@ impl Kind {
                 (keep(valid), "expected a phone number")
             }
             Kind::Image => (image_url(s), EXPECTED_IMAGE),
-            Kind::Color => (css_color(s, named_color), "expected a CSS color"),
-            Kind::Background => (header_background(s, named_color), "expected a color, a gradient or an image URL"),
+            Kind::Color => (css_color(s, resolve_color).map(|(color, _)| color), "expected a CSS color"),
+            Kind::Background => (header_background(s, resolve_color), "expected a color, a gradient or an image URL"),
             Kind::Icon if s.starts_with("<svg") => {
                 if s.len() > 16 * 1024 {
                     return Err("inline SVG over 16 KB");
@@ -440,12 +441,12 @@ impl Kind {
                 return Ok(Value::Int(flag.into()));
             }
             // Numbers are whole pixels or indices (so never negative once
-            // clamped). Text is parsed as an integer on purpose: float
-            // parsing would add about 13 KB of tables to the wasm.
+            // clamped). Text is rounded and clamped like a number (see
+            // `digits::parse_number`).
             Kind::Number(min, max) => {
                 let n = match raw {
                     Raw::Number(n) if n.is_finite() => n.round() as i64,
-                    Raw::Text(_) => crate::digits::parse_int(s).ok_or("expected a number")?,
+                    Raw::Text(_) => crate::digits::parse_number(s).ok_or("expected a number")?,
                     _ => return Err("expected a number"),
                 };
                 return Ok(Value::Int(n.clamp(min.into(), max.into()) as usize));
@@ -460,13 +461,13 @@ struct Fields<'a> {
     layers: &'a [RawLayer],
     lowest: &'a [(String, Raw)],
     problems: Vec<Problem>,
-    named_color: fn(&str) -> bool,
+    resolve_color: ResolveColor,
 }
 
 impl<'a> Fields<'a> {
     /// Starts with a problem for every field name not in `known`.
-    fn new(layers: &'a [RawLayer], lowest: &'a [(String, Raw)], known: &[&str], named_color: fn(&str) -> bool) -> Self {
-        let mut f = Self { layers, lowest, problems: Vec::new(), named_color };
+    fn new(layers: &'a [RawLayer], lowest: &'a [(String, Raw)], known: &[&str], resolve_color: ResolveColor) -> Self {
+        let mut f = Self { layers, lowest, problems: Vec::new(), resolve_color };
         for (name, _) in f.pairs() {
             if !known.contains(&name.as_str()) {
                 f.problems.push(Problem::Unknown { field: name.clone() });
@@ -488,7 +489,7 @@ impl<'a> Fields<'a> {
             if name != field || *raw == Raw::Null {
                 continue;
             }
-            match kind.check(raw, self.named_color) {
+            match kind.check(raw, self.resolve_color) {
                 Ok(value) => return Some(value),
                 Err(reason) => self.problems.push(Problem::Invalid { field, reason }),
             }
@@ -552,8 +553,8 @@ const IDENTIFY_FIELDS: &[&str] =
 /// Validates the object given to `identify()`.
 pub fn identity(layer: &RawLayer) -> (IdentityUpdate, Vec<Problem>) {
     let logout = layer.iter().any(|(name, raw)| name == "externalUserId" && *raw == Raw::Null);
-    // No color fields here, so no color names either.
-    let mut f = Fields::new(&[], layer, IDENTIFY_FIELDS, |_| false);
+    // No color fields here, so no colors either.
+    let mut f = Fields::new(&[], layer, IDENTIFY_FIELDS, |_| None);
     // A null id is skipped like any null, so logout reads nothing here.
     let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let update = IdentityUpdate {
@@ -623,7 +624,7 @@ mod tests {
         Raw::Text(s.to_string())
     }
     fn merge(layers: &[RawLayer]) -> (Option<Config>, Vec<Problem>) {
-        super::merge(layers, &[], |name| name == "red" || name == "rebeccapurple")
+        super::merge(layers, &[], crate::appearance::stand_in::resolve)
     }
 
     #[test]
@@ -721,11 +722,23 @@ mod tests {
         assert_eq!(look.on_primary, crate::appearance::INK);
         assert_eq!(look.ring, INK.css());
         assert_eq!(problems, vec![Problem::LowContrast { color: "#facc15".into() }]);
-        // Named and functional colors are taken as they are.
+        // Named and functional colors are kept as they are, their accent
+        // and contrast come from the browser's channels.
         let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("rebeccapurple"))])]);
         let look = config.expect("config").look;
-        assert_eq!((look.primary.as_str(), look.accent.as_str()), ("rebeccapurple", "rebeccapurple"));
+        assert_eq!(look.primary, "rebeccapurple");
+        assert_eq!(look.accent, derived_accent(Rgb(102, 51, 153)).css());
         assert!(problems.is_empty());
+        for light in ["white", "yellow", "hsl(60 100% 95%)"] {
+            let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t(light))])]);
+            assert_eq!(config.expect("config").look.on_primary, INK, "{light}");
+            assert_eq!(problems, vec![Problem::LowContrast { color: light.into() }]);
+        }
+        for invalid in ["rgb(a)", "inherit", "unset"] {
+            let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t(invalid))])]);
+            assert_eq!(config.expect("config").look.primary, DEFAULT_PRIMARY, "{invalid}");
+            assert_eq!(problems, vec![Problem::Invalid { field: "primaryColor", reason: "expected a CSS color" }]);
+        }
         let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("primaryColor", t("notacolor"))])]);
         assert_eq!(config.expect("config").look.primary, DEFAULT_PRIMARY);
         assert_eq!(problems.len(), 1);

@@ -60,6 +60,31 @@ pub fn parse_int(s: &str) -> Option<i64> {
     }
 }
 
+/// A decimal number as text (`-12`, `400.5`, `.5`, `99999999999999999999`),
+/// rounded to a whole number as `f64::round` rounds a number from `init()`
+/// (halves away from zero) and saturated at the ends of `i64`, so that a
+/// caller's clamp treats it like that number. No exponents: float parsing
+/// would add about 13 KB of tables to the wasm.
+pub fn parse_number(s: &str) -> Option<i64> {
+    let (negative, unsigned) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (whole, fraction) = match unsigned.bytes().position(|b| b == b'.') {
+        Some(dot) => (&unsigned[..dot], &unsigned[dot + 1..]),
+        None => (unsigned, ""),
+    };
+    if whole.is_empty() && fraction.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut magnitude = whole.bytes().fold(0u64, |n, b| n.saturating_mul(10).saturating_add(u64::from(b - b'0')));
+    if fraction.as_bytes().first().is_some_and(|&b| b >= b'5') {
+        magnitude = magnitude.saturating_add(1);
+    }
+    let magnitude = i64::try_from(magnitude).unwrap_or(i64::MAX);
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +118,30 @@ mod tests {
         assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_int("9223372036854775808"), None);
+    }
+
+    #[test]
+    fn numbers_round_and_saturate_like_numbers_from_init() {
+        for (text, n) in [
+            ("0", 0),
+            ("400", 400),
+            ("+7", 7),
+            ("-12", -12),
+            ("400.5", 401),
+            ("400.49", 400),
+            ("-2.5", -3),
+            (".5", 1),
+            ("5.", 5),
+            ("0.0001", 0),
+            ("99999999999999999999", i64::MAX),
+            ("-99999999999999999999.9", -i64::MAX),
+        ] {
+            assert_eq!(parse_number(text), Some(n), "{text}");
+            let f: f64 = text.parse().expect("a number");
+            assert_eq!(f.round().clamp(-1e15, 1e15), (n as f64).clamp(-1e15, 1e15), "{text} as f64");
+        }
+        for bad in ["", ".", "-", "+", "1e3", "1.2.3", " 1", "1 ", "0x10", "12px", "--1", "+-1", "∞", "NaN"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
     }
 }

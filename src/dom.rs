@@ -42,10 +42,10 @@ extern "C" {
     type Dom;
     #[wasm_bindgen(method, js_name = createElement)]
     fn create(this: &Dom, tag: &str) -> Element;
+    #[wasm_bindgen(method, js_name = createElementNS)]
+    fn create_ns(this: &Dom, namespace: &str, tag: &str) -> Element;
     #[wasm_bindgen(method, js_name = setAttribute)]
     fn set(this: &Dom, name: &str, value: &str);
-    #[wasm_bindgen(method, js_name = removeAttribute)]
-    fn unset(this: &Dom, name: &str);
     #[wasm_bindgen(method, js_name = appendChild)]
     fn append_node(this: &Dom, child: &JsValue);
     #[wasm_bindgen(method, js_name = insertBefore)]
@@ -56,8 +56,6 @@ extern "C" {
     fn query(this: &Dom, selector: &str) -> Option<Element>;
     #[wasm_bindgen(method, getter)]
     fn children(this: &Dom) -> Dom;
-    #[wasm_bindgen(method, js_name = getElementsByTagName)]
-    fn by_tag(this: &Dom, tag: &str) -> Dom;
     #[wasm_bindgen(method, getter, js_name = classList)]
     fn class_list(this: &Dom) -> Dom;
     #[wasm_bindgen(method, js_name = toggle)]
@@ -80,6 +78,11 @@ pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Elemen
     el
 }
 
+/// Creates an element of another namespace (SVG) with an allowlisted tag.
+pub fn element_ns(doc: &Document, namespace: &str, tag: &str) -> Element {
+    doc.unchecked_ref::<Dom>().create_ns(namespace, tag)
+}
+
 /// Creates `<tag>` with the given attributes as the last child of `parent`.
 pub fn child_element(doc: &Document, parent: &Element, tag: &str, attributes: &[(&str, &str)]) -> Element {
     let el = element(doc, tag, attributes);
@@ -97,11 +100,6 @@ pub fn set_attributes(el: &Element, attributes: &[(&str, &str)]) {
 /// Sets a constant or allowlisted attribute.
 pub fn set_attribute(el: &Element, name: &str, value: &str) {
     el.unchecked_ref::<Dom>().set(name, value);
-}
-
-/// Removes an attribute, if there is one.
-pub fn remove_attribute(el: &Element, name: &str) {
-    el.unchecked_ref::<Dom>().unset(name);
 }
 
 /// Appends a fresh node.
@@ -130,11 +128,6 @@ pub fn child(parent: &Element, index: u32) -> Option<Element> {
     // Read like an array: `HTMLCollection.item` would be one more import.
     let child = parent.unchecked_ref::<Dom>().children().unchecked_into::<js_sys::Array>().get(index);
     child.is_object().then(|| child.unchecked_into())
-}
-
-/// How many elements `el` holds, at any depth.
-pub fn descendants(el: &Element) -> u32 {
-    el.unchecked_ref::<Dom>().by_tag("*").unchecked_into::<js_sys::Array>().length()
 }
 
 /// Shows or hides an HTML element (the `hidden` attribute).

@@ -155,10 +155,10 @@ export function parse_frame(message) { try { return JSON.parse(message.data); } 
 // --- crate::ui
 // Pages that enforce Trusted Types (`require-trusted-types-for 'script'`)
 // refuse plain strings in innerHTML. The widget's markup is its own
-// constant skeleton, icon markup of constants and escaped values, or
-// configured SVG parsed in an inert XML document and sanitized after, so
-// its `natter` policy passes markup through; only these two functions use
-// it. Created once: a second policy of the same name may be refused.
+// constant skeleton, or icon markup of constants and escaped values
+// (configured SVG is read in Rust and built element by element), so its
+// `natter` policy passes markup through; only set_html uses it. Created
+// once: a second policy of the same name may be refused.
 let policy;
 function trusted(markup) {
   policy = policy || (window.trustedTypes ? trustedTypes.createPolicy('natter', { createHTML: (s) => s }) : { createHTML: (s) => s });
@@ -166,12 +166,23 @@ function trusted(markup) {
 }
 export function set_html(element, outer, markup) { element[outer ? 'outerHTML' : 'innerHTML'] = trusted(markup); }
 
-// --- crate::ui::icon
-export function parseXml(markup) {
+// --- crate::ui::messages
+export function ascii_host(url) { try { return new URL(url).host; } catch {} }
+
+// --- crate::widget (colors)
+// CSS.supports says whether the browser takes the value as a color; a
+// canvas then reads any color (names, hsl(), ...) back as #rrggbb or
+// rgba(r, g, b, a), so contrast is checked for every color, not only hex.
+let paint;
+export function color_channels(value) {
   try {
-    const holder = document.implementation.createDocument('http://www.w3.org/2000/svg', 'svg', null).documentElement;
-    holder.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:xlink', 'http://www.w3.org/1999/xlink');
-    holder.innerHTML = trusted(markup);
-    return holder;
-  } catch { return null; }
+    if (!CSS.supports('color', value)) return;
+    paint = paint || document.createElement('canvas').getContext('2d');
+    paint.fillStyle = '#000';
+    paint.fillStyle = value;
+    const resolved = paint.fillStyle;
+    if (resolved[0] == '#') return parseInt(resolved.slice(1), 16);
+    const [r, g, b] = resolved.match(/\d+/g);
+    return (r << 16) | (g << 8) | b;
+  } catch {}
 }

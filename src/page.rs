@@ -56,15 +56,28 @@ pub struct InitObject {
     pub handlers: Vec<(&'static str, Function)>,
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `Object.keys`, which throws for a Proxy whose traps throw: an error
+    /// here, never an exception through the wasm.
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn own_keys(object: &Object) -> Result<js_sys::Array, JsValue>;
+}
+
 /// Turns an object from `init()` or `identify()` into a layer. Anything that
-/// is not an object yields an empty layer.
+/// is not an object yields an empty layer; an object whose properties cannot
+/// be listed (a hostile Proxy) too, with a warning.
 pub fn object_layer(value: &JsValue) -> InitObject {
     let mut out = InitObject::default();
     if !value.is_object() {
         return out;
     }
     let object: &Object = value.unchecked_ref();
-    for key in Object::keys(object).iter() {
+    let Ok(keys) = own_keys(object) else {
+        crate::log::warn("ignored an object whose properties cannot be read");
+        return out;
+    };
+    for key in keys.iter() {
         let (Some(name), Ok(value)) = (key.as_string(), Reflect::get(object, &key)) else { continue };
         match handler_event(&name) {
             Some(event) if value.is_function() => out.handlers.push((event, value.unchecked_into())),

@@ -90,6 +90,31 @@ fn trim_link(mut link: &str) -> &str {
     }
 }
 
+/// What a link shows: its URL, with the bidirectional controls left out
+/// (they can make `https://evil.example/moc.elgoog` read as another
+/// address), and the host in its ASCII (punycode) form when it mixes Latin
+/// letters with letters of another script, as in `аpple.com` with a
+/// Cyrillic `а`. `to_ascii` is the browser's reading of the URL's host.
+/// Hosts in one other script alone (`例子.中国`) are shown as they are.
+pub fn link_label(url: &str, to_ascii: fn(&str) -> Option<String>) -> String {
+    let shown: String = url.chars().filter(|&c| !is_bidi_control(c)).collect();
+    let start = find(&shown, "://").map_or(0, |i| i + 3);
+    let end = shown[start..].bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).map_or(shown.len(), |i| start + i);
+    let host = &shown[start..end];
+    let latin = host.chars().any(|c| c.is_ascii_alphabetic() || ('\u{c0}'..'\u{250}').contains(&c));
+    if !(latin && host.chars().any(|c| c >= '\u{250}')) {
+        return shown;
+    }
+    match to_ascii(url) {
+        Some(ascii) => [&shown[..start], &ascii, &shown[end..]].concat(),
+        None => shown,
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Characters (Unicode scalar values) in `s`: the bytes that do not
 /// continue a UTF-8 sequence. The same as `s.chars().count()`, in a few
 /// bytes of wasm instead of core's vectorized counter.
@@ -108,6 +133,24 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
 mod tests {
     use super::Segment::{Link, Text};
     use super::*;
+
+    #[test]
+    fn links_show_mixed_script_hosts_in_ascii_and_no_bidi_controls() {
+        // The browser's URL parser, for the hosts used here.
+        fn to_ascii(url: &str) -> Option<String> {
+            let host = if find(url, "аpple").is_some() { "xn--pple-43d.com" } else { "xn--ggle-55da.com" };
+            Some(host.to_string())
+        }
+        let label = |url| link_label(url, to_ascii);
+        assert_eq!(label("https://аpple.com/login"), "https://xn--pple-43d.com/login");
+        assert_eq!(label("https://gооgle.com"), "https://xn--ggle-55da.com");
+        for shown in ["https://example.com/a?b#c", "https://例子.中国/路径", "https://пример.рф", "http://münchen.de/ü"]
+        {
+            assert_eq!(label(shown), shown);
+        }
+        assert_eq!(label("https://evil.example/\u{202e}moc.elgoog"), "https://evil.example/moc.elgoog");
+        assert_eq!(label("https://a.example/\u{2066}x\u{2069}\u{200f}"), "https://a.example/x");
+    }
 
     #[test]
     fn char_count_counts_scalar_values() {

@@ -10,7 +10,14 @@ use crate::chat::{Delivery, Entry};
 use crate::dom::{append, child_element, element, set_text};
 use crate::i18n::Strings;
 use crate::protocol::Sender;
-use crate::text::{segments, Segment};
+use crate::text::{link_label, segments, Segment};
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/host.js")]
+extern "C" {
+    /// The host of `url` as the browser's URL parser writes it: IDNA's
+    /// ASCII form. `None` for a URL it refuses.
+    fn ascii_host(url: &str) -> Option<String>;
+}
 
 /// The attribute on a retry button naming the client message id; the list
 /// has one delegated click listener instead of one per button.
@@ -43,7 +50,7 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
                     "a",
                     &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")],
                 );
-                set_text(&link, url);
+                set_text(&link, &link_label(url, ascii_host));
             }
         }
     }

@@ -229,13 +229,15 @@ impl Ui {
                 image = icon::image(url);
                 &image
             }
-            Some(Icon::Svg(markup)) => match icon::inline_svg(markup) {
-                Some(svg) => return replace(&old, &svg),
-                None => {
-                    log::warn("ignored buttonIcon: not well-formed SVG");
-                    icon::CHAT
+            Some(Icon::Svg(markup)) => {
+                match self.host.owner_document().and_then(|doc| icon::inline_svg(&doc, markup)) {
+                    Some(svg) => return replace(&old, &svg),
+                    None => {
+                        log::warn("ignored buttonIcon: not well-formed SVG");
+                        icon::CHAT
+                    }
                 }
-            },
+            }
             None => icon::CHAT,
         };
         // Where the page refuses it, the current icon stays.

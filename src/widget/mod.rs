@@ -16,6 +16,7 @@ use std::cell::RefCell;
 
 use js_sys::Array;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlScriptElement};
 
@@ -107,9 +108,17 @@ struct Remote {
 /// Typing frames go out at most this often.
 const TYPING_EVERY_MS: f64 = 2500.0;
 
-/// Whether the browser knows `name` as a CSS color.
-fn css_color_name(name: &str) -> bool {
-    web_sys::css::supports_with_value("color", name).unwrap_or(false)
+#[wasm_bindgen(module = "/src/host.js")]
+extern "C" {
+    /// The channels of a CSS color as the browser resolves it, `0xrrggbb`,
+    /// or `None` when the browser does not take `value` as a color.
+    fn color_channels(value: &str) -> Option<u32>;
+}
+
+/// The browser's reading of a CSS color (see [`crate::appearance::ResolveColor`]).
+fn resolve_color(value: &str) -> Option<crate::appearance::Rgb> {
+    let [_, r, g, b] = color_channels(value)?.to_be_bytes();
+    Some(crate::appearance::Rgb(r, g, b))
 }
 
 /// Mock mode: no network; each visitor message is acknowledged at once and
@@ -214,7 +223,7 @@ impl Runtime {
         let InitObject { layer, handlers } = object_layer(options);
         let mut layers = vec![layer];
         layers.extend(self.script.layers.iter().cloned());
-        let (config, problems) = config::merge(&layers, &[], css_color_name);
+        let (config, problems) = config::merge(&layers, &[], resolve_color);
         for problem in &problems {
             match problem {
                 Problem::MissingAppKey => events::error("init_missing_app_key", &problem.message()),

@@ -5,7 +5,7 @@
 use wasm_bindgen::JsValue;
 
 use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
-use super::{css_color_name, resolve_locale, with_widget, Remote, Widget, GENERATION};
+use super::{resolve_color, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
 use crate::config::{self, Problem, Raw};
 use crate::connection::Connection;
@@ -286,7 +286,7 @@ impl Widget {
         // Problems of the remote layer alone are the site's to fix (an app
         // key is not its to give: that problem is not reported). Read by
         // reference: consuming the list costs more code.
-        for problem in &config::merge(std::slice::from_ref(&appearance), &[], css_color_name).1 {
+        for problem in &config::merge(std::slice::from_ref(&appearance), &[], resolve_color).1 {
             if *problem != Problem::MissingAppKey {
                 log::warn(&["remote config: ", &problem.message()].concat());
             }
@@ -298,7 +298,7 @@ impl Widget {
             appearance.push(("headerTitle".into(), Raw::Text(name)));
         }
         if !appearance.is_empty() {
-            if let (Some(merged), _) = config::merge(&self.layers, &appearance, css_color_name) {
+            if let (Some(merged), _) = config::merge(&self.layers, &appearance, resolve_color) {
                 self.config.look = merged.look;
                 self.config.theme = merged.theme;
                 self.config.position = merged.position;

@@ -262,7 +262,7 @@ describe('launcher icons', { concurrency: 4 }, () => {
 </svg>`;
 
   test('a hostile inline SVG is sanitized: drawing kept, script, events, links and foreignObject gone', () =>
-    withHost(async (page, opened) => {
+    withHost(async (page) => {
       await initWidget(page, { buttonIcon: HOSTILE_SVG });
       await waitForEvent(page, 'ready');
       const icon = await inShadow(page, (root) => {
@@ -288,11 +288,9 @@ describe('launcher icons', { concurrency: 4 }, () => {
       await launcher.click();
       await page.locator('[part~=panel]').waitFor({ state: 'visible' });
       await assertNothingInjected(page);
-      // DOMParser reports the blocked inline handlers and styles of the
-      // hostile markup to the page's CSP; nothing else may show up.
-      const kinds = new Set((await opened.violations()).map((v) => `${v.directive} ${v.blocked}`));
-      assert.deepEqual([...kinds].filter((k) => !['script-src-attr inline', 'style-src-attr inline'].includes(k)), []);
-    }, { violations: async () => [] }));
+      // No element ever holds the hostile handlers or styles, so the page's
+      // CSP reports nothing (withHost checks).
+    }));
 
   test('a benign inline SVG icon is used as given, with no warning and no CSP report', () =>
     withHost(async (page, { seen }) => {
