@@ -1,6 +1,7 @@
-//! Visitor tokens (JWT, HS256, per-site key), identity hashes and constant-
-//! time comparison. Written by hand on `hmac` + `sha2` + `base64`: the whole
-//! JWT surface here is one fixed header and four claims, small enough to audit.
+//! Visitor tokens (JWT, HS256, per-site key), identity hashes and link
+//! signatures. Written by hand on `hmac` + `sha2` + `base64`: the whole JWT
+//! surface here is one fixed header and a few claims, small enough to audit.
+//! Every MAC is checked with the MAC's own constant-time `verify_slice`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -238,15 +239,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
-}
-
-/// Equality whose duration depends only on the lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// `n` random bytes from the OS.

@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use natter::protocol::Appearance;
 use serde::Deserialize;
-
-use crate::auth;
+use subtle::ConstantTimeEq;
 
 /// Rate limits, per minute. Token buckets: the full amount may come at once.
 #[derive(Clone, Debug, Deserialize)]
@@ -206,7 +205,7 @@ impl Sites {
         let mut found = None;
         for site in self.by_key.values() {
             for (candidate, value) in tokens(&site.config) {
-                if auth::constant_time_eq(candidate.as_bytes(), token.as_bytes()) {
+                if bool::from(candidate.as_bytes().ct_eq(token.as_bytes())) {
                     found = Some((site.clone(), value));
                 }
             }

@@ -9,7 +9,7 @@
 //! - [`cli`]: command-line options;
 //! - [`config`]: sites (app keys, origin allowlists, secrets, agents), the demo site;
 //! - [`store`]: SQLite schema, migrations and every query;
-//! - [`auth`]: visitor JWTs (HS256), identity hashes, constant-time compare;
+//! - [`auth`]: visitor JWTs (HS256), identity hashes, link signatures;
 //! - [`hub`]: live events routed to the sockets they are for, agent presence;
 //! - [`limits`]: token-bucket rate limits;
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
