@@ -11,7 +11,8 @@ use natter::protocol::Appearance;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-/// Rate limits, per minute. Token buckets: the full amount may come at once.
+/// Rate limits (per minute; token buckets: the full amount may come at once),
+/// connection and socket caps, and request read timeouts.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -268,6 +269,18 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
     if file.sites.is_empty() {
         return Err("no [[sites]] defined".into());
     }
+    let l = &file.limits;
+    let caps = [
+        ("sockets_per_token", l.sockets_per_token as u64),
+        ("sockets_per_ip", l.sockets_per_ip as u64),
+        ("max_connections", l.max_connections as u64),
+        ("connections_per_ip", l.connections_per_ip as u64),
+        ("header_timeout_ms", l.header_timeout_ms),
+        ("body_timeout_ms", l.body_timeout_ms),
+    ];
+    if let Some((name, _)) = caps.iter().find(|(_, v)| *v == 0) {
+        return Err(format!("[limits] {name} must be at least 1"));
+    }
     let mut seen = std::collections::HashSet::new();
     for site in &file.sites {
         if site.app_key.trim().is_empty() {
@@ -479,6 +492,8 @@ mod tests {
         assert_eq!(limits.messages_per_minute, 20);
         assert_eq!(sites[0].remote.appearance.primary_color.as_deref(), Some("#f43f5e"));
         assert!(parse_file("[[sites]]\napp_key = \"x\"\nwat = 1\n").is_err());
+        let err = parse_file("[limits]\nsockets_per_ip = 0\n[[sites]]\napp_key = \"x\"\n").unwrap_err();
+        assert!(err.contains("sockets_per_ip"), "{err}");
         assert!(parse_file("").is_err());
     }
 

@@ -37,9 +37,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Serves `router` on `listener` until `stop` turns true, then lets every
 /// connection finish its request in flight and returns.
 pub async fn serve(listener: TcpListener, router: Router, limits: &Limits, mut stop: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let permits = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
     let per_ip = Slots::default();
-    let header_timeout = Duration::from_millis(limits.header_timeout_ms.max(1));
+    let header_timeout = Duration::from_millis(limits.header_timeout_ms);
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
