@@ -119,7 +119,7 @@ pub fn user_hash_matches(secret: &[u8], external_user_id: &str, given: &str) -> 
 /// Checks a hex HMAC (case-insensitive) against `HMAC-SHA256(key, data)`
 /// in constant time.
 fn hex_mac_matches(key: &[u8], data: &[u8], given: &str) -> bool {
-    unhex(given).is_some_and(|tag| mac_matches(key, data, &tag))
+    hex::decode(given).is_ok_and(|tag| mac_matches(key, data, &tag))
 }
 
 /// What a standalone link signs: appKey, t, u and nick (absent = empty),
@@ -233,14 +233,6 @@ pub fn is_canonical_id(s: &str) -> bool {
     !s.chars().any(char::is_control) && s.trim() == s
 }
 
-/// Decodes hex (either case); `None` unless every pair is hex.
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
-}
-
 /// `n` random bytes from the OS.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; n];
@@ -248,8 +240,9 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
