@@ -281,7 +281,9 @@ describe('identity verification', () => {
 
 describe('standalone link entry', () => {
   const sign = (t, u, nick, appKey = 'sk_demo') =>
-    createHmac('sha256', LINK_SECRET).update(`${appKey}\n${t}\n${u}\n${nick}`).digest('hex');
+    createHmac('sha256', LINK_SECRET)
+      .update([appKey, String(t), u, nick].map((f) => `${Buffer.byteLength(f)}:${f},`).join(''))
+      .digest('hex');
   const now = () => Math.floor(Date.now() / 1000);
 
   for (const [name, link, ok] of [

@@ -6,6 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use natter::protocol::{ErrorCode, LinkSignRequest, LinkSignResponse, MAX_FIELD_CHARS};
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::auth;
 use crate::clock::{now_ms, rfc3339};
 use crate::error::ApiError;
@@ -17,17 +19,11 @@ use crate::App;
 /// `--static` from the CDN build).
 pub const STANDALONE_PAGE: &str = "/standalone.html";
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
+/// Everything but RFC 3986 unreserved characters is percent-encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// The standalone page URL of a link, relative to the server; `u` and
@@ -58,14 +54,18 @@ pub async fn sign_link(
         return Err(ApiError::detail(ErrorCode::Forbidden, "this admin token belongs to another site"));
     }
     let JsonBody(req) = body?;
-    let u = req.external_user_id.unwrap_or_default();
-    let nick = req.nickname.unwrap_or_default();
+    // Signed as the handshake will check them: trimmed, no control characters.
+    let u = req.external_user_id.unwrap_or_default().trim().to_string();
+    let nick = req.nickname.unwrap_or_default().trim().to_string();
     for (field, value) in [("externalUserId", &u), ("nickname", &nick)] {
         if value.chars().count() > MAX_FIELD_CHARS {
             return Err(ApiError::detail(
                 ErrorCode::BadRequest,
                 format!("{field} is longer than {MAX_FIELD_CHARS} characters"),
             ));
+        }
+        if !auth::is_canonical_id(value) {
+            return Err(ApiError::detail(ErrorCode::BadRequest, format!("{field} contains control characters")));
         }
     }
     let link = &site.config.link;

@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use natter::protocol::{
-    AgentConversationList, AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, SendMessageResponse, Sender,
-    ServerFrame, TypingRequest,
+    AgentConversationList, AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, Sender, ServerFrame,
+    TypingRequest,
 };
 use serde::Deserialize;
 
@@ -20,7 +20,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{json, JsonBody};
 use crate::store::{self, ConversationRow};
-use crate::visitor::{bearer, page, page_query, path_id, validate_client_msg_id, validate_text, PageQuery};
+use crate::visitor::{bearer, page, page_query, path_id, sent, validate_client_msg_id, validate_text, PageQuery};
 use crate::{App, AppState};
 
 /// Default and largest page of `GET /conversations`.
@@ -153,13 +153,7 @@ pub async fn reply(
         tokio::spawn(async move { post_reply(&task, &agent.site, &agent.name, id, req.client_msg_id, req.text).await })
             .await
             .map_err(|_| ApiError::new(ErrorCode::Internal))??;
-    let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    let resp = SendMessageResponse {
-        message: stored.message,
-        conversation: stored.conversation.conversation,
-        duplicate: stored.duplicate,
-    };
-    Ok(json(status, &resp))
+    Ok(sent(stored))
 }
 
 /// Tells a conversation's visitor that an agent is (not) typing.

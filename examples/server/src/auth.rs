@@ -1,6 +1,7 @@
-//! Visitor tokens (JWT, HS256, per-site key), identity hashes and constant-
-//! time comparison. Written by hand on `hmac` + `sha2` + `base64`: the whole
-//! JWT surface here is one fixed header and four claims, small enough to audit.
+//! Visitor tokens (JWT, HS256, per-site key), identity hashes and link
+//! signatures. Written by hand on `hmac` + `sha2` + `base64`: the whole JWT
+//! surface here is one fixed header and a few claims, small enough to audit.
+//! Every MAC is checked with the MAC's own constant-time `verify_slice`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -33,6 +34,12 @@ pub struct Claims {
     /// entry to be on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ent: Option<String>,
+    /// The token was minted on a proof of the visitor's identity (userHash,
+    /// identityToken, signed link) or renewed from such a token. Only these
+    /// act for a verified visitor: tokens minted on an unproven claim of
+    /// the same user stop working once the user is verified.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prf: bool,
 }
 
 impl Claims {
@@ -41,12 +48,23 @@ impl Claims {
     }
 }
 
-/// HMAC-SHA256 over `data`. HMAC takes keys of any length, so the error
-/// branch is unreachable in practice; it maps to `internal` rather than a panic.
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+/// HMAC-SHA256 keyed with `key`, fed with `data`. HMAC takes keys of any
+/// length, so the error branch is unreachable in practice; it maps to
+/// `internal` rather than a panic.
+fn mac(key: &[u8], data: &[u8]) -> Result<HmacSha256, ErrorCode> {
     let mut m = <HmacSha256 as Mac>::new_from_slice(key).map_err(|_| ErrorCode::Internal)?;
     m.update(data);
-    Ok(m.finalize().into_bytes().to_vec())
+    Ok(m)
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+    Ok(mac(key, data)?.finalize().into_bytes().to_vec())
+}
+
+/// Checks `tag` against HMAC-SHA256(key, data) in constant time (the MAC's
+/// own `verify_slice`).
+fn mac_matches(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    mac(key, data).is_ok_and(|m| m.verify_slice(tag).is_ok())
 }
 
 pub fn sign(claims: &Claims, key: &[u8]) -> Result<String, ErrorCode> {
@@ -76,8 +94,7 @@ pub fn verify(token: &str, key: &[u8], now_secs: i64) -> Result<Claims, ErrorCod
     let claims = peek(token)?;
     let (signing_input, sig) = token.rsplit_once('.').ok_or(ErrorCode::TokenInvalid)?;
     let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| ErrorCode::TokenInvalid)?;
-    let expected = hmac_sha256(key, signing_input.as_bytes())?;
-    if !constant_time_eq(&expected, &sig) {
+    if !mac_matches(key, signing_input.as_bytes(), &sig) {
         return Err(ErrorCode::TokenInvalid);
     }
     if claims.iss != ISSUER {
@@ -99,18 +116,22 @@ pub fn user_hash_matches(secret: &[u8], external_user_id: &str, given: &str) -> 
     hex_mac_matches(secret, external_user_id.as_bytes(), given.trim())
 }
 
-/// Checks a hex HMAC (case-insensitive) against `hex(HMAC-SHA256(key, data))`
+/// Checks a hex HMAC (case-insensitive) against `HMAC-SHA256(key, data)`
 /// in constant time.
 fn hex_mac_matches(key: &[u8], data: &[u8], given: &str) -> bool {
-    hmac_sha256(key, data).is_ok_and(|h| constant_time_eq(hex(&h).as_bytes(), given.to_ascii_lowercase().as_bytes()))
+    hex::decode(given).is_ok_and(|tag| mac_matches(key, data, &tag))
 }
 
-/// What a standalone link signs: `appKey\nt\nu\nnick` (absent = empty).
+/// What a standalone link signs: appKey, t, u and nick (absent = empty),
+/// each as a netstring `<UTF-8 byte length>:<value>,`. The lengths make the
+/// encoding unambiguous: no choice of `u` and `nick` signs the same bytes
+/// as another split of them (the old `appKey\nt\nu\nnick` let a `nick`
+/// of `victim\n` pass for a `u` of `\nvictim`).
 fn link_payload(app_key: &str, t: i64, u: &str, nick: &str) -> String {
-    format!("{app_key}\n{t}\n{u}\n{nick}")
+    [app_key, &t.to_string(), u, nick].iter().map(|f| format!("{}:{f},", f.len())).collect()
 }
 
-/// `s` of a standalone link: hex(HMAC-SHA256(link secret, appKey\nt\nu\nnick)).
+/// `s` of a standalone link: hex(HMAC-SHA256(link secret, [`link_payload`])).
 pub fn link_signature(secret: &[u8], app_key: &str, t: i64, u: &str, nick: &str) -> Result<String, ErrorCode> {
     hmac_sha256(secret, link_payload(app_key, t, u, nick).as_bytes()).map(|h| hex(&h))
 }
@@ -176,9 +197,7 @@ pub fn verify_identity_token(
         return Err("identityToken must be an HS256 JWT");
     }
     let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| "identityToken signature is malformed")?;
-    let expected =
-        hmac_sha256(secret, format!("{head}.{body}").as_bytes()).map_err(|_| "identityToken cannot be checked")?;
-    if !constant_time_eq(&expected, &sig) {
+    if !mac_matches(secret, format!("{head}.{body}").as_bytes(), &sig) {
         return Err("identityToken signature does not match");
     }
     let c: RawIdentityClaims = b64_json(body).ok_or("identityToken claims are malformed")?;
@@ -199,17 +218,19 @@ pub fn verify_identity_token(
     if !aud_ok {
         return Err("identityToken aud is another site");
     }
-    let sub = c.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or("identityToken has no sub")?;
+    // `sub` is used exactly as signed: one with surrounding blanks or
+    // control characters is refused, never trimmed into another id.
+    let sub = c.sub.filter(|s| !s.is_empty()).ok_or("identityToken has no sub")?;
+    if !is_canonical_id(&sub) {
+        return Err("identityToken sub has blanks around it or control characters");
+    }
     Ok(IdentityClaims { sub, nickname: c.nickname, email: c.email, avatar: c.avatar, phone: c.phone })
 }
 
-/// Equality whose duration depends only on the lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
+/// An identifier as it may be signed and stored: no control characters and
+/// no blanks at either end (so trimming cannot turn it into another one).
+pub fn is_canonical_id(s: &str) -> bool {
+    !s.chars().any(char::is_control) && s.trim() == s
 }
 
 /// `n` random bytes from the OS.
@@ -219,8 +240,9 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
@@ -228,7 +250,7 @@ mod tests {
     use super::*;
 
     fn claims(exp: i64) -> Claims {
-        Claims { iss: ISSUER.into(), aud: "sk_demo".into(), sub: "cv_1".into(), iat: 0, exp, ent: None }
+        Claims { iss: ISSUER.into(), aud: "sk_demo".into(), sub: "cv_1".into(), iat: 0, exp, ent: None, prf: false }
     }
 
     #[test]
@@ -274,7 +296,7 @@ mod tests {
         let h = r#"{"typ":"JWT","alg":"HS256"}"#;
         let ok = |claims: serde_json::Value| verify_identity_token(&mint(h, &claims, b"k"), b"k", "sk_a", 1000);
         let c =
-            ok(serde_json::json!({"sub": " u_1 ", "exp": 2000, "nickname": "N", "email": "e@x", "other": 1})).unwrap();
+            ok(serde_json::json!({"sub": "u_1", "exp": 2000, "nickname": "N", "email": "e@x", "other": 1})).unwrap();
         assert_eq!(
             (c.sub.as_str(), c.nickname.as_deref(), c.email.as_deref(), c.phone),
             ("u_1", Some("N"), Some("e@x"), None)
@@ -286,6 +308,10 @@ mod tests {
         assert!(ok(serde_json::json!({"sub": "u", "aud": "sk_b"})).is_err());
         assert!(ok(serde_json::json!({"sub": ""})).is_err());
         assert!(ok(serde_json::json!({"sub": 42})).is_err());
+        // Signed as is: never trimmed into another user, no control characters.
+        assert!(ok(serde_json::json!({"sub": " u_1 "})).is_err());
+        assert!(ok(serde_json::json!({"sub": "u_1\n"})).is_err());
+        assert!(ok(serde_json::json!({"sub": "u\u{7}1"})).is_err());
         let claims = serde_json::json!({"sub": "u"});
         assert!(verify_identity_token(&mint(h, &claims, b"other"), b"k", "sk_a", 0).is_err());
         for header in [
@@ -306,7 +332,11 @@ mod tests {
     fn link_signature_vector() {
         // docs/identity.md test vector.
         let s = link_signature(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex Lee").unwrap();
-        assert_eq!(s, "b4f79af0543dfcab62bf8fc09a8ab1668e188797372650da46f423fd6d7b72f7");
+        assert_eq!(
+            link_payload("sk_demo", 1716268800, "u_42", "Alex Lee"),
+            "7:sk_demo,10:1716268800,4:u_42,8:Alex Lee,"
+        );
+        assert_eq!(s, "ece1ca590718055d5cfe282e5584202ef3f30566abb4cdaa904dd6042cb11bc6");
         assert!(link_signature_matches(
             b"natter-link-secret",
             "sk_demo",
@@ -316,5 +346,11 @@ mod tests {
             &s.to_uppercase()
         ));
         assert!(!link_signature_matches(b"natter-link-secret", "sk_demo", 1716268800, "u_42", "Alex", &s));
+        // No bytes can move between fields: `nick = "victim\n"` with no `u`
+        // does not sign `u = "\nvictim"`.
+        let anonymous = link_signature(b"k", "sk_demo", 1, "", "victim\n").unwrap();
+        assert!(!link_signature_matches(b"k", "sk_demo", 1, "\nvictim", "", &anonymous));
+        assert!(!link_signature_matches(b"k", "sk_demo", 1, "", "victim\n", "zz"), "not hex");
+        assert!(!link_signature_matches(b"k", "sk_demo", 1, "", "victim\n", "é"), "not ASCII");
     }
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use natter::protocol::Appearance;
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
-use crate::auth;
-
-/// Rate limits, per minute. Token buckets: the full amount may come at once.
+/// Rate limits (per minute; token buckets: the full amount may come at once),
+/// connection and socket caps, and request read timeouts.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -24,11 +24,38 @@ pub struct Limits {
     pub api_per_minute: u32,
     /// Frames a client may send on one WebSocket.
     pub ws_frames_per_minute: u32,
+    /// Open WebSockets per visitor or agent token; the excess is closed
+    /// with 4030.
+    pub sockets_per_token: usize,
+    /// Open WebSockets per client IP (visitors and agents); the excess is
+    /// closed with 4030.
+    pub sockets_per_ip: usize,
+    /// Open TCP connections, all clients together. At the cap the server
+    /// stops accepting until one closes.
+    pub max_connections: usize,
+    /// Open TCP connections per client IP; the excess is closed at once.
+    pub connections_per_ip: usize,
+    /// Longest wait for a request's complete header (also for the next
+    /// request on an idle keep-alive connection); the connection is closed.
+    pub header_timeout_ms: u64,
+    /// Longest wait for a request's complete body: 408 after it.
+    pub body_timeout_ms: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { handshake_per_minute: 30, messages_per_minute: 20, api_per_minute: 300, ws_frames_per_minute: 120 }
+        Limits {
+            handshake_per_minute: 30,
+            messages_per_minute: 20,
+            api_per_minute: 300,
+            ws_frames_per_minute: 120,
+            sockets_per_token: 16,
+            sockets_per_ip: 256,
+            max_connections: 8192,
+            connections_per_ip: 512,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+        }
     }
 }
 
@@ -95,7 +122,7 @@ pub struct SiteConfig {
 pub struct LinkSettings {
     /// Off by default: link requests then get 503 `unavailable`.
     pub enabled: bool,
-    /// Key of `s` = hex(HMAC-SHA256(secret, appKey\nt\nu\nnick)).
+    /// Key of `s` = hex(HMAC-SHA256(secret, netstrings of appKey, t, u, nick)).
     pub secret: Option<String>,
     /// How long after `t` a signed link is accepted.
     pub ttl_secs: u64,
@@ -179,7 +206,7 @@ impl Sites {
         let mut found = None;
         for site in self.by_key.values() {
             for (candidate, value) in tokens(&site.config) {
-                if auth::constant_time_eq(candidate.as_bytes(), token.as_bytes()) {
+                if bool::from(candidate.as_bytes().ct_eq(token.as_bytes())) {
                     found = Some((site.clone(), value));
                 }
             }
@@ -241,6 +268,18 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
     let file: FileConfig = basic_toml::from_str(text).map_err(|e| e.to_string())?;
     if file.sites.is_empty() {
         return Err("no [[sites]] defined".into());
+    }
+    let l = &file.limits;
+    let caps = [
+        ("sockets_per_token", l.sockets_per_token as u64),
+        ("sockets_per_ip", l.sockets_per_ip as u64),
+        ("max_connections", l.max_connections as u64),
+        ("connections_per_ip", l.connections_per_ip as u64),
+        ("header_timeout_ms", l.header_timeout_ms),
+        ("body_timeout_ms", l.body_timeout_ms),
+    ];
+    if let Some((name, _)) = caps.iter().find(|(_, v)| *v == 0) {
+        return Err(format!("[limits] {name} must be at least 1"));
     }
     let mut seen = std::collections::HashSet::new();
     for site in &file.sites {
@@ -328,6 +367,15 @@ fn split_origin(s: &str) -> Option<(String, String, Option<&str>)> {
     Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), port))
 }
 
+/// A port as browsers write it: ASCII digits only (`u16::from_str` also
+/// takes `+80`, which no browser sends).
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse().ok()
+}
+
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" => Some(80),
@@ -352,7 +400,7 @@ impl OriginPattern {
         let port = match port {
             None => PortPattern::Default,
             Some("*") => PortPattern::Any,
-            Some(p) => PortPattern::Exact(p.parse().ok()?),
+            Some(p) => PortPattern::Exact(parse_port(p)?),
         };
         Some(OriginPattern::Pattern { scheme, host, port })
     }
@@ -373,9 +421,9 @@ impl OriginPattern {
         }
         let actual = match p {
             None => default_port(&s),
-            Some(p) => match p.parse::<u16>() {
-                Ok(n) => Some(n),
-                Err(_) => return false,
+            Some(p) => match parse_port(p) {
+                Some(n) => Some(n),
+                None => return false,
             },
         };
         match port {
@@ -413,6 +461,11 @@ mod tests {
         assert!(m("*", "https://anything.test"));
         assert!(OriginPattern::parse("https://ex*ample.com").is_none());
         assert!(OriginPattern::parse("example.com").is_none());
+        // Ports are digits only.
+        assert!(!m("http://localhost:*", "http://localhost:+80"));
+        assert!(!m("https://shop.example.com", "https://shop.example.com:+443"));
+        assert!(!m("http://localhost:*", "http://localhost:"));
+        assert!(OriginPattern::parse("http://localhost:+80").is_none());
     }
 
     #[test]
@@ -439,6 +492,8 @@ mod tests {
         assert_eq!(limits.messages_per_minute, 20);
         assert_eq!(sites[0].remote.appearance.primary_color.as_deref(), Some("#f43f5e"));
         assert!(parse_file("[[sites]]\napp_key = \"x\"\nwat = 1\n").is_err());
+        let err = parse_file("[limits]\nsockets_per_ip = 0\n[[sites]]\napp_key = \"x\"\n").unwrap_err();
+        assert!(err.contains("sockets_per_ip"), "{err}");
         assert!(parse_file("").is_err());
     }
 

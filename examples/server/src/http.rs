@@ -1,22 +1,28 @@
 //! Request plumbing shared by the handlers: a JSON body extractor with our
-//! error envelope, the client IP, JSON responses and CORS for the visitor API.
+//! error envelope, the client IP, JSON responses, CORS for the visitor API
+//! and the headers of private responses.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use natter::protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::ApiError;
 
-/// A JSON body. The `Content-Type` is not checked (a `text/plain` body
-/// avoids a CORS preflight); the body must parse as the expected shape.
+/// A JSON object body. The `Content-Type` is not checked (a `text/plain`
+/// body avoids a CORS preflight); the body must parse as the expected shape.
+/// A body that is not read in time is a 400 (the router's body timeout).
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -27,10 +33,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(ErrorCode::BodyTooLarge)
             } else {
-                ApiError::detail(ErrorCode::BadRequest, "unreadable body")
+                ApiError::detail(ErrorCode::BadRequest, format!("unreadable body ({})", rejection.body_text()))
             }
         })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
+        let bad = |e: serde_json::Error| ApiError::detail(ErrorCode::BadRequest, e.to_string());
+        // Objects only: serde would also fill a struct from an array of its
+        // fields in order (`["u_42","Alex"]`).
+        match serde_json::from_slice(&bytes).map_err(bad)? {
+            value @ serde_json::Value::Object(_) => serde_json::from_value(value).map(JsonBody).map_err(bad),
+            _ => Err(ApiError::detail(ErrorCode::BadRequest, "the body must be a JSON object")),
+        }
     }
 }
 
@@ -61,36 +73,31 @@ pub fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Optio
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// CORS for the visitor API. The origin is reflected for every caller and
-/// no credentials are allowed: access control is the per-site `Origin`
-/// check each endpoint performs (403 `origin_denied`), and reflecting lets
-/// the widget read that error instead of an opaque network failure.
-pub async fn cors(req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let preflight =
-        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut resp = if preflight {
-        let mut r = StatusCode::NO_CONTENT.into_response();
-        let h = r.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type, x-locale, x-cs-entry"),
-        );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        r
-    } else {
-        next.run(req).await
-    };
-    let h = resp.headers_mut();
-    if let Some(origin) = origin {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
-    }
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+/// CORS for the visitor API (tower-http). The origin is reflected for every
+/// caller and no credentials are allowed: access control is the per-site
+/// `Origin` check each endpoint performs (403 `origin_denied`), and
+/// reflecting lets the widget read that error instead of an opaque network
+/// failure.
+pub fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-locale"),
+            HeaderName::from_static("x-cs-entry"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Responses that carry visitor data (the visitor, agent and admin APIs):
+/// never stored by a cache, never content-sniffed.
+pub fn private<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
 /// One log line per request: method, path (never the query: it may carry

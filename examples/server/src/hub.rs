@@ -19,6 +19,11 @@ const VISITOR_BACKLOG: usize = 64;
 /// Backlog of a site's agent channel: agents see every event of the site.
 const AGENT_BACKLOG: usize = 1024;
 
+/// Not a frame: tells a visitor's sockets whose token was minted without a
+/// proof of identity to close, the user having just been verified. Never
+/// sent to a client.
+pub const REVOKE_UNPROVEN: &str = "\0revoke-unproven";
+
 pub fn encode(frame: &ServerFrame) -> Arc<str> {
     // Serializing these plain structs cannot fail; an empty frame would be
     // ignored by clients rather than crash the server.
@@ -163,6 +168,11 @@ impl Hub {
 
     pub fn to_visitor(&self, app_key: &str, visitor: &str, frame: &ServerFrame) {
         self.send_visitor(app_key, visitor, encode(frame));
+    }
+
+    /// Closes the visitor's sockets opened with unproven tokens.
+    pub fn revoke_unproven(&self, app_key: &str, visitor: &str) {
+        self.send_visitor(app_key, visitor, REVOKE_UNPROVEN.into());
     }
 
     pub fn to_agents(&self, app_key: &str, frame: &ServerFrame) {

@@ -9,7 +9,7 @@
 //! - [`cli`]: command-line options;
 //! - [`config`]: sites (app keys, origin allowlists, secrets, agents), the demo site;
 //! - [`store`]: SQLite schema, migrations and every query;
-//! - [`auth`]: visitor JWTs (HS256), identity hashes, constant-time compare;
+//! - [`auth`]: visitor JWTs (HS256), identity hashes, link signatures;
 //! - [`hub`]: live events routed to the sockets they are for, agent presence;
 //! - [`limits`]: token-bucket rate limits;
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
@@ -19,6 +19,7 @@
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
 //! - [`statics`]: static files and the embedded agent console;
+//! - [`serve`]: the accept loop with its timeouts and connection caps;
 //! - [`clock`], [`logging`]: time formatting, tracing setup.
 //!
 //! Shutdown: on SIGINT/SIGTERM the listener stops accepting, sockets get a
@@ -37,6 +38,7 @@ pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod logging;
+pub mod serve;
 pub mod statics;
 pub mod store;
 pub mod visitor;
@@ -44,7 +46,6 @@ pub mod ws;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use natter::protocol::MAX_BODY_BYTES;
 use tokio::sync::{broadcast, watch};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::cli::{DbLocation, Options};
 use crate::config::Sites;
@@ -72,6 +74,8 @@ pub struct AppState {
     pub store: Store,
     pub hub: Hub,
     pub limiter: Limiter,
+    /// Open WebSockets per token and per client IP.
+    pub sockets: limits::Slots,
     /// `Some(delay)` when the echo bot answers visitor messages.
     pub bot: Option<Duration>,
     /// `false` with `--no-websocket`: upgrades get 404 `websocket_disabled`.
@@ -94,8 +98,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/current", get(visitor::current))
         .route("/conversations/{id}/messages", get(visitor::messages))
         .route("/conversations/{id}/leave", post(visitor::leave))
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(http::cors));
+        .method_not_allowed_fallback(method_not_allowed);
+    let visitor_api = http::private(visitor_api).layer(http::cors());
     let agent_api = Router::new()
         .route("/me", get(agent::me))
         .route("/conversations", get(agent::list))
@@ -104,9 +108,12 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}/typing", post(agent::typing))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
+    let agent_api = http::private(agent_api);
     let admin_api = Router::new()
         .route("/cs/sites/{app_key}/link-entry/sign", post(admin::sign_link))
         .method_not_allowed_fallback(method_not_allowed);
+    let admin_api = http::private(admin_api);
+    let body_timeout = Duration::from_millis(app.sites.limits.body_timeout_ms);
     let mut router = Router::new()
         .nest("/api/v1/cs", visitor_api)
         .nest("/api/v1/agent", agent_api)
@@ -123,6 +130,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .fallback_service(statics::service(&app.static_dirs))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn(error::localize))
         .layer(middleware::from_fn(http::log_requests))
         .with_state(app)
@@ -232,18 +240,16 @@ pub async fn run(opts: Options) -> Result<(), String> {
         store,
         hub: Hub::new(opts.bot.is_some()),
         limiter: Limiter::default(),
+        sockets: limits::Slots::default(),
         bot: opts.bot,
         websocket: opts.websocket,
         static_dirs: opts.static_dirs.clone(),
         shutdown: stop_rx.clone(),
         drop_sockets: drop_tx,
     });
-    let service = router(app.clone(), opts.test_hooks).into_make_service_with_connect_info::<SocketAddr>();
-    let mut stop_wait = stop_rx;
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        stopped(&mut stop_wait).await;
-    });
-    let mut server = tokio::spawn(async move { server.await });
+    let routes = router(app.clone(), opts.test_hooks);
+    let limits = app.sites.limits.clone();
+    let mut server = tokio::spawn(async move { serve::serve(listener, routes, &limits, stop_rx).await });
 
     {
         let mut out = std::io::stdout().lock();
@@ -266,11 +272,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     tokio::select! {
         _ = shutdown_signal() => {}
         res = &mut server => {
-            return match res {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(format!("server error: {e}")),
-                Err(e) => Err(format!("server task failed: {e}")),
-            };
+            return res.map_err(|e| format!("server task failed: {e}"));
         }
     }
     tracing::info!("shutdown signal: finishing in-flight requests");

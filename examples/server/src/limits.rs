@@ -2,7 +2,7 @@
 //! limits restart with the process, which is fine for abuse control.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Buckets kept before idle (full) ones are swept.
@@ -58,6 +58,49 @@ impl Limiter {
     }
 }
 
+/// Counted slots per key (client IP, token): at most `limit` held at once
+/// for each key, each released when its [`Slot`] drops.
+#[derive(Clone, Default)]
+pub struct Slots {
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One held slot; dropping it gives it back.
+pub struct Slot {
+    held: Arc<Mutex<HashMap<String, usize>>>,
+    key: String,
+}
+
+impl Slots {
+    /// A slot for `key`, or `None` when `limit` are already held.
+    pub fn take(&self, key: String, limit: usize) -> Option<Slot> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(key.clone()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { held: self.held.clone(), key })
+    }
+
+    /// Slots held for `key`.
+    pub fn count(&self, key: &str) -> usize {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +115,18 @@ mod tests {
         }
         assert_eq!(b.take(30, t0), Err(2));
         assert!(b.take(30, t0 + Duration::from_secs(2)).is_ok());
+    }
+
+    #[test]
+    fn slots_are_capped_per_key_and_given_back_on_drop() {
+        let slots = Slots::default();
+        let a1 = slots.take("a".into(), 2).unwrap();
+        let _a2 = slots.take("a".into(), 2).unwrap();
+        assert!(slots.take("a".into(), 2).is_none());
+        let _b = slots.take("b".into(), 2).unwrap();
+        drop(a1);
+        assert_eq!(slots.count("a"), 1);
+        assert!(slots.take("a".into(), 2).is_some());
+        assert_eq!(slots.count("c"), 0);
     }
 }

@@ -392,6 +392,9 @@ pub struct Resolved {
     pub merged_from: Option<String>,
     /// Conversations whose owner or messages changed by the merge.
     pub touched: Vec<i64>,
+    /// A record made by unproven claims of the user was just proven: its
+    /// tokens minted without proof are revoked (see [`Access`]).
+    pub newly_verified: bool,
 }
 
 fn new_visitor_id() -> Result<String> {
@@ -472,8 +475,19 @@ pub fn resolve_visitor(conn: &mut Connection, app_key: &str, id: &Identity, d: &
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if matches!(user, Some((_, true))) && !id.verified {
-                return Err(StoreError::IdentityUnverified);
+            match &user {
+                Some((_, true)) if !id.verified => return Err(StoreError::IdentityUnverified),
+                Some((record, false)) if id.verified => {
+                    // Until now only unproven claims spoke for this user:
+                    // nothing they said about the profile is vouched for.
+                    tx.execute(
+                        "UPDATE visitors SET nickname = NULL, avatar = NULL, email = NULL, phone = NULL, extra = NULL
+                         WHERE id = ?1",
+                        [record],
+                    )?;
+                    resolved.newly_verified = true;
+                }
+                _ => {}
             }
             let source = match claim {
                 Some((c, true, _)) => Some(c),
@@ -659,12 +673,28 @@ pub fn visitor(conn: &Connection, visitor: &str) -> Result<Option<VisitorInfo>> 
         .optional()?)
 }
 
-/// Whether a visitor record exists and was not merged into another.
-pub fn visitor_is_live(conn: &Connection, visitor: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT merged_into IS NULL FROM visitors WHERE id = ?1", [visitor], |r| r.get::<_, bool>(0))
-        .optional()?
-        .unwrap_or(false))
+/// Who may act for a visitor record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No such record, or it was merged into another: nobody.
+    Gone,
+    /// Any token of the record.
+    Open,
+    /// The user's identity was proven: only tokens minted on a proof.
+    ProvenOnly,
+}
+
+pub fn visitor_access(conn: &Connection, visitor: &str) -> Result<Access> {
+    let row: Option<(bool, bool)> = conn
+        .query_row("SELECT merged_into IS NULL, verified FROM visitors WHERE id = ?1", [visitor], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(match row {
+        Some((true, true)) => Access::ProvenOnly,
+        Some((true, false)) => Access::Open,
+        _ => Access::Gone,
+    })
 }
 
 /// The external user id a visitor record is bound to.
@@ -821,6 +851,15 @@ fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i6
     Ok(id)
 }
 
+/// The visitor's message already stored under `client_msg_id`, as a
+/// duplicate answer (`Conflict` when it had another text).
+pub fn visitor_duplicate(conn: &Connection, visitor: &str, client_msg_id: &str, text: &str) -> Result<Option<Stored>> {
+    let author = Author::Visitor(visitor).key();
+    let Some(message) = find_duplicate(conn, &author, Some(client_msg_id), text)? else { return Ok(None) };
+    let conversation = conversation(conn, message.conversation_id)?.ok_or(StoreError::NotFound)?;
+    Ok(Some(Stored { message, conversation, duplicate: true, new_conversation: false }))
+}
+
 /// Stores a visitor message in the visitor's open conversation, opening one
 /// if needed. Idempotent on `client_msg_id`. Runs inside a transaction:
 /// [`Store::write`]'s.
@@ -832,11 +871,10 @@ pub fn send_visitor(
     text: &str,
     now: i64,
 ) -> Result<Stored> {
-    let author = Author::Visitor(visitor).key();
-    if let Some(message) = find_duplicate(tx, &author, Some(client_msg_id), text)? {
-        let conversation = conversation(tx, message.conversation_id)?.ok_or(StoreError::NotFound)?;
-        return Ok(Stored { message, conversation, duplicate: true, new_conversation: false });
+    if let Some(stored) = visitor_duplicate(tx, visitor, client_msg_id, text)? {
+        return Ok(stored);
     }
+    let author = Author::Visitor(visitor).key();
     let (conv_id, new_conversation) = match open_conversation(tx, visitor)? {
         Some(c) => (c.conversation.id, false),
         None => {
@@ -1032,7 +1070,7 @@ mod tests {
         assert_eq!((login.visitor.as_str(), login.merged_from.as_deref()), (user.as_str(), Some(anon.as_str())));
         assert_eq!(login.touched.len(), 2);
         assert_eq!(db.texts(&user), ["phone", "anon"]);
-        assert!(!visitor_is_live(&db.0, &anon).unwrap());
+        assert_eq!(visitor_access(&db.0, &anon).unwrap(), Access::Gone);
         // Neither the merged record nor the user answers to L2/L3 any more.
         for (fp, vid) in [("fp", "v1"), ("fp", "v_new"), ("fp", "v_phone")] {
             let v = db.anon(fp, vid);

@@ -59,11 +59,26 @@ impl AppState {
         } else {
             check_origin(&site, headers)?;
         }
-        let v = claims.sub.clone();
-        if !self.store.call(move |c| store::visitor_is_live(c, &v)).await? {
-            return Err(ApiError::detail(ErrorCode::TokenInvalid, "this visitor was merged; handshake again"));
-        }
+        self.check_access(&claims).await?;
         Ok((site, claims))
+    }
+
+    /// The visitor record still takes this token: it was not merged into a
+    /// user's at login, and if the user's identity has been proven since,
+    /// the token was minted on a proof too (401 `token_invalid` otherwise).
+    pub async fn check_access(&self, claims: &Claims) -> Result<(), ApiError> {
+        let v = claims.sub.clone();
+        match self.store.call(move |c| store::visitor_access(c, &v)).await? {
+            store::Access::Open => Ok(()),
+            store::Access::ProvenOnly if claims.prf => Ok(()),
+            store::Access::ProvenOnly => Err(ApiError::detail(
+                ErrorCode::TokenInvalid,
+                "this user's identity was verified after this token was issued; handshake again",
+            )),
+            store::Access::Gone => {
+                Err(ApiError::detail(ErrorCode::TokenInvalid, "this visitor was merged; handshake again"))
+            }
+        }
     }
 
     pub fn limit(&self, key: String, per_minute: u32) -> Result<(), ApiError> {
@@ -105,6 +120,10 @@ impl AppState {
 }
 
 pub fn check_origin(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
+    // A browser sends one `Origin`; two are forged and neither is trusted.
+    if headers.get_all(header::ORIGIN).iter().nth(1).is_some() {
+        return Err(ApiError::detail(ErrorCode::OriginDenied, "more than one Origin header"));
+    }
     let allowed = match header_str(headers, header::ORIGIN) {
         Some(origin) => site.origin_allowed(Some(origin)),
         // Browsers leave `Origin` out of same-origin GETs and say so with
@@ -158,6 +177,8 @@ pub struct VisitorAuth {
     pub visitor: String,
     /// The token came from a standalone-link handshake.
     pub link: bool,
+    /// The token was minted on a proof of identity ([`Claims::prf`]).
+    pub proven: bool,
 }
 
 impl FromRequestParts<App> for VisitorAuth {
@@ -169,7 +190,7 @@ impl FromRequestParts<App> for VisitorAuth {
         let token = bearer(&parts.headers).ok_or(ApiError::new(ErrorCode::TokenMissing))?;
         let (site, claims) = app.authenticate_visitor(token, &parts.headers).await?;
         let link = claims.is_link();
-        Ok(VisitorAuth { site, visitor: claims.sub, link })
+        Ok(VisitorAuth { site, visitor: claims.sub, link, proven: claims.prf })
     }
 }
 
@@ -221,10 +242,16 @@ fn validate_context(
     Ok(())
 }
 
+/// Identity layers are ids: at most [`MAX_FIELD_CHARS`], no control
+/// characters (they are compared, signed and shown as they are).
 fn validate_layers(ext: &Option<String>, fp: &Option<String>, vid: &Option<String>) -> Result<(), ApiError> {
-    check_len("externalUserId", ext, MAX_FIELD_CHARS)?;
-    check_len("fingerprint", fp, MAX_FIELD_CHARS)?;
-    check_len("visitorId", vid, MAX_FIELD_CHARS)
+    for (field, value) in [("externalUserId", ext), ("fingerprint", fp), ("visitorId", vid)] {
+        check_len(field, value, MAX_FIELD_CHARS)?;
+        if value.as_deref().is_some_and(|v| !auth::is_canonical_id(v)) {
+            return Err(ApiError::detail(ErrorCode::BadRequest, format!("{field} contains control characters")));
+        }
+    }
+    Ok(())
 }
 
 /// The identity a request claims, after checking its proofs.
@@ -287,8 +314,13 @@ fn prove(
 /// them. Returns the link's user id and whether the signature proves it.
 fn check_link(site: &Site, link: &LinkEntry, now: i64) -> Result<Proof, ApiError> {
     let invalid = |why: &str| ApiError::detail(ErrorCode::LinkInvalid, why);
-    let (u, nick) = (link.u.as_deref().unwrap_or(""), link.nick.as_deref().unwrap_or(""));
-    let external_user_id = layer(link.u.clone());
+    // Normalised before the signature is checked, so what is verified is
+    // exactly what is used.
+    let (u, nick) = (link.u.as_deref().unwrap_or("").trim(), link.nick.as_deref().unwrap_or("").trim());
+    if !auth::is_canonical_id(u) || !auth::is_canonical_id(nick) {
+        return Err(invalid("u and nick may not contain control characters"));
+    }
+    let external_user_id = Some(u.to_string()).filter(|u| !u.is_empty());
     let signature = link.s.as_deref().map(str::trim).filter(|s| !s.is_empty());
     match (link.t, signature) {
         (None, None) if site.config.link.require_signature => Err(invalid("this site requires signed links (t and s)")),
@@ -350,19 +382,33 @@ fn details(
     }
 }
 
+/// How a token is granted: through a standalone link, on a proof of identity.
+#[derive(Clone, Copy, Debug)]
+struct Grant {
+    link: bool,
+    proven: bool,
+}
+
 fn issue(
     app: &AppState,
     site: &Site,
     visitor: String,
-    link: bool,
+    grant: Grant,
     conversation_id: Option<i64>,
     identity_changed: Option<bool>,
 ) -> Result<HandshakeResponse, ApiError> {
     let now = now_ms() / 1000;
     let exp = now + TOKEN_TTL_SECS as i64;
-    let ent = link.then(|| ENTRY_LINK.to_string());
-    let claims =
-        Claims { iss: auth::ISSUER.into(), aud: site.app_key().into(), sub: visitor.clone(), iat: now, exp, ent };
+    let ent = grant.link.then(|| ENTRY_LINK.to_string());
+    let claims = Claims {
+        iss: auth::ISSUER.into(),
+        aud: site.app_key().into(),
+        sub: visitor.clone(),
+        iat: now,
+        exp,
+        ent,
+        prf: grant.proven,
+    };
     Ok(HandshakeResponse {
         available: true,
         token: Some(auth::sign(&claims, &site.jwt_secret)?),
@@ -392,7 +438,7 @@ async fn resolve_and_issue(
     identity: Option<Identity>,
     current: &str,
     d: Details,
-    link: bool,
+    grant: Grant,
     identity_changed: Option<bool>,
 ) -> Result<Response, ApiError> {
     let key = site.app_key().to_string();
@@ -407,9 +453,12 @@ async fn resolve_and_issue(
     if identity_changed.is_some() || resolved.merged_from.is_some() {
         app.visitor_changed(site, &resolved).await?;
     }
+    if resolved.newly_verified {
+        app.hub.revoke_unproven(site.app_key(), &resolved.visitor);
+    }
     let conversation = open_conversation_id(app, &resolved.visitor).await?;
     tracing::debug!(visitor = %resolved.visitor, merged_from = ?resolved.merged_from, app_key = site.app_key(), "identity resolved");
-    Ok(json(StatusCode::OK, &issue(app, site, resolved.visitor, link, conversation, identity_changed)?))
+    Ok(json(StatusCode::OK, &issue(app, site, resolved.visitor, grant, conversation, identity_changed)?))
 }
 
 impl AppState {
@@ -473,7 +522,7 @@ pub async fn handshake(
         if ext.is_some() && ext != proof.external_user_id {
             return Err(ApiError::detail(ErrorCode::BadRequest, "externalUserId differs from the link's u"));
         }
-        if let Some(nick) = entry.nick.filter(|n| !n.trim().is_empty()) {
+        if let Some(nick) = entry.nick.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
             req.profile.nickname = Some(nick);
         }
         ext = proof.external_user_id.clone();
@@ -495,7 +544,8 @@ pub async fn handshake(
         logout: false,
     };
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
-    resolve_and_issue(&app, &site, Some(identity), "", d, link, None).await
+    let grant = Grant { link, proven: identity.verified };
+    resolve_and_issue(&app, &site, Some(identity), "", d, grant, None).await
 }
 
 /// `POST /api/v1/cs/identify`.
@@ -534,6 +584,8 @@ pub async fn identify(
     validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
     let changed = logout || new_ext.is_some();
+    // A renewal keeps the token's proof; a new identity has its own (none on logout).
+    let proven = if changed { new_ext.as_ref().is_some_and(|p| p.verified) } else { auth.proven };
     let identity = changed.then(|| {
         let (external_user_id, verified) = new_ext.map_or((None, false), |p| (p.external_user_id, p.verified));
         Identity {
@@ -545,7 +597,8 @@ pub async fn identify(
             logout,
         }
     });
-    resolve_and_issue(&app, &site, identity, &auth.visitor, d, auth.link, Some(changed)).await
+    let grant = Grant { link: auth.link, proven };
+    resolve_and_issue(&app, &site, identity, &auth.visitor, d, grant, Some(changed)).await
 }
 
 #[derive(Deserialize)]
@@ -575,7 +628,6 @@ pub async fn send(
     auth: VisitorAuth,
     body: Result<JsonBody<SendMessageRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
-    app.limit(format!("msg:{}", auth.visitor), app.sites.limits.messages_per_minute)?;
     let JsonBody(req) = body?;
     let cmid = req.client_msg_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "clientMsgId is required"))?;
     validate_client_msg_id(&cmid)?;
@@ -583,6 +635,13 @@ pub async fn send(
     if !auth.site.config.enabled {
         return Err(ApiError::new(ErrorCode::Unavailable));
     }
+    // A retry of a stored message is answered from the store and costs no
+    // message budget: only new messages do.
+    let (v, id, t) = (auth.visitor.clone(), cmid.clone(), req.text.clone());
+    if let Some(stored) = app.store.call(move |c| store::visitor_duplicate(c, &v, &id, &t)).await? {
+        return Ok(sent(stored));
+    }
+    app.limit(format!("msg:{}", auth.visitor), app.sites.limits.messages_per_minute)?;
     let (key, visitor, text) = (auth.site.app_key().to_string(), auth.visitor.clone(), req.text);
     // Storing and announcing run in their own task: a client that goes away
     // mid-request (offline, closed tab) cancels this handler, and the stored
@@ -599,13 +658,19 @@ pub async fn send(
     })
     .await
     .map_err(|_| ApiError::new(ErrorCode::Internal))??;
+    Ok(sent(stored))
+}
+
+/// The answer to a send (a visitor's or an agent's): 201 for a new
+/// message, 200 for a duplicate.
+pub fn sent(stored: Stored) -> Response {
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let resp = SendMessageResponse {
         message: stored.message,
         conversation: stored.conversation.conversation,
         duplicate: stored.duplicate,
     };
-    Ok(json(status, &resp))
+    json(status, &resp)
 }
 
 /// `GET /api/v1/cs/conversations/current`.

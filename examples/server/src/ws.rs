@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use natter::protocol::{
     ClientFrame, ErrorCode, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY,
-    CLOSE_TOKEN_EXPIRED, JWT_SUBPROTOCOL_PREFIX, PING_INTERVAL_SECS, WS_SUBPROTOCOL,
+    CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS, JWT_SUBPROTOCOL_PREFIX, PING_INTERVAL_SECS, WS_SUBPROTOCOL,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -26,8 +26,8 @@ use crate::clock::{now_ms, rfc3339};
 use crate::config::Site;
 use crate::error::{ApiError, Locale};
 use crate::http::{header_str, ClientIp};
-use crate::hub::{encode, Subscription};
-use crate::limits::Bucket;
+use crate::hub::{encode, Subscription, REVOKE_UNPROVEN};
+use crate::limits::{Bucket, Slot};
 use crate::store;
 use crate::{App, AppState};
 
@@ -42,8 +42,17 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Who is on the other end.
 enum Peer {
-    Visitor { site: Arc<Site>, visitor: String, expires: i64 },
-    Agent { site: Arc<Site>, name: String },
+    /// `proven`: the token was minted on a proof of identity (`Claims::prf`).
+    Visitor {
+        site: Arc<Site>,
+        visitor: String,
+        expires: i64,
+        proven: bool,
+    },
+    Agent {
+        site: Arc<Site>,
+        name: String,
+    },
 }
 
 impl Peer {
@@ -94,13 +103,16 @@ pub async fn visitor_socket(
     let token = offered(&headers, WS_SUBPROTOCOL, JWT_SUBPROTOCOL_PREFIX)?;
     let (site, claims) = app.authenticate_visitor(token, &headers).await?;
     let ws = upgrade_or_400(ws)?;
-    let peer = Peer::Visitor { site, visitor: claims.sub, expires: claims.exp };
-    Ok(ws.protocols([WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket)).into_response())
+    // A token's signature names it (tokens of one visitor differ by `iat`).
+    let slots = socket_slots(&app, token.rsplit('.').next().unwrap_or(token), ip);
+    let peer = Peer::Visitor { site, visitor: claims.sub, expires: claims.exp, proven: claims.prf };
+    Ok(ws.protocols([WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket, slots)).into_response())
 }
 
 /// `GET /api/v1/agent/ws`: the agent socket.
 pub async fn agent_socket(
     State(app): State<App>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -110,8 +122,20 @@ pub async fn agent_socket(
     let token = offered(&headers, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX)?;
     let (site, name) = app.sites.agent(token).ok_or(ApiError::new(ErrorCode::TokenInvalid))?;
     let ws = upgrade_or_400(ws)?;
+    let slots = socket_slots(&app, &format!("agent:{}:{name}", site.app_key()), ip);
     let peer = Peer::Agent { site, name };
-    Ok(ws.protocols([AGENT_WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket)).into_response())
+    Ok(ws.protocols([AGENT_WS_SUBPROTOCOL]).on_upgrade(move |socket| session(app, peer, socket, slots)).into_response())
+}
+
+/// A socket's places under the per-token and per-IP caps, held for its
+/// lifetime; `None` when either cap is reached. The upgrade still happens:
+/// a browser cannot read the status of a refused upgrade, but it can read
+/// the close code 4030 that follows.
+fn socket_slots(app: &AppState, token: &str, ip: std::net::IpAddr) -> Option<[Slot; 2]> {
+    let limits = &app.sites.limits;
+    let by_token = app.sockets.take(format!("token:{token}"), limits.sockets_per_token)?;
+    let by_ip = app.sockets.take(format!("ip:{ip}"), limits.sockets_per_ip)?;
+    Some([by_token, by_ip])
 }
 
 fn text(frame: &ServerFrame) -> WsMessage {
@@ -166,7 +190,11 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
     }
 }
 
-async fn session(app: App, mut peer: Peer, mut socket: WebSocket) {
+async fn session(app: App, mut peer: Peer, mut socket: WebSocket, slots: Option<[Slot; 2]>) {
+    let Some(_slots) = slots else {
+        let _ = socket.send(close(CLOSE_TOO_MANY_SOCKETS, "too many sockets for this token or address")).await;
+        return;
+    };
     // Subscribe before `hello`, so nothing falls between it and the catch-up;
     // an agent's subscription also counts it in for presence, until dropped.
     let mut events = match &peer {
@@ -202,6 +230,13 @@ async fn run(
     loop {
         let outgoing = tokio::select! {
             event = events.recv() => match event {
+                Ok(json) if json.as_ref() == REVOKE_UNPROVEN => match peer {
+                    Peer::Visitor { proven: false, .. } => {
+                        let _ = socket.send(close(CLOSE_TOKEN_EXPIRED, "identity verified: handshake again")).await;
+                        return;
+                    }
+                    _ => continue,
+                },
                 // The hub routes: whatever arrives is for this socket.
                 Ok(json) => WsMessage::Text(json.as_ref().into()),
                 Err(RecvError::Lagged(n)) => {
@@ -272,14 +307,16 @@ async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<S
     match frame {
         ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
         ClientFrame::Auth { token } => {
-            let Peer::Visitor { visitor, expires, .. } = peer else {
+            let Peer::Visitor { visitor, expires, proven, .. } = peer else {
                 return Err(ApiError::detail(ErrorCode::BadRequest, "auth is for visitor sockets"));
             };
             let (_, claims) = app.verify_visitor_token(&token)?;
             if &claims.sub != visitor {
                 return Err(ApiError::detail(ErrorCode::Forbidden, "token of another visitor"));
             }
+            app.check_access(&claims).await?;
             *expires = claims.exp;
+            *proven = claims.prf;
             Ok(Some(ServerFrame::AuthOk { expires_at: rfc3339(claims.exp * 1000) }))
         }
         ClientFrame::Typing { conversation_id, active } => {

@@ -96,8 +96,9 @@ fn origin_rules_apply_to_rest_and_websocket() {
         ],
         None,
     );
-    assert_eq!(r.status, 204);
+    assert_eq!(r.status, 200);
     assert!(r.header("access-control-allow-headers").unwrap().contains("authorization"));
+    assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -707,4 +708,91 @@ allowed_origins = ["*"]
         server.request("GET", "/api/v1/agent/me", &[("Authorization", "Bearer alice-token-0123456789")], None).json();
     assert_eq!(me["agentName"], "Alice");
     assert_eq!(server.agent("GET", "/api/v1/agent/me", None).status, 401, "demo token is not configured here");
+}
+
+#[test]
+fn origins_with_signed_ports_or_given_twice_are_refused() {
+    let (_dir, server) = demo();
+    let body = json!({"appKey": "sk_demo", "visitorId": "v_1"}).to_string();
+    let hs = |headers: &[(&str, &str)]| server.request("POST", "/api/v1/cs/handshake", headers, Some(body.as_bytes()));
+    assert_eq!(hs(&[("Origin", ORIGIN)]).status, 200);
+    // `u16::from_str` reads `+5173` as 5173; browsers never write it.
+    let r = hs(&[("Origin", "http://localhost:+5173")]);
+    assert_eq!((r.status, r.code().as_str()), (403, "origin_denied"));
+    // Two Origin headers: neither is believed, even when both are allowed.
+    let r = hs(&[("Origin", ORIGIN), ("Origin", ORIGIN)]);
+    assert_eq!((r.status, r.code().as_str()), (403, "origin_denied"));
+    let r = hs(&[("Origin", "https://evil.example"), ("Origin", ORIGIN)]);
+    assert_eq!((r.status, r.code().as_str()), (403, "origin_denied"));
+}
+
+#[test]
+fn bodies_must_be_json_objects() {
+    let (_dir, server) = demo();
+    let hs = |body: &str| server.request("POST", "/api/v1/cs/handshake", &[("Origin", ORIGIN)], Some(body.as_bytes()));
+    assert_eq!(hs(r#"{"appKey": "sk_demo"}"#).status, 200);
+    for body in [r#"["sk_demo"]"#, r#""sk_demo""#, "null", "42"] {
+        let r = hs(body);
+        assert_eq!((r.status, r.code().as_str()), (400, "bad_request"), "{body}");
+    }
+    // An array of the fields in order once signed a link.
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let r = server.request(
+        "POST",
+        "/api/v1/admin/cs/sites/sk_demo/link-entry/sign",
+        &[("Authorization", &auth)],
+        Some(br#"["u_42","Alex"]"#),
+    );
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"), "{}", r.body);
+    let (token, _) = server.handshake("v_2");
+    let r = server.visitor("POST", "/api/v1/cs/conversations", Some(&token), Some(json!(["m1", "hi"])));
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
+    let r = server.agent("POST", "/api/v1/agent/conversations/1/typing", Some(json!([true])));
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
+}
+
+#[test]
+fn agent_and_admin_responses_are_never_cached_or_sniffed() {
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_1");
+    assert_eq!(server.send(&token, "m1", "my e-mail is a@b.example").status, 201);
+    let admin = format!("Bearer {ADMIN_TOKEN}");
+    let responses = [
+        server.agent("GET", "/api/v1/agent/conversations", None),
+        server.agent("GET", "/api/v1/agent/conversations/1/messages", None),
+        server.agent("GET", "/api/v1/agent/me", None),
+        server.request("GET", "/api/v1/agent/conversations", &[], None),
+        server.request(
+            "POST",
+            "/api/v1/admin/cs/sites/sk_demo/link-entry/sign",
+            &[("Authorization", &admin)],
+            Some(b"{}"),
+        ),
+        server.request("POST", "/api/v1/admin/cs/sites/sk_demo/link-entry/sign", &[], Some(b"{}")),
+        server.visitor("GET", "/api/v1/cs/conversations/current", Some(&token), None),
+    ];
+    for r in responses {
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{r:?}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r:?}");
+    }
+}
+
+#[test]
+fn a_retry_of_a_stored_message_costs_no_message_budget() {
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_1");
+    for i in 0..20 {
+        assert_eq!(server.send(&token, &format!("m{i}"), "x").status, 201);
+    }
+    // The budget (20 a minute) is spent; retries of stored messages are
+    // still answered, as duplicates.
+    for i in 0..20 {
+        let r = server.send(&token, &format!("m{i}"), "x");
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["duplicate"], true);
+    }
+    let r = server.send(&token, "m20", "x");
+    assert_eq!((r.status, r.code().as_str()), (429, "rate_limited"));
+    // A reused clientMsgId with another text is still a conflict, not a pass.
+    assert_eq!(server.send(&token, "m0", "other").code(), "client_msg_id_conflict");
 }

@@ -16,6 +16,8 @@ mod snippet {
 
 const IDENTITY_SECRET: &str = "natter-docs-secret";
 const SITE_LINK_SECRET: &str = "natter-link-secret";
+/// The agent of `sk_open` in [`configured`].
+const OPEN_AGENT_TOKEN: &str = "open-agent-token-0123456";
 
 fn demo() -> (TempDir, Server) {
     let dir = TempDir::new();
@@ -57,6 +59,9 @@ enabled = true
 secret = "{SITE_LINK_SECRET}"
 require_signature = false
 ttl_secs = 60
+[[sites.agents]]
+name = "Bob"
+token = "{OPEN_AGENT_TOKEN}"
 
 [[sites]]
 app_key = "sk_nolink"
@@ -729,4 +734,130 @@ async fn agents_are_told_about_a_login_merge() {
     assert_eq!(seen, ["closed", "open"]);
     let v = frame_of_type(&mut agent, "visitor").await;
     assert_eq!((v["visitor"]["nickname"].clone(), v["visitor"]["visitorId"].clone()), (json!("Alex"), json!("v_1")));
+}
+
+// ---------------------------------------------------------------------------
+// Forgery and revocation
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_signed_link_cannot_be_reshaped_into_another_users_login() {
+    let (_dir, server) = configured();
+    let admin = |body: Value| {
+        server.request(
+            "POST",
+            "/api/v1/admin/cs/sites/sk_open/link-entry/sign",
+            &[("Authorization", "Bearer open-admin-token-01234")],
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    // The victim has history as a verified user.
+    let (victim, _) = hs_ok(
+        &server,
+        json!({"appKey": "sk_open", "visitorId": "v_victim", "externalUserId": "victim",
+            "userHash": snippet::user_hash(IDENTITY_SECRET, "victim")}),
+    );
+    send_ok(&server, &victim, "v1", "my secret order");
+
+    // An anonymous link for a visitor "named" `victim\n`: the admin
+    // endpoint signs the trimmed name, and the signature does not pass for
+    // `u = "\nvictim"` (it did when fields were joined by newlines).
+    let r = admin(json!({"nickname": "victim\n"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let forged = json!({"u": "\nvictim", "nick": "", "t": v["t"], "s": v["s"]});
+    let r = link_hs(&server, "sk_open", forged);
+    assert_eq!(code(&r), (403, "link_invalid".into()), "{}", r.body);
+    assert!(v["url"].as_str().unwrap().contains("&nick=victim&"), "{v}");
+    // Control characters inside a field are not signed at all.
+    let r = admin(json!({"nickname": "vic\ntim"}));
+    assert_eq!(code(&r), (400, "bad_request".into()), "{}", r.body);
+    // ...and a site that signs such fields itself gets nothing from the
+    // server either: the fields cannot move, and control characters are refused.
+    let t = now();
+    let s = snippet::link_signature(SITE_LINK_SECRET, "sk_open", t, "", "victim\n");
+    for (u, nick) in [("\nvictim", ""), ("", "victim\n")] {
+        let r = link_hs(&server, "sk_open", json!({"u": u, "nick": nick, "t": t, "s": s}));
+        assert_eq!(code(&r), (403, "link_invalid".into()), "{u:?} {nick:?}: {}", r.body);
+    }
+    // Blanks are trimmed before the signature is checked, never after: a
+    // signature over "victim" verifies " victim ", one over " victim" does not.
+    let s = snippet::link_signature(SITE_LINK_SECRET, "sk_open", t, "victim", "");
+    let r = link_hs(&server, "sk_open", json!({"u": " victim ", "t": t, "s": s}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = snippet::link_signature(SITE_LINK_SECRET, "sk_open", t, " victim", "");
+    let r = link_hs(&server, "sk_open", json!({"u": " victim", "t": t, "s": s}));
+    assert_eq!(code(&r), (403, "link_invalid".into()));
+    // The other signed inputs: ids with control characters are refused.
+    let r = hs(
+        &server,
+        json!({"appKey": "sk_open", "externalUserId": "victim\u{0}",
+        "userHash": snippet::user_hash(IDENTITY_SECRET, "victim\u{0}")}),
+    );
+    assert_eq!(code(&r), (400, "bad_request".into()));
+    let r = hs(
+        &server,
+        json!({"appKey": "sk_open",
+        "identityToken": token_for(json!({"sub": "victim\n"}))}),
+    );
+    assert_eq!(code(&r), (403, "identity_rejected".into()));
+    let r = hs(&server, json!({"appKey": "sk_open", "identityToken": token_for(json!({"sub": " victim"}))}));
+    assert_eq!(code(&r), (403, "identity_rejected".into()));
+}
+
+#[tokio::test]
+async fn tokens_of_unproven_claims_are_revoked_when_the_user_is_verified() {
+    let (_dir, server) = configured();
+    // Before the real user's first verified login, someone claims u_x
+    // without proof (allowed: sk_open does not require proofs).
+    let (claim, _) = hs_ok(
+        &server,
+        json!({"appKey": "sk_open", "visitorId": "v_claim", "externalUserId": "u_x",
+            "nickname": "Support team", "email": "evil@attacker.example"}),
+    );
+    send_ok(&server, &claim, "c1", "planted");
+    let mut socket = visitor_ws(&server, &claim).await;
+    assert_eq!(frame_of_type(&mut socket, "hello").await["type"], "hello");
+
+    // The user logs in with a proof.
+    let (user, _) = hs_ok(
+        &server,
+        json!({"appKey": "sk_open", "visitorId": "v_user", "externalUserId": "u_x",
+            "userHash": snippet::user_hash(IDENTITY_SECRET, "u_x")}),
+    );
+    send_ok(&server, &user, "u1", "my address is ...");
+
+    // Every way the claim's token had in is closed: REST, renewal, its socket.
+    let current = server.visitor("GET", "/api/v1/cs/conversations/current", Some(&claim), None);
+    assert_eq!(code(&current), (401, "token_invalid".into()), "{}", current.body);
+    assert_eq!(code(&identify(&server, &claim, json!({}))), (401, "token_invalid".into()));
+    let conversation = v1_conv(&server, &user).as_i64().unwrap();
+    let page = server.visitor("GET", &format!("/api/v1/cs/conversations/{conversation}/messages"), Some(&claim), None);
+    assert_eq!(code(&page), (401, "token_invalid".into()));
+    let closed = loop {
+        match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut socket)).await.expect("closed in time") {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(closed.map(|f| u16::from(f.code)), Some(4001));
+    assert!(ws_connect(&server.url("/ws"), &format!("natter.v1, jwt.{claim}"), Some(ORIGIN)).await.is_err());
+
+    // Agents see a verified user without the claim's profile.
+    let auth = format!("Bearer {OPEN_AGENT_TOKEN}");
+    let list = server.request("GET", "/api/v1/agent/conversations", &[("Authorization", &auth)], None).json();
+    let visitor = &list["conversations"][0]["visitor"];
+    assert_eq!(visitor["externalUserId"], "u_x");
+    assert_eq!(visitor["verified"], true);
+    assert!(visitor.get("nickname").is_none_or(Value::is_null), "{visitor}");
+    assert!(visitor.get("email").is_none_or(Value::is_null), "{visitor}");
+
+    // The proven token renews, and its renewals keep working.
+    let (renewed, _) = identify_ok(&server, &user, json!({}));
+    let (renewed, _) = identify_ok(&server, &renewed, json!({"nickname": "Real name"}));
+    assert!(history(&server, &renewed).contains(&"my address is ...".to_string()));
+    // A new unproven claim is refused outright.
+    let r = hs(&server, json!({"appKey": "sk_open", "visitorId": "v_claim2", "externalUserId": "u_x"}));
+    assert_eq!(code(&r), (403, "identity_unverified".into()));
 }

@@ -14,9 +14,11 @@ pub fn user_hash(identity_secret: &str, external_user_id: &str) -> String {
     hmac_hex(identity_secret, external_user_id)
 }
 
-/// s of a standalone link: hex(HMAC-SHA256(link secret, appKey\nt\nu\nnick)).
+/// s of a standalone link: hex(HMAC-SHA256(link secret, payload)), the payload
+/// being appKey, t, u and nick each written as `<UTF-8 byte length>:<value>,`.
 pub fn link_signature(link_secret: &str, app_key: &str, t: u64, u: &str, nick: &str) -> String {
-    hmac_hex(link_secret, &format!("{app_key}\n{t}\n{u}\n{nick}"))
+    let payload: String = [app_key, &t.to_string(), u, nick].iter().map(|f| format!("{}:{f},", f.len())).collect();
+    hmac_hex(link_secret, &payload)
 }
 
 /// identityToken: an HS256 JWT; `claims` is a JSON object with at least "sub".
