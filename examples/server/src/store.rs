@@ -916,6 +916,12 @@ pub fn send_agent(
     let author = Author::Agent { app_key, name: agent_name }.key();
     let conv = conversation(tx, conversation_id)?.filter(|c| c.app_key == app_key).ok_or(StoreError::NotFound)?;
     if let Some(message) = find_duplicate(tx, &author, client_msg_id, text)? {
+        // The key is the agent's across conversations: reused for a reply
+        // to another conversation it is refused, never answered with the
+        // old reply while the new one is dropped.
+        if message.conversation_id != conversation_id {
+            return Err(StoreError::Conflict);
+        }
         return Ok(Stored { message, conversation: conv, duplicate: true, new_conversation: false });
     }
     if conv.conversation.status != ConversationStatus::Open {

@@ -397,6 +397,32 @@ async fn tokens_are_isolated_between_visitors() {
 }
 
 #[test]
+fn an_agent_key_reused_in_another_conversation_is_refused_not_dropped() {
+    let dir = TempDir::new();
+    let server = Server::start_in(&dir.0, &["--memory"]);
+    let (alice, _) = server.handshake("v_alice_cmid");
+    let (bob, _) = server.handshake("v_bob_cmid");
+    let conv_a = server.send(&alice, "a1", "hi").json()["conversation"]["id"].as_i64().unwrap();
+    let conv_b = server.send(&bob, "b1", "hi").json()["conversation"]["id"].as_i64().unwrap();
+    let reply = |conv: i64| {
+        server.agent(
+            "POST",
+            &format!("/api/v1/agent/conversations/{conv}/messages"),
+            Some(json!({"clientMsgId": "r1", "text": "Thanks, looking into it"})),
+        )
+    };
+    assert_eq!(reply(conv_a).status, 201);
+    // A retry in the same conversation is the same reply...
+    let retry = reply(conv_a);
+    assert_eq!((retry.status, retry.json()["duplicate"].clone()), (200, json!(true)));
+    // ...the same key for another conversation is a client bug, said so.
+    let other = reply(conv_b);
+    assert_eq!((other.status, other.code().as_str()), (409, "client_msg_id_conflict"), "{}", other.body);
+    let page = server.agent("GET", &format!("/api/v1/agent/conversations/{conv_b}/messages"), None).json();
+    assert!(page["messages"].as_array().unwrap().iter().all(|m| m["from"] != "agent"), "{page}");
+}
+
+#[test]
 fn rate_limits_answer_429_with_retry_after() {
     let (_dir, server) = demo();
     let body = json!({"appKey": "sk_demo", "visitorId": "v_rl"}).to_string();
