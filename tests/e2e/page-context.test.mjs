@@ -117,7 +117,7 @@ describe('a handshake the server refuses', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('shows that chat is unavailable, emits the code, keeps the outbox, and retries on identify()', async () => {
+  test('shows that chat is unavailable, emits the code, keeps the outbox, and retries on setLocale() and identify()', async () => {
     let api = await startNatterServer(['--config', sites('refusing.toml', 'https://elsewhere.example')]);
     const pages = await startStaticServer({ api: api.url });
     const context = await browser.newContext();
@@ -134,6 +134,11 @@ describe('a handshake the server refuses', () => {
       await waitForMessages(page, (l) => l.length === 1 && l[0].state === 'pending');
       const outbox = await page.evaluate(() => localStorage.getItem('natter_outbox:sk_site'));
       assert.match(outbox ?? '', /kept for later/);
+      // setLocale() changes the handshake too: it tries again (and is refused again).
+      await page.evaluate(() => window.Natter('setLocale', 'zh-CN'));
+      await waitForError(page, 'origin_denied', 2);
+      assert.match(await panelText(page, 'banner'), /暂时无法使用/);
+      await waitForMessages(page, (l) => l.length === 1 && l[0].state === 'pending');
       // The site's allowlist is fixed; the next identify() tries again.
       const port = new URL(api.url).port;
       await api.stop();
@@ -152,7 +157,7 @@ describe('a handshake the server refuses', () => {
       assert.equal((await onlyVisitor(api)).nickname, 'Ann');
       assert.equal(await page.locator('[part~=banner]').isVisible(), false);
       assert.equal(await page.evaluate(() => localStorage.getItem('natter_outbox:sk_site')), null);
-      assert.deepEqual(await errorCodes(page), ['origin_denied']);
+      assert.deepEqual(await errorCodes(page), ['origin_denied', 'origin_denied']);
     } finally {
       await context.close();
       await pages.close();
