@@ -9,7 +9,8 @@ use crate::appearance::{
     css_color, derived_accent, header_background, image_url, matched_prefix, text_on, ResolveColor, Rgb, INK, WHITE,
 };
 use crate::i18n::Locale;
-use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS};
+use crate::protocol::{MAX_EXTRA_BYTES, MAX_FIELD_CHARS, MAX_URL_CHARS};
+use crate::text::char_count;
 
 /// A value as it arrives from one layer, before validation. Attributes and
 /// query strings only ever give text; `init({...})` may give real types.
@@ -354,6 +355,8 @@ enum Kind {
     Phone,
     /// An image URL (see [`image_url`]).
     Image,
+    /// An image URL of at most [`MAX_URL_CHARS`], the server's limit.
+    Avatar,
     /// A CSS color (see [`css_color`]).
     Color,
     /// A CSS `background` (see [`header_background`]).
@@ -387,7 +390,7 @@ impl Kind {
         let keep = |valid: bool| valid.then(|| s.to_string());
         let (text, reason) = match *self {
             Kind::Text(max) => {
-                if !s.is_empty() && crate::text::char_count(s) > max {
+                if !s.is_empty() && char_count(s) > max {
                     return Err("too long");
                 }
                 (keep(!s.is_empty()), "expected a non-empty string")
@@ -406,17 +409,19 @@ impl Kind {
             }
             Kind::Json(max, reason) => (keep(s.starts_with("{") && s.len() <= max), reason),
             Kind::Email => {
-                let valid = s.bytes().any(|b| b == b'@') && s.len() <= MAX_FIELD_CHARS && !has_whitespace(s);
+                let valid = s.bytes().any(|b| b == b'@') && char_count(s) <= MAX_FIELD_CHARS && !has_whitespace(s);
                 (keep(valid), "expected an email address")
             }
             Kind::Phone => {
-                let valid = s.len() <= 32
+                // ASCII only: bytes are characters.
+                let valid = s.len() <= MAX_FIELD_CHARS
                     && s.bytes().any(|b| b.is_ascii_digit())
                     // A `matches!`: `[u8]::contains` is a 367-byte generic search.
                     && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'+' | b'-' | b'(' | b')' | b'.'));
                 (keep(valid), "expected a phone number")
             }
-            Kind::Image => (image_url(s), EXPECTED_IMAGE),
+            Kind::Avatar if char_count(s) > MAX_URL_CHARS => return Err("too long"),
+            Kind::Image | Kind::Avatar => (image_url(s), EXPECTED_IMAGE),
             Kind::Color => (css_color(s, resolve_color).map(|(color, _)| color), "expected a CSS color"),
             Kind::Background => (header_background(s, resolve_color), "expected a color, a gradient or an image URL"),
             Kind::Icon if s.starts_with("<svg") => {
@@ -527,7 +532,7 @@ impl<'a> Fields<'a> {
     fn profile(&mut self) -> Profile {
         Profile {
             nickname: self.text("nickname", &Kind::Text(MAX_FIELD_CHARS)),
-            avatar: self.text("avatar", &Kind::Image),
+            avatar: self.text("avatar", &Kind::Avatar),
             email: self.text("email", &Kind::Email),
             phone: self.text("phone", &Kind::Phone),
             extra: self.text("extra", &Kind::Json(MAX_EXTRA_BYTES, "expected a JSON object of at most 8 KB")),
@@ -799,6 +804,38 @@ mod tests {
         let (config, problems) = merge(&[layer(&[("appKey", t("k")), ("externalUserId", Raw::Null)])]);
         assert_eq!(config.expect("config").external_user_id, None);
         assert!(problems.is_empty());
+    }
+
+    /// Every profile limit is the server's (`protocol`), in the same unit:
+    /// the largest value passes, one character (or byte) more is refused.
+    #[test]
+    fn profile_limits_are_the_servers_at_the_boundary() {
+        let passes = |field: &str, value: String| {
+            let (update, problems) = identity(&layer(&[(field, t(&value))]));
+            assert_eq!(update == IdentityUpdate::default(), !problems.is_empty(), "{field}");
+            problems.is_empty()
+        };
+        // Characters, not bytes: `é` is two bytes.
+        let chars = |n: usize| "\u{e9}".repeat(n);
+        for field in ["externalUserId", "nickname"] {
+            assert!(passes(field, chars(MAX_FIELD_CHARS)), "{field}");
+            assert!(!passes(field, chars(MAX_FIELD_CHARS + 1)), "{field}");
+        }
+        let email = |n: usize| [&chars(n - 2), "@x"].concat();
+        assert!(passes("email", email(MAX_FIELD_CHARS)));
+        assert!(!passes("email", email(MAX_FIELD_CHARS + 1)));
+        let phone = |n: usize| "1".repeat(n);
+        assert!(passes("phone", phone(MAX_FIELD_CHARS)));
+        assert!(!passes("phone", phone(MAX_FIELD_CHARS + 1)));
+        let avatar = |n: usize| ["https://a.example/", &"a".repeat(n - 18)].concat();
+        assert!(passes("avatar", avatar(MAX_URL_CHARS)));
+        for n in [MAX_URL_CHARS + 1, 4096] {
+            assert!(!passes("avatar", avatar(n)), "{n}");
+        }
+        // `extra` counts bytes of its compact JSON, as the server does.
+        let extra = |n: usize| [r#"{"a":""#, &"x".repeat(n - 8), r#""}"#].concat();
+        assert!(passes("extra", extra(MAX_EXTRA_BYTES)));
+        assert!(!passes("extra", extra(MAX_EXTRA_BYTES + 1)));
     }
 
     #[test]

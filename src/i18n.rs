@@ -81,6 +81,8 @@ pub struct Strings {
     pub connecting: &'static str,
     pub polling: &'static str,
     pub offline_banner: &'static str,
+    /// The server refused the handshake (see `Ui::show_unavailable`).
+    pub unavailable_banner: &'static str,
     pub empty_message: &'static str,
     /// Followed by the limit, e.g. "Messages can be at most 4000 characters".
     pub too_long: &'static str,
@@ -110,6 +112,7 @@ static EN_US: Strings = Strings {
     connecting: "Connecting…",
     polling: "Live updates are slow right now; messages still arrive.",
     offline_banner: "You are offline. Messages will be sent when you reconnect.",
+    unavailable_banner: "Chat is unavailable right now. Your messages are kept and will be sent later.",
     empty_message: "Write something before sending.",
     too_long: "Messages can be at most this many characters:",
     unread_one: "1 unread message",
@@ -137,6 +140,7 @@ static ZH_CN: Strings = Strings {
     connecting: "正在连接…",
     polling: "实时连接较慢，消息仍会送达。",
     offline_banner: "网络已断开，恢复后将自动发送消息。",
+    unavailable_banner: "客服暂时无法使用，您的消息已保存，稍后将自动发送。",
     empty_message: "请输入内容后再发送。",
     too_long: "消息最多可包含的字符数：",
     unread_one: "1 条未读消息",
@@ -198,6 +202,7 @@ mod tests {
                 s.connecting,
                 s.polling,
                 s.offline_banner,
+                s.unavailable_banner,
                 s.empty_message,
                 s.too_long,
                 s.unread_one,

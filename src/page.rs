@@ -122,10 +122,12 @@ fn is_json_field(name: &str) -> bool {
 /// Compact JSON text of `value`, JSON text being parsed first; `Raw::Other`
 /// when it cannot be serialized. Config accepts only text that starts with
 /// `{`, which JSON of a plain object does and of anything else does not.
+/// Lone surrogates become U+FFFD: the server takes only valid Unicode.
 fn json_object_text(value: &JsValue) -> Raw {
     let parsed = match value.as_string() {
         Some(text) => JSON::parse(&text),
         None => Ok(value.clone()),
     };
-    parsed.and_then(|v| JSON::stringify(&v)).ok().and_then(|s| s.as_string()).map_or(Raw::Other, Raw::Text)
+    let json = parsed.and_then(|v| JSON::stringify(&v)).ok().and_then(|s| s.as_string());
+    json.map_or(Raw::Other, |json| Raw::Text(crate::text::without_lone_surrogates(&json)))
 }

@@ -66,6 +66,8 @@ pub const MAX_EXTRA_BYTES: usize = 8 * 1024;
 pub const MAX_FIELD_CHARS: usize = 256;
 /// Maximum length of a URL field (avatar, page url, referrer).
 pub const MAX_URL_CHARS: usize = 2048;
+/// Maximum length of a page title.
+pub const MAX_TITLE_CHARS: usize = MAX_FIELD_CHARS;
 /// Default page size of message listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// Largest accepted `limit` of message listings.
@@ -346,6 +348,36 @@ pub struct PageInfo {
     pub url: Option<String>,
     pub referrer: Option<String>,
     pub title: Option<String>,
+}
+
+impl PageInfo {
+    /// The page context cut to its limits: it only informs agents, so a
+    /// long title or URL (common on shops and news sites) is cut, never
+    /// refused. The widget cuts to the same limits before sending.
+    pub fn clipped(self) -> PageInfo {
+        let clip = |value: Option<String>, max| value.map(|v| clip_chars(&v, max).to_string());
+        PageInfo {
+            url: clip(self.url, MAX_URL_CHARS),
+            referrer: clip(self.referrer, MAX_URL_CHARS),
+            title: clip(self.title, MAX_TITLE_CHARS),
+        }
+    }
+}
+
+/// `s` cut to at most `max` characters (Unicode scalar values, as every
+/// `_CHARS` limit counts them), at a character boundary.
+pub fn clip_chars(s: &str, max: usize) -> &str {
+    // A byte loop: `char_indices().nth()` is larger in the wasm.
+    let mut count = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        if byte & 0xC0 != 0x80 {
+            if count == max {
+                return s.get(..i).unwrap_or(s);
+            }
+            count += 1;
+        }
+    }
+    s
 }
 
 /// Optional display fields. In `identify`, an absent or `null` field leaves
@@ -914,5 +946,25 @@ mod tests {
     fn senders_parse() {
         assert_eq!(Sender::parse("agent"), Some(Sender::Agent));
         assert_eq!(Sender::parse("bot"), None);
+    }
+
+    #[test]
+    fn clip_chars_cuts_at_a_character_boundary() {
+        assert_eq!(clip_chars("", 3), "");
+        assert_eq!(clip_chars("abc", 3), "abc");
+        assert_eq!(clip_chars("abcd", 3), "abc");
+        assert_eq!(clip_chars("h\u{e9}\u{4f60}\u{1f600}x", 4), "h\u{e9}\u{4f60}\u{1f600}");
+        assert_eq!(clip_chars("\u{1f600}\u{1f600}", 1), "\u{1f600}");
+        assert_eq!(clip_chars("abc", 0), "");
+    }
+
+    #[test]
+    fn page_context_is_clipped_to_the_limits_never_refused() {
+        let at = |n: usize| "\u{e9}".repeat(n);
+        let page = PageInfo { url: Some(at(3000)), referrer: Some(at(MAX_URL_CHARS)), title: Some(at(300)) }.clipped();
+        assert_eq!(page.url, Some(at(MAX_URL_CHARS)));
+        assert_eq!(page.referrer, Some(at(MAX_URL_CHARS)));
+        assert_eq!(page.title, Some(at(MAX_TITLE_CHARS)));
+        assert_eq!(PageInfo::default().clipped(), PageInfo::default());
     }
 }

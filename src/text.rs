@@ -129,6 +129,32 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
     haystack.as_bytes().windows(needle.len()).position(|window| window == needle.as_bytes())
 }
 
+/// JSON text from `JSON.stringify` with its lone surrogates replaced by
+/// U+FFFD. `JSON.stringify` writes a lone surrogate as a `\udXXX` escape
+/// (and a pair as the character itself), which strict parsers, the
+/// server's among them, refuse: one in `extra` would fail every handshake.
+/// A `\\` escape is stepped over whole, so `\\ud800` stays text.
+pub fn without_lone_surrogates(json: &str) -> String {
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let at = |k: usize| bytes.get(i + k).map_or(0, |b| b | 0x20);
+        if at(1) == b'u' && at(2) == b'd' && matches!(at(3), b'8' | b'9' | b'a'..=b'f') && i + 6 <= bytes.len() {
+            out.push_str(json.get(start..i).unwrap_or_default());
+            out.push_str("\\ufffd");
+            start = i + 6;
+        }
+        i += 2;
+    }
+    out.push_str(json.get(start..).unwrap_or_default());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::Segment::{Link, Text};
@@ -150,6 +176,23 @@ mod tests {
         }
         assert_eq!(label("https://evil.example/\u{202e}moc.elgoog"), "https://evil.example/moc.elgoog");
         assert_eq!(label("https://a.example/\u{2066}x\u{2069}\u{200f}"), "https://a.example/x");
+    }
+
+    #[test]
+    fn lone_surrogates_in_json_text_become_replacement_characters() {
+        let cases = [
+            (r#"{"a":"x\ud800y"}"#, r#"{"a":"x\ufffdy"}"#),
+            (r#"{"\uDFFF":"\udc00\ud83d"}"#, r#"{"\ufffd":"\ufffd\ufffd"}"#),
+            // Escaped backslashes and other escapes stay as they are.
+            (r#"{"a":"\\ud800","b":"\n\u001f\"","c":"\u00e9"}"#, r#"{"a":"\\ud800","b":"\n\u001f\"","c":"\u00e9"}"#),
+            (r#"{"a":"😀é"}"#, r#"{"a":"😀é"}"#),
+            ("", ""),
+            // Cut short: kept, never a panic.
+            (r"\ud80", r"\ud80"),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(without_lone_surrogates(json), expected, "{json}");
+        }
     }
 
     #[test]

@@ -323,6 +323,13 @@ impl Ui {
         show_text(&self.banner, text);
     }
 
+    /// The server refused the widget: the header says offline and the
+    /// banner says why nothing is sent, until the next connection state.
+    pub fn show_unavailable(&mut self) {
+        self.set_online(false);
+        show_text(&self.banner, Some(self.strings.unavailable_banner));
+    }
+
     /// Shows "<name> is typing…", or hides it.
     pub fn set_typing(&self, who: Option<&str>) {
         show_text(&self.typing, who.map(|name| [name, " ", self.strings.typing].concat()).as_deref());

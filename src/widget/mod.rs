@@ -70,6 +70,9 @@ struct Widget {
     layers: Vec<RawLayer>,
     /// The server connection; `None` in mock mode or after a fatal error.
     session: Option<Session>,
+    /// The server refused the handshake: the next identity or locale
+    /// change starts a new session.
+    refused: bool,
     /// Identity layer 2, computed once when allowed.
     fingerprint: Option<String>,
     /// From the remote config.
@@ -277,6 +280,7 @@ impl Runtime {
             config,
             layers,
             session: None,
+            refused: false,
             fingerprint: None,
             remote: Remote::default(),
             typing_sent_at: 0.0,
@@ -579,6 +583,10 @@ impl Widget {
     fn set_connection(&mut self, state: Connection) {
         self.connection = state;
         self.ui.set_connection(state);
+        if self.refused {
+            // The session's last status must not read as a network outage.
+            self.ui.show_unavailable();
+        }
         events::emit("connection", js::object(&[("state", state.as_str().into())]));
     }
 
@@ -586,6 +594,9 @@ impl Widget {
         storage::set(LOCALE_KEY, locale.tag());
         self.chosen_locale = Some(locale);
         self.relocalize();
+        if self.refused {
+            self.restart_session();
+        }
     }
 
     fn relocalize(&mut self) {
@@ -640,18 +651,17 @@ impl Widget {
                 // (possibly shared) device with them.
                 storage::remove(&outbox_key(&self.config.app_key, Some(user)));
             }
-            // The new session reloads the conversation; what was already read
-            // stays read (logout forgets it with everything else).
-            let read = self.chat.read_upto();
-            self.chat.clear();
-            self.chat.set_read_upto(read);
-            self.ui.clear_messages();
             if !self.config.mock {
                 // start_session forgets the previous user's local state.
-                self.start_session();
-            } else if previous.is_some() {
-                self.forget_visitor();
+                self.restart_session();
+            } else {
+                self.clear_view();
+                if previous.is_some() {
+                    self.forget_visitor();
+                }
             }
+        } else if self.refused {
+            self.restart_session();
         } else if self.session.is_some() {
             let body = self.handshake_body();
             let link = self.config.link.is_some();
@@ -672,6 +682,22 @@ impl Widget {
                 ("phone", text(&profile.phone)),
             ]),
         );
+    }
+
+    /// A new session, which reloads the conversation and shows the outbox
+    /// again, in an empty view.
+    fn restart_session(&mut self) {
+        self.clear_view();
+        self.start_session();
+    }
+
+    /// Empties the view; what was already read stays read (logout forgets
+    /// it with everything else).
+    fn clear_view(&mut self) {
+        let read = self.chat.read_upto();
+        self.chat.clear();
+        self.chat.set_read_upto(read);
+        self.ui.clear_messages();
     }
 
     /// Another user (or none) than this browser last had: the view and the

@@ -12,7 +12,7 @@ use crate::connection::Connection;
 use crate::events;
 use crate::js::{self, get, get_int, get_string};
 use crate::page::object_layer;
-use crate::protocol::Sender;
+use crate::protocol::{clip_chars, Sender, MAX_TITLE_CHARS, MAX_URL_CHARS};
 use crate::session::machine::{Failure, Input, Output};
 use crate::session::{outcome, wire, Event, Reply, Session};
 use crate::{fingerprint, log, storage};
@@ -60,6 +60,7 @@ impl Widget {
             }
         }
         self.history_loaded = false;
+        self.refused = false;
         let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
@@ -72,15 +73,18 @@ impl Widget {
             v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)
         };
         let profile = &self.config.profile;
-        // Read as plain properties: the strings go from the page into the
-        // body without a copy into the wasm and back.
         let window = crate::js::window().map_or(JsValue::UNDEFINED, JsValue::from);
         let document = get(&window, "document");
-        let non_empty = |key| Some(get(&document, key)).filter(JsValue::is_truthy).unwrap_or(JsValue::UNDEFINED);
+        // The page's context informs agents: cut to the server's limits (a
+        // shop's title or a tracking URL is often longer), and copied
+        // through the wasm, which turns lone surrogates into U+FFFD.
+        let clipped = |owner: &JsValue, key, max| {
+            get_string(owner, key).filter(|s| !s.is_empty()).map_or(JsValue::UNDEFINED, |s| clip_chars(&s, max).into())
+        };
         let page = js::object(&[
-            ("url", get(&get(&window, "location"), "href")),
-            ("referrer", non_empty("referrer")),
-            ("title", non_empty("title")),
+            ("url", clipped(&get(&window, "location"), "href", MAX_URL_CHARS)),
+            ("referrer", clipped(&document, "referrer", MAX_URL_CHARS)),
+            ("title", clipped(&document, "title", MAX_TITLE_CHARS)),
         ]);
         js::object(&[
             ("appKey", self.config.app_key.as_str().into()),
@@ -143,6 +147,20 @@ impl Widget {
                         self.start_session();
                         return;
                     }
+                    if code == "unknown_app_key" {
+                        // A typo in the key: there is no chat to offer, so no
+                        // launcher; the developer gets one error.
+                        self.ui.set_hidden(true);
+                        let key = &self.config.app_key;
+                        let api = self.config.api_base.as_deref().unwrap_or_default();
+                        let message = ["this site is not configured: ", api, " knows no app key \"", key, "\""];
+                        events::error(&code, &message.concat());
+                        return;
+                    }
+                    // Not for the visitor to fix: say so, keep what they
+                    // write (the outbox), try again on the next identify()
+                    // or setLocale().
+                    self.refused = true;
                     self.set_connection(Connection::Offline);
                     events::error(&code, &["the server refused the connection: ", &failure.describe()].concat());
                 }

@@ -214,23 +214,15 @@ fn layer(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-fn validate_context(
-    profile: &Profile,
-    page: &Option<PageInfo>,
-    locale: &Option<String>,
-    tz: &Option<String>,
-) -> Result<(), ApiError> {
+/// The profile and locale are checked; the page context is not: it is cut
+/// to its limits (see `details`).
+fn validate_context(profile: &Profile, locale: &Option<String>, tz: &Option<String>) -> Result<(), ApiError> {
     check_len("nickname", &profile.nickname, MAX_FIELD_CHARS)?;
     check_len("email", &profile.email, MAX_FIELD_CHARS)?;
     check_len("phone", &profile.phone, MAX_FIELD_CHARS)?;
     check_len("avatar", &profile.avatar, MAX_URL_CHARS)?;
     check_len("locale", locale, 35)?;
     check_len("timezone", tz, 64)?;
-    if let Some(page) = page {
-        check_len("page.url", &page.url, MAX_URL_CHARS)?;
-        check_len("page.referrer", &page.referrer, MAX_URL_CHARS)?;
-        check_len("page.title", &page.title, MAX_FIELD_CHARS)?;
-    }
     if let Some(extra) = &profile.extra {
         if serde_json::to_vec(extra).map_or(true, |v| v.len() > MAX_EXTRA_BYTES) {
             return Err(ApiError::detail(
@@ -376,7 +368,7 @@ fn details(
         profile,
         locale,
         timezone,
-        page,
+        page: page.map(PageInfo::clipped),
         user_agent: header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
         ip: Some(ip.to_string()),
     }
@@ -534,7 +526,7 @@ pub async fn handshake(
         None => prove(&site, ext, req.user_hash.as_deref(), req.identity_token.as_deref(), &mut req.profile)?,
     };
     validate_layers(&proof.external_user_id, &None, &None)?;
-    validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
+    validate_context(&req.profile, &req.locale, &req.timezone)?;
     let identity = Identity {
         external_user_id: proof.external_user_id,
         fingerprint: fp,
@@ -581,7 +573,7 @@ pub async fn identify(
     } else {
         None
     };
-    validate_context(&req.profile, &req.page, &req.locale, &req.timezone)?;
+    validate_context(&req.profile, &req.locale, &req.timezone)?;
     let d = details(req.profile, req.locale, req.timezone, req.page, &headers, ip);
     let changed = logout || new_ext.is_some();
     // A renewal keeps the token's proof; a new identity has its own (none on logout).
