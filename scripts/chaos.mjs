@@ -34,7 +34,23 @@ env.NATTER_SERVER_BIN ||= join(targetDir, 'debug', 'natter-server');
 
 // Imported once the server binary is known: the helpers read it on load.
 const { launchBrowser } = await import('../tests/support/browser.mjs');
-const { runSchedule } = await import('../tests/support/faults.mjs');
+const { runSchedule, running } = await import('../tests/support/faults.mjs');
+
+// Interrupted: no new schedule, and the servers of those under way stopped
+// now (Playwright's own handler closes the browser, and on SIGINT exits).
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopping = true;
+    for (const site of running) {
+      try {
+        process.kill(site.api.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
 
 const seeds = Array.from({ length: count }, (_, i) => first + i);
 const results = [];
@@ -48,13 +64,13 @@ try {
 
 /** Runs schedules one after another until none is left or time is up. */
 async function worker() {
-  while (seeds.length && Date.now() < deadline) {
+  while (seeds.length && Date.now() < deadline && !stopping && browser.isConnected()) {
     const seed = seeds.shift();
     const t0 = Date.now();
     try {
-      const { maxPendingMs, slowest } = await runSchedule(browser, { seed, steps });
+      const { maxPendingMs, slowest, attempts } = await runSchedule(browser, { seed, steps });
       results.push({ seed, maxPendingMs, slowest });
-      if (maxPendingMs > pendingLimit) console.log(`seed ${seed}: "${slowest}" pending ${maxPendingMs} ms`);
+      if (maxPendingMs > pendingLimit) console.log(`seed ${seed}: "${slowest}" pending ${maxPendingMs} ms, ${attempts}`);
     } catch (err) {
       results.push({ seed, error: err.message });
       console.log(`seed ${seed} FAILED: ${err.message}`);
@@ -71,7 +87,7 @@ const slow = results.filter((r) => r.maxPendingMs > pendingLimit);
 const longest = results.filter((r) => !r.error).reduce((a, r) => (r.maxPendingMs > (a?.maxPendingMs ?? -1) ? r : a), null);
 const passed = results.length - failed.length - slow.length;
 console.log(`\n${passed} of ${count} schedules of ${steps} steps passed in ${Math.round((Date.now() - started) / 1000)} s (${jobs} at once)`);
-if (seeds.length) console.log(`not run (time is up): ${seeds.length}`);
+if (seeds.length) console.log(`not run (time is up, interrupted or the browser went away): ${seeds.length}`);
 if (failed.length) console.log(`failed seeds: ${failed.map((r) => r.seed).join(' ')}`);
 if (slow.length) console.log(`pending over ${pendingLimit} ms: ${slow.map((r) => r.seed).join(' ')}`);
 if (longest) console.log(`longest pending: ${longest.maxPendingMs} ms (seed ${longest.seed}, "${longest.slowest}")`);

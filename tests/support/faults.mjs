@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentReply, serverMessages, shownMessages, trackConnection, typeAndSend, withSite } from './chat.mjs';
+import { agentReply, serverMessages, shownMessages, startSite, trackConnection, typeAndSend } from './chat.mjs';
 import { AGENT_TOKEN } from './natter-server.mjs';
 
 /**
@@ -31,7 +31,7 @@ token = "${AGENT_TOKEN}"
 `;
 
 /** The schedule's PRNG (mulberry32): the same seed gives the same steps. */
-export function seeded(seed) {
+function seeded(seed) {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -42,7 +42,7 @@ export function seeded(seed) {
 }
 
 /** How long the test waits for both sides to agree after the last step. */
-export const SETTLE_MS = 45_000;
+const SETTLE_MS = 45_000;
 
 /**
  * Runs the schedule of `seed` with `steps` steps on a fresh server and
@@ -55,14 +55,24 @@ export async function runSchedule(browser, { seed, steps }) {
   const dir = mkdtempSync(join(tmpdir(), 'natter-faults-'));
   const config = join(dir, 'sites.toml');
   writeFileSync(config, SITE);
+  let site;
+  let context;
   try {
-    return await withSite(browser, ['--config', config], (site, context) => play(site, context, seed, steps), {
-      botDelayMs: 50,
-    });
+    site = await startSite(['--config', config], { botDelayMs: 50 });
+    running.add(site);
+    context = await browser.newContext();
+    return await play(site, context, seed, steps);
   } finally {
+    // Whatever failed (even the browser going away), the server is stopped.
+    await context?.close().catch(() => {});
+    await site?.close();
+    running.delete(site);
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The sites of the schedules under way, for a caller that must stop them at once (on a signal). */
+export const running = new Set();
 
 async function play(s, context, seed, count) {
   const random = seeded(seed);
@@ -137,10 +147,23 @@ async function settled(page, api, ready) {
 /**
  * Records, across reloads, when each visitor message was first shown
  * pending and when it was first shown sent after that (the page reports
- * every change of a row's state; a message's text is unique in a schedule).
+ * every change of a row's state; a message's text is unique in a schedule),
+ * and the widget's attempts to post it, to explain a long wait.
  */
 async function trackPending(context) {
   const times = new Map();
+  const attempts = new Map();
+  const posted = (request) => request.method() === 'POST' && /\/conversations$/.test(request.url());
+  context.on('request', (request) => {
+    if (!posted(request)) return;
+    const attempt = { at: Date.now() };
+    const text = request.postDataJSON()?.text;
+    attempts.set(text, [...(attempts.get(text) ?? []), attempt]);
+    request.response().then(
+      (response) => (attempt.answer = response?.status() ?? 'none'),
+      () => (attempt.answer = 'failed'),
+    );
+  });
   await context.exposeBinding('__natterDelivery', (_, text, state, at) => {
     const t = times.get(text);
     if (state === 'pending' && !t) times.set(text, { since: at });
@@ -170,9 +193,12 @@ async function trackPending(context) {
   return {
     /** The longest pending time so far (a message still pending counts until now). */
     longest() {
-      let longest = { maxPendingMs: 0, slowest: null };
+      let longest = { maxPendingMs: 0, slowest: null, attempts: '' };
       for (const [text, { since, until = Date.now() }] of times) {
-        if (until - since > longest.maxPendingMs) longest = { maxPendingMs: until - since, slowest: text };
+        if (until - since > longest.maxPendingMs) {
+          const tried = (attempts.get(text) ?? []).map((a) => `+${a.at - since} ms: ${a.answer ?? 'no answer'}`);
+          longest = { maxPendingMs: until - since, slowest: text, attempts: `posted at ${tried.join(', ') || 'never'}` };
+        }
       }
       return longest;
     },
