@@ -148,28 +148,37 @@ async function settled(page, api, ready) {
  * Records, across reloads, when each visitor message was first shown
  * pending and when it was first shown sent after that (the page reports
  * every change of a row's state; a message's text is unique in a schedule),
- * and the widget's attempts to post it, to explain a long wait.
+ * when the browser was offline, and the widget's attempts to post each
+ * message, to explain a long wait. Times are the page's clock: the
+ * reports may reach this process late on a loaded machine.
  */
 async function trackPending(context) {
   const times = new Map();
   const attempts = new Map();
-  const posted = (request) => request.method() === 'POST' && /\/conversations$/.test(request.url());
-  context.on('request', (request) => {
-    if (!posted(request)) return;
-    const attempt = { at: Date.now() };
-    const text = request.postDataJSON()?.text;
-    attempts.set(text, [...(attempts.get(text) ?? []), attempt]);
-    request.response().then(
-      (response) => (attempt.answer = response?.status() ?? 'none'),
-      () => (attempt.answer = 'failed'),
-    );
-  });
-  await context.exposeBinding('__natterDelivery', (_, text, state, at) => {
+  const offline = [];
+  await context.exposeBinding('__natterReport', (_, kind, text, at, postedAt) => {
     const t = times.get(text);
-    if (state === 'pending' && !t) times.set(text, { since: at });
-    if (state === 'sent' && t && t.until === undefined) t.until = at;
+    if (kind === 'pending' && !t) times.set(text, { since: at });
+    else if (kind === 'sent' && t && t.until === undefined) t.until = at;
+    else if (kind === 'post') attempts.set(text, [...(attempts.get(text) ?? []), { at }]);
+    else if (kind === 'answer') attempts.get(text).find((a) => a.at === postedAt).answer = at;
+    else if (kind === 'offline') offline.push({ from: at, to: Infinity });
+    else if (kind === 'online' && offline.length) offline.at(-1).to = at;
   });
   await context.addInitScript(() => {
+    const report = (kind, text, at = Date.now(), postedAt) => window.__natterReport(kind, text, at, postedAt);
+    addEventListener('offline', () => report('offline', null));
+    addEventListener('online', () => report('online', null));
+    const fetchFirst = window.fetch;
+    window.fetch = (url, init) => {
+      const text = init?.method === 'POST' && /\/conversations$/.test(url) ? JSON.parse(init.body).text : null;
+      if (text === null) return fetchFirst(url, init);
+      const at = Date.now();
+      report('post', text, at);
+      const answer = fetchFirst(url, init);
+      answer.then((r) => report('answer', text, r.status, at), () => report('answer', text, 'failed', at));
+      return answer;
+    };
     const states = new Map();
     const scan = (root) => {
       for (const row of root.querySelectorAll('.msg.visitor')) {
@@ -177,7 +186,7 @@ async function trackPending(context) {
         const state = row.classList.contains('pending') ? 'pending' : row.classList.contains('failed') ? 'failed' : 'sent';
         if (states.get(text) !== state) {
           states.set(text, state);
-          window.__natterDelivery(text, state, Date.now());
+          report(state, text);
         }
       }
     };
@@ -190,14 +199,23 @@ async function trackPending(context) {
     };
     new MutationObserver((_, observer) => watch() && observer.disconnect()).observe(document, { childList: true, subtree: true });
   });
+  /** How much of `from`..`to` the browser spent offline. */
+  const offlineDuring = (from, to) =>
+    offline.reduce((sum, o) => sum + Math.max(0, Math.min(to, o.to) - Math.max(from, o.from)), 0);
   return {
-    /** The longest pending time so far (a message still pending counts until now). */
+    /**
+     * The longest time a message was pending while the browser was online
+     * (a message still pending counts until now), with its text, the whole
+     * time it was pending and its post attempts.
+     */
     longest() {
       let longest = { maxPendingMs: 0, slowest: null, attempts: '' };
       for (const [text, { since, until = Date.now() }] of times) {
-        if (until - since > longest.maxPendingMs) {
+        const online = until - since - offlineDuring(since, until);
+        if (online > longest.maxPendingMs) {
           const tried = (attempts.get(text) ?? []).map((a) => `+${a.at - since} ms: ${a.answer ?? 'no answer'}`);
-          longest = { maxPendingMs: until - since, slowest: text, attempts: `posted at ${tried.join(', ') || 'never'}` };
+          const whole = online === until - since ? '' : `, ${until - since} ms with the offline time`;
+          longest = { maxPendingMs: online, slowest: text, attempts: `posted at ${tried.join(', ') || 'never'}${whole}` };
         }
       }
       return longest;
