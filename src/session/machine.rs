@@ -420,8 +420,9 @@ impl Machine {
                     self.token_valid = false;
                     self.handshake_at = now;
                 } else if code == crate::protocol::CLOSE_TOO_MANY_SOCKETS {
-                    // Other tabs hold the sockets this visitor may have: a
-                    // retry at once would be refused again, by every tab.
+                    // Other tabs (or others behind the same address) hold
+                    // the sockets allowed: a retry at once would be refused
+                    // again, by every tab.
                     self.crowded = true;
                     self.start_polling(now);
                     self.socket_at = now + self.timing.backoff.cap_ms;

@@ -78,6 +78,9 @@ async function play(s, context, seed, count) {
   const random = seeded(seed);
   const steps = [];
   const pending = await trackPending(context);
+  // What the widget says on the console, to explain a failure.
+  const said = [];
+  context.on('page', (p) => p.on('console', (m) => m.text().startsWith('[Natter]') && said.push(`${m.type()}: ${m.text()}`)));
   try {
     await trackConnection(context);
     const page = await context.newPage();
@@ -120,6 +123,7 @@ async function play(s, context, seed, count) {
     }
     return { steps, ...pending.longest() };
   } catch (err) {
+    if (said.length) err.message += `\nconsole: ${said.join('\n')}`;
     // Any failure names the schedule that replays it.
     err.message = `seed ${seed}, ${count} steps (${steps}): ${err.message}`;
     throw err;
