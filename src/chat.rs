@@ -36,6 +36,8 @@ pub struct Entry {
 pub enum Change {
     Inserted(usize),
     Updated(usize),
+    /// An entry left index `.0` for index `.1` (counted without it).
+    Moved(usize, usize),
     /// Already present and unchanged.
     None,
 }
@@ -129,7 +131,7 @@ impl Chat {
                 self.entries.remove(i);
                 let at = self.server_position(id);
                 self.entries.insert(at, entry);
-                return if at == i { Change::Updated(i) } else { Change::Inserted(at) };
+                return if at == i { Change::Updated(i) } else { Change::Moved(i, at) };
             }
         }
         if visible {
@@ -212,7 +214,8 @@ mod tests {
         chat.receive(server(5, Sender::Agent, "reply"), true);
         let mut ack = server(4, Sender::Visitor, "first");
         ack.client_id = Some("c1".into());
-        assert_eq!(chat.receive(ack, true), Change::Inserted(0));
+        // The UI must take the pending row away, not only add the sent one.
+        assert_eq!(chat.receive(ack, true), Change::Moved(1, 0));
         assert_eq!(ids(&chat), vec![Some(4), Some(5)]);
     }
 

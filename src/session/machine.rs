@@ -11,9 +11,13 @@
 //!   after it stayed up), waits while the browser is offline, and is
 //!   declared dead when silent past the ping interval plus a grace period;
 //! - when the socket cannot open, polling every 8 s takes over (and right
-//!   after a send) until the socket opens again;
+//!   after a send) until the socket opens again; a socket closed for too
+//!   many sockets (4030) is tried again only after the longest backoff;
 //! - the outbox posts messages one at a time, in order, until the server
-//!   acknowledges each; permanent refusals fail that message only;
+//!   acknowledges each; permanent refusals fail that message only. While
+//!   the browser is online, a message is attempted at once when written or
+//!   when the one before it is answered, whatever the socket is doing: only
+//!   a failed answer delays it (backoff, or the server's `Retry-After`);
 //! - after every (re)connect and every poll, messages are fetched from the
 //!   last complete `since` cursor.
 
@@ -215,6 +219,9 @@ pub struct Machine {
     unauthorized: u32,
 
     socket: Socket,
+    /// The server closed a socket for holding too many: only polling until
+    /// the longest backoff has passed, even if the browser comes back online.
+    crowded: bool,
     socket_attempts: u32,
     socket_at: f64,
     last_frame_at: f64,
@@ -253,6 +260,7 @@ impl Machine {
             renew_at: NEVER,
             unauthorized: 0,
             socket: Socket::Closed,
+            crowded: false,
             socket_attempts: 0,
             socket_at: NEVER,
             last_frame_at: 0.0,
@@ -298,13 +306,21 @@ impl Machine {
         if self.fatal || !self.online {
             return None;
         }
-        let liveness = match self.socket {
-            Socket::Open { .. } => self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms,
-            _ => NEVER,
-        };
-        let next = [self.handshake_at, self.renew_at, self.socket_at, self.ping_at, self.poll_at, self.post_at]
-            .into_iter()
-            .fold(liveness, f64::min);
+        // What waits for a handshake answer or a token is not due: a
+        // deadline that passes with nothing to do would wake the timer
+        // again at once, and again, until the answer.
+        let mut next = if self.handshaking { NEVER } else { self.handshake_at }.min(self.renew_at);
+        if self.token_valid {
+            let liveness = match self.socket {
+                Socket::Open { .. } => {
+                    self.last_frame_at + self.timing.ping_interval_ms + self.timing.liveness_grace_ms
+                }
+                _ => NEVER,
+            };
+            next = [self.socket_at, self.ping_at, self.poll_at, self.post_at]
+                .into_iter()
+                .fold(next.min(liveness), f64::min);
+        }
         (next != NEVER).then_some(next)
     }
 
@@ -330,9 +346,9 @@ impl Machine {
                     // Come back at once rather than after a long backoff.
                     self.socket_attempts = 0;
                     self.handshake_attempts = 0;
-                    if !self.token_valid {
+                    if !self.token_valid && !self.handshaking {
                         self.handshake_at = now;
-                    } else if self.socket == Socket::Closed {
+                    } else if self.socket == Socket::Closed && !self.crowded {
                         self.socket_at = now;
                     }
                     if self.post_at != NEVER {
@@ -384,6 +400,7 @@ impl Machine {
             }
             Input::SocketOpened => {
                 self.socket = Socket::Open { since: now };
+                self.crowded = false;
                 self.last_frame_at = now;
                 self.ping_at = now + self.timing.ping_interval_ms;
                 self.reachable = true;
@@ -402,6 +419,13 @@ impl Machine {
                 if code == crate::protocol::CLOSE_TOKEN_EXPIRED {
                     self.token_valid = false;
                     self.handshake_at = now;
+                } else if code == crate::protocol::CLOSE_TOO_MANY_SOCKETS {
+                    // Other tabs (or others behind the same address) hold
+                    // the sockets allowed: a retry at once would be refused
+                    // again, by every tab.
+                    self.crowded = true;
+                    self.start_polling(now);
+                    self.socket_at = now + self.timing.backoff.cap_ms;
                 } else {
                     self.schedule_socket(now);
                 }
@@ -965,5 +989,352 @@ mod tests {
         rig.feed(Input::Fetched { next_since: 12, has_more: false });
         let out = rig.feed(Input::Conversation(2));
         assert!(out.contains(&Output::FetchMessages { conversation_id: 2, since: 0 }));
+    }
+
+    #[test]
+    fn messages_go_out_at_once_while_the_socket_reconnects() {
+        let mut rig = Rig::connected(Some(1));
+        // Short-lived sockets grow the reconnect backoff to its longest.
+        for _ in 0..6 {
+            rig.feed(Input::SocketClosed { code: 1006 });
+            rig.run_until(false, |o| *o == Output::OpenSocket);
+            rig.feed(Input::SocketOpened);
+        }
+        // Drop, send, send while the reconnect waits: each goes out at once.
+        rig.feed(Input::SocketClosed { code: 1006 });
+        let send = |rig: &mut Rig, id: &str| {
+            let out = rig.feed(Input::Enqueue { client_id: id.into(), text: id.into() });
+            assert_eq!(rig.post(&out), Some(("t1", id, id)), "{id} at {}", rig.now);
+            rig.now += 10.0;
+            rig.feed(Input::Posted { client_id: id.into(), conversation_id: 1 });
+        };
+        send(&mut rig, "a");
+        send(&mut rig, "b");
+        // And while the socket is connecting, a message behind another.
+        rig.run_until(false, |o| *o == Output::OpenSocket);
+        send(&mut rig, "c");
+        rig.feed(Input::Enqueue { client_id: "d".into(), text: "d".into() });
+        let out = rig.feed(Input::Enqueue { client_id: "e".into(), text: "e".into() });
+        assert!(!has(&out, |o| *o == Output::Post), "e waits for d's answer");
+        rig.now += 10.0;
+        let out = rig.feed(Input::Posted { client_id: "d".into(), conversation_id: 1 });
+        assert_eq!(rig.post(&out), Some(("t1", "e", "e")));
+        assert!(!rig.m.socket_open());
+    }
+
+    #[test]
+    fn too_many_sockets_polls_and_tries_a_socket_only_after_the_longest_backoff() {
+        let longest = Timing::default().backoff.cap_ms;
+        for opened in [true, false] {
+            let mut rig = Rig::connected(Some(1));
+            // The history, then the catch-up after hello.
+            rig.feed(Input::Fetched { next_since: 3, has_more: false });
+            rig.feed(Input::Fetched { next_since: 3, has_more: false });
+            if !opened {
+                // Refused before it opened: a reconnect after a drop.
+                rig.feed(Input::SocketClosed { code: 1006 });
+                rig.feed(Input::Fetched { next_since: 3, has_more: false });
+                rig.run_until(false, |o| *o == Output::OpenSocket);
+            }
+            let closed_at = rig.now;
+            let out = rig.feed(Input::SocketClosed { code: crate::protocol::CLOSE_TOO_MANY_SOCKETS });
+            assert!(out.contains(&Output::Status(Connection::Polling)), "{out:?}");
+            assert!(has(&out, |o| matches!(o, Output::FetchMessages { .. })), "a poll at once: {out:?}");
+            rig.feed(Input::Fetched { next_since: 3, has_more: false });
+            // Messages still go out, by HTTP; coming back online does not
+            // hurry the socket either.
+            let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+            assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
+            rig.feed(Input::Posted { client_id: "a".into(), conversation_id: 1 });
+            rig.feed(Input::Online(false));
+            let out = rig.feed(Input::Online(true));
+            assert!(!has(&out, |o| *o == Output::OpenSocket), "{out:?}");
+            rig.feed(Input::Fetched { next_since: 3, has_more: false });
+            let mut polls = 0;
+            let retried_at = rig.run_until(false, |o| {
+                polls += usize::from(matches!(o, Output::FetchMessages { .. }));
+                *o == Output::OpenSocket
+            });
+            assert!(retried_at - closed_at >= longest, "a socket after {} ms", retried_at - closed_at);
+            assert!(polls >= 3, "{polls} polls meanwhile");
+            let out = rig.feed(Input::SocketOpened);
+            assert!(out.contains(&Output::Status(Connection::Online)));
+        }
+    }
+
+    /// What an answer in flight belongs to: a request of one page life sent
+    /// in one online period, or one socket.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Via {
+        Request { life: u32, epoch: u32 },
+        Socket(u32),
+    }
+
+    /// A browser and a healthy loopback server around the machine, on the
+    /// fake clock: every request is answered within 40 ms, and a random
+    /// schedule writes messages, drops, closes and refuses sockets, goes
+    /// offline and reloads the page (the outbox survives, as in storage).
+    /// It holds the machine to the outbox rule: while the browser is online,
+    /// a message is attempted within 1 s of its being written, of the
+    /// previous attempt's answer or of coming online, whatever the socket
+    /// does; only a failed answer allows a backoff.
+    struct World {
+        m: Machine,
+        rng: Rng,
+        now: f64,
+        online: bool,
+        /// Page lives (reloads) and online periods: answers to requests of
+        /// an earlier life are lost, those sent before going offline fail.
+        life: u32,
+        epoch: u32,
+        /// The current socket; events of earlier ones are lost.
+        socket: u32,
+        socket_up: bool,
+        refuse_sockets: bool,
+        inflight: Vec<(f64, Input, Via)>,
+        /// When the machine started to owe the outbox an attempt.
+        due: Option<f64>,
+        posting: bool,
+        /// A failed answer (post or handshake) allows a backoff until the
+        /// next attempt.
+        backoff: bool,
+        written: u32,
+        trace: Vec<String>,
+    }
+
+    impl World {
+        fn new(seed: u64) -> Self {
+            let mut world = World {
+                m: Machine::new(Timing::default(), seed),
+                rng: Rng::new(seed),
+                now: 0.0,
+                online: true,
+                life: 0,
+                epoch: 0,
+                socket: 0,
+                socket_up: false,
+                refuse_sockets: false,
+                inflight: Vec::new(),
+                due: None,
+                posting: false,
+                backoff: false,
+                written: 0,
+                trace: Vec::new(),
+            };
+            world.feed(Input::Online(true));
+            world
+        }
+
+        fn latency(&mut self) -> f64 {
+            1.0 + (self.rng.unit() * 40.0).floor()
+        }
+
+        fn answer(&mut self, input: Input) {
+            let at = self.now + self.latency();
+            self.inflight.push((at, input, Via::Request { life: self.life, epoch: self.epoch }));
+        }
+
+        fn socket_event(&mut self, input: Input) {
+            let at = self.now + self.latency();
+            self.inflight.push((at, input, Via::Socket(self.socket)));
+        }
+
+        fn feed(&mut self, input: Input) {
+            self.trace.push(format!("{} {input:?}", self.now));
+            match &input {
+                Input::Online(online) => {
+                    self.backoff &= !online;
+                    self.due = online.then_some(self.now);
+                }
+                Input::Enqueue { .. } if !self.backoff => self.due = self.due.or(Some(self.now)),
+                Input::Posted { .. } | Input::HandshakeOk { .. } if !self.backoff => {
+                    self.posting &= !matches!(input, Input::Posted { .. });
+                    self.due = self.due.or(Some(self.now));
+                }
+                Input::Posted { .. } => self.posting = false,
+                Input::PostFailed { .. } | Input::HandshakeFailed(_) => {
+                    self.posting &= !matches!(input, Input::PostFailed { .. });
+                    self.backoff = true;
+                    self.due = None;
+                }
+                Input::SocketOpened => self.socket_up = true,
+                Input::SocketClosed { .. } => self.socket_up = false,
+                _ => {}
+            }
+            let outputs = self.m.handle(self.now, input);
+            if outputs.is_empty() && self.trace.last().is_some_and(|t| t.ends_with(" Tick")) {
+                // Quiet ticks would bury what happened.
+                self.trace.pop();
+            }
+            for output in outputs {
+                self.trace.push(format!("  -> {output:?}"));
+                match output {
+                    Output::Handshake => {
+                        self.answer(Input::HandshakeOk { token: "t".into(), ttl_ms: TTL, conversation_id: Some(1) })
+                    }
+                    Output::OpenSocket if self.refuse_sockets => self.socket_event(Input::SocketClosed { code: 1006 }),
+                    Output::OpenSocket => self.socket_event(Input::SocketOpened),
+                    Output::CloseSocket => {
+                        self.socket += 1;
+                        self.socket_up = false;
+                    }
+                    Output::Ping => self.socket_event(Input::Frame),
+                    Output::FetchMessages { since, .. } => {
+                        self.answer(Input::Fetched { next_since: since, has_more: false })
+                    }
+                    Output::FetchCurrent => self.answer(Input::Current(Some(1))),
+                    Output::Post => {
+                        assert!(self.online && !self.posting, "a post while offline or while one is on its way");
+                        self.posting = true;
+                        self.backoff = false;
+                        let client_id = self.m.sending().map(|o| o.client_id.clone()).unwrap_or_default();
+                        self.answer(Input::Posted { client_id, conversation_id: 1 });
+                    }
+                    Output::Failed { .. } | Output::Fatal(_) => panic!("a healthy server refused nothing: {output:?}"),
+                    Output::Auth | Output::Status(_) => {}
+                }
+            }
+            if self.posting || !self.online || self.m.outbox().count() == 0 {
+                self.due = None;
+            }
+        }
+
+        /// Delivers answers and timer ticks in time order up to `until`,
+        /// checking the rule at every step.
+        fn run_to(&mut self, until: f64) {
+            let mut same_time = 0;
+            loop {
+                let answer =
+                    self.inflight.iter().enumerate().min_by(|a, b| a.1 .0.total_cmp(&b.1 .0)).map(|(i, a)| (i, a.0));
+                let tick = self.m.next_deadline().unwrap_or(NEVER).max(self.now);
+                let next = answer.map_or(NEVER, |(_, at)| at).min(tick);
+                if next > until {
+                    break;
+                }
+                self.check(next);
+                same_time = if next == self.now { same_time + 1 } else { 0 };
+                assert!(
+                    same_time < 100,
+                    "the machine spins at {} ({:?}): {}",
+                    self.now,
+                    self.m.next_deadline(),
+                    self.tail()
+                );
+                self.now = next;
+                match answer {
+                    Some((i, at)) if at <= tick => {
+                        let (_, input, via) = self.inflight.remove(i);
+                        self.deliver(input, via);
+                    }
+                    _ => self.feed(Input::Tick),
+                }
+            }
+            self.check(until);
+            self.now = until;
+        }
+
+        fn deliver(&mut self, input: Input, via: Via) {
+            match via {
+                Via::Request { life, .. } if life != self.life => {}
+                Via::Request { epoch, .. } if epoch != self.epoch => self.feed(match input {
+                    Input::HandshakeOk { .. } => Input::HandshakeFailed(Failure::Network),
+                    Input::Posted { client_id, .. } => Input::PostFailed { client_id, failure: Failure::Network },
+                    _ => Input::FetchFailed(Failure::Network),
+                }),
+                Via::Socket(socket) if socket != self.socket => {}
+                Via::Socket(_) if input == Input::SocketOpened => {
+                    self.feed(input);
+                    self.socket_event(Input::Hello { conversation_id: Some(1) });
+                }
+                _ => self.feed(input),
+            }
+        }
+
+        fn check(&self, at: f64) {
+            if let Some(due) = self.due {
+                assert!(at - due <= 1000.0, "a message waited from {due} past {at}: {}", self.tail());
+            }
+        }
+
+        fn tail(&self) -> String {
+            self.trace[self.trace.len().saturating_sub(60)..].join("\n")
+        }
+
+        /// The socket ends (server drop, restart or token expiry).
+        fn close_socket(&mut self, code: u16) {
+            if self.socket_up {
+                self.socket += 1;
+                self.feed(Input::SocketClosed { code });
+            }
+        }
+
+        /// One random step of the schedule, after a random pause.
+        fn act(&mut self) {
+            let pause = self.rng.unit().powi(2) * 3000.0;
+            self.run_to(self.now + pause.floor());
+            let pick = self.rng.unit();
+            if !self.online {
+                if pick < 0.3 {
+                    self.online = true;
+                    self.epoch += 1;
+                    self.feed(Input::Online(true));
+                }
+            } else if pick < 0.35 {
+                self.written += 1;
+                let id = self.written.to_string();
+                self.feed(Input::Enqueue { client_id: id.clone(), text: id });
+            } else if pick < 0.5 {
+                let code = [1006, 1001, crate::protocol::CLOSE_TOKEN_EXPIRED][(pick * 100.0) as usize % 3];
+                self.close_socket(code);
+            } else if pick < 0.6 {
+                self.refuse_sockets = !self.refuse_sockets;
+            } else if pick < 0.7 {
+                self.online = false;
+                self.epoch += 1;
+                self.close_socket(1006);
+                self.feed(Input::Online(false));
+            } else if pick < 0.77 {
+                self.reload();
+            } else if pick < 0.82 {
+                self.feed(Input::Renew);
+            } else if pick < 0.87 {
+                self.feed(Input::Resync);
+            }
+        }
+
+        /// A new page: a new machine, the outbox restored before it starts
+        /// (as the widget does), answers to the old page lost.
+        fn reload(&mut self) {
+            let kept: Vec<Outgoing> = self.m.outbox().cloned().collect();
+            self.life += 1;
+            self.socket += 1;
+            self.socket_up = false;
+            self.posting = false;
+            self.backoff = false;
+            self.due = None;
+            self.m = Machine::new(Timing::default(), u64::from(self.life) + 1);
+            for o in kept {
+                self.feed(Input::Enqueue { client_id: o.client_id, text: o.text });
+            }
+            self.feed(Input::Online(true));
+        }
+    }
+
+    #[test]
+    fn outbox_is_attempted_within_a_second_whatever_the_socket_does() {
+        for seed in 1..=300 {
+            let mut world = World::new(seed);
+            for _ in 0..200 {
+                world.act();
+            }
+            if !world.online {
+                world.online = true;
+                world.epoch += 1;
+                world.feed(Input::Online(true));
+            }
+            world.run_to(world.now + 120_000.0);
+            assert_eq!(world.m.outbox().count(), 0, "seed {seed}: {}", world.tail());
+            assert!(world.written > 30 && world.life > 3, "seed {seed}: the schedule does too little");
+        }
     }
 }

@@ -382,6 +382,12 @@ impl Ui {
         replace(&old, &messages::row(&doc, entry, self.strings));
     }
 
+    pub fn remove_message(&self, index: usize) {
+        if let Some(row) = self.row(index) {
+            row.remove();
+        }
+    }
+
     pub fn clear_messages(&self) {
         while let Some(row) = self.row(0) {
             row.remove();

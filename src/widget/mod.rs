@@ -511,6 +511,10 @@ impl Widget {
         match change {
             Change::Inserted(i) => self.ui.insert_message(i, &self.chat.entries()[i]),
             Change::Updated(i) => self.ui.update_message(i, &self.chat.entries()[i]),
+            Change::Moved(from, to) => {
+                self.ui.remove_message(from);
+                self.ui.insert_message(to, &self.chat.entries()[to]);
+            }
             Change::None => {}
         }
     }
@@ -532,7 +536,7 @@ impl Widget {
         for (entry, conversation_id) in batch {
             let change = self.chat.receive(entry, visible);
             self.apply(change);
-            if let Change::Inserted(i) | Change::Updated(i) = change {
+            if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {
                 shown = true;
                 if announce {
                     events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
