@@ -269,23 +269,10 @@ fn the_server_answers_as_openapi_yaml_documents() {
     spec.call(&server, "POST", amsgs, &reply, &a, Some(&big));
     spec.call(&server, "POST", amsgs, "/api/v1/agent/conversations/999999/messages", &a, Some(r#"{"text":"x"}"#));
     let typing = "/api/v1/agent/conversations/{id}/typing";
-    spec.call(
-        &server,
-        "POST",
-        typing,
-        &format!("/api/v1/agent/conversations/{conv}/typing"),
-        &a,
-        Some(r#"{"active":true}"#),
-    );
-    spec.call(
-        &server,
-        "POST",
-        typing,
-        &format!("/api/v1/agent/conversations/{conv}/typing"),
-        &a,
-        Some(r#"{"active":"yes"}"#),
-    );
-    spec.call(&server, "POST", typing, &format!("/api/v1/agent/conversations/{conv}/typing"), &a, Some(&big));
+    let typing_here = format!("/api/v1/agent/conversations/{conv}/typing");
+    for body in [r#"{"active":true}"#, r#"{"active":"yes"}"#, &big] {
+        spec.call(&server, "POST", typing, &typing_here, &a, Some(body));
+    }
     spec.call(&server, "POST", typing, "/api/v1/agent/conversations/999999/typing", &a, Some(r#"{"active":true}"#));
 
     // Leaving, then replying to the closed conversation.
