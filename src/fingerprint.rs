@@ -39,8 +39,11 @@ pub fn compute() -> Option<String> {
     Some(hash(&signals().ok()?.as_string()?))
 }
 
-/// Two independent 32-bit FNV-1a hashes: 64 bits as 16 hex digits. Enough to
-/// tell browsers apart at this entropy; it is not a security measure.
+/// Two 32-bit FNV-1a-style hashes over the same bytes (the standard offset
+/// and prime, and a second pair), 64 bits as 16 hex digits. Enough to tell
+/// browsers apart at this entropy; it is not a security measure: the server
+/// uses it only to find an anonymous visitor who cleared storage, never a
+/// signed-in user's record (docs/protocol.md, visitor identity).
 pub fn hash(input: &str) -> String {
     let mut a: u32 = 0x811c_9dc5;
     let mut b: u32 = 0x0100_0193 ^ 0x5bd1_e995;

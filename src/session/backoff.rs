@@ -2,8 +2,9 @@
 //! widgets reconnecting after a server restart spread out instead of
 //! arriving together (a reconnect storm).
 
-/// A small deterministic PRNG (xorshift64*): the browser seeds it from
-/// `crypto.getRandomValues`, tests with a constant.
+/// A small deterministic PRNG (xorshift64*) for the jitter: the session
+/// seeds it from `Math.random` and the clock (spread between tabs, not
+/// secrecy), tests with a constant.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
 
