@@ -205,16 +205,17 @@ export function moduleRows(rows, shippedBytes) {
     .sort((a, b) => b.raw - a.raw);
 }
 
-/** Bytes, budgets and contributors for a CDN folder. */
+/**
+ * Bytes, budgets and contributors for a CDN folder; prints the wasm's bytes
+ * by module (the report has them too).
+ */
 export function measureBytes(cdnDir, bindgenWasm, { contributors = true } = {}) {
   const measured = measureFiles(cdnDir);
   const checked = checkBudgets(measured);
   const wasm = measured.files.find((f) => f.role === 'wasm');
-  return {
-    ...measured,
-    budgets: checked,
-    contributors: contributors ? wasmContributors(bindgenWasm, wasm?.wasmBytes) : null,
-  };
+  const found = contributors ? wasmContributors(bindgenWasm, wasm?.wasmBytes) : null;
+  if (found) console.log(`\nwasm bytes by Rust module and data:\n\n${modulesTable(found)}\n`);
+  return { ...measured, budgets: checked, contributors: found };
 }
 
 export function bytesTable(result) {
