@@ -105,16 +105,8 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
   const all = JSON.parse(top.stdout)
     .filter((row) => !/names" subsection|^"?(name|producers)"? ?section|custom section|"name"|"producers"/i.test(row.name))
     .map((row) => ({ ...row, name: row.name.replace(/\[[0-9a-f]{16}\]/g, '') }));
-  // Shallow sizes summed by Rust module (`natter::widget`, `core::fmt`...).
-  const modules = new Map();
-  for (const row of all) {
-    const path = row.name.match(/^<?([a-z_][a-z0-9_]*(?:::[a-z_][a-z0-9_]*)?)/)?.[1] ?? row.name.replace(/[^a-z].*$/i, '');
-    const key = /^(data segment|elem|table|import|export|type|global|memory|code section|wasm-bindgen)/i.test(row.name)
-      ? row.name.replace(/ .*/, '') + ' ...'
-      : path || row.name;
-    modules.set(key, (modules.get(key) ?? 0) + row.shallow_size);
-  }
-  const byModule = [...modules].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, bytes]) => ({ name, bytes }));
+  // Shallow sizes summed by Rust module and data (see moduleRows).
+  const byModule = shippedBytes ? moduleRows(all, shippedBytes) : [];
   const rows = all
     // The name section only exists in this -g copy; it is not shipped.
     .filter((row) => !/names" subsection|^"?(name|producers)"? ?section|custom section|"name"|"producers"/i.test(row.name))
@@ -122,20 +114,108 @@ export function wasmContributors(bindgenWasm, shippedBytes, n = 15) {
     .map((row) => ({ name: row.name, bytes: row.shallow_size, percentOfShipped: null }));
   const shippedRaw = shippedBytes ? shippedBytes.length : null;
   for (const row of rows) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
-  for (const row of byModule) row.percentOfShipped = shippedRaw ? Math.round((row.bytes / shippedRaw) * 1000) / 10 : null;
+  for (const row of byModule) row.percentOfShipped = Math.round((row.raw / shippedRaw) * 1000) / 10;
   return { byModule, tool: `twiggy ${TWIGGY_VERSION} top`, input: 'wasm-opt (OPT_FLAGS) -g target/bindgen/natter_bg.wasm', matchesShipped, shippedRaw, rows };
 }
 
-/** Bytes, budgets and contributors for a CDN folder. */
+/**
+ * The Rust module an item of `twiggy top` belongs to: `natter::` and up to
+ * two module names below it (`natter::ui::messages`), the crate for other
+ * crates, `core` for methods of primitive types; null for what has no path.
+ * Drop glue counts for the type it drops.
+ */
+export function moduleOf(name) {
+  const inner = name.replace(/^core::ptr::drop_in_place::</, '').replace(/^[<&]+(mut |dyn )?/, '');
+  if (inner.startsWith('[')) return 'core';
+  const path = inner.match(/^[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*/)?.[0];
+  if (!path) return null;
+  const segments = path.split('::');
+  if (segments.length === 1) return /^(str|char|bool|[iuf](8|16|32|64|128|size))$/.test(path) ? 'core' : null;
+  if (segments[0] !== 'natter') return segments[0];
+  // Modules are the lowercase names before a type; a path of lowercase
+  // names only ends with the function's own.
+  const modules = [];
+  for (const segment of segments.slice(1)) {
+    if (/^[A-Z]/.test(segment)) break;
+    modules.push(segment);
+  }
+  if (modules.length === segments.length - 1) modules.pop();
+  return ['natter', ...modules.slice(0, 2)].join('::');
+}
+
+/** The build's minified assets (build.rs's OUT_DIR) whose text is in `wasm`. */
+function embeddedAssets(wasm) {
+  const target = join(root, 'target');
+  const outDirs = existsSync(target)
+    ? readdirSync(target).flatMap((dir) => {
+        const build = join(target, dir, 'wasm32-unknown-unknown', 'release', 'build');
+        return existsSync(build) ? readdirSync(build).filter((n) => n.startsWith('natter-')).map((n) => join(build, n, 'out')) : [];
+      })
+    : [];
+  const outDir = outDirs.find((dir) => existsSync(join(dir, 'widget.html')) && wasm.includes(readFileSync(join(dir, 'widget.html'))));
+  if (!outDir) return [];
+  const read = (file) => readFileSync(join(outDir, file));
+  const copies = (bytes) => {
+    let count = 0;
+    for (let at = wasm.indexOf(bytes); at >= 0; at = wasm.indexOf(bytes, at + 1)) count++;
+    return count;
+  };
+  // The markup holds one copy of the launcher icon; the other is `icon::CHAT`.
+  return [
+    { name: 'data: markup (src/ui/widget.html, icons in)', bytes: read('widget.html'), count: 1 },
+    { name: 'data: stylesheet (src/ui/widget.css)', bytes: read('widget.css'), count: copies(read('widget.css')) },
+    { name: 'data: launcher icon again (src/ui/icons/chat.svg)', bytes: read('chat.svg'), count: copies(read('chat.svg')) - 1 },
+  ].filter((a) => a.count > 0);
+}
+
+/**
+ * Raw wasm bytes by Rust module and by data (the stylesheet, the markup, the
+ * rest: strings and tables), from twiggy's rows of the named copy, with an
+ * estimated brotli share: an asset's own brotli size, and the rest of the
+ * shipped wasm's brotli size shared out by raw bytes.
+ */
+export function moduleRows(rows, shippedBytes) {
+  const groups = new Map();
+  const add = (key, bytes) => groups.set(key, (groups.get(key) ?? 0) + bytes);
+  for (const row of rows) {
+    if (/^data segment/.test(row.name)) add('data: other (strings, tables)', row.shallow_size);
+    else if (/^__wbindgen_/.test(row.name)) add('wasm_bindgen', row.shallow_size);
+    else if (/^(boot|call)$/.test(row.name)) add('natter (exports, src/lib.rs)', row.shallow_size);
+    else add(moduleOf(row.name) ?? 'wasm structure (types, tables, headers) and unnamed code', row.shallow_size);
+  }
+  const assets = embeddedAssets(shippedBytes);
+  for (const asset of assets) {
+    const raw = asset.bytes.length * asset.count;
+    add('data: other (strings, tables)', -raw);
+    groups.set(asset.name, raw);
+  }
+  const shippedRaw = shippedBytes.length;
+  const shippedBrotli = sizes(shippedBytes).brotli;
+  const counted = [...groups.values()].reduce((a, b) => a + b, 0);
+  if (shippedRaw > counted) add('wasm structure (types, tables, headers) and unnamed code', shippedRaw - counted);
+  const assetBrotli = new Map(assets.map((a) => [a.name, sizes(a.bytes).brotli * a.count]));
+  const restBrotli = shippedBrotli - [...assetBrotli.values()].reduce((a, b) => a + b, 0);
+  const restRaw = shippedRaw - assets.reduce((t, a) => t + a.bytes.length * a.count, 0);
+  return [...groups]
+    .map(([name, raw]) => ({
+      name,
+      raw,
+      brotli: assetBrotli.get(name) ?? Math.round((raw * restBrotli) / restRaw),
+    }))
+    .sort((a, b) => b.raw - a.raw);
+}
+
+/**
+ * Bytes, budgets and contributors for a CDN folder; prints the wasm's bytes
+ * by module (the report has them too).
+ */
 export function measureBytes(cdnDir, bindgenWasm, { contributors = true } = {}) {
   const measured = measureFiles(cdnDir);
   const checked = checkBudgets(measured);
   const wasm = measured.files.find((f) => f.role === 'wasm');
-  return {
-    ...measured,
-    budgets: checked,
-    contributors: contributors ? wasmContributors(bindgenWasm, wasm?.wasmBytes) : null,
-  };
+  const found = contributors ? wasmContributors(bindgenWasm, wasm?.wasmBytes) : null;
+  if (found) console.log(`\nwasm bytes by Rust module and data:\n\n${modulesTable(found)}\n`);
+  return { ...measured, budgets: checked, contributors: found };
 }
 
 export function bytesTable(result) {
@@ -156,7 +236,16 @@ export function contributorsTable(c) {
     '|--:|---|--:|--:|',
   ];
   c.rows.forEach((r, i) => lines.push(`| ${i + 1} | \`${r.name.replaceAll('|', '\\|').slice(0, 110)}\` | ${r.bytes} | ${r.percentOfShipped} |`));
-  lines.push('', 'The same shallow sizes summed by module:', '', '| module | bytes | % of shipped wasm |', '|---|--:|--:|');
-  for (const r of c.byModule) lines.push(`| \`${r.name}\` | ${r.bytes} | ${r.percentOfShipped} |`);
+  lines.push('', 'The shipped wasm by Rust module and data:', '', modulesTable(c));
+  return lines.join('\n');
+}
+
+/** `contributors.byModule` as a table (`npm run size`, the bench report). */
+export function modulesTable(c) {
+  if (c.error) return `(modules unavailable: ${c.error})`;
+  const brotli = c.byModule.reduce((t, r) => t + r.brotli, 0);
+  const lines = ['| module or data | raw bytes | % of raw | ≈ brotli bytes |', '|---|--:|--:|--:|'];
+  for (const r of c.byModule) lines.push(`| \`${r.name}\` | ${r.raw} | ${r.percentOfShipped} | ${r.brotli} |`);
+  lines.push(`| **wasm** | ${c.shippedRaw} | 100 | ${brotli} |`);
   return lines.join('\n');
 }

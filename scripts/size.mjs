@@ -1,9 +1,10 @@
 // `npm run size`: raw, gzip -9 and brotli bytes of every shipped CDN file,
-// and their total. Run after `npm run build`.
+// and their total; then the wasm's bytes by Rust module and data (twiggy on
+// a named copy, see bench/bytes.mjs). Run after `npm run build`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dist, fail, sizes } from './lib.mjs';
+import { dist, fail, root, sizes } from './lib.mjs';
 
 /** The shipped CDN files: what a page downloads. */
 export function shippedFiles() {
@@ -32,5 +33,10 @@ export function printSizes(files) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printSizes(shippedFiles());
+  const files = shippedFiles();
+  printSizes(files);
+  const { modulesTable, wasmContributors } = await import('../bench/bytes.mjs');
+  const wasm = files.find(({ name }) => name.endsWith('.wasm'));
+  console.log('\nwasm bytes by Rust module and data (≈ brotli: see bench/bytes.mjs):\n');
+  console.log(modulesTable(wasmContributors(join(root, 'target', 'bindgen', 'natter_bg.wasm'), wasm?.bytes)));
 }

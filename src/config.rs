@@ -255,7 +255,7 @@ pub fn merge(
     let external_user_id = f.text("externalUserId", &Kind::Text(MAX_FIELD_CHARS));
     let user_hash = f.text("userHash", &Kind::UserHash);
     let identity_token = f.text("identityToken", &Kind::Jwt);
-    let link = f.text("link", &Kind::Json(usize::MAX, "expected an object"));
+    let link = f.text("link", &Kind::Json);
     let profile = f.profile();
     let locale = f.int("locale", &Kind::Locale).map(|i| Locale::ALL[i]);
     let theme = Theme::ALL[f.choice("theme", &Kind::Choice(&Theme::CODES, "expected light, dark or auto"))];
@@ -348,9 +348,9 @@ enum Kind {
     /// 64 hex digits, lowercased.
     UserHash,
     Jwt,
-    /// JSON text of an object (the browser side compacts it), at most this
-    /// many bytes.
-    Json(usize, &'static str),
+    /// JSON text of an object (the browser side compacts it), at most
+    /// [`MAX_EXTRA_BYTES`]: `extra`, and a link, which is much smaller.
+    Json,
     Email,
     Phone,
     /// An image URL (see [`image_url`]).
@@ -407,7 +407,9 @@ impl Kind {
                 let dots = s.bytes().filter(|&b| b == b'.').count();
                 (keep(s.len() <= 4096 && dots == 2 && !has_whitespace(s)), "expected a JWT")
             }
-            Kind::Json(max, reason) => (keep(s.starts_with("{") && s.len() <= max), reason),
+            Kind::Json => {
+                (keep(s.starts_with("{") && s.len() <= MAX_EXTRA_BYTES), "expected a JSON object of at most 8 KB")
+            }
             Kind::Email => {
                 let valid = s.bytes().any(|b| b == b'@') && char_count(s) <= MAX_FIELD_CHARS && !has_whitespace(s);
                 (keep(valid), "expected an email address")
@@ -535,7 +537,7 @@ impl<'a> Fields<'a> {
             avatar: self.text("avatar", &Kind::Avatar),
             email: self.text("email", &Kind::Email),
             phone: self.text("phone", &Kind::Phone),
-            extra: self.text("extra", &Kind::Json(MAX_EXTRA_BYTES, "expected a JSON object of at most 8 KB")),
+            extra: self.text("extra", &Kind::Json),
         }
     }
 }
@@ -836,6 +838,19 @@ mod tests {
         let extra = |n: usize| [r#"{"a":""#, &"x".repeat(n - 8), r#""}"#].concat();
         assert!(passes("extra", extra(MAX_EXTRA_BYTES)));
         assert!(!passes("extra", extra(MAX_EXTRA_BYTES + 1)));
+    }
+
+    /// A link's `{u, nick, t, s}` is far smaller than `extra`'s limit, which
+    /// bounds it too.
+    #[test]
+    fn a_link_is_a_json_object_of_at_most_8_kb() {
+        let link = |n: usize| [r#"{"u":""#, &"x".repeat(n - 8), r#""}"#].concat();
+        let merged = |n: usize| merge(&[layer(&[("appKey", t("k")), ("link", t(&link(n)))])]);
+        let (config, problems) = merged(MAX_EXTRA_BYTES);
+        assert_eq!((config.expect("config").link, problems), (Some(link(MAX_EXTRA_BYTES)), vec![]));
+        let (config, problems) = merged(MAX_EXTRA_BYTES + 1);
+        assert_eq!(config.expect("config").link, None);
+        assert!(matches!(problems[..], [Problem::Invalid { field: "link", .. }]), "{problems:?}");
     }
 
     #[test]

@@ -20,67 +20,83 @@ impl Listener {
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| handler(event.unchecked_into()));
         // Adding or removing a listener only fails for a non-callable
         // callback, which a Closure never is.
-        target.unchecked_ref::<Dom>().add_listener(kind, callback.as_ref());
+        target.unchecked_ref::<DomTarget>().add_event_listener(kind, callback.as_ref());
         Self { target: target.clone(), kind, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.target.unchecked_ref::<Dom>().remove_listener(self.kind, self.callback.as_ref());
+        self.target.unchecked_ref::<DomTarget>().remove_event_listener(self.kind, self.callback.as_ref());
     }
 }
 
+// The few DOM calls below, bound without web-sys's exception plumbing,
+// which costs wasm bytes at every call site. They cannot throw as used here:
+// tag, attribute, class and property names and selectors are compile-time
+// constants or allowlisted, only fresh nodes are inserted, and callbacks are
+// always functions. Each type is the interface that has the methods, and
+// web-sys values are seen as one through `unchecked_ref`.
 #[wasm_bindgen]
 extern "C" {
-    /// Any DOM object (node, event target, class list, inline style), seen
-    /// through the few calls below. They cannot throw as used here and are
-    /// bound without web-sys's exception plumbing, which costs wasm bytes at
-    /// every call site: tag, attribute, class and property names and
-    /// selectors are compile-time constants or allowlisted, only fresh nodes
-    /// are inserted, and callbacks are always functions.
-    type Dom;
+    type DomDocument;
     #[wasm_bindgen(method, js_name = createElement)]
-    fn create(this: &Dom, tag: &str) -> Element;
+    fn create_element(this: &DomDocument, tag: &str) -> Element;
     #[wasm_bindgen(method, js_name = createElementNS)]
-    fn create_ns(this: &Dom, namespace: &str, tag: &str) -> Element;
+    fn create_element_ns(this: &DomDocument, namespace: &str, tag: &str) -> Element;
+
+    /// An element, or a shadow root for `querySelector`.
+    type DomNode;
     #[wasm_bindgen(method, js_name = setAttribute)]
-    fn set(this: &Dom, name: &str, value: &str);
+    fn set_attribute(this: &DomNode, name: &str, value: &str);
     #[wasm_bindgen(method, js_name = appendChild)]
-    fn append_node(this: &Dom, child: &JsValue);
+    fn append_child(this: &DomNode, child: &JsValue);
     #[wasm_bindgen(method, js_name = insertBefore)]
-    fn insert_node(this: &Dom, child: &Element, before: Option<&Element>);
+    fn insert_before(this: &DomNode, child: &Element, before: Option<&Element>);
     #[wasm_bindgen(method, js_name = replaceWith)]
-    fn replace_node(this: &Dom, with: &Element);
+    fn replace_with(this: &DomNode, with: &Element);
     #[wasm_bindgen(method, js_name = querySelector)]
-    fn query(this: &Dom, selector: &str) -> Option<Element>;
+    fn query_selector(this: &DomNode, selector: &str) -> Option<Element>;
     #[wasm_bindgen(method, getter)]
-    fn children(this: &Dom) -> Dom;
+    fn children(this: &DomNode) -> Children;
     #[wasm_bindgen(method, getter, js_name = classList)]
-    fn class_list(this: &Dom) -> Dom;
-    #[wasm_bindgen(method, js_name = toggle)]
-    fn toggle_token(this: &Dom, token: &str, on: bool);
+    fn class_list(this: &DomNode) -> ClassList;
     #[wasm_bindgen(method, getter)]
-    fn style(this: &Dom) -> Dom;
+    fn style(this: &DomNode) -> InlineStyle;
+
+    /// `HTMLCollection`, read by index.
+    type Children;
+    #[wasm_bindgen(method, indexing_getter)]
+    fn get(this: &Children, index: u32) -> Option<Element>;
+
+    /// `DOMTokenList`.
+    type ClassList;
+    #[wasm_bindgen(method)]
+    fn toggle(this: &ClassList, token: &str, force: bool);
+
+    /// `CSSStyleDeclaration`.
+    type InlineStyle;
     #[wasm_bindgen(method, js_name = setProperty)]
-    fn set_property(this: &Dom, name: &str, value: &str);
+    fn set_property(this: &InlineStyle, name: &str, value: &str);
+
+    type DomTarget;
     #[wasm_bindgen(method, js_name = addEventListener)]
-    fn add_listener(this: &Dom, kind: &str, callback: &JsValue);
+    fn add_event_listener(this: &DomTarget, kind: &str, callback: &JsValue);
     #[wasm_bindgen(method, js_name = removeEventListener)]
-    fn remove_listener(this: &Dom, kind: &str, callback: &JsValue);
+    fn remove_event_listener(this: &DomTarget, kind: &str, callback: &JsValue);
 }
 
 /// Creates `<tag>` with the given attributes. Only attribute names known at
 /// compile time are set here; text from outside goes through `set_text`.
 pub fn element(doc: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
-    let el = doc.unchecked_ref::<Dom>().create(tag);
+    let el = doc.unchecked_ref::<DomDocument>().create_element(tag);
     set_attributes(&el, attributes);
     el
 }
 
 /// Creates an element of another namespace (SVG) with an allowlisted tag.
 pub fn element_ns(doc: &Document, namespace: &str, tag: &str) -> Element {
-    doc.unchecked_ref::<Dom>().create_ns(namespace, tag)
+    doc.unchecked_ref::<DomDocument>().create_element_ns(namespace, tag)
 }
 
 /// Creates `<tag>` with the given attributes as the last child of `parent`.
@@ -99,35 +115,34 @@ pub fn set_attributes(el: &Element, attributes: &[(&str, &str)]) {
 
 /// Sets a constant or allowlisted attribute.
 pub fn set_attribute(el: &Element, name: &str, value: &str) {
-    el.unchecked_ref::<Dom>().set(name, value);
+    el.unchecked_ref::<DomNode>().set_attribute(name, value);
 }
 
 /// Appends a fresh node.
 pub fn append(parent: &Element, child: &JsValue) {
-    parent.unchecked_ref::<Dom>().append_node(child);
+    parent.unchecked_ref::<DomNode>().append_child(child);
 }
 
 /// Inserts a fresh element before `before`, one of `parent`'s children
 /// (`None`: at the end).
 pub fn insert(parent: &Element, child: &Element, before: Option<&Element>) {
-    parent.unchecked_ref::<Dom>().insert_node(child, before);
+    parent.unchecked_ref::<DomNode>().insert_before(child, before);
 }
 
 /// Puts a fresh element in the place of `old`, which has a parent.
 pub fn replace(old: &Element, with: &Element) {
-    old.unchecked_ref::<Dom>().replace_node(with);
+    old.unchecked_ref::<DomNode>().replace_with(with);
 }
 
 /// The first element in `root` that matches a constant `selector`.
 pub fn find(root: &JsValue, selector: &str) -> Option<Element> {
-    root.unchecked_ref::<Dom>().query(selector)
+    root.unchecked_ref::<DomNode>().query_selector(selector)
 }
 
 /// The `index`-th child element of `parent`.
 pub fn child(parent: &Element, index: u32) -> Option<Element> {
-    // Read like an array: `HTMLCollection.item` would be one more import.
-    let child = parent.unchecked_ref::<Dom>().children().unchecked_into::<js_sys::Array>().get(index);
-    child.is_object().then(|| child.unchecked_into())
+    // By index: `HTMLCollection.item` would be one more import.
+    parent.unchecked_ref::<DomNode>().children().get(index)
 }
 
 /// Shows or hides an HTML element (the `hidden` attribute).
@@ -143,19 +158,19 @@ pub fn show_text(el: &Element, text: Option<&str>) {
 
 /// Adds or removes a class.
 pub fn toggle_class(el: &Element, class: &str, on: bool) {
-    el.unchecked_ref::<Dom>().class_list().toggle_token(class, on);
+    el.unchecked_ref::<DomNode>().class_list().toggle(class, on);
 }
 
 /// Sets one property of an HTML element's inline style through CSSOM
 /// (allowed under a strict CSP, unlike a `style` attribute).
 pub fn set_style(el: &Element, name: &str, value: &str) {
-    el.unchecked_ref::<Dom>().style().set_property(name, value);
+    el.unchecked_ref::<DomNode>().style().set_property(name, value);
 }
 
 /// Replaces an element's whole inline style through CSSOM: one call for many
 /// properties.
 pub fn set_css_text(el: &Element, css: &str) {
-    crate::js::set(&el.unchecked_ref::<Dom>().style(), "cssText", &css.into());
+    crate::js::set(&el.unchecked_ref::<DomNode>().style(), "cssText", &css.into());
 }
 
 /// `scrollHeight`, read as a property: web-sys binds it once per element

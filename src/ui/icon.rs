@@ -6,35 +6,9 @@ use web_sys::{Document, Element};
 use crate::dom::{append, element_ns, set_attribute, set_attributes};
 use crate::svg;
 
-/// A built-in icon's markup: one path in a 24×24 box, hidden from screen
-/// readers and from keyboard focus. Macros, so that the widget's markup is
-/// one constant.
-macro_rules! builtin {
-    ($path:literal) => {
-        concat!(r#"<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d=""#, $path, r#""/></svg>"#)
-    };
-}
-macro_rules! chat {
-    () => {
-        $crate::ui::icon::builtin!("M12 3C6.5 3 2 6.9 2 11.7c0 2.6 1.3 4.9 3.4 6.5L4.6 22l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3z")
-    };
-}
-macro_rules! close {
-    () => {
-        $crate::ui::icon::builtin!(
-            "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"
-        )
-    };
-}
-macro_rules! send {
-    () => {
-        $crate::ui::icon::builtin!("M3.4 20.4 21.9 12 3.4 3.6 3.4 10l13.1 2-13.1 2z")
-    };
-}
-pub(super) use {builtin, chat, close, send};
-
-/// The launcher's built-in icon.
-pub const CHAT: &str = chat!();
+/// The launcher's built-in icon: src/ui/icons/chat.svg as build.rs put it
+/// in the widget's markup, for putting back after a custom icon.
+pub const CHAT: &str = include_str!(concat!(env!("OUT_DIR"), "/chat.svg"));
 
 /// An `<img>` icon for a URL that configuration already checked.
 pub fn image(url: &str) -> String {

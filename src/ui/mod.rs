@@ -78,16 +78,56 @@ pub struct Ui {
     _listeners: [Listener; 4],
 }
 
-/// The widget's markup: constant, with the built-in icons.
-const TEMPLATE: &str = concat!(
-    r#"<div class="root"><div id="natter-panel" class="panel" part="panel" role="dialog" hidden><div class="header" part="header"><div class="heading"><h2 class="title" part="title"></h2><p class="subtitle" part="subtitle"><span class="dot" aria-hidden="true"></span><span class="status"></span></p></div><button type="button" class="close" part="close">"#,
-    icon::close!(),
-    r#"</button></div><div class="banner" part="banner" role="status" hidden></div><div class="messages" part="messages" role="log" aria-live="polite" tabindex="0"><div class="greeting" part="greeting" hidden></div></div><div class="typing" part="typing" aria-live="polite" hidden></div><p class="hint" part="hint" role="alert" hidden></p><form class="composer" part="composer"><textarea class="input" part="input" rows="1" enterkeyhint="send"></textarea><button type="submit" class="send" part="send">"#,
-    icon::send!(),
-    r#"</button></form></div><button type="button" class="launcher" part="launcher" aria-expanded="false" aria-controls="natter-panel">"#,
-    icon::chat!(),
-    r#"<span class="label" hidden></span><span class="badge" part="badge" aria-hidden="true" hidden></span></button></div>"#,
-);
+/// The widget's markup: src/ui/widget.html with its icons, minified by
+/// build.rs. Constant: no page or configuration input.
+const TEMPLATE: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.html"));
+
+/// The parts of the markup that `Ui` keeps, each found by a class selector.
+struct Parts<E> {
+    root: E,
+    panel: E,
+    launcher: E,
+    launcher_label: E,
+    badge: E,
+    title: E,
+    subtitle: E,
+    subtitle_text: E,
+    close: E,
+    banner: E,
+    list: E,
+    greeting: E,
+    typing: E,
+    input: E,
+    send: E,
+    hint: E,
+}
+
+impl<E> Parts<E> {
+    /// Every part by `find(selector)`, or the selector of the first one
+    /// missing. Generic so that a native test runs the same lookups over the
+    /// markup.
+    fn find(mut find: impl FnMut(&'static str) -> Option<E>) -> Result<Self, &'static str> {
+        let mut part = |selector| find(selector).ok_or(selector);
+        Ok(Self {
+            root: part(".root")?,
+            panel: part(".panel")?,
+            launcher: part(".launcher")?,
+            launcher_label: part(".label")?,
+            badge: part(".badge")?,
+            title: part(".title")?,
+            subtitle: part(".subtitle")?,
+            subtitle_text: part(".status")?,
+            close: part(".close")?,
+            banner: part(".banner")?,
+            list: part(".messages")?,
+            greeting: part(".greeting")?,
+            typing: part(".typing")?,
+            input: part(".input")?,
+            send: part(".send")?,
+            hint: part(".hint")?,
+        })
+    }
+}
 
 impl Ui {
     /// Builds the UI and appends it to `body`. `on_action` is called from
@@ -112,38 +152,35 @@ impl Ui {
         // once: far fewer wasm bytes than building it call by call. Text from
         // outside only ever goes in through textContent and attributes.
         set_html(&shadow, false, TEMPLATE)?;
-        // The markup is constant and no page code runs until the host is
-        // appended, so every part is there. Were one missing, a detached
-        // stand-in would take its place: a textarea, for which every later
-        // call is harmless. Fewer wasm bytes than an error path per part.
-        let find = |selector: &str| find(&shadow, selector).unwrap_or_else(|| element(doc, "textarea", &[]));
-        let root = find(".root");
-        let panel = find(".panel");
-        let launcher: HtmlElement = find(".launcher").unchecked_into();
-        let input: HtmlTextAreaElement = find(".input").unchecked_into();
+        // No page code runs until the host is appended, so a part is only
+        // missing if the markup and this code disagree: an error, which the
+        // test `every_part_is_in_the_markup_once` catches first.
+        let parts = Parts::find(|selector| find(&shadow, selector))
+            .map_err(|selector| JsValue::from_str(&["the widget's markup has no ", selector].concat()))?;
+        let root = parts.root;
 
         // One delegated listener per event type, on the container, all
         // sharing one closure type (one copy of the closure glue).
         let listeners = ["click", "keydown", "submit", "input"]
             .map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
         let mut ui = Self {
-            launcher_label: find(".label"),
-            badge: find(".badge"),
-            title: find(".title"),
-            subtitle: find(".subtitle"),
-            subtitle_text: find(".status"),
-            close: find(".close"),
-            banner: find(".banner"),
-            list: find(".messages"),
-            greeting: find(".greeting"),
-            typing: find(".typing"),
-            send: find(".send"),
-            hint: find(".hint"),
             host,
             root,
-            launcher,
-            panel,
-            input,
+            launcher: parts.launcher.unchecked_into(),
+            launcher_label: parts.launcher_label,
+            badge: parts.badge,
+            panel: parts.panel,
+            title: parts.title,
+            subtitle: parts.subtitle,
+            subtitle_text: parts.subtitle_text,
+            close: parts.close,
+            banner: parts.banner,
+            list: parts.list,
+            greeting: parts.greeting,
+            typing: parts.typing,
+            input: parts.input.unchecked_into(),
+            send: parts.send,
+            hint: parts.hint,
             strings,
             custom_title: false,
             custom_subtitle: false,
@@ -460,7 +497,9 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             event.prevent_default();
             on_action(UiAction::Send);
         }
-        _ => on_action(UiAction::Input),
+        "input" => on_action(UiAction::Input),
+        // No other kind is listened to (see `mount`).
+        _ => {}
     }
 }
 
@@ -469,4 +508,41 @@ fn closest(event: &Event, selector: &str) -> Option<Element> {
     // Targets here are elements; for anything else the `closest` binding
     // fails (it catches exceptions) and the answer is `None`.
     event.target()?.unchecked_into::<Element>().closest(selector).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many elements of `markup` have `class` among their classes.
+    fn elements_with_class(markup: &str, class: &str) -> usize {
+        markup
+            .split(" class=\"")
+            .skip(1)
+            .filter(|rest| rest.split('"').next().is_some_and(|list| list.split_whitespace().any(|c| c == class)))
+            .count()
+    }
+
+    #[test]
+    fn every_part_is_in_the_markup_once() {
+        let mut counts = Vec::new();
+        let parts = Parts::find(|selector| {
+            let class = selector.strip_prefix('.')?;
+            counts.push((class, elements_with_class(TEMPLATE, class)));
+            (counts.last()?.1 == 1).then_some(())
+        });
+        assert_eq!(parts.err(), None, "parts found so far: {counts:?}");
+    }
+
+    #[test]
+    fn the_markup_is_minified_with_its_icons() {
+        assert!(TEMPLATE.starts_with(r#"<div class="root"><div id="natter-panel" class="panel""#), "{TEMPLATE}");
+        assert!(!TEMPLATE.contains("<!--") && !TEMPLATE.contains("{{") && !TEMPLATE.contains('\n'));
+        assert!(TEMPLATE
+            .contains(&["aria-controls=\"natter-panel\">", icon::CHAT, "<span class=\"label\" hidden>"].concat()));
+        assert_eq!(
+            TEMPLATE.matches("<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"").count(),
+            3
+        );
+    }
 }

@@ -218,7 +218,7 @@ impl Runtime {
                 _ if self.pending.len() < MAX_PENDING => self.pending.push((name.to_string(), args)),
                 _ => log::warn(&["dropped ", name, "(): too many commands before init"].concat()),
             },
-            _ => log::error(&["unknown command \"", name, "\""].concat()),
+            _ => unknown_command(name),
         }
     }
 
@@ -320,6 +320,13 @@ impl Runtime {
     }
 }
 
+/// The answer to a command the API does not have. `Widget::command` only
+/// sees the names `Runtime::command` lets through, but says so too rather
+/// than ignore one.
+fn unknown_command(name: &str) {
+    log::error(&["unknown command \"", name, "\""].concat());
+}
+
 fn same_key_or_warn(current: &str, requested: &str) {
     if current != requested {
         log::warn("init() ignored: already running with another app key; call shutdown() first");
@@ -358,7 +365,7 @@ impl Widget {
                 None => log::warn("setLocale() expects \"zh-CN\" or \"en-US\""),
             },
             "identify" => self.identify(&arg),
-            _ => {}
+            _ => unknown_command(name),
         }
     }
 
