@@ -85,7 +85,9 @@ struct Widget {
     ui: Ui,
     chat: Chat,
     open: bool,
-    connection: Connection,
+    /// The state last told to the page; `None` before the first session
+    /// reports one.
+    connection: Option<Connection>,
     /// The host page's scroll position when the full-screen (mobile) panel
     /// opened, restored when it closes.
     saved_scroll: Option<(f64, f64)>,
@@ -274,7 +276,7 @@ impl Runtime {
             ui,
             chat: Chat::default(),
             open: false,
-            connection: Connection::Connecting,
+            connection: None,
             saved_scroll: None,
         });
         let read_upto =
@@ -561,13 +563,16 @@ impl Widget {
     }
 
     fn set_connection(&mut self, state: Connection) {
-        self.connection = state;
         self.ui.set_connection(state);
         if self.refused {
             // The session's last status must not read as a network outage.
             self.ui.show_unavailable();
         }
-        events::emit("connection", js::object(&[("state", state.as_str().into())]));
+        // A new session (a change of user) reports its state from the
+        // start: the page hears of changes only.
+        if self.connection.replace(state) != Some(state) {
+            events::emit("connection", js::object(&[("state", state.as_str().into())]));
+        }
     }
 
     fn set_locale(&mut self, locale: Locale) {

@@ -384,9 +384,13 @@ describe('events', { concurrency: 4 }, () => {
       assert.deepEqual((await domEvents(page, 'unread')).map((e) => e.detail.count), [1, 0]);
     }));
 
-  test('connection: mock mode reports online, and no banner shows', () =>
+  test('connection: mock mode reports online once, also across a change of user, and no banner shows', () =>
     run(async (page) => {
       await mockWidget(page);
+      // A new user gets a new session: the mock's is online as before.
+      await page.evaluate(() => window.Natter.identify({ externalUserId: 'u_1' }));
+      await waitForEvent(page, 'identify');
+      await sendAndWaitForReply(page, 'signed in');
       const states = (await domEvents(page, 'connection')).map((e) => e.detail.state);
       assert.deepEqual(states, ['online']);
       assert.equal(await inShadow(page, (root) => root.querySelector('[part~=banner]').checkVisibility()), false);
