@@ -3,6 +3,8 @@
 //! once and echoed by a pretend agent [`REPLY_MS`] later, and its status is
 //! always online.
 
+use std::cell::Cell;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 
@@ -16,10 +18,15 @@ use crate::timer::Timer;
 /// The pretend agent answers after this long, as documented.
 pub const REPLY_MS: u32 = 1400;
 
+thread_local! {
+    /// The last message id given out. Ids go on across sessions, as a
+    /// server's do: the read marker outlives a change of user, and a reply
+    /// numbered below it would never count as unread.
+    static LAST_ID: Cell<i64> = const { Cell::new(0) };
+}
+
 pub struct Mock {
     generation: u32,
-    /// The last message id given out.
-    last_id: i64,
     /// Acknowledgements and replies for the widget to take.
     received: Vec<Entry>,
     /// Replies waiting for their timer, oldest first: the timers all have
@@ -33,13 +40,16 @@ pub struct Mock {
 impl Mock {
     pub fn new(generation: u32, sink: Sink) -> Self {
         let tick = Closure::<dyn FnMut()>::new(move || sink(generation, Event::Tick)).into_js_value();
-        Self { generation, last_id: 0, received: Vec::new(), replies: Vec::new(), tick }
+        Self { generation, received: Vec::new(), replies: Vec::new(), tick }
     }
 
-    fn entry(&mut self, from: Sender, text: String, agent_name: Option<String>, client_id: Option<String>) -> Entry {
-        self.last_id += 1;
+    fn entry(from: Sender, text: String, agent_name: Option<String>, client_id: Option<String>) -> Entry {
+        let id = LAST_ID.with(|last| {
+            last.set(last.get() + 1);
+            last.get()
+        });
         Entry {
-            id: Some(self.last_id),
+            id: Some(id),
             client_id,
             from,
             text,
@@ -63,9 +73,9 @@ impl Transport for Mock {
         match input {
             Input::Enqueue { client_id, text } => {
                 let reply = ["[mock] ", &text].concat();
-                let ack = self.entry(Sender::Visitor, text, None, Some(client_id));
+                let ack = Self::entry(Sender::Visitor, text, None, Some(client_id));
                 self.received.push(ack);
-                let reply = self.entry(Sender::Agent, reply, Some("Mock agent".into()), None);
+                let reply = Self::entry(Sender::Agent, reply, Some("Mock agent".into()), None);
                 self.replies.push((reply, Timer::new(&self.tick, REPLY_MS)));
             }
             // The oldest reply's timer fired: it arrives, stamped now.

@@ -362,6 +362,21 @@ describe('events', { concurrency: 4 }, () => {
       );
     }));
 
+  test('after a sign-in, mock replies count as unread again: message ids go on across sessions', () =>
+    run(async (page) => {
+      await mockWidget(page);
+      await page.evaluate(() => window.Natter.open());
+      await sendAndWaitForReply(page, 'seen while open');
+      await page.evaluate(() => {
+        window.Natter.close();
+        window.Natter.identify({ externalUserId: 'u_1' });
+      });
+      await waitForEvent(page, 'identify');
+      await sendAndWaitForReply(page, 'signed in, panel closed');
+      await waitForEvent(page, 'unread');
+      assert.deepEqual((await domEvents(page, 'unread')).map((e) => e.detail.count), [1]);
+    }));
+
   test('replies that arrive while the tab is hidden are unread until the visitor comes back to the open panel', () =>
     run(async (page) => {
       await mockWidget(page);
