@@ -458,6 +458,11 @@ impl Widget {
         outbox::key(&self.config.app_key, self.config.external_user_id.as_deref())
     }
 
+    /// Takes an acknowledged or refused message out of the outbox.
+    fn unqueue(&self, client_id: &str) {
+        outbox::update(&self.outbox_key(), |outbox| outbox.remove(client_id));
+    }
+
     fn show_pending(&mut self, client_id: String, text: String) {
         let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
         self.ui.insert_message(index, &self.chat.entries()[index]);

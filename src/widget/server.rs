@@ -113,7 +113,7 @@ impl Widget {
         let received = self.session.as_mut().map(|session| session.take_received()).unwrap_or_default();
         for entry in received {
             if let Some(client_id) = &entry.client_id {
-                outbox::update(&self.outbox_key(), |outbox| outbox.remove(client_id));
+                self.unqueue(client_id);
             }
             self.receive(entry, None);
         }
@@ -126,7 +126,7 @@ impl Widget {
             match notice {
                 Output::Status(state) => self.set_connection(*state),
                 Output::Failed { client_id, failure } => {
-                    outbox::update(&self.outbox_key(), |outbox| outbox.remove(client_id));
+                    self.unqueue(client_id);
                     let change = self.chat.set_delivery(client_id, Delivery::Failed(failure.describe()));
                     self.apply(change);
                     emit_failure(failure);
@@ -194,7 +194,7 @@ impl Widget {
                     let Some(client_id) = self.session.as_ref().and_then(|session| session.sending()) else { return };
                     match result.map(|json| wire::message(&get(&json, "message"))) {
                         Ok(Some((entry, conversation_id))) => {
-                            outbox::update(&self.outbox_key(), |outbox| outbox.remove(&client_id));
+                            self.unqueue(&client_id);
                             self.receive(entry, Some(conversation_id));
                             Input::Posted { client_id, conversation_id }
                         }
