@@ -375,6 +375,11 @@ describe('events', { concurrency: 4 }, () => {
       await sendAndWaitForReply(page, 'signed in, panel closed');
       await waitForEvent(page, 'unread');
       assert.deepEqual((await domEvents(page, 'unread')).map((e) => e.detail.count), [1]);
+      // Acknowledged at once: nothing is left waiting in either outbox.
+      assert.deepEqual(
+        await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('natter_outbox:'))),
+        [],
+      );
     }));
 
   test('replies that arrive while the tab is hidden are unread until the visitor comes back to the open panel', () =>
