@@ -4,6 +4,8 @@
 //! work happens in modules named for what they do:
 //! - [`config`]: fields, validation and layer merging (pure, native tests);
 //! - [`protocol`]: wire types shared with the companion server;
+//! - [`identity`], [`outbox`]: who the visitor is, and their unsent
+//!   messages (pure, native tests);
 //! - `page`: reading config from the script tag and `init()` objects;
 //! - `widget`: the runtime, its life cycle and the command API;
 //! - `ui`, `style`, `dom`: the Shadow DOM launcher and panel;
@@ -15,6 +17,8 @@ pub mod chat;
 pub mod config;
 pub mod digits;
 pub mod i18n;
+pub mod identity;
+pub mod outbox;
 pub mod protocol;
 pub mod session;
 pub mod svg;

@@ -6,16 +6,16 @@
 //! [`with_runtime`], which refuses (instead of panicking) if the runtime is
 //! already borrowed; host callbacks never run inside it (see `events`).
 
-mod kept;
+mod identity;
 mod server;
+mod stored;
 
 use crate::digits::int;
-use kept::{outbox_key, outbox_push, READ_KEY, VISITOR_KEY};
 use server::typing_frame;
 use std::cell::RefCell;
+use stored::READ_KEY;
 
 use js_sys::Array;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlScriptElement};
@@ -27,14 +27,13 @@ use crate::dom::{Listener, Observer};
 use crate::events::{self, Origin};
 use crate::i18n::{self, Locale};
 use crate::page::{object_layer, InitObject, ScriptTag};
-use crate::protocol::{Sender, MAX_TEXT_CHARS};
+use crate::protocol::MAX_TEXT_CHARS;
 use crate::session::machine::Input;
-use crate::session::Session;
+use crate::session::Transport;
 use crate::tabs::Tabs;
 use crate::text::{self, Refusal};
-use crate::timer::Timer;
 use crate::ui::{Ui, UiAction};
-use crate::{ids, js, log, storage};
+use crate::{ids, js, log, outbox, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `localStorage` key of the visitor's chosen locale (`setLocale`).
@@ -42,8 +41,6 @@ const LOCALE_KEY: &str = "natter_locale";
 /// Commands that need a mounted widget wait here until one exists, so
 /// `Natter('open')` before `init` still opens the panel once it is ready.
 const MAX_PENDING: usize = 64;
-/// Mock mode answers after this long, as documented.
-const MOCK_REPLY_MS: u32 = 1400;
 
 struct Runtime {
     script: ScriptTag,
@@ -68,8 +65,9 @@ struct Widget {
     config: Config,
     /// init, data-* and query layers, kept to re-merge with the remote config.
     layers: Vec<RawLayer>,
-    /// The server connection; `None` in mock mode or after a fatal error.
-    session: Option<Session>,
+    /// The server session, or mock mode's stand-in; `None` after a fatal
+    /// error.
+    session: Option<Box<dyn Transport>>,
     /// The server refused the handshake: the next identity or locale
     /// change starts a new session.
     refused: bool,
@@ -87,8 +85,9 @@ struct Widget {
     ui: Ui,
     chat: Chat,
     open: bool,
-    connection: Connection,
-    mock: Mock,
+    /// The state last told to the page; `None` before the first session
+    /// reports one.
+    connection: Option<Connection>,
     /// The host page's scroll position when the full-screen (mobile) panel
     /// opened, restored when it closes.
     saved_scroll: Option<(f64, f64)>,
@@ -122,18 +121,6 @@ extern "C" {
 fn resolve_color(value: &str) -> Option<crate::appearance::Rgb> {
     let [_, r, g, b] = color_channels(value)?.to_be_bytes();
     Some(crate::appearance::Rgb(r, g, b))
-}
-
-/// Mock mode: no network; each visitor message is acknowledged at once and
-/// echoed by a pretend agent.
-#[derive(Default)]
-struct Mock {
-    next_id: i64,
-    /// Replies waiting for their timer, oldest first: the timers all have
-    /// the same delay, so they fire in this order.
-    replies: Vec<(Entry, Timer)>,
-    /// The one handler of every reply timer.
-    fire: Option<JsValue>,
 }
 
 thread_local! {
@@ -289,18 +276,13 @@ impl Runtime {
             ui,
             chat: Chat::default(),
             open: false,
-            connection: Connection::Connecting,
-            mock: Mock::default(),
+            connection: None,
             saved_scroll: None,
         });
         let read_upto =
             storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
         widget.chat.set_read_upto(read_upto.unwrap_or(0));
-        if widget.config.mock {
-            widget.set_connection(Connection::Online);
-        } else {
-            widget.start_session();
-        }
+        widget.start_session();
         events::emit("ready", js::object(&[("version", VERSION.into())]));
         if widget.config.default_open {
             widget.set_open(true, false);
@@ -479,8 +461,13 @@ impl Widget {
     }
 
     /// The storage key of the current identity's outbox.
-    fn outbox(&self) -> String {
-        outbox_key(&self.config.app_key, self.config.external_user_id.as_deref())
+    fn outbox_key(&self) -> String {
+        outbox::key(&self.config.app_key, self.config.external_user_id.as_deref())
+    }
+
+    /// Takes an acknowledged or refused message out of the outbox.
+    fn unqueue(&self, client_id: &str) {
+        outbox::update(&self.outbox_key(), |outbox| outbox.remove(client_id));
     }
 
     fn show_pending(&mut self, client_id: String, text: String) {
@@ -491,14 +478,10 @@ impl Widget {
         }
     }
 
-    /// Hands a message to the outbox (or the mock). The outbox is written to
-    /// storage first, so a reload or a crash cannot lose it.
+    /// Hands a message to the outbox and the session. The outbox is written
+    /// to storage first, so a reload or a crash cannot lose it.
     fn deliver(&mut self, client_id: String, text: String) {
-        if self.config.mock {
-            self.mock_deliver(client_id, text);
-            return;
-        }
-        outbox_push(&self.outbox(), &client_id, &text);
+        outbox::update(&self.outbox_key(), |outbox| outbox.push(&client_id, &text));
         self.stop_typing();
         self.feed(Input::Enqueue { client_id, text });
     }
@@ -526,7 +509,7 @@ impl Widget {
         }
     }
 
-    /// A message from the server (or the mock): shown once, in order, and
+    /// A message from the session: shown once, in order, and
     /// announced through the `message` event.
     fn receive(&mut self, entry: Entry, conversation_id: Option<i64>) {
         self.receive_all(vec![(entry, conversation_id)], true);
@@ -592,13 +575,16 @@ impl Widget {
     }
 
     fn set_connection(&mut self, state: Connection) {
-        self.connection = state;
         self.ui.set_connection(state);
         if self.refused {
             // The session's last status must not read as a network outage.
             self.ui.show_unavailable();
         }
-        events::emit("connection", js::object(&[("state", state.as_str().into())]));
+        // A new session (a change of user) reports its state from the
+        // start: the page hears of changes only.
+        if self.connection.replace(state) != Some(state) {
+            events::emit("connection", js::object(&[("state", state.as_str().into())]));
+        }
     }
 
     fn set_locale(&mut self, locale: Locale) {
@@ -626,75 +612,6 @@ impl Widget {
         }
     }
 
-    /// `identify(profile)`: login, logout (`externalUserId: null`), a switch
-    /// of user, or new profile fields. A change of user starts a new session
-    /// with an empty view; logout also forgets everything this browser kept
-    /// for the old user and rotates the anonymous id, so the next person on
-    /// a shared device sees nothing of the last one.
-    fn identify(&mut self, arg: &JsValue) {
-        let (update, problems) = config::identity(&object_layer(arg).layer);
-        for problem in &problems {
-            log::warn(&["identify(): ", &problem.message()].concat());
-        }
-        let previous = self.config.external_user_id.clone();
-        let user_changes = update.external_user_id.as_ref().is_some_and(|id| *id != previous);
-        if let Some(external_user_id) = update.external_user_id {
-            self.config.external_user_id = external_user_id;
-            self.config.user_hash = None;
-            self.config.identity_token = None;
-            if user_changes && previous.is_some() {
-                // The next person's profile starts empty.
-                self.config.profile = config::Profile::default();
-            }
-        }
-        let profile = &mut self.config.profile;
-        let given = update.profile;
-        update_field(&mut profile.nickname, given.nickname);
-        update_field(&mut profile.avatar, given.avatar);
-        update_field(&mut profile.email, given.email);
-        update_field(&mut profile.phone, given.phone);
-        update_field(&mut profile.extra, given.extra);
-        update_field(&mut self.config.user_hash, update.user_hash);
-        update_field(&mut self.config.identity_token, update.identity_token);
-        if user_changes {
-            if let (Some(user), None) = (&previous, &self.config.external_user_id) {
-                // An explicit logout: the user's unsent messages leave this
-                // (possibly shared) device with them.
-                storage::remove(&outbox_key(&self.config.app_key, Some(user)));
-            }
-            if !self.config.mock {
-                // start_session forgets the previous user's local state.
-                self.restart_session();
-            } else {
-                self.clear_view();
-                if previous.is_some() {
-                    self.forget_visitor();
-                }
-            }
-        } else if self.refused {
-            self.restart_session();
-        } else if self.session.is_some() {
-            let body = self.handshake_body();
-            let link = self.config.link.is_some();
-            if let Some(session) = &mut self.session {
-                session.set_handshake_body(body, link);
-            }
-            self.feed(Input::Renew);
-        }
-        let profile = &self.config.profile;
-        let text = |v| js::string_or(v, JsValue::NULL);
-        events::emit(
-            "identify",
-            js::object(&[
-                ("externalUserId", text(&self.config.external_user_id)),
-                ("nickname", text(&profile.nickname)),
-                ("avatar", text(&profile.avatar)),
-                ("email", text(&profile.email)),
-                ("phone", text(&profile.phone)),
-            ]),
-        );
-    }
-
     /// A new session, which reloads the conversation and shows the outbox
     /// again, in an empty view.
     fn restart_session(&mut self) {
@@ -711,57 +628,6 @@ impl Widget {
         self.ui.clear_messages();
     }
 
-    /// Another user (or none) than this browser last had: the view and the
-    /// read marker go, and the anonymous id is replaced. Outboxes are kept
-    /// per user, so nothing unsent is ever sent as someone else.
-    fn forget_visitor(&mut self) {
-        let key = &self.config.app_key;
-        storage::remove(&[READ_KEY, key].concat());
-        storage::set(VISITOR_KEY, &["v_", &ids::uuid()].concat());
-        self.chat.clear();
-        self.ui.clear_messages();
-        self.announce_unread();
-    }
-
-    fn mock_deliver(&mut self, client_id: String, text: String) {
-        self.mock.next_id += 1;
-        let ack = Entry {
-            id: Some(self.mock.next_id),
-            client_id: Some(client_id),
-            from: Sender::Visitor,
-            text: text.clone(),
-            agent_name: None,
-            created_at: js_sys::Date::now(),
-            delivery: Delivery::Sent,
-        };
-        self.receive(ack, None);
-        self.mock.next_id += 1;
-        let reply = Entry {
-            id: Some(self.mock.next_id),
-            client_id: None,
-            from: Sender::Agent,
-            text: ["[mock] ", &text].concat(),
-            agent_name: Some("Mock agent".to_string()),
-            created_at: 0.0,
-            delivery: Delivery::Sent,
-        };
-        let fire = self
-            .mock
-            .fire
-            .get_or_insert_with(|| Closure::<dyn FnMut()>::new(|| with_widget(Widget::mock_reply)).into_js_value());
-        let timer = Timer::new(fire, MOCK_REPLY_MS);
-        self.mock.replies.push((reply, timer));
-    }
-
-    /// The oldest mock reply's timer fired: show it, stamped now.
-    fn mock_reply(&mut self) {
-        if !self.mock.replies.is_empty() {
-            let (mut reply, _fired) = self.mock.replies.remove(0);
-            reply.created_at = js_sys::Date::now();
-            self.receive(reply, None);
-        }
-    }
-
     /// Puts the host element back if the page removed it (single-page apps
     /// that re-render `<body>`), with all its state.
     fn reattach(&mut self) {
@@ -773,14 +639,6 @@ impl Widget {
             crate::dom::append(&body, host);
             self._reattach.observe_child_list(&body);
         }
-    }
-}
-
-/// An `identify()` field: given, it replaces the current value; left out,
-/// the current value stays.
-fn update_field(field: &mut Option<String>, given: Option<String>) {
-    if given.is_some() {
-        *field = given;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use wasm_bindgen::JsValue;
 
-use super::kept::{outbox_add, outbox_entry, outbox_load, outbox_remove, visitor_id, USER_KEY};
+use super::stored::visitor_id;
 use super::{resolve_color, resolve_locale, with_widget, Remote, Widget, GENERATION};
 use crate::chat::Delivery;
 use crate::config::{self, Problem, Raw};
@@ -14,49 +14,41 @@ use crate::js::{self, get, get_int, get_string};
 use crate::page::object_layer;
 use crate::protocol::{clip_chars, Sender, MAX_TITLE_CHARS, MAX_URL_CHARS};
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::{outcome, wire, Event, Reply, Session};
-use crate::{fingerprint, log, storage};
+use crate::session::{outcome, wire, Event, Mock, Reply, Session, Transport};
+use crate::{fingerprint, log, outbox};
 
 impl Widget {
-    /// Starts talking to the server: identity, the outbox left by an earlier
-    /// page (shown as pending and sent again, in order), then the handshake.
-    /// Called again with a new session when the visitor's identity changes.
+    /// Starts talking to the server (or, in mock mode, to the pretend
+    /// agent): identity, the outbox left by an earlier page (shown as
+    /// pending and sent again, in order), then the handshake. Called again
+    /// with a new session when the visitor's identity changes.
     pub(super) fn start_session(&mut self) {
         let generation = GENERATION.with(|g| {
             g.set(g.get().wrapping_add(1));
             g.get()
         });
-        let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
-        let api_base = self.config.api_base.clone().unwrap_or_default();
-        self.session =
-            Some(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()));
-        if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
-            self.fingerprint = fingerprint::compute();
-        }
-        // A site may log out by navigation without calling identify(): when
-        // the page comes up with another user (or none) than this browser
-        // last had, forget what belonged to the previous one.
-        let user_key = [USER_KEY, &self.config.app_key].concat();
-        let last_user = storage::get(&user_key);
-        if last_user.is_some() && last_user != self.config.external_user_id {
-            self.forget_visitor();
-        }
-        match &self.config.external_user_id {
-            Some(user) => storage::set(&user_key, user),
-            None => storage::remove(&user_key),
-        }
+        let session: Box<dyn Transport> = if self.config.mock {
+            Box::new(Mock::new(generation, on_session_event))
+        } else {
+            if self.fingerprint.is_none() && self.config.fingerprint && !fingerprint::privacy_requested() {
+                self.fingerprint = fingerprint::compute();
+            }
+            let locale = resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref());
+            let api_base = self.config.api_base.clone().unwrap_or_default();
+            Box::new(Session::new(generation, on_session_event, api_base, self.config.ws_base.clone(), locale.tag()))
+        };
+        self.session = Some(session);
+        self.forget_previous_visitor();
         let body = self.handshake_body();
         let link = self.config.link.is_some();
         if let Some(session) = &mut self.session {
             session.set_handshake_body(body, link);
         }
-        let restored = outbox_load(&self.outbox());
-        for i in 0..restored.length() {
-            let (client_id, text) = outbox_entry(&restored.get(i));
-            self.show_pending(client_id.clone(), text.clone());
+        for message in outbox::load(&self.outbox_key()).entries() {
+            self.show_pending(message.client_id.clone(), message.text.clone());
             if let Some(session) = &mut self.session {
                 // Queued before the start, which reports the first status.
-                session.feed(Input::Enqueue { client_id, text });
+                session.feed(Input::Enqueue { client_id: message.client_id.clone(), text: message.text.clone() });
             }
         }
         self.history_loaded = false;
@@ -64,6 +56,7 @@ impl Widget {
         let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
+        self.take_received();
     }
 
     /// The handshake request: app key, identity layers, profile, page.
@@ -109,6 +102,20 @@ impl Widget {
         if let Some(session) = &mut self.session {
             let notices = session.feed(input);
             self.notices(notices);
+            self.take_received();
+        }
+    }
+
+    /// Shows the messages the session made itself (mock mode's): an
+    /// acknowledgement takes its message out of the outbox, as the server's
+    /// does.
+    fn take_received(&mut self) {
+        let received = self.session.as_mut().map(|session| session.take_received()).unwrap_or_default();
+        for entry in received {
+            if let Some(client_id) = &entry.client_id {
+                self.unqueue(client_id);
+            }
+            self.receive(entry, None);
         }
     }
 
@@ -119,34 +126,18 @@ impl Widget {
             match notice {
                 Output::Status(state) => self.set_connection(*state),
                 Output::Failed { client_id, failure } => {
-                    outbox_remove(&self.outbox(), client_id);
+                    self.unqueue(client_id);
                     let change = self.chat.set_delivery(client_id, Delivery::Failed(failure.describe()));
                     self.apply(change);
                     emit_failure(failure);
                 }
                 Output::Fatal(failure) => {
                     self.session = None;
-                    let code = failure.code();
-                    if code.starts_with("identity_") && self.config.external_user_id.is_some() {
-                        // An unverified user id: stay anonymous, show nothing of that user.
-                        events::error(
-                            &code,
-                            &["identity not verified, continuing anonymously: ", &failure.describe()].concat(),
-                        );
-                        // What the visitor wrote meanwhile is theirs: it is
-                        // sent as the anonymous visitor they still are.
-                        let refused = self.outbox();
-                        let unsent = outbox_load(&refused);
-                        storage::remove(&refused);
-                        self.config.external_user_id = None;
-                        self.config.user_hash = None;
-                        self.config.identity_token = None;
-                        outbox_add(&self.outbox(), &unsent);
-                        self.chat.clear();
-                        self.ui.clear_messages();
-                        self.start_session();
+                    // An unverified user id: stay anonymous, show nothing of that user.
+                    if self.continue_anonymously(failure) {
                         return;
                     }
+                    let code = failure.code();
                     if code == "unknown_app_key" {
                         // A typo in the key: there is no chat to offer, so no
                         // launcher; the developer gets one error.
@@ -200,10 +191,10 @@ impl Widget {
                 }
                 (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
                 (Reply::Posted, result) => {
-                    let Some(client_id) = self.session.as_ref().and_then(Session::sending) else { return };
+                    let Some(client_id) = self.session.as_ref().and_then(|session| session.sending()) else { return };
                     match result.map(|json| wire::message(&get(&json, "message"))) {
                         Ok(Some((entry, conversation_id))) => {
-                            outbox_remove(&self.outbox(), &client_id);
+                            self.unqueue(&client_id);
                             self.receive(entry, Some(conversation_id));
                             Input::Posted { client_id, conversation_id }
                         }
@@ -344,7 +335,7 @@ pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
 
 pub(super) fn on_session_event(generation: u32, event: Event) {
     with_widget(|widget| {
-        if widget.session.as_ref().map(Session::generation) == Some(generation) {
+        if widget.session.as_ref().map(|session| session.generation()) == Some(generation) {
             widget.on_session(event);
         }
     });

@@ -362,6 +362,26 @@ describe('events', { concurrency: 4 }, () => {
       );
     }));
 
+  test('after a sign-in, mock replies count as unread again: message ids go on across sessions', () =>
+    run(async (page) => {
+      await mockWidget(page);
+      await page.evaluate(() => window.Natter.open());
+      await sendAndWaitForReply(page, 'seen while open');
+      await page.evaluate(() => {
+        window.Natter.close();
+        window.Natter.identify({ externalUserId: 'u_1' });
+      });
+      await waitForEvent(page, 'identify');
+      await sendAndWaitForReply(page, 'signed in, panel closed');
+      await waitForEvent(page, 'unread');
+      assert.deepEqual((await domEvents(page, 'unread')).map((e) => e.detail.count), [1]);
+      // Acknowledged at once: nothing is left waiting in either outbox.
+      assert.deepEqual(
+        await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('natter_outbox:'))),
+        [],
+      );
+    }));
+
   test('replies that arrive while the tab is hidden are unread until the visitor comes back to the open panel', () =>
     run(async (page) => {
       await mockWidget(page);
@@ -384,9 +404,13 @@ describe('events', { concurrency: 4 }, () => {
       assert.deepEqual((await domEvents(page, 'unread')).map((e) => e.detail.count), [1, 0]);
     }));
 
-  test('connection: mock mode reports online, and no banner shows', () =>
+  test('connection: mock mode reports online once, also across a change of user, and no banner shows', () =>
     run(async (page) => {
       await mockWidget(page);
+      // A new user gets a new session: the mock's is online as before.
+      await page.evaluate(() => window.Natter.identify({ externalUserId: 'u_1' }));
+      await waitForEvent(page, 'identify');
+      await sendAndWaitForReply(page, 'signed in');
       const states = (await domEvents(page, 'connection')).map((e) => e.detail.state);
       assert.deepEqual(states, ['online']);
       assert.equal(await inShadow(page, (root) => root.querySelector('[part~=banner]').checkVisibility()), false);
