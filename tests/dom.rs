@@ -91,3 +91,37 @@ fn life_cycle() {
     call("shutdown");
     assert_eq!(hosts(), 0);
 }
+
+/// The outbox's storage edge: whatever the stored value is, what can be read
+/// is read in order and nothing throws; what is written reads back the same.
+#[wasm_bindgen_test]
+fn the_outbox_reads_any_stored_value() {
+    // Through Reflect: web-sys's Storage binding is not a feature of the crate.
+    let storage = Reflect::get(&web_sys::window().expect("window"), &"localStorage".into()).expect("localStorage");
+    let method = |name: &str| Reflect::get(&storage, &name.into()).expect(name).unchecked_into::<js_sys::Function>();
+    let key = "natter_outbox:sk_dom_test";
+    let read = |stored: &str| {
+        method("setItem").call2(&storage, &key.into(), &stored.into()).expect("setItem");
+        natter::outbox::load(key).entries().iter().map(|e| (e.client_id.clone(), e.text.clone())).collect::<Vec<_>>()
+    };
+    let pair = |id: &str, text: &str| (id.to_string(), text.to_string());
+    for foreign in ["", "null", "{}", "\"text\"", "[", "[[\"c1\",\"a\"]", "[[\"c1\",\"a\"],]", "{\"0\":[\"c1\",\"a\"]}"]
+    {
+        assert_eq!(read(foreign), [], "{foreign:?}");
+    }
+    let mixed = r#"[["c1","a\"b\\c\n\u00e9你😀"],["c2"],["c3","x","y"],[4,"d"],["c5",5],{},"c6",["c7",""]]"#;
+    assert_eq!(read(mixed), [pair("c1", "a\"b\\c\né你😀"), pair("c7", "")]);
+
+    let texts =
+        ["", "plain", "\"quoted\" \\ back\\slash /", "line\nbreak\ttab\r\0\x1f\x7f", "héllo 你好 😀", "\\u0041"];
+    natter::outbox::update(key, |outbox| {
+        *outbox = Default::default();
+        for (i, text) in texts.iter().enumerate() {
+            outbox.push(&format!("c{i}"), text);
+        }
+    });
+    let back = natter::outbox::load(key);
+    assert_eq!(back.entries().iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), texts);
+    natter::outbox::update(key, |outbox| *outbox = Default::default());
+    assert_eq!(method("getItem").call1(&storage, &key.into()).expect("getItem"), JsValue::NULL);
+}
