@@ -93,7 +93,7 @@ function start(config) {
       if (event && String(event.code).startsWith('init')) settle(reject, failure(event.code, event.message));
     };
     // Subscribed before init, so an error init itself raises is seen; the
-    // runtime replays `ready` to late subscribers.
+    // hub replays `ready` to late subscribers.
     Natter('on', 'ready', onReady);
     Natter('on', 'error', onError);
     Natter('init', rest);

@@ -1,7 +1,8 @@
 // The page-side helpers of the widget, one module for all of them (an
 // unbundled ESM import then loads one file, not one per helper). Each is
 // here because the browser does it in fewer bytes of glue than Rust
-// bindings would; the Rust module named above each says why.
+// bindings would; the Rust module named above each says why. Each is
+// tested on its own in a browser: tests/unit/host.test.mjs.
 
 // --- crate::js
 export function page_window() { return typeof window == 'object' ? window : undefined; }
