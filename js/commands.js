@@ -9,6 +9,7 @@ export const COMMANDS = [
   'sendMessage',
   'setLocale',
   'on',
+  'once',
   'off',
   'shutdown',
 ];

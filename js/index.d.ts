@@ -181,8 +181,15 @@ export function close(): void;
 export function toggle(): void;
 export function sendMessage(text: string): void;
 export function setLocale(locale: Locale): void;
-/** Subscribes to an event; returns the function that unsubscribes. */
+/**
+ * Subscribes to an event; returns the function that unsubscribes (the same
+ * as `off(event, handler)`). Works before `init()`: the handler is kept until
+ * the widget is ready. `ready` after ready still fires, once.
+ */
 export function on<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): () => void;
+/** Like `on`, for the next event only. */
+export function once<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): () => void;
+/** Removes every subscription of `handler` to `event`. */
 export function off<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): void;
 /** Removes the widget and everything it added to the page. */
 export function shutdown(): void;
@@ -198,6 +205,7 @@ export interface NatterApi {
   sendMessage: typeof sendMessage;
   setLocale: typeof setLocale;
   on: typeof on;
+  once: typeof once;
   off: typeof off;
   shutdown: typeof shutdown;
   readonly version: string;
@@ -208,16 +216,16 @@ export interface NatterApi {
  * `Natter('open')` plus the same methods. To type it in a CDN page:
  * `declare global { interface Window { Natter: import('natter-widget').NatterGlobal } }`.
  */
-export interface NatterGlobal extends Omit<NatterApi, 'init' | 'on'> {
+export interface NatterGlobal extends Omit<NatterApi, 'init'> {
   (command: 'init', config: InitConfig): void;
   (command: 'identify', profile: IdentifyProfile): void;
   (command: 'open', options?: OpenOptions): void;
   (command: 'close' | 'toggle' | 'shutdown'): void;
   (command: 'sendMessage', text: string): void;
   (command: 'setLocale', locale: Locale): void;
-  <E extends WidgetEvent>(command: 'on' | 'off', event: E, handler: WidgetEventHandler<E>): void;
+  <E extends WidgetEvent>(command: 'on' | 'once', event: E, handler: WidgetEventHandler<E>): () => void;
+  <E extends WidgetEvent>(command: 'off', event: E, handler: WidgetEventHandler<E>): void;
   init(config: InitConfig): void;
-  on<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): void;
 }
 
 declare const Natter: NatterApi;

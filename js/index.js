@@ -93,7 +93,7 @@ function start(config) {
       if (event && String(event.code).startsWith('init')) settle(reject, failure(event.code, event.message));
     };
     // Subscribed before init, so an error init itself raises is seen; the
-    // runtime replays `ready` to late subscribers.
+    // hub replays `ready` to late subscribers.
     Natter('on', 'ready', onReady);
     Natter('on', 'error', onError);
     Natter('init', rest);
@@ -116,11 +116,17 @@ export const setLocale = command('setLocale');
 export const off = command('off');
 export const shutdown = command('shutdown');
 
-/** Subscribes to a widget event; returns the function that unsubscribes. */
-export function on(event, handler) {
-  command('on')(event, handler);
+// Returned here, not taken from the page's `Natter`: a copy of an older
+// version there may return nothing, and on the server there is none.
+const subscribe = (name) => (event, handler) => {
+  command(name)(event, handler);
   return () => off(event, handler);
-}
+};
 
-const api = { init, identify, open, close, toggle, sendMessage, setLocale, on, off, shutdown, version };
+/** Subscribes to a widget event; returns the function that unsubscribes. */
+export const on = subscribe('on');
+/** Like `on`, for the next event only. */
+export const once = subscribe('once');
+
+const api = { init, identify, open, close, toggle, sendMessage, setLocale, on, once, off, shutdown, version };
 export default api;

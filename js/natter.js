@@ -1,7 +1,9 @@
 // `window.Natter`: callable as a queue function, `Natter('open', {...})`,
 // and through methods, `Natter.open({...})`. Calls made before the runtime is
 // ready are queued and handed to it in order; afterwards they go straight in.
+// It owns the page's event hub and hands it to the runtime at boot.
 import { COMMANDS } from './commands.js';
+import { createHub } from './hub.js';
 
 const PREFIX = '[Natter] ';
 
@@ -14,13 +16,15 @@ export function createNatter(version) {
   let runtime = null;
   let broken = false;
   const queue = [];
+  const hub = createHub(window);
 
+  // `on` and `once` return the function that unsubscribes, at once: the
+  // registration itself goes to the runtime (queued until it is ready),
+  // which refuses unknown event names.
   function Natter(command, ...args) {
-    if (!runtime) {
-      queue.push([command, ...args]);
-      return;
-    }
-    guard(() => runtime.call(String(command), args));
+    if (runtime) guard(() => runtime.call(String(command), args));
+    else queue.push([command, ...args]);
+    if (command == 'on' || command == 'once') return () => Natter('off', args[0], args[1]);
   }
 
   // Nothing thrown inside the widget may reach the host page. A trap leaves
@@ -42,7 +46,7 @@ export function createNatter(version) {
 
   function attach(loaded, script, earlier) {
     runtime = loaded;
-    guard(() => runtime.boot(script, [...earlier, ...queue.splice(0)]));
+    guard(() => runtime.boot(script, [...earlier, ...queue.splice(0)], hub));
   }
   return { Natter, attach };
 }

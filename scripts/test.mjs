@@ -1,6 +1,7 @@
 // `npm test`: every test layer, in order; the first failing layer stops the run.
 //   0. guardrails: `cargo fmt --check` and clippy with warnings as errors,
 //   1. native `cargo test` for pure logic and the companion server,
+//      then node's test runner on the JS layer (in Node and Chromium),
 //   2. wasm-bindgen-test in headless Chromium for DOM code,
 //   3. the production build and its byte budgets,
 //   4. end-to-end: node's test runner driving Chromium against real pages,
@@ -31,6 +32,9 @@ for (const target of [['--workspace', ...nativeTarget], ...wasmLint]) {
 
 layer('native tests: cargo test --workspace');
 run('cargo', ['test', '--workspace', '--locked', ...nativeTarget], { env: rust.env });
+
+layer('JS unit tests: the Natter function, its event hub, the page helpers (tests/unit/)');
+run('node', ['--test', 'tests/unit/']);
 
 layer('DOM tests in Chromium: wasm-bindgen-test');
 run(

@@ -1,16 +1,14 @@
 //! Events for the host page: `Natter.on(name, fn)` handlers and a
 //! `natter:<name>` CustomEvent on `window` for tag managers.
 //!
-//! Events are delivered on a later tick (a microtask), never inside the
-//! widget's own call stack, so a handler may call the API freely, and a
+//! Which events exist and when they fire is decided here and by the widget.
+//! The hub that holds the handlers and calls them is a short script,
+//! `js/hub.js`, next to the `Natter` function that owns it and hands it over
+//! at boot: it delivers events on a later tick (a microtask), never inside
+//! the widget's own call stack, so a handler may call the API freely, and a
 //! handler that throws is reported without breaking the widget.
-//!
-//! Which events exist and when they fire is decided here and by the widget;
-//! the hub that holds the handlers and calls them is a short script: it
-//! only stores functions and calls them, which in Rust took a copy of the
-//! handler list, the queue and their glue (about 1 KB of the wasm).
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -22,39 +20,55 @@ pub const NAMES: &[&str] =
 /// `NAMES.join(", ")`, written out (checked by a test).
 const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection";
 
-/// Who registered a handler: `init({onReady})` handlers belong to that
-/// instance and go away with `shutdown`; `on()` handlers stay.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    Api,
-    Init,
+#[wasm_bindgen]
+extern "C" {
+    /// The page's event hub (`createHub` in `js/hub.js`).
+    pub type Hub;
 }
 
-// `ready` is kept once fired, for late subscribers: it is taken from the
-// first broadcast `ready` of a flush, so a handler registered before that
-// flush gets the broadcast, never both. `queueMicrotask` runs the flush
-// after the current call into the widget has returned; handlers run from a
-// snapshot, so they may call on/off/emit.
-#[wasm_bindgen(module = "/src/host.js")]
+// The hub handed over at boot is kept on the glue's side, where the calls
+// below reach it: keeping it in a Rust cell, with the clone and the check
+// at every call, made the wasm about 190 bytes bigger (brotli) than these
+// lines make the glue (about 45).
+#[wasm_bindgen(inline_js = r#"
+let hub;
+export function attach(given) { hub = given; }
+export function hub_on(event, callback, init, once) { hub.on(event, callback, init, once); }
+export function hub_off(event, callback) { hub.off(event, callback); }
+export function hub_emit(event, payload) { hub.emit(event, payload); }
+export function hub_shutdown(announce) { hub.shutdown(announce); }
+"#)]
 extern "C" {
-    fn hub_on(event: &str, callback: &Function, init: bool);
+    /// Takes the hub the loader handed to `boot`, before any other call.
+    pub fn attach(hub: Hub);
+    /// `init`: the handler came with `init({onReady})` and goes with
+    /// `shutdown`; `once`: it goes after its first call.
+    fn hub_on(event: &str, callback: &Function, init: bool, once: bool);
     fn hub_off(event: &str, callback: &Function);
     fn hub_emit(event: &str, payload: JsValue);
     fn hub_shutdown(announce: bool);
 }
 
-/// Registers a handler. `on('ready')` after ready still fires, once.
-pub fn on(event: &str, callback: Function, origin: Origin) {
-    if NAMES.contains(&event) {
-        hub_on(event, &callback, origin == Origin::Init);
-    } else {
-        log::warn(&["on(): unknown event \"", event, "\"; known events: ", KNOWN].concat());
+/// `on`, `once` and `off` from the API: `[event, fn]`. Only known events
+/// can be subscribed to. `on('ready')` after ready still fires, once.
+pub fn command(name: &str, args: &Array) {
+    let callback = args.get(1);
+    match (args.get(0).as_string(), callback.dyn_ref::<Function>()) {
+        (Some(event), Some(callback)) if name == "off" => hub_off(&event, callback),
+        (Some(event), Some(callback)) if NAMES.contains(&event.as_str()) => {
+            hub_on(&event, callback, false, name == "once")
+        }
+        (Some(event), Some(_)) => {
+            log::warn(&[name, "(): unknown event \"", &event, "\"; known events: ", KNOWN].concat())
+        }
+        _ => log::warn(&[name, "() expects an event name and a function"].concat()),
     }
 }
 
-/// Removes a handler registered with the same function.
-pub fn off(event: &str, callback: &Function) {
-    hub_off(event, callback);
+/// An `init({onReady})` handler (`event` is one of [`NAMES`]): it belongs
+/// to that instance.
+pub fn on_init(event: &'static str, callback: &Function) {
+    hub_on(event, callback, true, false);
 }
 
 /// Queues an event for every handler and for `window`.
@@ -73,11 +87,6 @@ pub fn shutdown(announce: bool) {
 pub fn error(code: &str, message: &str) {
     log::error(message);
     emit("error", crate::js::object(&[("code", code.into()), ("message", message.into())]));
-}
-
-/// Reads `fn` from a JS value, if it is one.
-pub fn as_function(value: &JsValue) -> Option<Function> {
-    value.dyn_ref::<Function>().cloned()
 }
 
 #[cfg(test)]

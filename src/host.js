@@ -1,7 +1,8 @@
 // The page-side helpers of the widget, one module for all of them (an
 // unbundled ESM import then loads one file, not one per helper). Each is
 // here because the browser does it in fewer bytes of glue than Rust
-// bindings would; the Rust module named above each says why.
+// bindings would; the Rust module named above each says why. Each is
+// tested on its own in a browser: tests/unit/host.test.mjs.
 
 // --- crate::js
 export function page_window() { return typeof window == 'object' ? window : undefined; }
@@ -74,49 +75,6 @@ export function signals() {
   } catch {}
   performance.measure(mark, mark + ':start');
   return parts.join('\x1f');
-}
-
-// --- crate::events
-let handlers = [], queue = [], ready, scheduled = false;
-export function hub_on(event, callback, init) {
-  handlers.push({ event, callback, init });
-  if (event == 'ready' && ready) enqueue(event, ready, callback);
-}
-export function hub_off(event, callback) {
-  handlers = handlers.filter((h) => h.event != event || h.callback !== callback);
-}
-export function hub_emit(event, payload) {
-  enqueue(event, payload);
-}
-export function hub_shutdown(announce) {
-  if (announce) enqueue('shutdown');
-  ready = undefined;
-  handlers = handlers.filter((h) => !h.init);
-}
-function enqueue(event, payload, only) {
-  queue.push([event, payload, only]);
-  if (!scheduled) {
-    scheduled = true;
-    queueMicrotask(flush);
-  }
-}
-function deliver(event, callback, payload) {
-  try { callback(payload); } catch (err) { console.error('[Natter] a "' + event + '" handler threw:', err); }
-}
-function flush() {
-  const now = handlers, batch = queue;
-  scheduled = false;
-  queue = [];
-  ready = ready || (batch.find(([event, , only]) => event == 'ready' && !only) || [])[1];
-  for (const [event, payload, only] of batch) {
-    if (only) {
-      deliver(event, only, payload);
-    } else {
-      for (const h of now) if (h.event == event) deliver(event, h.callback, payload);
-      // A throwing window listener is reported by the browser, not to us.
-      window.dispatchEvent(new CustomEvent('natter:' + event, { detail: payload }));
-    }
-  }
 }
 
 // --- crate::session::http

@@ -43,11 +43,15 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlScriptElement;
 
+pub use events::Hub;
+
 /// Starts the runtime. `script` is the loader's own `<script>` element (its
 /// `data-*` attributes and query string configure the widget), `queue` the
-/// calls made before the runtime was ready, each an array `[command, ...args]`.
+/// calls made before the runtime was ready, each an array `[command, ...args]`,
+/// and `hub` the page's event hub, which the `Natter` function owns.
 #[wasm_bindgen]
-pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
+pub fn boot(script: Option<HtmlScriptElement>, queue: Array, hub: Hub) {
+    events::attach(hub);
     widget::boot(script, queue);
 }
 

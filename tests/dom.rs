@@ -3,11 +3,23 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::{Element, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+// The event hub the loader hands to `boot`.
+#[wasm_bindgen(module = "/js/hub.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createHub)]
+    fn create_hub(target: &JsValue) -> natter::Hub;
+}
+
+fn boot(queue: Array) {
+    natter::boot(None, queue, create_hub(&web_sys::window().expect("window").into()));
+}
 
 fn document() -> web_sys::Document {
     web_sys::window().and_then(|w| w.document()).expect("document")
@@ -50,12 +62,12 @@ fn call(name: &str) {
 #[wasm_bindgen_test]
 fn life_cycle() {
     // No app key: nothing is rendered.
-    natter::boot(None, init_queue(config(None)));
+    boot(init_queue(config(None)));
     assert_eq!(hosts(), 0);
 
     // Commands queued before init run once it has mounted.
     let queue = Array::of2(&Array::of1(&"open".into()), &Array::of2(&"init".into(), &config(Some("sk_test"))));
-    natter::boot(None, queue);
+    boot(queue);
     assert_eq!(hosts(), 1);
     let launcher = part("launcher");
     assert_eq!(launcher.tag_name(), "BUTTON");

@@ -24,7 +24,7 @@ use crate::chat::{Change, Chat, Delivery, Entry};
 use crate::config::{self, Config, Problem, RawLayer};
 use crate::connection::Connection;
 use crate::dom::{Listener, Observer};
-use crate::events::{self, Origin};
+use crate::events;
 use crate::i18n::{self, Locale};
 use crate::page::{object_layer, InitObject, ScriptTag};
 use crate::protocol::MAX_TEXT_CHARS;
@@ -192,14 +192,7 @@ impl Runtime {
         match name {
             "init" => self.init(&args.get(0)),
             "shutdown" => self.shutdown(),
-            "on" | "off" => {
-                let (event, callback) = (args.get(0).as_string(), events::as_function(&args.get(1)));
-                match (event, callback) {
-                    (Some(event), Some(callback)) if name == "on" => events::on(&event, callback, Origin::Api),
-                    (Some(event), Some(callback)) => events::off(&event, &callback),
-                    _ => log::warn(&[name, "() expects an event name and a function"].concat()),
-                }
-            }
+            "on" | "once" | "off" => events::command(name, &args),
             "open" | "close" | "toggle" | "identify" | "sendMessage" | "setLocale" => match &mut self.state {
                 State::On(widget) => widget.command(name, &args),
                 _ if self.pending.len() < MAX_PENDING => self.pending.push((name.to_string(), args)),
@@ -229,7 +222,7 @@ impl Runtime {
             State::On(widget) => return same_key_or_warn(&widget.config.app_key, &config.app_key),
         }
         for (event, handler) in handlers {
-            events::on(event, handler, Origin::Init);
+            events::on_init(event, &handler);
         }
         let Some(doc) = document() else { return };
         if doc.body().is_some() {

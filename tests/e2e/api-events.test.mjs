@@ -1,7 +1,7 @@
 // The command API and its events in a real page, in mock mode: the queue
 // before load, data-defer-init, idempotent init, init after shutdown, every
 // event through `on()` and as a `natter:*` CustomEvent on window, throwing
-// handlers and `off`.
+// handlers, `once`, `off` and the unsubscribe functions.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -475,6 +475,75 @@ describe('events', { concurrency: 4 }, () => {
       await settle(page);
       assert.deepEqual(await handlerCalls(page, 'removed'), []);
       assert.equal((await handlerCalls(page, 'kept')).length, 2);
+    }));
+
+  test('on and once return the unsubscribe function in both forms, before the runtime has loaded and after; once fires once, across shutdown and init', () =>
+    run(async (page) => {
+      // The wasm is held back, so these calls are queued in the page, not yet in the runtime.
+      let release;
+      const held = new Promise((resolve) => (release = resolve));
+      await page.route(/\.wasm$/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await embed(page, { attributes: { 'data-defer-init': '' } });
+      const returned = await page.evaluate(() => {
+        const { Natter, __nt } = window;
+        const subscriptions = [
+          Natter.once('ready', __nt.fn('once ready (method)')),
+          Natter('once', 'ready', __nt.fn('once ready (call)')),
+          Natter.on('open', __nt.fn('on open')),
+          Natter('once', 'open', __nt.fn('once open')),
+          Natter('on', 'open', __nt.fn('unsubscribed (call)')),
+          Natter.on('open', __nt.fn('unsubscribed (method)')),
+          Natter.once('open', __nt.fn('unsubscribed (once)')),
+        ];
+        for (const unsubscribe of subscriptions.slice(4)) unsubscribe();
+        Natter.init({ appKey: 'sk_test', mock: true });
+        return subscriptions.map((s) => typeof s);
+      });
+      assert.deepEqual(returned, Array(7).fill('function'));
+      assert.equal(await hosts(page), 0, 'the runtime had not loaded');
+      release();
+      await waitForEvent(page, 'ready');
+      await page.evaluate(() => {
+        const { Natter, __nt } = window;
+        Natter.once('ready', __nt.fn('once ready (late)'));
+        Natter('on', 'close', __nt.fn('unsubscribed (after ready)'))();
+      });
+      await waitForCalls(page, 'once ready (late)');
+      await settle(page);
+      await settle(page);
+      await page.evaluate(() => {
+        window.Natter.shutdown();
+        window.Natter.init({ appKey: 'sk_test', mock: true });
+      });
+      await waitForEvent(page, 'ready', 2);
+      await settle(page);
+      const counts = {};
+      for (const { name } of await handlerCalls(page)) counts[name] = (counts[name] ?? 0) + 1;
+      assert.deepEqual(counts, {
+        'once ready (method)': 1,
+        'once ready (call)': 1,
+        'once ready (late)': 1,
+        'on open': 3,
+        'once open': 1,
+      });
+    }));
+
+  test('on and once refuse an unknown event name with a warning', () =>
+    run(async (page, { seen }) => {
+      await mockWidget(page);
+      // Console messages arrive in order: the second means both are in.
+      const warned = page.waitForEvent('console', (m) => m.text().includes('on(): unknown event "redy"'));
+      const returned = await page.evaluate(() => [typeof window.Natter.once('opne', () => {}), typeof window.Natter('on', 'redy', () => {})]);
+      await warned;
+      assert.deepEqual(returned, ['function', 'function']);
+      const known = 'known events: ready, open, close, message, error, identify, shutdown, unread, connection';
+      assert.deepEqual(natterMessages(seen, 'warning'), [
+        `[Natter] once(): unknown event "opne"; ${known}`,
+        `[Natter] on(): unknown event "redy"; ${known}`,
+      ]);
     }));
 
   test('open, close and toggle emit only on a change of state', () =>

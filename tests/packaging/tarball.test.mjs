@@ -3,6 +3,7 @@
 //   - Vite (examples/npm-vite), webpack 5, esbuild and a plain
 //     <script type="module"> page each build or serve their own page, driven
 //     in Chromium: the launcher appears, nothing reaches the host page;
+//   - the package's exports and the CDN global subscribe to events alike;
 //   - Node ESM and CommonJS import it as server-side rendering would;
 //   - tsc --strict accepts a consumer using every API and rejects misuse.
 import { after, before, describe, test } from 'node:test';
@@ -249,8 +250,40 @@ describe('one widget when the CDN script and the npm package share a page', () =
   });
 });
 
+describe('one API: the package and the CDN global subscribe alike', () => {
+  let server;
+  before(async () => {
+    server = await serve({ mounts: [['/', project]] });
+  });
+  after(() => server?.close());
+
+  // consumers/events-scenario.js, in each form.
+  const EXPECTED = {
+    returned: ['function', 'function', 'function', 'function'],
+    calls: ['once ready', 'once ready, after ready', 'on open', 'once open', 'on open', 'on ready, after init again', 'on open'],
+  };
+  for (const [form, path] of [
+    ['npm named exports', '/plain/events.html'],
+    ['window.Natter.on(...)', '/plain/events-cdn.html'],
+    ["window.Natter('on', ...)", '/plain/events-cdn.html?form=call'],
+  ]) {
+    test(`on, once and their unsubscribe functions: ${form}`, async () => {
+      const { context, page, seen } = await openPage(browser, `${server.url}${path}`);
+      try {
+        await page.locator('body[data-result]').waitFor({ state: 'attached' });
+        assert.deepEqual(JSON.parse(await page.locator('body').getAttribute('data-result')), EXPECTED);
+        assert.deepEqual(seen.pageErrors, []);
+        assert.deepEqual(natterMessages(seen, 'error'), []);
+        assert.deepEqual(natterMessages(seen, 'warning'), []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
 describe('server-side rendering: Node imports the package without a browser', () => {
-  const API = ['close', 'identify', 'init', 'off', 'on', 'open', 'sendMessage', 'setLocale', 'shutdown', 'toggle', 'version'];
+  const API = ['close', 'identify', 'init', 'off', 'on', 'once', 'open', 'sendMessage', 'setLocale', 'shutdown', 'toggle', 'version'];
   const expectSsrSafe = (result) => {
     assert.deepEqual(result.named, API);
     assert.deepEqual(result.defaultKeys, API);
@@ -309,6 +342,7 @@ describe('TypeScript: tsc --strict on consumer code', () => {
     assert.match(at(8)[0]?.text ?? '', /Property 'body' does not exist on type 'ChatMessage'/, output);
     assert.match(at(9)[0]?.text ?? '', /Property 'call' does not exist/, output);
     assert.match(at(10)[0]?.text ?? '', /'onMesage' does not exist in type 'InitConfig'/, output);
-    assert.equal(errors.length, 7, output);
+    assert.match(at(11)[0]?.text ?? '', /"opne"/, output);
+    assert.equal(errors.length, 8, output);
   });
 });

@@ -7,8 +7,10 @@ export async function describePackage(pkg) {
   // Commands outside a browser do nothing and throw nothing.
   pkg.open();
   pkg.identify({ externalUserId: 'u_1' });
-  const unsubscribe = pkg.on('message', () => {});
-  unsubscribe();
+  for (const subscribe of [pkg.on, pkg.once]) {
+    const unsubscribe = subscribe('message', () => {});
+    unsubscribe();
+  }
   let rejection = null;
   try {
     await pkg.init({ appKey: 'sk_test' });

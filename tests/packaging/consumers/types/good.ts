@@ -5,6 +5,7 @@ import Natter, {
   init,
   off,
   on,
+  once,
   open,
   sendMessage,
   setLocale,
@@ -88,10 +89,15 @@ export async function main(): Promise<string> {
   on('connection', ({ state }) => state === 'polling');
   on('identify', ({ externalUserId, nickname }) => externalUserId ?? nickname ?? 'anonymous');
   on('open', () => undefined);
+  const first: () => void = once('message', (m) => m.from === 'agent');
+  once('ready', ({ version }) => version.length);
   off('message', onMessage);
   stop();
+  first();
   const events: WidgetEvent[] = ['ready', 'open', 'close', 'message', 'error', 'identify', 'shutdown', 'unread', 'connection'];
   Natter.on('close', () => {});
+  const stopOnce: () => void = Natter.once('unread', ({ count }) => count);
+  stopOnce();
   Natter.shutdown();
   shutdown();
   return `${version} ${Natter.version} ${events.length} ${texts.length}`;
@@ -104,6 +110,11 @@ declare global {
   }
 }
 window.Natter('init', { appKey: 'sk_demo' });
-window.Natter('on', 'message', (m) => m.text);
+const unsubscribe: () => void = window.Natter('on', 'message', (m) => m.text);
+unsubscribe();
+window.Natter('once', 'ready', ({ version }) => version)();
+window.Natter.once('connection', ({ state }) => state)();
+window.Natter.on('open', () => {})();
+window.Natter('off', 'message', (m) => m.text);
 window.Natter('open', { prefill: 'hi' });
 window.Natter.toggle();
