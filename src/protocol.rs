@@ -314,8 +314,14 @@ impl Sender {
         }
     }
 
+    /// A plain match: smaller in the wasm than a search through `as_str`.
     pub fn parse(s: &str) -> Option<Sender> {
-        [Sender::Visitor, Sender::Agent, Sender::System].into_iter().find(|x| x.as_str() == s)
+        match s {
+            "visitor" => Some(Sender::Visitor),
+            "agent" => Some(Sender::Agent),
+            "system" => Some(Sender::System),
+            _ => None,
+        }
     }
 }
 
@@ -365,8 +371,13 @@ impl ConversationStatus {
         }
     }
 
+    /// A plain match: smaller in the wasm than a search through `as_str`.
     pub fn parse(s: &str) -> Option<ConversationStatus> {
-        [ConversationStatus::Open, ConversationStatus::Closed].into_iter().find(|x| x.as_str() == s)
+        match s {
+            "open" => Some(ConversationStatus::Open),
+            "closed" => Some(ConversationStatus::Closed),
+            _ => None,
+        }
     }
 }
 
@@ -1096,9 +1107,15 @@ mod tests {
     }
 
     #[test]
-    fn senders_parse() {
-        assert_eq!(Sender::parse("agent"), Some(Sender::Agent));
+    fn senders_and_statuses_parse_their_wire_spelling() {
+        for sender in [Sender::Visitor, Sender::Agent, Sender::System] {
+            assert_eq!(Sender::parse(sender.as_str()), Some(sender));
+        }
         assert_eq!(Sender::parse("bot"), None);
+        for status in [ConversationStatus::Open, ConversationStatus::Closed] {
+            assert_eq!(ConversationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ConversationStatus::parse("Open"), None);
     }
 
     #[test]

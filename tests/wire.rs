@@ -10,7 +10,7 @@ use natter::chat::{Delivery, Entry};
 use natter::config::Profile;
 use natter::protocol::{PageInfo, Sender};
 use natter::session::machine::Failure;
-use natter::session::wire::{self, Frame, HandshakeBody};
+use natter::session::wire::{self, Frame, HandshakeBody, Refusal};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -134,20 +134,24 @@ fn conversation_answers_decode() {
 
 #[wasm_bindgen_test]
 fn error_bodies_decode_with_their_exact_codes() {
-    for (json, code) in [
-        (fixture!("error-identity_rejected"), wire::IDENTITY_REJECTED),
-        (fixture!("error-identity_unverified"), wire::IDENTITY_UNVERIFIED),
-        (fixture!("error-unknown_app_key"), wire::UNKNOWN_APP_KEY),
+    for (json, code, refusal) in [
+        (fixture!("error-identity_rejected"), "identity_rejected", Refusal::Identity),
+        (fixture!("error-identity_unverified"), "identity_unverified", Refusal::Identity),
+        (fixture!("error-unknown_app_key"), "unknown_app_key", Refusal::UnknownAppKey),
     ] {
-        let Failure::Http { status, code: got, message, retry_after_ms } = wire::failure(403, &json, None) else {
-            panic!("an HTTP failure")
-        };
+        let failure = wire::failure(403, &json, None);
+        assert_eq!(wire::refusal(&failure), refusal);
+        let Failure::Http { status, code: got, message, retry_after_ms } = failure else { panic!("an HTTP failure") };
         assert_eq!(status, 403);
         assert_eq!(got.as_deref(), Some(code));
         assert_eq!(message, at(&json, &["error", "message"]).as_string());
         assert!(message.is_some_and(|m| !m.is_empty()));
         assert_eq!(retry_after_ms, None);
     }
+    // Codes are matched whole: a newer code sharing a prefix is no identity refusal.
+    let newer = JSON::parse(r#"{"error":{"code":"identity_provider_down","message":"later"}}"#).expect("json");
+    assert_eq!(wire::refusal(&wire::failure(503, &newer, None)), Refusal::Other);
+    assert_eq!(wire::refusal(&Failure::Network), Refusal::Other);
     let limited = wire::failure(429, &fixture!("error-rate_limited"), None);
     assert!(matches!(limited, Failure::Http { retry_after_ms: Some(ms), .. } if ms == 12_000.0), "{limited:?}");
     assert_eq!(limited.code(), "rate_limited");

@@ -18,10 +18,10 @@ use crate::config::Profile;
 use crate::digits::int;
 use crate::js::{get, get_int, get_string, object, string_or};
 use crate::protocol::{
-    ClientFrame, Conversation, ConversationResponse, ConversationStatus, ErrorBody, ErrorCode, ErrorEnvelope,
-    HandshakeRequest, HandshakeResponse, Message, MessagePage, PageInfo, Profile as Fields, RemoteConfig,
-    SendMessageRequest, SendMessageResponse, Sender, ServerFrame, CONVERSATIONS_PATH, MAX_PAGE_LIMIT,
-    MAX_TIMEZONE_CHARS, MESSAGES_PATH_END, TOKEN_TTL_SECS,
+    clip_chars, ClientFrame, Conversation, ConversationResponse, ConversationStatus, ErrorBody, ErrorCode,
+    ErrorEnvelope, HandshakeRequest, HandshakeResponse, Message, MessagePage, PageInfo, Profile as Fields,
+    RemoteConfig, SendMessageRequest, SendMessageResponse, Sender, ServerFrame, CONVERSATIONS_PATH, MAX_PAGE_LIMIT,
+    MAX_TIMEZONE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, MESSAGES_PATH_END, TOKEN_TTL_SECS,
 };
 
 // ---------------------------------------------------------------------------
@@ -43,7 +43,8 @@ pub struct HandshakeBody<'a> {
     /// The IANA name; one over the server's limit is left out (a cut name
     /// names another zone, or none).
     pub timezone: Option<String>,
-    /// Cut to the server's limits by [`PageInfo::clipped`].
+    /// Cut to the server's limits here: it only informs agents, and a
+    /// shop's title or a tracking URL is often longer.
     pub page: PageInfo,
 }
 
@@ -54,9 +55,10 @@ impl HandshakeBody<'_> {
         let json = |v: &Option<String>| {
             v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)
         };
-        let page = self.page.clipped();
-        let profile = self.profile;
-        let timezone = self.timezone.filter(|zone| zone.chars().count() <= MAX_TIMEZONE_CHARS);
+        // `clip_chars`, not `chars().count()`, which brings a counter of its own.
+        let clip = |v: &Option<String>, max| v.as_deref().map_or(JsValue::UNDEFINED, |v| clip_chars(v, max).into());
+        let timezone = self.timezone.filter(|zone| clip_chars(zone, MAX_TIMEZONE_CHARS) == zone);
+        let (page, profile) = (&self.page, self.profile);
         object(&[
             (HandshakeRequest::APP_KEY, self.app_key.into()),
             (HandshakeRequest::EXTERNAL_USER_ID, text(self.external_user_id)),
@@ -75,9 +77,9 @@ impl HandshakeBody<'_> {
             (
                 HandshakeRequest::PAGE,
                 object(&[
-                    (PageInfo::URL, text(&page.url)),
-                    (PageInfo::REFERRER, text(&page.referrer)),
-                    (PageInfo::TITLE, text(&page.title)),
+                    (PageInfo::URL, clip(&page.url, MAX_URL_CHARS)),
+                    (PageInfo::REFERRER, clip(&page.referrer, MAX_URL_CHARS)),
+                    (PageInfo::TITLE, clip(&page.title, MAX_TITLE_CHARS)),
                 ]),
             ),
         ])
@@ -255,11 +257,32 @@ pub fn failure(status: u16, json: &JsValue, retry_after_header: Option<u32>) -> 
     }
 }
 
-/// The error codes the widget tells apart, matched exactly. Constants:
-/// matching them pulls in no table of every code.
-pub const IDENTITY_REJECTED: &str = ErrorCode::IdentityRejected.as_str();
-pub const IDENTITY_UNVERIFIED: &str = ErrorCode::IdentityUnverified.as_str();
-pub const UNKNOWN_APP_KEY: &str = ErrorCode::UnknownAppKey.as_str();
+/// How the widget answers a refused session.
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// The proof of the external user id was wrong or missing.
+    Identity,
+    UnknownAppKey,
+    Other,
+}
+
+/// The refusal a failure's code says, the code matched exactly: a code
+/// this widget does not know is an ordinary refusal, never taken for
+/// another that shares its prefix.
+pub fn refusal(failure: &Failure) -> Refusal {
+    // Constants: matching them pulls in no table of every code.
+    const IDENTITY_REJECTED: &str = ErrorCode::IdentityRejected.as_str();
+    const IDENTITY_UNVERIFIED: &str = ErrorCode::IdentityUnverified.as_str();
+    const UNKNOWN_APP_KEY: &str = ErrorCode::UnknownAppKey.as_str();
+    match failure {
+        Failure::Http { code: Some(code), .. } => match code.as_str() {
+            IDENTITY_REJECTED | IDENTITY_UNVERIFIED => Refusal::Identity,
+            UNKNOWN_APP_KEY => Refusal::UnknownAppKey,
+            _ => Refusal::Other,
+        },
+        _ => Refusal::Other,
+    }
+}
 
 /// The code of a failure for an answer that does not decode.
 pub const BAD_RESPONSE: &str = "bad_response";

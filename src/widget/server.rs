@@ -16,7 +16,7 @@ use crate::js::{self, get, get_string};
 use crate::page::object_layer;
 use crate::protocol::{PageInfo, Sender};
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::wire::{self, Frame, IDENTITY_REJECTED, IDENTITY_UNVERIFIED, UNKNOWN_APP_KEY};
+use crate::session::wire::{self, Frame, Refusal};
 use crate::session::{outcome, Event, Reply, Session};
 use crate::{fingerprint, log, storage};
 
@@ -122,9 +122,8 @@ impl Widget {
                 Output::Fatal(failure) => {
                     self.session = None;
                     let code = failure.code();
-                    if matches!(code.as_str(), IDENTITY_REJECTED | IDENTITY_UNVERIFIED)
-                        && self.config.external_user_id.is_some()
-                    {
+                    let refusal = wire::refusal(failure);
+                    if refusal == Refusal::Identity && self.config.external_user_id.is_some() {
                         // An unverified user id: stay anonymous, show nothing of that user.
                         events::error(
                             &code,
@@ -144,7 +143,7 @@ impl Widget {
                         self.start_session();
                         return;
                     }
-                    if code == UNKNOWN_APP_KEY {
+                    if refusal == Refusal::UnknownAppKey {
                         // A typo in the key: there is no chat to offer, so no
                         // launcher; the developer gets one error.
                         self.ui.set_hidden(true);
