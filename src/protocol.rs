@@ -7,12 +7,19 @@
 //! on the `serde` feature to get derives with the exact JSON field names.
 //!
 //! Layout:
-//! - constants: paths, subprotocols, token lifetime, limits, close codes;
+//! - constants: paths, headers, subprotocols, token lifetime, limits, close
+//!   codes;
 //! - [`ErrorCode`] and the error envelope;
 //! - REST bodies (handshake, identify, messages, config);
 //! - WebSocket frames in both directions ([`ServerFrame`], [`ClientFrame`]);
 //! - agent-side views ([`VisitorInfo`], [`AgentConversation`]);
 //! - [`JsonValue`], a dependency-free JSON tree for the free-form `extra` field.
+//!
+//! The JSON names the widget reads and writes are associated constants next
+//! to each type (`Message::CONVERSATION_ID`, `ServerFrame::TYPE_HELLO`): the
+//! widget's `session::wire` uses them, serde derives the same spelling from
+//! the field names, and the golden wire fixtures (`tests/fixtures/wire/`)
+//! fail when the two part.
 
 // ---------------------------------------------------------------------------
 // Constants
