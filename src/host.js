@@ -78,11 +78,8 @@ export function signals() {
 }
 
 // --- crate::session::http
-export function request(url, body, locale, link, token, reply, done) {
-  const headers = { 'Content-Type': 'application/json', 'X-Locale': locale };
-  if (link) headers['X-CS-Entry'] = 'link';
-  if (token) headers.Authorization = 'Bearer ' + token;
-  Promise.resolve().then(() => fetch(url, { method: body === undefined ? 'GET' : 'POST', credentials: 'omit', headers, body: JSON.stringify(body) })).then(
+export function request(url, method, headers, body, reply, done) {
+  Promise.resolve().then(() => fetch(url, { method, credentials: 'omit', headers, body: JSON.stringify(body) })).then(
     (r) => r.json().catch(() => null).then((json) => done({ reply, status: r.status, json, retryAfter: r.headers.get('Retry-After') })),
     () => done({ reply, status: 0 }),
   );

@@ -4,6 +4,7 @@
 //! widget performs the storage and session changes (`widget::identity`).
 
 use crate::config::{Config, IdentityUpdate, Profile};
+use crate::session::wire::Refusal;
 
 /// What an `identify()` call changed.
 #[derive(Debug, PartialEq)]
@@ -65,12 +66,12 @@ pub fn another_visitor(last_user: Option<&str>, user: Option<&str>) -> bool {
     last_user.is_some() && last_user != user
 }
 
-/// The server refused the session with `code`. When that is a refused
-/// identity (`identity_*`) of a signed-in user, the widget goes on as the
-/// anonymous visitor: the user id and its proofs are dropped, and the user
-/// is returned. Any other refusal changes nothing.
-pub fn drop_refused_user(config: &mut Config, code: &str) -> Option<String> {
-    if !code.starts_with("identity_") || config.external_user_id.is_none() {
+/// The server refused the session. When it refused the identity of a
+/// signed-in user, the widget goes on as the anonymous visitor: the user id
+/// and its proofs are dropped, and the user is returned. Any other refusal
+/// changes nothing.
+pub fn drop_refused_user(config: &mut Config, refusal: Refusal) -> Option<String> {
+    if refusal != Refusal::Identity || config.external_user_id.is_none() {
         return None;
     }
     config.user_hash = None;
@@ -166,16 +167,16 @@ mod tests {
     fn a_refused_identity_continues_anonymously() {
         let mut config =
             config(&[("externalUserId", text("u_1")), ("userHash", text(HASH)), ("nickname", text("Ann"))]);
-        assert_eq!(drop_refused_user(&mut config, "origin_denied"), None);
+        assert_eq!(drop_refused_user(&mut config, Refusal::Other), None);
         assert_eq!(config.external_user_id.as_deref(), Some("u_1"));
-        assert_eq!(drop_refused_user(&mut config, "identity_rejected"), Some("u_1".into()));
+        assert_eq!(drop_refused_user(&mut config, Refusal::Identity), Some("u_1".into()));
         assert_eq!((&config.external_user_id, &config.user_hash, &config.identity_token), (&None, &None, &None));
         assert_eq!(config.profile.nickname.as_deref(), Some("Ann"), "what the visitor said about themselves stays");
-        assert_eq!(drop_refused_user(&mut config, "identity_unverified"), None, "already anonymous");
+        assert_eq!(drop_refused_user(&mut config, Refusal::Identity), None, "already anonymous");
         // A token without a user id that is refused is a refusal like any
         // other: the token stays for the next try.
         let mut token_only = self::config(&[("identityToken", text(TOKEN))]);
-        assert_eq!(drop_refused_user(&mut token_only, "identity_rejected"), None);
+        assert_eq!(drop_refused_user(&mut token_only, Refusal::Identity), None);
         assert_eq!(token_only.identity_token.as_deref(), Some(TOKEN));
     }
 }

@@ -7,12 +7,19 @@
 //! on the `serde` feature to get derives with the exact JSON field names.
 //!
 //! Layout:
-//! - constants: paths, subprotocols, token lifetime, limits, close codes;
+//! - constants: paths, headers, subprotocols, token lifetime, limits, close
+//!   codes;
 //! - [`ErrorCode`] and the error envelope;
 //! - REST bodies (handshake, identify, messages, config);
 //! - WebSocket frames in both directions ([`ServerFrame`], [`ClientFrame`]);
 //! - agent-side views ([`VisitorInfo`], [`AgentConversation`]);
 //! - [`JsonValue`], a dependency-free JSON tree for the free-form `extra` field.
+//!
+//! The JSON names the widget reads and writes are associated constants next
+//! to each type (`Message::CONVERSATION_ID`, `ServerFrame::TYPE_HELLO`): the
+//! widget's `session::wire` uses them, serde derives the same spelling from
+//! the field names, and the golden wire fixtures (`tests/fixtures/wire/`)
+//! fail when the two part.
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -24,6 +31,17 @@ pub const VISITOR_API_PREFIX: &str = "/api/v1/cs";
 pub const AGENT_API_PREFIX: &str = "/api/v1/agent";
 /// Visitor WebSocket path.
 pub const WS_PATH: &str = "/ws";
+/// Visitor REST paths, under [`VISITOR_API_PREFIX`].
+pub const HANDSHAKE_PATH: &str = "/handshake";
+pub const IDENTIFY_PATH: &str = "/identify";
+pub const CONFIG_PATH: &str = "/config";
+/// `POST` sends a message; `/conversations/{id}` prefixes the paths below.
+pub const CONVERSATIONS_PATH: &str = "/conversations";
+pub const CURRENT_CONVERSATION_PATH: &str = "/conversations/current";
+/// `GET /conversations/{id}/messages?since=&limit=`, after the id.
+pub const MESSAGES_PATH_END: &str = "/messages";
+/// `POST /conversations/{id}/leave`, after the id.
+pub const LEAVE_PATH_END: &str = "/leave";
 /// Agent WebSocket path.
 pub const AGENT_WS_PATH: &str = "/api/v1/agent/ws";
 
@@ -44,6 +62,13 @@ pub const LOCALE_HEADER: &str = "X-Locale";
 pub const ENTRY_HEADER: &str = "X-CS-Entry";
 /// The value of [`ENTRY_HEADER`] for the standalone link page.
 pub const ENTRY_LINK: &str = "link";
+/// Request header carrying a token: `Authorization: Bearer <token>`.
+pub const AUTHORIZATION_HEADER: &str = "Authorization";
+/// What precedes the token in [`AUTHORIZATION_HEADER`].
+pub const BEARER_PREFIX: &str = "Bearer ";
+/// Content type of every request and answer body.
+pub const CONTENT_TYPE_HEADER: &str = "Content-Type";
+pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// Default lifetime of a signed standalone link's `t`, in seconds.
 pub const LINK_TTL_SECS: u64 = 300;
 /// How far in the future a link's `t` (or an identity token's `iat`/`nbf`)
@@ -66,6 +91,10 @@ pub const MAX_EXTRA_BYTES: usize = 8 * 1024;
 pub const MAX_FIELD_CHARS: usize = 256;
 /// Maximum length of a URL field (avatar, page url, referrer).
 pub const MAX_URL_CHARS: usize = 2048;
+/// Maximum length of a `locale` tag (`en-US`).
+pub const MAX_LOCALE_CHARS: usize = 35;
+/// Maximum length of a `timezone` name (`Europe/Paris`).
+pub const MAX_TIMEZONE_CHARS: usize = 64;
 /// Maximum length of a page title.
 pub const MAX_TITLE_CHARS: usize = MAX_FIELD_CHARS;
 /// Default page size of message listings.
@@ -177,7 +206,7 @@ impl ErrorCode {
     ];
 
     /// The wire spelling, identical to the serde one.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::EmptyText => "empty_text",
@@ -258,6 +287,17 @@ pub struct ErrorBody {
     pub retry_after_sec: Option<u64>,
 }
 
+/// Wire names, as serde spells them (the golden wire fixtures check both agree).
+impl ErrorEnvelope {
+    pub const ERROR: &str = "error";
+}
+
+impl ErrorBody {
+    pub const CODE: &str = "code";
+    pub const MESSAGE: &str = "message";
+    pub const RETRY_AFTER_SEC: &str = "retryAfterSec";
+}
+
 // ---------------------------------------------------------------------------
 // Messages and conversations
 // ---------------------------------------------------------------------------
@@ -281,8 +321,14 @@ impl Sender {
         }
     }
 
+    /// A plain match: smaller in the wasm than a search through `as_str`.
     pub fn parse(s: &str) -> Option<Sender> {
-        [Sender::Visitor, Sender::Agent, Sender::System].into_iter().find(|x| x.as_str() == s)
+        match s {
+            "visitor" => Some(Sender::Visitor),
+            "agent" => Some(Sender::Agent),
+            "system" => Some(Sender::System),
+            _ => None,
+        }
     }
 }
 
@@ -306,6 +352,16 @@ pub struct Message {
     pub created_at: String,
 }
 
+impl Message {
+    pub const ID: &str = "id";
+    pub const CLIENT_MSG_ID: &str = "clientMsgId";
+    pub const CONVERSATION_ID: &str = "conversationId";
+    pub const FROM: &str = "from";
+    pub const TEXT: &str = "text";
+    pub const AGENT_NAME: &str = "agentName";
+    pub const CREATED_AT: &str = "createdAt";
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
@@ -319,6 +375,15 @@ impl ConversationStatus {
         match self {
             ConversationStatus::Open => "open",
             ConversationStatus::Closed => "closed",
+        }
+    }
+
+    /// A plain match: smaller in the wasm than a search through `as_str`.
+    pub fn parse(s: &str) -> Option<ConversationStatus> {
+        match s {
+            "open" => Some(ConversationStatus::Open),
+            "closed" => Some(ConversationStatus::Closed),
+            _ => None,
         }
     }
 }
@@ -336,6 +401,11 @@ pub struct Conversation {
     pub last_message_id: Option<i64>,
 }
 
+impl Conversation {
+    pub const ID: &str = "id";
+    pub const STATUS: &str = "status";
+}
+
 // ---------------------------------------------------------------------------
 // Visitor REST bodies
 // ---------------------------------------------------------------------------
@@ -348,6 +418,12 @@ pub struct PageInfo {
     pub url: Option<String>,
     pub referrer: Option<String>,
     pub title: Option<String>,
+}
+
+impl PageInfo {
+    pub const URL: &str = "url";
+    pub const REFERRER: &str = "referrer";
+    pub const TITLE: &str = "title";
 }
 
 impl PageInfo {
@@ -394,6 +470,14 @@ pub struct Profile {
     pub extra: Option<JsonValue>,
 }
 
+impl Profile {
+    pub const NICKNAME: &str = "nickname";
+    pub const AVATAR: &str = "avatar";
+    pub const EMAIL: &str = "email";
+    pub const PHONE: &str = "phone";
+    pub const EXTRA: &str = "extra";
+}
+
 /// `POST /api/v1/cs/handshake`.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -420,6 +504,20 @@ pub struct HandshakeRequest {
     /// The standalone link's parameters; read only with `X-CS-Entry: link`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub link: Option<LinkEntry>,
+}
+
+/// The profile's fields ([`Profile`]) sit at the top level.
+impl HandshakeRequest {
+    pub const APP_KEY: &str = "appKey";
+    pub const EXTERNAL_USER_ID: &str = "externalUserId";
+    pub const FINGERPRINT: &str = "fingerprint";
+    pub const VISITOR_ID: &str = "visitorId";
+    pub const USER_HASH: &str = "userHash";
+    pub const IDENTITY_TOKEN: &str = "identityToken";
+    pub const LOCALE: &str = "locale";
+    pub const TIMEZONE: &str = "timezone";
+    pub const PAGE: &str = "page";
+    pub const LINK: &str = "link";
 }
 
 /// The query parameters of a standalone link (`?k=&u=&nick=&t=&s=`), sent
@@ -491,6 +589,14 @@ pub struct HandshakeResponse {
     pub config: RemoteConfig,
 }
 
+impl HandshakeResponse {
+    pub const AVAILABLE: &str = "available";
+    pub const TOKEN: &str = "token";
+    pub const EXPIRES_IN: &str = "expiresIn";
+    pub const CONVERSATION_ID: &str = "conversationId";
+    pub const CONFIG: &str = "config";
+}
+
 /// `POST /api/v1/cs/identify`. `externalUserId` is three-state: absent keeps
 /// the identity, a string switches to that user, `null` logs out (the
 /// visitor becomes anonymous again, under a fresh visitor record).
@@ -527,6 +633,11 @@ pub struct SendMessageRequest {
     pub text: String,
 }
 
+impl SendMessageRequest {
+    pub const CLIENT_MSG_ID: &str = "clientMsgId";
+    pub const TEXT: &str = "text";
+}
+
 /// Answer to a send: the stored message (the original one on a retry).
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -536,6 +647,10 @@ pub struct SendMessageResponse {
     pub conversation: Conversation,
     /// `true` when this was a retry of an already stored `clientMsgId`.
     pub duplicate: bool,
+}
+
+impl SendMessageResponse {
+    pub const MESSAGE: &str = "message";
 }
 
 /// `GET .../messages?since=&limit=`: ascending by id, ids `> since`.
@@ -550,11 +665,21 @@ pub struct MessagePage {
     pub next_since: i64,
 }
 
+impl MessagePage {
+    pub const MESSAGES: &str = "messages";
+    pub const HAS_MORE: &str = "hasMore";
+    pub const NEXT_SINCE: &str = "nextSince";
+}
+
 /// `GET /api/v1/cs/conversations/current`, `POST .../leave`.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConversationResponse {
     pub conversation: Option<Conversation>,
+}
+
+impl ConversationResponse {
+    pub const CONVERSATION: &str = "conversation";
 }
 
 // ---------------------------------------------------------------------------
@@ -579,6 +704,15 @@ pub struct RemoteConfig {
     pub online: bool,
     pub appearance: Appearance,
     pub limits: ClientLimits,
+}
+
+impl RemoteConfig {
+    pub const SITE_NAME: &str = "siteName";
+    pub const LOCALE: &str = "locale";
+    pub const GREETING: &str = "greeting";
+    pub const OFFLINE_MESSAGE: &str = "offlineMessage";
+    pub const ONLINE: &str = "online";
+    pub const APPEARANCE: &str = "appearance";
 }
 
 /// Appearance fields of the remote config; every field optional, same names
@@ -710,6 +844,30 @@ pub enum ServerFrame {
     Resync,
 }
 
+/// The `type` tags, then the fields the widget reads.
+impl ServerFrame {
+    pub const TYPE: &str = "type";
+    pub const TYPE_HELLO: &str = "hello";
+    pub const TYPE_MESSAGE: &str = "message";
+    pub const TYPE_TYPING: &str = "typing";
+    pub const TYPE_PRESENCE: &str = "presence";
+    pub const TYPE_READ: &str = "read";
+    pub const TYPE_CONVERSATION: &str = "conversation";
+    pub const TYPE_VISITOR: &str = "visitor";
+    pub const TYPE_PONG: &str = "pong";
+    pub const TYPE_AUTH_OK: &str = "authOk";
+    pub const TYPE_ERROR: &str = "error";
+    pub const TYPE_RESYNC: &str = "resync";
+    pub const CONVERSATION_ID: &str = "conversationId";
+    pub const AGENTS_ONLINE: &str = "agentsOnline";
+    pub const PING_INTERVAL_SECS: &str = "pingIntervalSecs";
+    pub const MESSAGE: &str = "message";
+    pub const ACTIVE: &str = "active";
+    pub const AGENT_NAME: &str = "agentName";
+    pub const CONVERSATION: &str = "conversation";
+    pub const ERROR: &str = "error";
+}
+
 /// Frames a client may send. Anything else gets an `error` frame with
 /// `unknown_frame` (unknown `type`) or `bad_request` (bad fields).
 #[derive(Clone, Debug, PartialEq)]
@@ -730,6 +888,19 @@ pub enum ClientFrame {
     /// Renew the socket's authorization with a fresh visitor token of the
     /// same visitor.
     Auth { token: String },
+}
+
+/// The `type` tags, then the fields.
+impl ClientFrame {
+    pub const TYPE: &str = "type";
+    pub const TYPE_TYPING: &str = "typing";
+    pub const TYPE_READ: &str = "read";
+    pub const TYPE_PING: &str = "ping";
+    pub const TYPE_AUTH: &str = "auth";
+    pub const CONVERSATION_ID: &str = "conversationId";
+    pub const ACTIVE: &str = "active";
+    pub const UP_TO: &str = "upTo";
+    pub const TOKEN: &str = "token";
 }
 
 // ---------------------------------------------------------------------------
@@ -943,9 +1114,15 @@ mod tests {
     }
 
     #[test]
-    fn senders_parse() {
-        assert_eq!(Sender::parse("agent"), Some(Sender::Agent));
+    fn senders_and_statuses_parse_their_wire_spelling() {
+        for sender in [Sender::Visitor, Sender::Agent, Sender::System] {
+            assert_eq!(Sender::parse(sender.as_str()), Some(sender));
+        }
         assert_eq!(Sender::parse("bot"), None);
+        for status in [ConversationStatus::Open, ConversationStatus::Closed] {
+            assert_eq!(ConversationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ConversationStatus::parse("Open"), None);
     }
 
     #[test]

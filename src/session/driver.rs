@@ -6,14 +6,16 @@
 //! web-sys `WebSocket` is used directly rather than gloo-net's, which wraps
 //! it in futures channels the widget does not need.
 
-use crate::digits::int;
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
-use super::http;
 use super::machine::{Input, Machine, Output, Timing};
+use super::{http, wire};
 use crate::js::{get, get_string, object};
-use crate::protocol::{JWT_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL};
+use crate::protocol::{
+    CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, JWT_SUBPROTOCOL_PREFIX, WS_PATH,
+    WS_SUBPROTOCOL,
+};
 use crate::timer::Timer;
 
 /// What happened on the network, for the widget to interpret.
@@ -73,7 +75,7 @@ impl Session {
                 Some(rest) if rest.starts_with("s://") || rest.starts_with("://") => ["ws", rest].concat(),
                 _ => api_base.clone(),
             }
-        }) + "/ws";
+        }) + WS_PATH;
         // The backoff jitter needs spread between tabs, not secrecy:
         // `Math.random` seeds it without Web Crypto's fallible calls.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
@@ -137,8 +139,8 @@ impl Session {
             done += 1;
             match output {
                 Output::Handshake => match (self.machine.token(), self.link) {
-                    (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
-                    _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
+                    (Some(token), true) => self.spawn(IDENTIFY_PATH, Some(token), &object(&[]), Reply::Handshake),
+                    _ => self.spawn(HANDSHAKE_PATH, None, &self.handshake_body, Reply::Handshake),
                 },
                 Output::OpenSocket => {
                     match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
@@ -152,27 +154,19 @@ impl Session {
                     }
                 }
                 Output::CloseSocket => self.socket = None,
-                Output::Ping => self.send_frame(&object(&[("type", "ping".into())])),
-                Output::Auth => {
-                    let token = self.machine.token().map(JsValue::from_str).unwrap_or_default();
-                    self.send_frame(&object(&[("type", "auth".into()), ("token", token)]))
-                }
+                Output::Ping => self.send_frame(&wire::ping_frame()),
+                Output::Auth => self.send_frame(&wire::auth_frame(self.machine.token().unwrap_or_default())),
                 Output::FetchMessages { conversation_id, since } => {
-                    let path =
-                        ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"]
-                            .concat();
+                    let path = wire::messages_path(*conversation_id, *since);
                     self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
                 }
                 Output::FetchCurrent => {
-                    self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
+                    self.spawn(CURRENT_CONVERSATION_PATH, self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
                 }
                 Output::Post => {
                     if let Some(next) = self.machine.sending() {
-                        let body = object(&[
-                            ("clientMsgId", next.client_id.as_str().into()),
-                            ("text", next.text.as_str().into()),
-                        ]);
-                        self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
+                        let body = wire::post_body(&next.client_id, &next.text);
+                        self.spawn(CONVERSATIONS_PATH, self.machine.token(), &body, Reply::Posted);
                     }
                 }
                 Output::Failed { .. } | Output::Status(_) | Output::Fatal(_) => {}
@@ -196,7 +190,7 @@ impl Session {
     /// A request to the visitor API at `path` (`GET` when `body` is
     /// undefined, else `POST`); its answer comes back as `reply`'s event.
     fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
-        let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
+        let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, path].concat();
         http::call(&url, token, body, self.locale, self.link, reply as u32, &self.inbox);
     }
 
@@ -253,7 +247,9 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
                 0 => Reply::Handshake,
                 1 => Reply::Fetched,
                 2 => Reply::Current,
-                _ => Reply::Posted,
+                3 => Reply::Posted,
+                // Only `spawn` tags answers: nothing else is one of ours.
+                _ => return,
             };
             Event::Answer(reply, event)
         } else {
@@ -271,8 +267,10 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
                 }
                 Some("online") => Event::Online(true),
                 Some("offline") => Event::Online(false),
-                // `error` is always followed by `close`, which carries the code.
-                _ => Event::SocketOpened,
+                Some("open") => Event::SocketOpened,
+                // The socket's `error` is not listened to: `close` follows it
+                // with the code.
+                _ => return,
             }
         };
         sink(generation, event);

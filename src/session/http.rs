@@ -8,19 +8,21 @@
 use wasm_bindgen::prelude::*;
 
 use super::machine::Failure;
-use crate::js::get;
+use super::wire;
+use crate::js::{get, object};
+use crate::protocol::{
+    AUTHORIZATION_HEADER, BEARER_PREFIX, CONTENT_TYPE_HEADER, ENTRY_HEADER, ENTRY_LINK, JSON_CONTENT_TYPE,
+    LOCALE_HEADER,
+};
 
 // Inside `then`, a synchronous throw (no `fetch`, a bad URL, a body that
 // cannot be serialized) becomes the rejection branch like any network
 // failure, and `done` never runs inside the caller's call stack. The answer
 // is one object, tagged with `reply`: the session's one handler tells it
-// from socket events by that. The request options are built in `host.js`
-// from a few arguments: from Rust, each header is a string crossing plus a
-// property set. Headers (see `crate::protocol`): `Content-Type:
-// application/json`, `X-Locale: <locale>`, `X-CS-Entry: link` for a
-// standalone-link session, `Authorization: Bearer <token>`. No cookies: the
-// protocol carries its token in a header. `JSON.stringify(undefined)` is
-// undefined: no body.
+// from socket events by that. The helper is transport only: the method,
+// the headers (see [`headers`]) and the body come from here. No cookies:
+// the protocol carries its token in a header. `JSON.stringify(undefined)`
+// is undefined: no body.
 #[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
     /// Calls `done({reply, status, json, retryAfter})` once, on a later
@@ -28,15 +30,27 @@ extern "C" {
     /// URL), `json` null when the body is not JSON. `body` is sent as JSON
     /// unless undefined.
     #[wasm_bindgen(js_name = request)]
-    fn fetch_json(url: &str, body: &JsValue, locale: &str, link: bool, token: &str, reply: u32, done: &JsValue);
+    fn fetch_json(url: &str, method: &str, headers: &JsValue, body: &JsValue, reply: u32, done: &JsValue);
 }
 
 /// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
 /// `done` is called once, on a later task, with the answer for [`outcome`].
 pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, reply: u32, done: &JsValue) {
-    // An empty token is none: one string argument is less glue than an optional one.
-    fetch_json(url, body, locale, link, token.unwrap_or_default(), reply, done);
+    let method = if body.is_undefined() { "GET" } else { "POST" };
+    fetch_json(url, method, &headers(token, locale, link), body, reply, done);
+}
+
+/// The visitor protocol's request headers: JSON, the locale of error
+/// messages, the standalone-link entry, the token.
+fn headers(token: Option<&str>, locale: &str, link: bool) -> JsValue {
+    let absent = JsValue::UNDEFINED;
+    object(&[
+        (CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE.into()),
+        (LOCALE_HEADER, locale.into()),
+        (ENTRY_HEADER, if link { ENTRY_LINK.into() } else { absent.clone() }),
+        (AUTHORIZATION_HEADER, token.map_or(absent, |token| [BEARER_PREFIX, token].concat().into())),
+    ])
 }
 
 /// What an answer of [`call`] says: the JSON body, or why there is none.
@@ -49,15 +63,6 @@ pub fn outcome(answer: &JsValue) -> Result<JsValue, Failure> {
     if status == 0 {
         return Err(Failure::Network);
     }
-    let error = get(&json, "error");
-    let retry_after = get(answer, "retryAfter")
-        .as_string()
-        .and_then(|s| crate::digits::parse::<u32>(s.trim(), 10))
-        .or_else(|| get(&error, "retryAfterSec").as_f64().map(|n| n as u32));
-    Err(Failure::Http {
-        status,
-        code: get(&error, "code").as_string(),
-        message: get(&error, "message").as_string(),
-        retry_after_ms: retry_after.map(|s| f64::from(s.max(1)) * 1000.0),
-    })
+    let retry_after = get(answer, "retryAfter").as_string().and_then(|s| crate::digits::parse::<u32>(s.trim(), 10));
+    Err(wire::failure(status, &json, retry_after))
 }

@@ -40,7 +40,7 @@ impl Default for Timing {
     fn default() -> Self {
         Self {
             poll_interval_ms: f64::from(crate::protocol::POLL_INTERVAL_MS),
-            ping_interval_ms: 25_000.0,
+            ping_interval_ms: f64::from(crate::protocol::PING_INTERVAL_SECS) * 1000.0,
             liveness_grace_ms: 10_000.0,
             stable_ms: 10_000.0,
             backoff: Backoff::DEFAULT,
@@ -122,9 +122,11 @@ pub enum Input {
     },
     /// Any frame arrived: the socket is alive.
     Frame,
-    /// The `hello` frame: the server is ready; catch up now.
+    /// The `hello` frame: the server is ready; catch up now. Pings follow
+    /// the server's interval from then on (the default until one is given).
     Hello {
         conversation_id: Option<i64>,
+        ping_interval_ms: Option<f64>,
     },
     /// A conversation was opened (first message) or learned from a message.
     Conversation(i64),
@@ -445,9 +447,15 @@ impl Machine {
                 }
             }
             Input::Frame => self.last_frame_at = now,
-            Input::Hello { conversation_id } => {
+            Input::Hello { conversation_id, ping_interval_ms } => {
                 if let Some(id) = conversation_id {
                     self.learn_conversation(id);
+                }
+                if let Some(interval) = ping_interval_ms {
+                    self.timing.ping_interval_ms = interval;
+                    if self.socket_open() {
+                        self.ping_at = now + interval;
+                    }
                 }
                 self.request_fetch();
             }
@@ -739,7 +747,7 @@ mod tests {
             assert!(out.contains(&Output::OpenSocket), "{out:?}");
             assert_eq!(rig.m.token(), Some("t1"));
             rig.feed(Input::SocketOpened);
-            rig.feed(Input::Hello { conversation_id: conversation });
+            rig.feed(Input::Hello { conversation_id: conversation, ping_interval_ms: None });
             rig
         }
     }
@@ -957,6 +965,17 @@ mod tests {
     }
 
     #[test]
+    fn pings_follow_the_interval_the_server_says_in_hello() {
+        let mut rig = Rig::connected(Some(1));
+        rig.feed(Input::Hello { conversation_id: Some(1), ping_interval_ms: Some(5_000.0) });
+        assert!(rig.advance().contains(&Output::Ping));
+        assert_eq!(rig.now, 5_000.0);
+        rig.feed(Input::Frame);
+        assert!(rig.advance().contains(&Output::Ping));
+        assert_eq!(rig.now, 10_000.0);
+    }
+
+    #[test]
     fn expired_token_close_code_handshakes_before_reconnecting() {
         let mut rig = Rig::connected(Some(1));
         let out = rig.feed(Input::SocketClosed { code: 4001 });
@@ -1030,7 +1049,7 @@ mod tests {
         rig.feed(Input::Fetched { next_since: 5, has_more: false });
         rig.run_until(false, |o| *o == Output::OpenSocket);
         rig.feed(Input::SocketOpened);
-        let out = rig.feed(Input::Hello { conversation_id: Some(1) });
+        let out = rig.feed(Input::Hello { conversation_id: Some(1), ping_interval_ms: None });
         assert!(out.contains(&Output::FetchMessages { conversation_id: 1, since: 5 }), "{out:?}");
         // ...which fails: the browser went offline for a moment.
         rig.feed(Input::Online(false));
@@ -1298,7 +1317,7 @@ mod tests {
                 Via::Socket(socket) if socket != self.socket => {}
                 Via::Socket(_) if input == Input::SocketOpened => {
                     self.feed(input);
-                    self.socket_event(Input::Hello { conversation_id: Some(1) });
+                    self.socket_event(Input::Hello { conversation_id: Some(1), ping_interval_ms: None });
                 }
                 _ => self.feed(input),
             }

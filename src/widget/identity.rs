@@ -9,6 +9,7 @@ use super::Widget;
 use crate::identity::{self, Change};
 use crate::page::object_layer;
 use crate::session::machine::{Failure, Input};
+use crate::session::wire;
 use crate::{config, events, js, log, outbox, storage};
 
 impl Widget {
@@ -79,9 +80,11 @@ impl Widget {
     /// theirs: it moves to the anonymous outbox, to be sent as the visitor
     /// they still are.
     pub(super) fn continue_anonymously(&mut self, failure: &Failure) -> bool {
-        let code = failure.code();
-        let Some(user) = identity::drop_refused_user(&mut self.config, &code) else { return false };
-        events::error(&code, &["identity not verified, continuing anonymously: ", &failure.describe()].concat());
+        let Some(user) = identity::drop_refused_user(&mut self.config, wire::refusal(failure)) else { return false };
+        events::error(
+            &failure.code(),
+            &["identity not verified, continuing anonymously: ", &failure.describe()].concat(),
+        );
         let app_key = &self.config.app_key;
         let refused = outbox::key(app_key, Some(&user));
         let unsent = outbox::load(&refused);

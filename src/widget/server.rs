@@ -2,6 +2,8 @@
 //! current identity, and showing what the session reports (answers, frames,
 //! the remote config, status changes, refused messages).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use wasm_bindgen::JsValue;
 
 use super::stored::visitor_id;
@@ -10,12 +12,15 @@ use crate::chat::Delivery;
 use crate::config::{self, Problem, Raw};
 use crate::connection::Connection;
 use crate::events;
-use crate::js::{self, get, get_int, get_string};
+use crate::js::{self, get, get_string};
 use crate::page::object_layer;
-use crate::protocol::{clip_chars, Sender, MAX_TITLE_CHARS, MAX_URL_CHARS};
+use crate::protocol::{PageInfo, Sender};
 use crate::session::machine::{Failure, Input, Output};
-use crate::session::{outcome, wire, Event, Mock, Reply, Session, Transport};
+use crate::session::wire::{self, Frame, Refusal};
+use crate::session::{outcome, Event, Mock, Reply, Session, Transport};
 use crate::{fingerprint, log, outbox};
+
+pub(super) use crate::session::wire::typing_frame;
 
 impl Widget {
     /// Starts talking to the server (or, in mock mode, to the pretend
@@ -61,41 +66,31 @@ impl Widget {
 
     /// The handshake request: app key, identity layers, profile, page.
     pub(super) fn handshake_body(&self) -> JsValue {
-        let text = |v| js::string_or(v, JsValue::UNDEFINED);
-        let json = |v: &Option<String>| {
-            v.as_deref().and_then(|json| js_sys::JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED)
-        };
-        let profile = &self.config.profile;
         let window = crate::js::window().map_or(JsValue::UNDEFINED, JsValue::from);
         let document = get(&window, "document");
-        // The page's context informs agents: cut to the server's limits (a
-        // shop's title or a tracking URL is often longer), and copied
-        // through the wasm, which turns lone surrogates into U+FFFD.
-        let clipped = |owner: &JsValue, key, max| {
-            get_string(owner, key).filter(|s| !s.is_empty()).map_or(JsValue::UNDEFINED, |s| clip_chars(&s, max).into())
-        };
-        let page = js::object(&[
-            ("url", clipped(&get(&window, "location"), "href", MAX_URL_CHARS)),
-            ("referrer", clipped(&document, "referrer", MAX_URL_CHARS)),
-            ("title", clipped(&document, "title", MAX_TITLE_CHARS)),
-        ]);
-        js::object(&[
-            ("appKey", self.config.app_key.as_str().into()),
-            ("externalUserId", text(&self.config.external_user_id)),
-            ("userHash", text(&self.config.user_hash)),
-            ("identityToken", text(&self.config.identity_token)),
-            ("link", json(&self.config.link)),
-            ("visitorId", visitor_id().into()),
-            ("fingerprint", text(&self.fingerprint)),
-            ("nickname", text(&profile.nickname)),
-            ("avatar", text(&profile.avatar)),
-            ("email", text(&profile.email)),
-            ("phone", text(&profile.phone)),
-            ("extra", json(&profile.extra)),
-            ("locale", resolve_locale(&self.config, self.chosen_locale, self.remote.locale.as_deref()).tag().into()),
-            ("timezone", js::time_zone()),
-            ("page", page),
-        ])
+        // The page's context informs agents (cut to the server's limits in
+        // the body), copied through the wasm, which turns lone surrogates
+        // into U+FFFD.
+        let read = |owner: &JsValue, key| get_string(owner, key).filter(|s| !s.is_empty());
+        let config = &self.config;
+        wire::HandshakeBody {
+            app_key: &config.app_key,
+            external_user_id: &config.external_user_id,
+            user_hash: &config.user_hash,
+            identity_token: &config.identity_token,
+            link: &config.link,
+            visitor_id: visitor_id(),
+            fingerprint: &self.fingerprint,
+            profile: &config.profile,
+            locale: resolve_locale(config, self.chosen_locale, self.remote.locale.as_deref()).tag(),
+            timezone: js::time_zone().as_string(),
+            page: PageInfo {
+                url: read(&get(&window, "location"), "href"),
+                referrer: read(&document, "referrer"),
+                title: read(&document, "title"),
+            },
+        }
+        .encode()
     }
 
     pub(super) fn feed(&mut self, input: Input) {
@@ -138,7 +133,7 @@ impl Widget {
                         return;
                     }
                     let code = failure.code();
-                    if code == "unknown_app_key" {
+                    if wire::refusal(failure) == Refusal::UnknownAppKey {
                         // A typo in the key: there is no chat to offer, so no
                         // launcher; the developer gets one error.
                         self.ui.set_hidden(true);
@@ -165,60 +160,47 @@ impl Widget {
         let input = match event {
             Event::Answer(reply, answer) => match (reply, outcome(&answer)) {
                 (Reply::Handshake, Ok(json)) => {
-                    let answer = wire::handshake(&json);
+                    let Some(answer) = wire::handshake(&json) else {
+                        self.feed(Input::HandshakeFailed(wire::bad_response()));
+                        return;
+                    };
                     // Without a conversation there is no history to load.
                     self.history_loaded |= answer.conversation_id.is_none();
-                    self.apply_remote(&answer.config);
-                    match (answer.available, answer.token) {
-                        (true, Some(token)) => {
-                            Input::HandshakeOk { token, ttl_ms: answer.ttl_ms, conversation_id: answer.conversation_id }
-                        }
-                        _ => {
-                            // The site is switched off: show nothing, send nothing.
-                            self.session = None;
-                            self.ui.set_hidden(true);
-                            events::error("site_unavailable", "this site's chat is switched off");
-                            return;
-                        }
-                    }
+                    self.apply_remote(answer.config);
+                    let Some((token, ttl_ms)) = answer.token else {
+                        // The site is switched off: show nothing, send nothing.
+                        self.session = None;
+                        self.ui.set_hidden(true);
+                        events::error("site_unavailable", "this site's chat is switched off");
+                        return;
+                    };
+                    Input::HandshakeOk { token, ttl_ms, conversation_id: answer.conversation_id }
                 }
                 (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
-                (Reply::Fetched, Ok(json)) => {
-                    let (messages, next_since, has_more) = wire::page(&json);
-                    self.receive_all(messages, self.history_loaded);
-                    self.history_loaded |= !has_more;
-                    Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
-                }
-                (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
+                (Reply::Fetched, Ok(json)) => match wire::page(&json) {
+                    Some(page) => {
+                        self.receive_all(page.messages, self.history_loaded);
+                        self.history_loaded |= !page.has_more;
+                        Input::Fetched { next_since: page.next_since, has_more: page.has_more }
+                    }
+                    None => self.fetch_failed(wire::bad_response()),
+                },
+                (Reply::Current, Ok(json)) => match wire::current(&json) {
+                    Some(conversation) => Input::Current(conversation),
+                    None => self.fetch_failed(wire::bad_response()),
+                },
                 (Reply::Posted, result) => {
                     let Some(client_id) = self.session.as_ref().and_then(|session| session.sending()) else { return };
-                    match result.map(|json| wire::message(&get(&json, "message"))) {
-                        Ok(Some((entry, conversation_id))) => {
+                    match result.and_then(|json| wire::posted(&json).ok_or_else(wire::bad_response)) {
+                        Ok((entry, conversation_id)) => {
                             self.unqueue(&client_id);
                             self.receive(entry, Some(conversation_id));
                             Input::Posted { client_id, conversation_id }
                         }
-                        Ok(None) => Input::PostFailed {
-                            client_id,
-                            failure: Failure::Http {
-                                status: 502,
-                                code: Some("bad_response".into()),
-                                message: None,
-                                retry_after_ms: None,
-                            },
-                        },
                         Err(failure) => Input::PostFailed { client_id, failure },
                     }
                 }
-                // Fetching messages or the current conversation failed.
-                (_, Err(failure)) => {
-                    // Catching up failed: say so (the next poll or reconnect
-                    // retries); a network error already shows as offline.
-                    if failure != Failure::Network {
-                        emit_failure(&failure);
-                    }
-                    Input::FetchFailed(failure)
-                }
+                (Reply::Fetched | Reply::Current, Err(failure)) => self.fetch_failed(failure),
             },
             Event::SocketOpened => Input::SocketOpened,
             Event::SocketClosed(code) => Input::SocketClosed { code },
@@ -235,41 +217,58 @@ impl Widget {
         self.feed(input);
     }
 
+    /// Catching up (messages or the current conversation) failed: say so
+    /// (the next poll or reconnect retries); a network error already shows
+    /// as offline.
+    fn fetch_failed(&mut self, failure: Failure) -> Input {
+        if failure != Failure::Network {
+            emit_failure(&failure);
+        }
+        Input::FetchFailed(failure)
+    }
+
     /// Shows what a frame says; returns what the machine must know.
     pub(super) fn on_frame(&mut self, frame: &JsValue) -> Option<Input> {
-        match get_string(frame, "type").as_deref() {
-            Some("hello") => {
-                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(true));
-                Some(Input::Hello { conversation_id: get_int(frame, "conversationId") })
+        let Some(frame) = wire::frame(frame) else {
+            // Something may be missing from the view: catch up.
+            log::warn("unreadable frame from the server");
+            return Some(Input::Resync);
+        };
+        match frame {
+            Frame::Hello { conversation_id, agents_online, ping_interval_ms } => {
+                self.set_agents_online(agents_online);
+                Some(Input::Hello { conversation_id, ping_interval_ms })
             }
-            Some("message") => {
-                let (entry, conversation_id) = wire::message(&get(frame, "message"))?;
+            Frame::Message(entry, conversation_id) => {
                 if entry.from == Sender::Agent {
                     self.ui.set_typing(None);
                 }
                 self.receive(entry, Some(conversation_id));
                 Some(Input::Conversation(conversation_id))
             }
-            Some("typing") => {
-                let active = get(frame, "active").as_bool().unwrap_or(false);
-                let name = get_string(frame, "agentName").unwrap_or_else(|| self.ui.strings().agent.to_string());
+            Frame::Typing { active, agent_name } => {
+                let name = agent_name.unwrap_or_else(|| self.ui.strings().agent.to_string());
                 self.ui.set_typing(active.then_some(name.as_str()));
                 None
             }
-            Some("presence") => {
-                self.set_agents_online(get(frame, "agentsOnline").as_bool().unwrap_or(false));
+            Frame::Presence { agents_online } => {
+                self.set_agents_online(agents_online);
                 None
             }
-            Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
-            Some("resync") => Some(Input::Resync),
-            Some("error") => {
-                log::warn(
-                    &["the server refused a frame: ", &get_string(&get(frame, "error"), "message").unwrap_or_default()]
-                        .concat(),
-                );
+            Frame::Conversation(open) => open.map(Input::Conversation),
+            Frame::Resync => Some(Input::Resync),
+            Frame::Alive => None,
+            Frame::Error { message } => {
+                log::warn(&["the server refused a frame: ", &message].concat());
                 None
             }
-            _ => None,
+            Frame::Unknown(kind) => {
+                // A newer server's frame: said once, not at every frame.
+                if !UNKNOWN_FRAME_SEEN.swap(true, Ordering::Relaxed) {
+                    log::warn(&["ignoring frames of an unknown type: ", &kind].concat());
+                }
+                None
+            }
         }
     }
 
@@ -282,16 +281,10 @@ impl Widget {
 
     /// The site's remote config: the lowest layer of appearance, plus
     /// locale, greeting and online state.
-    pub(super) fn apply_remote(&mut self, remote: &JsValue) {
-        if !remote.is_object() {
-            return;
-        }
-        self.remote = Remote {
-            locale: get_string(remote, "locale"),
-            greeting: get_string(remote, "greeting"),
-            offline_message: get_string(remote, "offlineMessage"),
-        };
-        let mut appearance = object_layer(&get(remote, "appearance")).layer;
+    pub(super) fn apply_remote(&mut self, remote: wire::Remote) {
+        self.remote =
+            Remote { locale: remote.locale, greeting: remote.greeting, offline_message: remote.offline_message };
+        let mut appearance = object_layer(&remote.appearance).layer;
         // Problems of the remote layer alone are the site's to fix (an app
         // key is not its to give: that problem is not reported). Read by
         // reference: consuming the list costs more code.
@@ -303,7 +296,7 @@ impl Widget {
         // The site's name titles the header unless some layer sets
         // `headerTitle`: the lowest value of all, checked as one (a name
         // over 80 characters leaves the default title).
-        if let Some(name) = get_string(remote, "siteName") {
+        if let Some(name) = remote.site_name {
             appearance.push(("headerTitle".into(), Raw::Text(name)));
         }
         if !appearance.is_empty() {
@@ -315,7 +308,7 @@ impl Widget {
                 self.ui.apply_look(&self.config);
             }
         }
-        self.set_agents_online(get(remote, "online").as_bool().unwrap_or(true));
+        self.set_agents_online(remote.online);
         self.relocalize();
     }
 }
@@ -325,13 +318,8 @@ fn emit_failure(failure: &Failure) {
     events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
 }
 
-pub(super) fn typing_frame(conversation_id: i64, active: bool) -> JsValue {
-    js::object(&[
-        ("type", "typing".into()),
-        ("conversationId", JsValue::from_f64(conversation_id as f64)),
-        ("active", active.into()),
-    ])
-}
+/// Whether a frame of an unknown type was logged already.
+static UNKNOWN_FRAME_SEEN: AtomicBool = AtomicBool::new(false);
 
 pub(super) fn on_session_event(generation: u32, event: Event) {
     with_widget(|widget| {

@@ -56,6 +56,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use natter::protocol::MAX_BODY_BYTES;
+use natter::protocol::{
+    CONFIG_PATH, CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, LEAVE_PATH_END,
+    MESSAGES_PATH_END, VISITOR_API_PREFIX, WS_PATH,
+};
 use tokio::sync::{broadcast, watch};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -90,14 +94,16 @@ pub struct AppState {
 pub type App = Arc<AppState>;
 
 pub fn router(app: App, test_hooks: bool) -> Router {
+    // The visitor protocol's paths are the widget's (`natter::protocol`).
+    let conversation = |end: &str| [CONVERSATIONS_PATH, "/{id}", end].concat();
     let visitor_api = Router::new()
-        .route("/handshake", post(visitor::handshake))
-        .route("/identify", post(visitor::identify))
-        .route("/config", get(visitor::config))
-        .route("/conversations", post(visitor::send))
-        .route("/conversations/current", get(visitor::current))
-        .route("/conversations/{id}/messages", get(visitor::messages))
-        .route("/conversations/{id}/leave", post(visitor::leave))
+        .route(HANDSHAKE_PATH, post(visitor::handshake))
+        .route(IDENTIFY_PATH, post(visitor::identify))
+        .route(CONFIG_PATH, get(visitor::config))
+        .route(CONVERSATIONS_PATH, post(visitor::send))
+        .route(CURRENT_CONVERSATION_PATH, get(visitor::current))
+        .route(&conversation(MESSAGES_PATH_END), get(visitor::messages))
+        .route(&conversation(LEAVE_PATH_END), post(visitor::leave))
         .method_not_allowed_fallback(method_not_allowed);
     let visitor_api = http::private(visitor_api).layer(http::cors());
     let agent_api = Router::new()
@@ -115,10 +121,10 @@ pub fn router(app: App, test_hooks: bool) -> Router {
     let admin_api = http::private(admin_api);
     let body_timeout = Duration::from_millis(app.sites.limits.body_timeout_ms);
     let mut router = Router::new()
-        .nest("/api/v1/cs", visitor_api)
+        .nest(VISITOR_API_PREFIX, visitor_api)
         .nest("/api/v1/agent", agent_api)
         .nest("/api/v1/admin", admin_api)
-        .route("/ws", get(ws::visitor_socket))
+        .route(WS_PATH, get(ws::visitor_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/agent", get(statics::console_page))
         .route("/agent/app.js", get(statics::console_script))

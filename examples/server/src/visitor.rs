@@ -11,8 +11,9 @@ use axum::response::Response;
 use natter::protocol::{
     ClientLimits, ConversationResponse, ErrorCode, HandshakeRequest, HandshakeResponse, IdentifyRequest, LinkEntry,
     Message, MessagePage, PageInfo, Profile, RemoteConfig, SendMessageRequest, SendMessageResponse, ServerFrame,
-    CLOCK_SKEW_SECS, DEFAULT_PAGE_LIMIT, ENTRY_HEADER, ENTRY_LINK, MAX_CLIENT_MSG_ID_LEN, MAX_EXTRA_BYTES,
-    MAX_FIELD_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS, MAX_URL_CHARS, TOKEN_TTL_SECS,
+    BEARER_PREFIX, CLOCK_SKEW_SECS, DEFAULT_PAGE_LIMIT, ENTRY_HEADER, ENTRY_LINK, MAX_CLIENT_MSG_ID_LEN,
+    MAX_EXTRA_BYTES, MAX_FIELD_CHARS, MAX_LOCALE_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS, MAX_TIMEZONE_CHARS,
+    MAX_URL_CHARS, TOKEN_TTL_SECS,
 };
 use serde::Deserialize;
 
@@ -166,7 +167,7 @@ fn check_entry(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     header_str(headers, header::AUTHORIZATION)
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| v.strip_prefix(BEARER_PREFIX).or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
 }
@@ -221,8 +222,8 @@ fn validate_context(profile: &Profile, locale: &Option<String>, tz: &Option<Stri
     check_len("email", &profile.email, MAX_FIELD_CHARS)?;
     check_len("phone", &profile.phone, MAX_FIELD_CHARS)?;
     check_len("avatar", &profile.avatar, MAX_URL_CHARS)?;
-    check_len("locale", locale, 35)?;
-    check_len("timezone", tz, 64)?;
+    check_len("locale", locale, MAX_LOCALE_CHARS)?;
+    check_len("timezone", tz, MAX_TIMEZONE_CHARS)?;
     if let Some(extra) = &profile.extra {
         if serde_json::to_vec(extra).map_or(true, |v| v.len() > MAX_EXTRA_BYTES) {
             return Err(ApiError::detail(

@@ -1,0 +1,305 @@
+//! Golden wire fixtures: every body and frame of the visitor protocol,
+//! written by the server's own serde types into `tests/fixtures/wire/`.
+//! The widget's wasm test (`tests/wire.rs`) decodes each answer and server
+//! frame through the widget's wire module and encodes each request body and
+//! client frame to compare with these, so neither side can rename a field
+//! alone.
+//!
+//! A difference fails with a diff; `NATTER_BLESS=1 cargo test -p
+//! natter-server --test golden` rewrites the files (review them, and run the
+//! wasm test).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use natter::protocol::*;
+use natter_server::error::{ApiError, Locale};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/wire"))
+}
+
+fn message(id: i64, from: Sender, text: &str) -> Message {
+    Message {
+        id,
+        client_msg_id: (from == Sender::Visitor).then(|| format!("c-{id}")),
+        conversation_id: 7,
+        from,
+        text: text.into(),
+        agent_name: (from == Sender::Agent).then(|| "Ada".into()),
+        created_at: format!("2026-05-21T07:53:{:02}.123Z", id % 60),
+    }
+}
+
+fn conversation(status: ConversationStatus) -> Conversation {
+    Conversation {
+        id: 7,
+        status,
+        created_at: "2026-05-21T07:50:00.000Z".into(),
+        updated_at: "2026-05-21T07:53:20.123Z".into(),
+        last_message_id: Some(42),
+    }
+}
+
+fn remote_config() -> RemoteConfig {
+    RemoteConfig {
+        available: true,
+        site_name: Some("Acme Support".into()),
+        locale: Some("zh-CN".into()),
+        greeting: Some("Hello! How can we help?".into()),
+        offline_message: Some("We are away; leave a message.".into()),
+        online: false,
+        appearance: Appearance {
+            theme: Some("dark".into()),
+            primary_color: Some("#0f766e".into()),
+            header_title: Some("Talk to us".into()),
+            ..Appearance::default()
+        },
+        limits: ClientLimits::default(),
+    }
+}
+
+fn handshake(conversation_id: Option<i64>) -> HandshakeResponse {
+    HandshakeResponse {
+        available: true,
+        token: Some("eyJ0eXAi.visitor.token".into()),
+        expires_at: Some("2026-05-21T08:23:20.000Z".into()),
+        expires_in: Some(1200),
+        cs_visitor_id: Some("cv_0123abcd".into()),
+        conversation_id,
+        identity_changed: None,
+        config: remote_config(),
+    }
+}
+
+fn error(err: ApiError) -> ErrorEnvelope {
+    ErrorEnvelope { error: err.body(Locale::EnUs) }
+}
+
+/// A fixture: its file name and the JSON serde writes for it.
+struct Fixture {
+    name: String,
+    json: Value,
+}
+
+fn fixture(name: &str, value: &impl Serialize) -> Fixture {
+    Fixture { name: format!("{name}.json"), json: serde_json::to_value(value).expect("serializable") }
+}
+
+/// A request body or client frame: the server must read back what it wrote.
+fn request<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) -> Fixture {
+    let fixture = fixture(name, value);
+    let read: T = serde_json::from_value(fixture.json.clone()).expect("the server reads its own fixture");
+    assert_eq!(&read, value, "{name} does not read back");
+    fixture
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let mut all = vec![
+        // Answers.
+        fixture("handshake", &handshake(Some(7))),
+        fixture("handshake-no-conversation", &handshake(None)),
+        fixture(
+            "handshake-unavailable",
+            &HandshakeResponse {
+                available: false,
+                token: None,
+                expires_at: None,
+                expires_in: None,
+                cs_visitor_id: None,
+                conversation_id: None,
+                identity_changed: None,
+                config: RemoteConfig { available: false, ..RemoteConfig::default() },
+            },
+        ),
+        fixture("config", &remote_config()),
+        fixture(
+            "messages-page",
+            &MessagePage {
+                messages: vec![
+                    message(40, Sender::Visitor, "Hi, my order is late"),
+                    message(41, Sender::Agent, "Let me check \u{1f50d}"),
+                    message(42, Sender::System, "Ada joined"),
+                ],
+                has_more: true,
+                next_since: 42,
+            },
+        ),
+        fixture(
+            "posted",
+            &SendMessageResponse {
+                message: message(43, Sender::Visitor, "Thanks!"),
+                conversation: conversation(ConversationStatus::Open),
+                duplicate: false,
+            },
+        ),
+        fixture(
+            "conversation-current",
+            &ConversationResponse { conversation: Some(conversation(ConversationStatus::Open)) },
+        ),
+        fixture("conversation-none", &ConversationResponse { conversation: None }),
+        // Server frames.
+        fixture(
+            "frame-hello",
+            &ServerFrame::Hello {
+                cs_visitor_id: Some("cv_0123abcd".into()),
+                conversation_id: Some(7),
+                last_message_id: 42,
+                agents_online: true,
+                expires_at: Some("2026-05-21T08:23:20.000Z".into()),
+                ping_interval_secs: 20,
+            },
+        ),
+        fixture(
+            "frame-hello-no-conversation",
+            &ServerFrame::Hello {
+                cs_visitor_id: Some("cv_0123abcd".into()),
+                conversation_id: None,
+                last_message_id: 0,
+                agents_online: false,
+                expires_at: Some("2026-05-21T08:23:20.000Z".into()),
+                ping_interval_secs: PING_INTERVAL_SECS,
+            },
+        ),
+        fixture("frame-message", &ServerFrame::Message { message: message(44, Sender::Agent, "Shipped today") }),
+        fixture(
+            "frame-typing",
+            &ServerFrame::Typing {
+                conversation_id: 7,
+                from: Sender::Agent,
+                agent_name: Some("Ada".into()),
+                active: true,
+            },
+        ),
+        fixture(
+            "frame-typing-stopped",
+            &ServerFrame::Typing { conversation_id: 7, from: Sender::Agent, agent_name: None, active: false },
+        ),
+        fixture("frame-presence", &ServerFrame::Presence { agents_online: true }),
+        fixture("frame-read", &ServerFrame::Read { conversation_id: 7, up_to: 43, by: Sender::Agent }),
+        fixture(
+            "frame-conversation",
+            &ServerFrame::Conversation { conversation: conversation(ConversationStatus::Open), visitor: None },
+        ),
+        fixture(
+            "frame-conversation-closed",
+            &ServerFrame::Conversation { conversation: conversation(ConversationStatus::Closed), visitor: None },
+        ),
+        fixture("frame-pong", &ServerFrame::Pong),
+        fixture("frame-auth-ok", &ServerFrame::AuthOk { expires_at: "2026-05-21T08:53:20.000Z".into() }),
+        fixture("frame-resync", &ServerFrame::Resync),
+        fixture(
+            "frame-error",
+            &ServerFrame::Error { error: ApiError::new(ErrorCode::UnknownFrame).body(Locale::EnUs) },
+        ),
+        // Request bodies and client frames.
+        request(
+            "request-handshake",
+            &HandshakeRequest {
+                app_key: "pk_demo".into(),
+                external_user_id: Some("user-17".into()),
+                fingerprint: Some("fp_9f2c".into()),
+                visitor_id: Some("v_5b0e7a36-2f0e-4b43-9d0a-6f1d2c3b4a59".into()),
+                user_hash: Some("a3f1".into()),
+                identity_token: Some("eyJhbGciOiJIUzI1NiJ9.e30.sig".into()),
+                profile: Profile {
+                    nickname: Some("Lin".into()),
+                    avatar: Some("https://example.com/lin.png".into()),
+                    email: Some("lin@example.com".into()),
+                    phone: Some("+86 10 1234 5678".into()),
+                    extra: Some(JsonValue::Object(vec![
+                        ("plan".into(), JsonValue::String("pro".into())),
+                        ("seats".into(), JsonValue::Number(3.0)),
+                    ])),
+                },
+                locale: Some("zh-CN".into()),
+                timezone: Some("Asia/Shanghai".into()),
+                page: Some(PageInfo {
+                    url: Some("https://shop.example.com/cart".into()),
+                    referrer: Some("https://example.com/".into()),
+                    title: Some("Cart".into()),
+                }),
+                link: Some(LinkEntry {
+                    u: Some("user-17".into()),
+                    nick: Some("Lin".into()),
+                    t: Some(1_779_349_000),
+                    s: Some("5e1d".into()),
+                }),
+            },
+        ),
+        request("request-post", &SendMessageRequest { client_msg_id: Some("c-43".into()), text: "Thanks!".into() }),
+        request("client-frame-typing", &ClientFrame::Typing { conversation_id: Some(7), active: true }),
+        request("client-frame-ping", &ClientFrame::Ping),
+        request("client-frame-auth", &ClientFrame::Auth { token: "eyJ0eXAi.renewed.token".into() }),
+    ];
+    // Error bodies, one for each code the widget tells apart, and the
+    // retry hint of `rate_limited`.
+    for code in [ErrorCode::IdentityRejected, ErrorCode::IdentityUnverified, ErrorCode::UnknownAppKey] {
+        all.push(fixture(&format!("error-{}", code.as_str()), &error(ApiError::new(code))));
+    }
+    all.push(fixture("error-rate_limited", &error(ApiError::rate_limited(12))));
+    all
+}
+
+/// The lines of `expected` and `actual` that differ, numbered.
+fn diff(expected: &str, actual: &str) -> String {
+    let (expected, actual): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
+    let mut out = String::new();
+    for i in 0..expected.len().max(actual.len()) {
+        let (e, a) = (expected.get(i), actual.get(i));
+        if e != a {
+            let _ = writeln!(
+                out,
+                "  line {}:\n    file:  {}\n    serde: {}",
+                i + 1,
+                e.unwrap_or(&"<none>"),
+                a.unwrap_or(&"<none>")
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn wire_fixtures_are_what_the_server_writes() {
+    let bless = std::env::var_os("NATTER_BLESS").is_some_and(|v| v == "1");
+    let dir = dir();
+    let fixtures = fixtures();
+    let mut problems = String::new();
+    for Fixture { name, json } in &fixtures {
+        let text = serde_json::to_string_pretty(json).expect("printable") + "\n";
+        let path = dir.join(name);
+        if bless {
+            std::fs::create_dir_all(&dir).expect("fixture directory");
+            std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(file) if file == text => {}
+            Ok(file) => {
+                let _ = write!(problems, "\n{name} differs from what serde writes:\n{}", diff(&file, &text));
+            }
+            Err(e) => {
+                let _ = write!(problems, "\n{name}: {e}");
+            }
+        }
+    }
+    // A fixture no kind writes any more would be decoded by the widget's
+    // test as if it were still current.
+    let written: BTreeSet<&str> = fixtures.iter().map(|f| f.name.as_str()).collect();
+    for entry in std::fs::read_dir(&dir).expect("fixture directory").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !written.contains(name.as_str()) {
+            if bless {
+                std::fs::remove_file(entry.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            } else {
+                let _ = write!(problems, "\n{name}: no fixture of that name is written any more");
+            }
+        }
+    }
+    assert!(problems.is_empty(), "golden wire fixtures out of date:{problems}\n\nIf the change is intended, rewrite them with NATTER_BLESS=1 cargo test -p natter-server --test golden, then run the widget's wasm test (tests/wire.rs).");
+}
