@@ -62,6 +62,7 @@ button{cursor:pointer}
 .meta{margin-top:3px;font-size:11.5px;color:var(--nt-muted);display:flex;gap:6px;align-items:center}
 .failed .meta{color:var(--nt-danger)}
 .retry{padding:0 2px;border:0;background:none;color:inherit;font-size:inherit;font-weight:600;text-decoration:underline}
+.messages{overflow-anchor:none}
 .typing{padding:0 16px 6px;font-size:12.5px;color:var(--nt-muted)}
 .composer{display:flex;gap:8px;align-items:flex-end;padding:10px 12px 12px;border-top:1px solid var(--nt-line);background:var(--nt-bg)}
 .input{flex:1;min-height:40px;max-height:120px;padding:9px 12px;border:1px solid var(--nt-line);border-radius:12px;background:var(--nt-bg);color:var(--nt-fg);resize:none;line-height:1.4;overflow-y:auto}

@@ -33,7 +33,7 @@ use crate::session::Session;
 use crate::tabs::Tabs;
 use crate::text::{self, Refusal};
 use crate::timer::Timer;
-use crate::ui::{Ui, UiAction};
+use crate::ui::{self, Ui, UiAction};
 use crate::{ids, js, log, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -414,6 +414,7 @@ impl Widget {
                 self.ui.focus_composer();
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
+            UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
                 self.ui.fit_composer();
                 self.ui.set_hint(None);
@@ -478,7 +479,7 @@ impl Widget {
 
     fn show_pending(&mut self, client_id: String, text: String) {
         let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
-        self.ui.insert_message(index, &self.chat.entries()[index]);
+        self.ui.insert_message(index, &self.chat.entries()[index], true);
         if self.open {
             self.ui.scroll_to_end();
         }
@@ -508,12 +509,18 @@ impl Widget {
 
     /// Mirrors a chat change in the UI.
     fn apply(&mut self, change: Change) {
+        self.apply_batched(change, true);
+    }
+
+    /// `apply`; `now`: show a new row in this task (not for a history page:
+    /// see `Ui::insert_message`).
+    fn apply_batched(&mut self, change: Change, now: bool) {
         match change {
-            Change::Inserted(i) => self.ui.insert_message(i, &self.chat.entries()[i]),
+            Change::Inserted(i) => self.ui.insert_message(i, &self.chat.entries()[i], now),
             Change::Updated(i) => self.ui.update_message(i, &self.chat.entries()[i]),
             Change::Moved(from, to) => {
                 self.ui.remove_message(from);
-                self.ui.insert_message(to, &self.chat.entries()[to]);
+                self.ui.insert_message(to, &self.chat.entries()[to], now);
             }
             Change::None => {}
         }
@@ -533,9 +540,11 @@ impl Widget {
         let visible = self.open && tab_visible();
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let mut shown = false;
+        // A few rows at once; more (a history page) a chunk per task.
+        let now = batch.len() <= ui::CHUNK;
         for (entry, conversation_id) in batch {
             let change = self.chat.receive(entry, visible);
-            self.apply(change);
+            self.apply_batched(change, now);
             if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {
                 shown = true;
                 if announce {
