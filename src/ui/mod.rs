@@ -86,6 +86,7 @@ pub struct Ui {
     unread: u32,
     open: bool,
     window: Window,
+    batch: bool,
     /// Keep the newest message in view.
     follow: bool,
     fill_handler: JsValue,
@@ -139,11 +140,13 @@ impl Ui {
 
         // One delegated listener per event type, on the container, all
         // sharing one closure type (one copy of the closure glue).
-        let [click, keydown, submit, input_changed] = ["click", "keydown", "submit", "input"]
-            .map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
         let list = find(".messages");
+        let listen =
+            |target: &Element, kind| Listener::new(target, kind, move |event| on_event(kind, &event, on_action));
         // Scroll events do not bubble to the root.
-        let scrolled = Listener::new(&list, "scroll", move |_| on_action(UiAction::Fill));
+        let scrolled = listen(&list, "scroll");
+        let [click, keydown, submit, input_changed] =
+            ["click", "keydown", "submit", "input"].map(|kind| listen(&root, kind));
         let fill_handler = Closure::<dyn FnMut()>::new(move || on_action(UiAction::Fill)).into_js_value();
         let mut ui = Self {
             launcher_label: find(".label"),
@@ -170,6 +173,7 @@ impl Ui {
             unread: 0,
             open: false,
             window: Window::default(),
+            batch: false,
             follow: true,
             fill_timer: None,
             fill_handler,
@@ -398,11 +402,16 @@ impl Ui {
     // their only record. Rows outside the window are built when the visitor
     // scrolls near them, a chunk per task (`fill`).
 
+    /// Many messages come at once (a history page): their rows are built by
+    /// later `fill` steps, a chunk per task, rather than in this one.
+    pub fn set_batch(&mut self, many: bool) {
+        self.batch = many;
+    }
+
     /// The entry at `index` was inserted: its row is built if it falls in the
-    /// window. `now`: a single new message, shown in this task; a history
-    /// page (`now` false) is built by later `fill` steps.
-    pub fn insert_message(&mut self, index: usize, entry: &Entry, now: bool) {
-        match (self.window.insert(index, now), self.host.owner_document()) {
+    /// window (and is not part of a batch).
+    pub fn insert_message(&mut self, index: usize, entry: &Entry) {
+        match (self.window.insert(index, !self.batch), self.host.owner_document()) {
             (Some(at), Some(doc)) => {
                 insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(at).as_ref())
             }
@@ -462,38 +471,26 @@ impl Ui {
         // Rows built by scrolling or for a history page are not news for the
         // live region.
         set_attribute(list, "aria-busy", "true");
-        let Some(doc) = self.host.owner_document() else { return };
-        let build = |i: usize| entries.get(i).map(|entry| messages::row(&doc, entry, self.strings));
+        let shown = self.window.shown();
         match &step {
-            Step::Prepend(range) => {
-                let first = self.row(0);
-                for row in range.clone().filter_map(build) {
-                    insert(list, &row, first.as_ref());
+            Step::Build(range) => {
+                let Some(doc) = self.host.owner_document() else { return };
+                let before = self.window.row(range.end).and_then(|at| self.row(at));
+                for entry in entries.get(range.clone()).unwrap_or_default() {
+                    insert(list, &messages::row(&doc, entry, self.strings), before.as_ref());
                 }
             }
-            Step::Append(range) => {
-                for row in range.clone().filter_map(build) {
-                    insert(list, &row, None);
-                }
-            }
-            Step::DropTop(n) => {
-                for row in (0..*n).filter_map(|_| self.row(0)) {
+            Step::Drop(range) => {
+                for row in range.clone().filter_map(|_| self.row(range.start - shown.start)) {
                     row.remove();
                 }
             }
-            Step::DropBottom(n) => {
-                let last = self.window.shown().len();
-                for row in (last - n..last).rev().filter_map(|at| self.row(at)) {
-                    row.remove();
-                }
-            }
-            Step::Reset => self.remove_rows(),
             Step::Done => {}
         }
         self.window.apply(&step);
         if self.follow {
             self.scroll_to_end();
-        } else if matches!(step, Step::Prepend(_) | Step::DropTop(_)) {
+        } else if matches!(&step, Step::Build(r) | Step::Drop(r) if r.start <= shown.start && *r != shown) {
             // Rows above changed: keep what the visitor reads in place (by
             // hand, as `overflow-anchor` is not in every browser).
             self.list.set_scroll_top((number("scrollTop") + scroll_height(list) as f64 - height) as i32);
@@ -512,7 +509,7 @@ impl Ui {
     /// it once per batch of rows, not per row.
     pub fn scroll_to_end(&mut self) {
         self.follow = true;
-        if self.window.next(View { follow: true, ..View::default() }) != Step::Done {
+        if self.window.behind() {
             self.schedule_fill(0);
         }
         self.list.set_scroll_top(scroll_height(&self.list));
@@ -573,6 +570,7 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             event.prevent_default();
             on_action(UiAction::Send);
         }
+        "scroll" => on_action(UiAction::Fill),
         _ => on_action(UiAction::Input),
     }
 }

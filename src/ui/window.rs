@@ -25,19 +25,15 @@ pub struct Window {
     len: usize,
 }
 
-/// What to do to the rows next.
+/// What to do to the rows next, in chat indices.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Build rows for these entries above the first row.
-    Prepend(Range<usize>),
-    /// Build rows for these entries after the last row.
-    Append(Range<usize>),
-    /// Remove this many rows from the top.
-    DropTop(usize),
-    /// Remove this many rows from the bottom.
-    DropBottom(usize),
-    /// Remove every row; the window starts again, empty, at the newest end.
-    Reset,
+    /// Build rows for these entries, next to the window's rows: above them
+    /// or after them (or in their place, when there are none).
+    Build(Range<usize>),
+    /// Remove the rows of these entries: the top or the bottom of the
+    /// window, or all of it.
+    Drop(Range<usize>),
     Done,
 }
 
@@ -56,6 +52,11 @@ impl Window {
     /// The DOM position of the row for entry `index`, if it has one.
     pub fn row(&self, index: usize) -> Option<usize> {
         (self.start..self.end).contains(&index).then(|| index - self.start)
+    }
+
+    /// Whether newer entries than the last row have none.
+    pub fn behind(&self) -> bool {
+        self.end < self.len
     }
 
     /// Rows shown, as chat indices.
@@ -103,28 +104,28 @@ impl Window {
     }
 
     /// The next change that brings the rows to where the visitor is, at most
-    /// a [`CHUNK`] of rows. `apply` must follow with the same step.
+    /// a [`CHUNK`] of rows built. `apply` must follow with the same step.
     pub fn next(&self, view: View) -> Step {
-        let (start, end, len) = (self.start, self.end, self.len);
+        let Self { start, end, len } = *self;
         let size = end - start;
         // Following the newest, older rows come only up to the target.
         let near_top = view.near_top && !view.follow;
         if end < len && view.follow && len - end > TARGET {
             // Too far behind to build the way down: start again at the end.
-            return if size > 0 { Step::Reset } else { Step::Prepend(len.saturating_sub(CHUNK)..len) };
+            return if size > 0 { Step::Drop(start..end) } else { Step::Build(len.saturating_sub(CHUNK)..len) };
         }
         if size > MAX {
             // Keep the rows around where the visitor reads.
-            return if near_top { Step::DropBottom(size - MAX) } else { Step::DropTop(size - MAX) };
+            return Step::Drop(if near_top { start + MAX..end } else { start..end - MAX });
         }
         if end < len && (view.follow || view.near_bottom) {
-            return Step::Append(end..len.min(end + CHUNK));
+            return Step::Build(end..len.min(end + CHUNK));
         }
         if start > 0 && (near_top || (view.follow && size < TARGET)) {
-            return Step::Prepend(start.saturating_sub(CHUNK)..start);
+            return Step::Build(start.saturating_sub(CHUNK)..start);
         }
         if view.follow && size > TARGET {
-            return Step::DropTop(size - TARGET);
+            return Step::Drop(start..end - TARGET);
         }
         Step::Done
     }
@@ -132,18 +133,11 @@ impl Window {
     /// Records that `step` was carried out on the rows.
     pub fn apply(&mut self, step: &Step) {
         match step {
-            Step::Prepend(range) if self.start == self.end => {
-                self.start = range.start;
-                self.end = range.end;
-            }
-            Step::Prepend(range) => self.start = range.start,
-            Step::Append(range) => self.end = range.end,
-            Step::DropTop(n) => self.start += n,
-            Step::DropBottom(n) => self.end -= n,
-            Step::Reset => {
-                self.start = self.len;
-                self.end = self.len;
-            }
+            Step::Build(range) if self.start == self.end => (self.start, self.end) = (range.start, range.end),
+            Step::Build(range) if range.end == self.start => self.start = range.start,
+            Step::Build(range) => self.end = range.end,
+            Step::Drop(range) if range.start == self.start => self.start = range.end,
+            Step::Drop(range) => self.end = range.start,
             Step::Done => {}
         }
     }
@@ -182,17 +176,15 @@ mod tests {
             let step = self.window.next(view);
             match &step {
                 Step::Done => return false,
-                Step::Prepend(range) => {
+                Step::Build(range) => {
                     assert!(range.len() <= CHUNK);
-                    self.rows.splice(0..0, range.clone());
+                    let at = if range.end == self.window.start { 0 } else { self.rows.len() };
+                    self.rows.splice(at..at, range.clone());
                 }
-                Step::Append(range) => {
-                    assert!(range.len() <= CHUNK);
-                    self.rows.extend(range.clone());
+                Step::Drop(range) => {
+                    let at = range.start - self.window.start;
+                    self.rows.drain(at..at + range.len());
                 }
-                Step::DropTop(n) => drop(self.rows.drain(..*n)),
-                Step::DropBottom(n) => self.rows.truncate(self.rows.len() - n),
-                Step::Reset => self.rows.clear(),
             }
             self.window.apply(&step);
             self.check();

@@ -479,7 +479,7 @@ impl Widget {
 
     fn show_pending(&mut self, client_id: String, text: String) {
         let index = self.chat.add_pending(client_id, text, js_sys::Date::now());
-        self.ui.insert_message(index, &self.chat.entries()[index], true);
+        self.ui.insert_message(index, &self.chat.entries()[index]);
         if self.open {
             self.ui.scroll_to_end();
         }
@@ -509,18 +509,12 @@ impl Widget {
 
     /// Mirrors a chat change in the UI.
     fn apply(&mut self, change: Change) {
-        self.apply_batched(change, true);
-    }
-
-    /// `apply`; `now`: show a new row in this task (not for a history page:
-    /// see `Ui::insert_message`).
-    fn apply_batched(&mut self, change: Change, now: bool) {
         match change {
-            Change::Inserted(i) => self.ui.insert_message(i, &self.chat.entries()[i], now),
+            Change::Inserted(i) => self.ui.insert_message(i, &self.chat.entries()[i]),
             Change::Updated(i) => self.ui.update_message(i, &self.chat.entries()[i]),
             Change::Moved(from, to) => {
                 self.ui.remove_message(from);
-                self.ui.insert_message(to, &self.chat.entries()[to], now);
+                self.ui.insert_message(to, &self.chat.entries()[to]);
             }
             Change::None => {}
         }
@@ -541,10 +535,10 @@ impl Widget {
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let mut shown = false;
         // A few rows at once; more (a history page) a chunk per task.
-        let now = batch.len() <= ui::CHUNK;
+        self.ui.set_batch(batch.len() > ui::CHUNK);
         for (entry, conversation_id) in batch {
             let change = self.chat.receive(entry, visible);
-            self.apply_batched(change, now);
+            self.apply(change);
             if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {
                 shown = true;
                 if announce {
@@ -552,6 +546,7 @@ impl Widget {
                 }
             }
         }
+        self.ui.set_batch(false);
         if shown && self.open {
             self.ui.scroll_to_end();
         }
