@@ -31,10 +31,14 @@ const listState = (page) =>
 
 /** Waits until the list has settled: no step of building rows pending. */
 async function settled(page, check = () => true) {
-  for (let i = 0; ; i++) {
+  const started = Date.now();
+  for (;;) {
     const state = await listState(page);
     if (state.busy !== 'true' && check(state)) return state;
-    if (i > 300) throw new Error(`list never settled: ${JSON.stringify({ ...state, rows: state.rows.length })}`);
+    if (Date.now() - started > 30000) {
+      const errors = await page.evaluate(() => window.__errors);
+      throw new Error(`list never settled: ${JSON.stringify({ ...state, rows: state.rows.length, first: state.rows[0], errors })}`);
+    }
     await page.waitForTimeout(50);
   }
 }
@@ -83,6 +87,13 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
     [],
     async (s, context) => {
       const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.addInitScript(() => {
+        window.__errors = [];
+        addEventListener('error', (e) => window.__errors.push(String(e.message)));
+      });
       await page.goto(`${s.pages.url}/chat.html`);
       await page.locator('[part~=launcher]').click();
       await typeAndSend(page, 'first');
@@ -148,6 +159,7 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
       assertRun(state.rows, all);
       const last = await waitForMessages(page, (l) => l.at(-1)?.text === 'while away');
       assert.equal(last.at(-1).state, 'sent');
+      assert.deepEqual(errors, []);
     },
     { bot: 'off' },
   ));
