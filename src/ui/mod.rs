@@ -387,9 +387,8 @@ impl Ui {
     }
 
     pub fn focus_composer(&self) {
-        // Without scrolling it into view: the composer is always in the
-        // shown panel, and the scroll would force a second layout when
-        // opening.
+        // Without scrolling it into view: the composer is always in view in
+        // the shown panel, so that work is saved when opening.
         js::call(&self.input, "focus", &[js::object(&[("preventScroll", true.into())])]);
     }
 
