@@ -1,27 +1,35 @@
 // Long conversations: N messages stored through the agent API, then a fresh
 // load of the page (same visitor, panel opened through the queue) that fetches
-// the history. Time to render, long tasks while loading and while scrolling
-// the whole list, memory and DOM size.
+// the history. Time until the list's window of rows is built, long tasks while
+// loading and while scrolling up through the whole conversation, memory and
+// DOM size; at 1x, and at 4x CPU for the largest size.
 import { agentApi } from '../tests/support/natter-server.mjs';
 import { selfTimes } from './profile.mjs';
 import { freshPage, log, longTaskTotals, measured, metrics, mib, round, startServer } from './lib.mjs';
 
+/** Stores n agent messages; returns the text of the newest (highest id). */
 async function fill(server, cid, n, concurrency = 8) {
   let next = 0;
+  let newest = { id: -1, text: null };
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      await agentApi(server, `/conversations/${cid}/messages`, { text: `history message ${i}: the quick brown fox jumps over the lazy dog` });
+      const text = `history message ${i}: the quick brown fox jumps over the lazy dog`;
+      const { message } = await agentApi(server, `/conversations/${cid}/messages`, { text });
+      if (message.id > newest.id) newest = { id: message.id, text };
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  return newest.text;
 }
 
 export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
   const out = {};
-  for (const n of sizes) {
+  const runs = [...sizes.map((n) => [n, 1]), [sizes.at(-1), 4]];
+  for (const [n, throttle] of runs) {
     const server = await startServer({ staticDir: snap.cdn, args: ['--bot', 'off'] });
     const { context, page, cdp, errors } = await freshPage(browser);
+    const key = throttle === 1 ? n : `${n} (4x CPU)`;
     try {
       await page.goto(`${server.url}/live.html`);
       await page.waitForFunction(() => window.__bench.events.some((e) => e.type === 'connection' && e.detail?.state === 'online'), null, { timeout: 30000 });
@@ -33,7 +41,7 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
           }),
       );
       const filled = Date.now();
-      await fill(server, cid, n - 1);
+      const newest = await fill(server, cid, n - 1);
       const fillSecs = (Date.now() - filled) / 1000;
       // Reload with the panel opened from the queue; wait until all N rows are in.
       await page.addInitScript(() => {
@@ -41,34 +49,50 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
         window.Natter('open');
       });
       // A CPU profile of the smallest size's history render, to name its cost.
-      const profiling = n === sizes[0];
+      const profiling = n === sizes[0] && throttle === 1;
       if (profiling) {
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       }
+      if (throttle !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
       await page.reload();
+      // The list is done when it shows the newest message at the end, with
+      // its window of rows built (not busy): checked every frame, in the page.
       await page.waitForFunction(
-        (n) => (document.querySelector('[data-natter-widget]')?.shadowRoot?.querySelectorAll('[part~=message]').length ?? 0) >= n,
-        n,
-        { timeout: 120000, polling: 250 },
+        (newest) => {
+          const list = document.querySelector('[data-natter-widget]')?.shadowRoot?.querySelector('[part~=messages]');
+          const rows = list?.querySelectorAll('[part~=message]') ?? [];
+          const done = rows.length >= 200 && list.getAttribute('aria-busy') === 'false' && rows[rows.length - 1].querySelector('.bubble').textContent === newest;
+          if (done) window.__windowBuiltAt ??= performance.now();
+          return done;
+        },
+        newest,
+        { timeout: 120000, polling: 'raf' },
       );
       const loadPhase = await page.evaluate(async () => {
-        const rowsAt = performance.now();
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        const lastMessage = window.__bench.events.filter((e) => e.type === 'message').at(-1)?.at ?? null;
-        return { rowsSeenAt: rowsAt, lastMessageEventAt: lastMessage, launcherAt: window.__bench.launcherAt, longtasks: window.__bench.longtasks.slice(), messageEvents: window.__bench.events.filter((e) => e.type === 'message').length };
+        return {
+          windowBuiltAt: window.__windowBuiltAt,
+          launcherAt: window.__bench.launcherAt,
+          longtasks: window.__bench.longtasks.slice(),
+          rows: document.querySelector('[data-natter-widget]').shadowRoot.querySelectorAll('[part~=message]').length,
+        };
       });
       const profile = profiling ? selfTimes((await cdp.send('Profiler.stop')).profile, 12) : null;
       const m = await metrics(cdp);
       const wasm = await page.evaluate(() => window.__bench.wasmBytes());
-      // Scroll from the bottom to the top, one step per frame.
-      const scroll = await page.evaluate(async () => {
+      // Scroll from the bottom to the first message, one step per frame.
+      const scroll = await page.evaluate(async (n) => {
         const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
+        const rows = () => list.querySelectorAll('[part~=message]');
         const before = window.__bench.longtasks.length;
         const frames = [];
-        // About 300 frames per direction whatever the length (at least 120 px, a fast wheel).
-        const stepPx = Math.max(120, Math.ceil(list.scrollHeight / 300));
+        let maxRows = 0;
+        // About 300 frames whatever the length (at least 120 px, a fast
+        // wheel), from the height of the rows built so far.
+        const stepPx = Math.max(120, Math.ceil(((list.scrollHeight / rows().length) * n) / 300));
+        const atTop = () => list.scrollTop <= 0 && rows()[0]?.querySelector('.bubble').textContent === 'first';
         let last = performance.now();
         const t0 = last;
         const step = (dir) =>
@@ -78,7 +102,8 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
               frames.push(now - last);
               last = now;
               list.scrollTop += dir * stepPx;
-              const atEnd = dir < 0 ? list.scrollTop <= 0 : list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+              maxRows = Math.max(maxRows, rows().length);
+              const atEnd = dir < 0 ? atTop() : list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
               if (atEnd || now - t0 > 60000) resolve();
               else requestAnimationFrame(tick);
             };
@@ -90,6 +115,8 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
         frames.shift();
         const sorted = frames.slice().sort((a, b) => a - b);
         return {
+          reachedFirst: atTop(),
+          maxRows,
           scrollHeight: list.scrollHeight,
           stepPx,
           frames: frames.length,
@@ -99,12 +126,13 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
           framesOver33Ms: frames.filter((f) => f > 33.4).length,
           longtasks: tasks,
         };
-      });
-      out[n] = {
-        messages: n,
+      }, n);
+      out[key] = {
+        messages: key,
+        throttle,
         fillSecs: round(fillSecs, 1),
-        rowsShown: loadPhase.messageEvents,
-        renderAllMs: round(loadPhase.lastMessageEventAt, 1),
+        rowsShown: loadPhase.rows,
+        renderAllMs: round(loadPhase.windowBuiltAt, 1),
         launcherMs: round(loadPhase.launcherAt, 1),
         loadLongTasks: longTaskTotals(loadPhase.longtasks),
         jsHeapMiB: mib(m.JSHeapUsedSize),
@@ -114,7 +142,8 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
         renderProfile: profile,
         errors: errors.filter((e) => !/favicon|status of 404/.test(e)).slice(0, 5),
       };
-      log(`long: ${n} messages rendered in ${out[n].renderAllMs} ms, ${out[n].loadLongTasks.count} long tasks (${out[n].loadLongTasks.totalMs} ms)`);
+      const r = out[key];
+      log(`long: ${key} messages, window built in ${r.renderAllMs} ms (${r.rowsShown} rows), ${r.loadLongTasks.count} long tasks (${r.loadLongTasks.totalMs} ms); scroll to the first: ${r.scroll.reachedFirst}, ${r.scroll.longtasks.count} long tasks, at most ${r.scroll.maxRows} rows`);
     } finally {
       await context.close();
       await server.stop();

@@ -7,6 +7,9 @@
 
 mod icon;
 mod messages;
+mod window;
+
+pub use window::CHUNK;
 
 use crate::digits::{int, px};
 use crate::js;
@@ -24,6 +27,11 @@ use crate::dom::{
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
+use crate::timer::Timer;
+use window::{Step, View, Window};
+
+/// Between two steps of building rows: about a frame.
+const FILL_MS: u32 = 16;
 
 #[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
@@ -49,6 +57,8 @@ pub enum UiAction {
     Retry(String),
     /// The composer's text changed.
     Input,
+    /// The list scrolled, or its timer fired: see [`Ui::fill`].
+    Fill,
 }
 
 pub struct Ui {
@@ -75,7 +85,13 @@ pub struct Ui {
     online: bool,
     unread: u32,
     open: bool,
-    _listeners: [Listener; 4],
+    window: Window,
+    batch: bool,
+    /// Keep the newest message in view.
+    follow: bool,
+    fill_handler: JsValue,
+    fill_timer: Option<Timer>,
+    _listeners: [Listener; 5],
 }
 
 /// The widget's markup: src/ui/widget.html with its icons, minified by
@@ -161,8 +177,13 @@ impl Ui {
 
         // One delegated listener per event type, on the container, all
         // sharing one closure type (one copy of the closure glue).
-        let listeners = ["click", "keydown", "submit", "input"]
-            .map(|kind| Listener::new(&root, kind, move |event| on_event(kind, &event, on_action)));
+        let listen =
+            |target: &Element, kind| Listener::new(target, kind, move |event| on_event(kind, &event, on_action));
+        // Scroll events do not bubble to the root.
+        let scrolled = listen(&parts.list, "scroll");
+        let [click, keydown, submit, input_changed] =
+            ["click", "keydown", "submit", "input"].map(|kind| listen(&root, kind));
+        let fill_handler = Closure::<dyn FnMut()>::new(move || on_action(UiAction::Fill)).into_js_value();
         let mut ui = Self {
             host,
             root,
@@ -187,7 +208,12 @@ impl Ui {
             online: true,
             unread: 0,
             open: false,
-            _listeners: listeners,
+            window: Window::default(),
+            batch: false,
+            follow: true,
+            fill_timer: None,
+            fill_handler,
+            _listeners: [click, keydown, submit, input_changed, scrolled],
         };
         append(body, &ui.host);
         ui.set_strings(strings);
@@ -397,48 +423,130 @@ impl Ui {
     }
 
     pub fn focus_composer(&self) {
-        let _ = self.input.focus();
+        // Without scrolling it into view: the composer is always in view in
+        // the shown panel, so that work is saved when opening.
+        js::call(&self.input, "focus", &[js::object(&[("preventScroll", true.into())])]);
     }
 
     pub fn focus_launcher(&self) {
         let _ = self.launcher.focus();
     }
 
-    // Message rows are the list's children after the greeting,
-    // index-aligned with `Chat::entries`: the DOM is their only record.
+    // Message rows are the list's children after the greeting, one for
+    // each entry of `self.window`, in `Chat::entries` order: the DOM is
+    // their only record. Rows outside the window are built when the visitor
+    // scrolls near them, a chunk per task (`fill`).
 
-    /// Inserts the row for `entry` at `index`.
-    pub fn insert_message(&self, index: usize, entry: &Entry) {
-        let Some(doc) = self.host.owner_document() else { return };
-        insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(index).as_ref());
+    /// Many messages come at once (a history page): their rows are built by
+    /// later `fill` steps, a chunk per task, rather than in this one.
+    pub fn set_batch(&mut self, many: bool) {
+        self.batch = many;
     }
 
-    /// Re-renders the row at `index` after its entry changed.
+    /// The entry at `index` was inserted: its row is built if it falls in the
+    /// window (and is not part of a batch).
+    pub fn insert_message(&mut self, index: usize, entry: &Entry) {
+        match (self.window.insert(index, !self.batch), self.host.owner_document()) {
+            (Some(at), Some(doc)) => {
+                insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(at).as_ref())
+            }
+            _ => self.schedule_fill(0),
+        }
+    }
+
+    /// Re-renders the row of the entry at `index` after it changed.
     pub fn update_message(&self, index: usize, entry: &Entry) {
-        let (Some(doc), Some(old)) = (self.host.owner_document(), self.row(index)) else { return };
+        let Some(at) = self.window.row(index) else { return };
+        let (Some(doc), Some(old)) = (self.host.owner_document(), self.row(at)) else { return };
         replace(&old, &messages::row(&doc, entry, self.strings));
     }
 
-    pub fn remove_message(&self, index: usize) {
-        if let Some(row) = self.row(index) {
+    pub fn remove_message(&mut self, index: usize) {
+        if let Some(row) = self.window.remove(index).and_then(|at| self.row(at)) {
             row.remove();
         }
     }
 
-    pub fn clear_messages(&self) {
+    pub fn clear_messages(&mut self) {
+        self.window.clear();
+        self.remove_rows();
+    }
+
+    fn remove_rows(&self) {
         while let Some(row) = self.row(0) {
             row.remove();
         }
     }
 
-    fn row(&self, index: usize) -> Option<Element> {
-        child(&self.list, index as u32 + 1)
+    /// The row at DOM position `at` (0: the first message row).
+    fn row(&self, at: usize) -> Option<Element> {
+        child(&self.list, at as u32 + 1)
     }
 
-    /// Scrolls the list to the newest message. It reads layout, so callers
-    /// do it once per batch of rows, not per row (a history of 1,000
-    /// messages would otherwise lay the list out 1,000 times).
-    pub fn scroll_to_end(&self) {
+    /// One step towards the rows the visitor's scroll position needs. Runs
+    /// on the list's scroll events and on its own timer while there is more
+    /// to do.
+    pub fn fill(&mut self, entries: &[Entry]) {
+        self.fill_timer = None;
+        let list = &self.list;
+        let number = |name| js::get(list, name).as_f64().unwrap_or(0.0);
+        let (top, height, screen) = (number("scrollTop"), number("scrollHeight"), number("clientHeight"));
+        let below = height - top - screen;
+        // Scrolled to the end of the rows follows the newest only where
+        // they reach it; scrolled away from it never does.
+        self.follow = below < 2.0 && (self.follow || self.window.shown().end == entries.len());
+        let view = View { follow: self.follow, near_top: top < 2.0 * screen, near_bottom: below < 2.0 * screen };
+        let step = self.window.next(view);
+        if step == Step::Done {
+            // A step later than the last rows built: the accessibility tree
+            // has seen them while busy, so they are not announced as new.
+            set_attribute(list, "aria-busy", "false");
+            return;
+        }
+        // Rows built by scrolling or for a history page are not news for the
+        // live region.
+        set_attribute(list, "aria-busy", "true");
+        let shown = self.window.shown();
+        match &step {
+            Step::Build(range) => {
+                let Some(doc) = self.host.owner_document() else { return };
+                let before = self.window.row(range.end).and_then(|at| self.row(at));
+                for entry in entries.get(range.clone()).unwrap_or_default() {
+                    insert(list, &messages::row(&doc, entry, self.strings), before.as_ref());
+                }
+            }
+            Step::Drop(range) => {
+                for row in range.clone().filter_map(|_| self.row(range.start - shown.start)) {
+                    row.remove();
+                }
+            }
+            Step::Done => {}
+        }
+        self.window.apply(&step);
+        if self.follow {
+            self.scroll_to_end();
+        } else if matches!(&step, Step::Build(r) | Step::Drop(r) if r.start <= shown.start && *r != shown) {
+            // Rows above changed: keep what the visitor reads in place (by
+            // hand, as `overflow-anchor` is not in every browser).
+            self.list.set_scroll_top((number("scrollTop") + scroll_height(list) as f64 - height) as i32);
+        }
+        self.schedule_fill(FILL_MS);
+    }
+
+    fn schedule_fill(&mut self, delay_ms: u32) {
+        if self.fill_timer.is_none() {
+            self.fill_timer = Some(Timer::new(&self.fill_handler, delay_ms));
+        }
+    }
+
+    /// Scrolls the list to the newest message, building its rows first if
+    /// the visitor had scrolled far from it. It reads layout, so callers do
+    /// it once per batch of rows, not per row.
+    pub fn scroll_to_end(&mut self) {
+        self.follow = true;
+        if self.window.behind() {
+            self.schedule_fill(0);
+        }
         self.list.set_scroll_top(scroll_height(&self.list));
     }
 
@@ -498,6 +606,7 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             on_action(UiAction::Send);
         }
         "input" => on_action(UiAction::Input),
+        "scroll" => on_action(UiAction::Fill),
         // No other kind is listened to (see `mount`).
         _ => {}
     }

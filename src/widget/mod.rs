@@ -32,7 +32,7 @@ use crate::session::machine::Input;
 use crate::session::Transport;
 use crate::tabs::Tabs;
 use crate::text::{self, Refusal};
-use crate::ui::{Ui, UiAction};
+use crate::ui::{self, Ui, UiAction};
 use crate::{ids, js, log, outbox, storage};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -396,6 +396,7 @@ impl Widget {
                 self.ui.focus_composer();
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
+            UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
                 self.ui.fit_composer();
                 self.ui.set_hint(None);
@@ -516,6 +517,8 @@ impl Widget {
         let visible = self.open && tab_visible();
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let mut shown = false;
+        // A few rows at once; more (a history page) a chunk per task.
+        self.ui.set_batch(batch.len() > ui::CHUNK);
         for (entry, conversation_id) in batch {
             let change = self.chat.receive(entry, visible);
             self.apply(change);
@@ -526,6 +529,7 @@ impl Widget {
                 }
             }
         }
+        self.ui.set_batch(false);
         if shown && self.open {
             self.ui.scroll_to_end();
         }
