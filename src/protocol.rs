@@ -653,7 +653,7 @@ impl Default for ClientLimits {
 
 /// Frames the server sends, as JSON text frames tagged by `type`.
 /// Visitors receive `hello`, `message`, `typing` (agent), `presence`, `read`
-/// (agent), `conversation`, `pong`, `authOk`, `error`, `resync`; agents also
+/// (agent), `conversation`, `pong`, `authOk`, `ack`, `error`, `resync`; agents also
 /// receive `visitor`, and `typing`/`read` from visitors.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -703,8 +703,19 @@ pub enum ServerFrame {
     Pong,
     /// Answer to a client `auth`: the socket now lives until `expiresAt`.
     AuthOk { expires_at: String },
-    /// The last client frame was refused; the socket stays open.
-    Error { error: ErrorBody },
+    /// Answer to a client `message`: it is stored, as a `POST` answered
+    /// 201 (or 200, `duplicate`, for a stored `clientMsgId`) would say.
+    Ack { client_msg_id: String, message: Message, conversation: Conversation, duplicate: bool },
+    /// The last client frame was refused; the socket stays open. A refused
+    /// `message` is named by its `clientMsgId`, with the HTTP status its
+    /// `POST` would have had.
+    Error {
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        client_msg_id: Option<String>,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        status: Option<u16>,
+        error: ErrorBody,
+    },
     /// Events were dropped for this socket (it was too slow): fetch with
     /// `since` to catch up.
     Resync,
@@ -730,6 +741,17 @@ pub enum ClientFrame {
     /// Renew the socket's authorization with a fresh visitor token of the
     /// same visitor.
     Auth { token: String },
+    /// Visitors: send a message, as `POST .../conversations` does (same
+    /// checks, limits and `clientMsgId` idempotency); answered with `ack`
+    /// or an `error` naming the `clientMsgId`. `conversationId`, when given,
+    /// must be the visitor's open conversation.
+    Message {
+        #[cfg_attr(feature = "serde", serde(default))]
+        client_msg_id: Option<String>,
+        text: String,
+        #[cfg_attr(feature = "serde", serde(default))]
+        conversation_id: Option<i64>,
+    },
 }
 
 // ---------------------------------------------------------------------------

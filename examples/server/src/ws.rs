@@ -16,8 +16,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use natter::protocol::{
-    ClientFrame, ErrorCode, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY,
-    CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS, JWT_SUBPROTOCOL_PREFIX, PING_INTERVAL_SECS, WS_SUBPROTOCOL,
+    ClientFrame, ConversationStatus, ErrorCode, SendMessageRequest, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL,
+    BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS, JWT_SUBPROTOCOL_PREFIX,
+    PING_INTERVAL_SECS, WS_SUBPROTOCOL,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -147,7 +148,7 @@ fn close(code: u16, reason: &'static str) -> WsMessage {
 }
 
 fn error_frame(err: ApiError) -> ServerFrame {
-    ServerFrame::Error { error: err.body(Locale::EnUs) }
+    ServerFrame::Error { client_msg_id: None, status: None, error: err.body(Locale::EnUs) }
 }
 
 /// Deadline of a visitor token as a tokio instant.
@@ -211,7 +212,7 @@ async fn session(app: App, mut peer: Peer, mut socket: WebSocket, slots: Option<
 
 /// What ended a socket loop; `None` = the peer left or the connection broke.
 async fn run(
-    app: &AppState,
+    app: &App,
     peer: &mut Peer,
     socket: &mut WebSocket,
     events: &mut Subscription<'_>,
@@ -293,19 +294,29 @@ async fn run(
 }
 
 /// Frame types a client may send, to tell `unknown_frame` from `bad_request`.
-const CLIENT_FRAME_TYPES: [&str; 4] = ["typing", "read", "ping", "auth"];
+const CLIENT_FRAME_TYPES: [&str; 5] = ["typing", "read", "ping", "auth", "message"];
 
-async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<ServerFrame>, ApiError> {
+async fn on_frame(app: &App, peer: &mut Peer, raw: &str) -> Result<Option<ServerFrame>, ApiError> {
     let value: serde_json::Value =
         serde_json::from_str(raw).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
     if !CLIENT_FRAME_TYPES.contains(&kind) {
         return Err(ApiError::detail(ErrorCode::UnknownFrame, format!("type {kind:?}")));
     }
-    let frame: ClientFrame =
-        serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
+    if kind == "message" {
+        // Every answer to a message names it, even when its fields are wrong,
+        // and carries the status its POST would have had.
+        let client_msg_id = value.get("clientMsgId").and_then(|id| id.as_str()).map(str::to_string);
+        return Ok(Some(send_message(app, peer, value).await.unwrap_or_else(|err| ServerFrame::Error {
+            client_msg_id,
+            status: Some(err.code.status()),
+            error: err.body(Locale::EnUs),
+        })));
+    }
+    let frame: ClientFrame = parse(value)?;
     match frame {
         ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
+        ClientFrame::Message { .. } => Err(ApiError::new(ErrorCode::BadRequest)),
         ClientFrame::Auth { token } => {
             let Peer::Visitor { visitor, expires, proven, .. } = peer else {
                 return Err(ApiError::detail(ErrorCode::BadRequest, "auth is for visitor sockets"));
@@ -350,6 +361,39 @@ async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<S
             Ok(None)
         }
     }
+}
+
+fn parse(value: serde_json::Value) -> Result<ClientFrame, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
+}
+
+/// A visitor's `message` frame: stored exactly as `POST .../conversations`
+/// stores it, with the socket's visitor (whose record must still take its
+/// token, as every REST call checks).
+async fn send_message(app: &App, peer: &Peer, value: serde_json::Value) -> Result<ServerFrame, ApiError> {
+    let Peer::Visitor { site, visitor, proven, .. } = peer else {
+        return Err(ApiError::detail(
+            ErrorCode::BadRequest,
+            "agents reply with POST /api/v1/agent/conversations/{id}/messages",
+        ));
+    };
+    let ClientFrame::Message { client_msg_id, text, conversation_id } = parse(value)? else {
+        return Err(ApiError::new(ErrorCode::BadRequest));
+    };
+    app.visitor_access(visitor, *proven).await?;
+    if conversation_id.is_some() {
+        let row = conversation_for(app, peer, conversation_id).await?;
+        if row.conversation.status != ConversationStatus::Open {
+            return Err(ApiError::new(ErrorCode::ConversationClosed));
+        }
+    }
+    let stored = crate::visitor::store_message(app, site, visitor, SendMessageRequest { client_msg_id, text }).await?;
+    Ok(ServerFrame::Ack {
+        client_msg_id: stored.message.client_msg_id.clone().unwrap_or_default(),
+        message: stored.message,
+        conversation: stored.conversation.conversation,
+        duplicate: stored.duplicate,
+    })
 }
 
 /// The conversation a typing/read frame is about, checked against the peer:
