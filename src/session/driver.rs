@@ -31,16 +31,19 @@ pub enum Event {
 }
 
 /// Which request an answer belongs to; the request helper hands it back
-/// as a number in the answer.
-#[derive(Clone, Copy)]
+/// in the answer: a number, or the client id of the message a post sent.
 pub enum Reply {
     Handshake,
     Fetched,
     Current,
-    /// The message being sent ([`Session::sending`]): one post at a time,
-    /// and it stays first in the outbox until its answer.
-    Posted,
+    /// The answer to the post of this message (its client id).
+    Posted(String),
 }
+
+/// The tags of the answers that are not a post's (a post's is its client id).
+const REPLY_HANDSHAKE: u32 = 0;
+const REPLY_FETCHED: u32 = 1;
+const REPLY_CURRENT: u32 = 2;
 
 /// Where events go: the widget's handler, with the session generation.
 pub type Sink = fn(u32, Event);
@@ -106,11 +109,6 @@ impl Session {
         self.locale = locale;
     }
 
-    /// The client id of the message being sent.
-    pub fn sending(&self) -> Option<String> {
-        self.machine.sending().map(|next| next.client_id.clone())
-    }
-
     pub fn conversation_id(&self) -> Option<i64> {
         self.machine.conversation_id()
     }
@@ -137,8 +135,8 @@ impl Session {
             done += 1;
             match output {
                 Output::Handshake => match (self.machine.token(), self.link) {
-                    (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), Reply::Handshake),
-                    _ => self.spawn("handshake", None, &self.handshake_body, Reply::Handshake),
+                    (Some(token), true) => self.spawn("identify", Some(token), &object(&[]), &REPLY_HANDSHAKE.into()),
+                    _ => self.spawn("handshake", None, &self.handshake_body, &REPLY_HANDSHAKE.into()),
                 },
                 Output::OpenSocket => {
                     match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
@@ -161,18 +159,30 @@ impl Session {
                     let path =
                         ["conversations/", &int(*conversation_id), "/messages?since=", &int(*since), "&limit=200"]
                             .concat();
-                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
+                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, &REPLY_FETCHED.into());
                 }
-                Output::FetchCurrent => {
-                    self.spawn("conversations/current", self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
-                }
-                Output::Post => {
+                Output::FetchCurrent => self.spawn(
+                    "conversations/current",
+                    self.machine.token(),
+                    &JsValue::UNDEFINED,
+                    &REPLY_CURRENT.into(),
+                ),
+                Output::Post | Output::Send => {
                     if let Some(next) = self.machine.sending() {
-                        let body = object(&[
-                            ("clientMsgId", next.client_id.as_str().into()),
-                            ("text", next.text.as_str().into()),
-                        ]);
-                        self.spawn("conversations", self.machine.token(), &body, Reply::Posted);
+                        let id = JsValue::from_str(&next.client_id);
+                        let text = JsValue::from_str(&next.text);
+                        if *output == Output::Send {
+                            // The POST's body as a `message` frame, answered by an
+                            // `ack` or an `error` naming the client id.
+                            self.send_frame(&object(&[
+                                ("type", "message".into()),
+                                ("clientMsgId", id),
+                                ("text", text),
+                            ]));
+                        } else {
+                            let body = object(&[("clientMsgId", id.clone()), ("text", text)]);
+                            self.spawn("conversations", self.machine.token(), &body, &id);
+                        }
                     }
                 }
                 Output::Failed { .. } | Output::Status(_) | Output::Fatal(_) => {}
@@ -194,10 +204,11 @@ impl Session {
     }
 
     /// A request to the visitor API at `path` (`GET` when `body` is
-    /// undefined, else `POST`); its answer comes back as `reply`'s event.
-    fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
+    /// undefined, else `POST`); its answer comes back tagged with `reply`
+    /// (see [`Reply`]).
+    fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: &JsValue) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, "/", path].concat();
-        http::call(&url, token, body, self.locale, self.link, reply as u32, &self.inbox);
+        http::call(&url, token, body, self.locale, self.link, reply, &self.inbox);
     }
 
     /// One timer for the machine's next deadline.
@@ -248,12 +259,12 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
         let event = if event.is_undefined() {
             // The timer calls it without an argument.
             Event::Tick
-        } else if let Some(reply) = get(&event, "reply").as_f64() {
-            let reply = match reply as u32 {
-                0 => Reply::Handshake,
-                1 => Reply::Fetched,
-                2 => Reply::Current,
-                _ => Reply::Posted,
+        } else if let Some(reply) = Some(get(&event, "reply")).filter(|r| !r.is_undefined()) {
+            let reply = match reply.as_f64().map(|n| n as u32) {
+                Some(REPLY_HANDSHAKE) => Reply::Handshake,
+                Some(REPLY_FETCHED) => Reply::Fetched,
+                Some(REPLY_CURRENT) => Reply::Current,
+                _ => Reply::Posted(reply.as_string().unwrap_or_default()),
             };
             Event::Answer(reply, event)
         } else {

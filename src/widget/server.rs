@@ -199,26 +199,7 @@ impl Widget {
                     Input::Fetched { next_since: next_since.unwrap_or(0), has_more }
                 }
                 (Reply::Current, Ok(json)) => Input::Current(wire::open_conversation(&get(&json, "conversation"))),
-                (Reply::Posted, result) => {
-                    let Some(client_id) = self.session.as_ref().and_then(Session::sending) else { return };
-                    match result.map(|json| wire::message(&get(&json, "message"))) {
-                        Ok(Some((entry, conversation_id))) => {
-                            outbox_remove(&self.outbox(), &client_id);
-                            self.receive(entry, Some(conversation_id));
-                            Input::Posted { client_id, conversation_id }
-                        }
-                        Ok(None) => Input::PostFailed {
-                            client_id,
-                            failure: Failure::Http {
-                                status: 502,
-                                code: Some("bad_response".into()),
-                                message: None,
-                                retry_after_ms: None,
-                            },
-                        },
-                        Err(failure) => Input::PostFailed { client_id, failure },
-                    }
-                }
+                (Reply::Posted(client_id), result) => self.posted(client_id, result),
                 // Fetching messages or the current conversation failed.
                 (_, Err(failure)) => {
                     // Catching up failed: say so (the next poll or reconnect
@@ -271,6 +252,13 @@ impl Widget {
             }
             Some("conversation") => wire::open_conversation(&get(frame, "conversation")).map(Input::Conversation),
             Some("resync") => Some(Input::Resync),
+            Some("ack") => Some(self.posted(get_string(frame, "clientMsgId")?, Ok(frame.clone()))),
+            // A refused message: read as the answer its POST would have had.
+            Some("error") if !get(frame, "clientMsgId").is_undefined() => {
+                let client_id = get_string(frame, "clientMsgId")?;
+                let answer = js::object(&[("status", get(frame, "status")), ("json", frame.clone())]);
+                Some(self.posted(client_id, outcome(&answer)))
+            }
             Some("error") => {
                 log::warn(
                     &["the server refused a frame: ", &get_string(&get(frame, "error"), "message").unwrap_or_default()]
@@ -279,6 +267,28 @@ impl Widget {
                 None
             }
             _ => None,
+        }
+    }
+
+    /// What the answer to a message says (a POST's, or the socket's `ack`
+    /// or `error`): the stored message, or why it was not stored.
+    fn posted(&mut self, client_id: String, answer: Result<JsValue, Failure>) -> Input {
+        match answer.map(|json| wire::message(&get(&json, "message"))) {
+            Ok(Some((entry, conversation_id))) => {
+                outbox_remove(&self.outbox(), &client_id);
+                self.receive(entry, Some(conversation_id));
+                Input::Posted { client_id, conversation_id }
+            }
+            Ok(None) => Input::PostFailed {
+                client_id,
+                failure: Failure::Http {
+                    status: 502,
+                    code: Some("bad_response".into()),
+                    message: None,
+                    retry_after_ms: None,
+                },
+            },
+            Err(failure) => Input::PostFailed { client_id, failure },
         }
     }
 
