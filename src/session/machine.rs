@@ -368,6 +368,13 @@ impl Machine {
         match input {
             Input::Online(online) => {
                 self.online = online;
+                if online && self.ack_at != NEVER {
+                    // A frame sent before the browser went offline may be
+                    // lost on a socket that looks open: the message goes
+                    // again by HTTP now, and a new socket opens.
+                    out.push(Output::CloseSocket);
+                    self.step(now, Input::SocketClosed { code: 1006 }, out);
+                }
                 if online {
                     // Come back at once rather than after a long backoff.
                     self.socket_attempts = 0;
@@ -1210,6 +1217,18 @@ mod tests {
         assert!(!has(&out, sends), "c waits for b's answer");
         let out = rig.feed(Input::Posted { client_id: "b".into(), conversation_id: 1 });
         assert_eq!(rig.post(&out), Some(("t1", "c", "3")));
+    }
+
+    #[test]
+    fn a_send_in_flight_when_the_browser_went_offline_goes_again_by_http_when_it_is_back() {
+        let mut rig = Rig::connected(Some(1));
+        assert!(rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() }).contains(&Output::Send));
+        rig.feed(Input::Online(false));
+        rig.now += 3000.0;
+        let out = rig.feed(Input::Online(true));
+        assert!(out.contains(&Output::CloseSocket), "{out:?}");
+        assert!(out.contains(&Output::Post) && out.contains(&Output::OpenSocket), "{out:?}");
+        assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
     }
 
     #[test]
