@@ -705,7 +705,14 @@ pub enum ServerFrame {
     AuthOk { expires_at: String },
     /// Answer to a client `message`: it is stored, as a `POST` answered
     /// 201 (or 200, `duplicate`, for a stored `clientMsgId`) would say.
-    Ack { client_msg_id: String, message: Message, conversation: Conversation, duplicate: bool },
+    Ack {
+        /// The frame's (absent when an agent's frame gave none).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        client_msg_id: Option<String>,
+        message: Message,
+        conversation: Conversation,
+        duplicate: bool,
+    },
     /// The last client frame was refused; the socket stays open. A refused
     /// `message` is named by its `clientMsgId`, with the HTTP status its
     /// `POST` would have had.
@@ -741,10 +748,11 @@ pub enum ClientFrame {
     /// Renew the socket's authorization with a fresh visitor token of the
     /// same visitor.
     Auth { token: String },
-    /// Visitors: send a message, as `POST .../conversations` does (same
-    /// checks, limits and `clientMsgId` idempotency); answered with `ack`
-    /// or an `error` naming the `clientMsgId`. `conversationId`, when given,
-    /// must be the visitor's open conversation.
+    /// Send a message, as `POST /api/v1/cs/conversations` (visitors) or the
+    /// agent reply endpoint (agents) does: same checks, limits and
+    /// `clientMsgId` idempotency; answered with `ack` or an `error` naming
+    /// the `clientMsgId`. Visitors may give `conversationId` (it must be
+    /// their open conversation); agents must.
     Message {
         #[cfg_attr(feature = "serde", serde(default))]
         client_msg_id: Option<String>,

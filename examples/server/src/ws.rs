@@ -367,29 +367,34 @@ fn parse(value: serde_json::Value) -> Result<ClientFrame, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
 }
 
-/// A visitor's `message` frame: stored exactly as `POST .../conversations`
-/// stores it, with the socket's visitor (whose record must still take its
-/// token, as every REST call checks).
+/// A `message` frame: a visitor's is stored exactly as `POST
+/// /api/v1/cs/conversations` stores it, for the socket's visitor (whose
+/// record must still take its token, as every REST call checks); an agent's
+/// exactly as its reply endpoint stores it.
 async fn send_message(app: &App, peer: &Peer, value: serde_json::Value) -> Result<ServerFrame, ApiError> {
-    let Peer::Visitor { site, visitor, proven, .. } = peer else {
-        return Err(ApiError::detail(
-            ErrorCode::BadRequest,
-            "agents reply with POST /api/v1/agent/conversations/{id}/messages",
-        ));
-    };
     let ClientFrame::Message { client_msg_id, text, conversation_id } = parse(value)? else {
         return Err(ApiError::new(ErrorCode::BadRequest));
     };
-    app.visitor_access(visitor, *proven).await?;
-    if conversation_id.is_some() {
-        let row = conversation_for(app, peer, conversation_id).await?;
-        if row.conversation.status != ConversationStatus::Open {
-            return Err(ApiError::new(ErrorCode::ConversationClosed));
+    let req = SendMessageRequest { client_msg_id, text };
+    let stored = match peer {
+        Peer::Visitor { site, visitor, proven, .. } => {
+            app.visitor_access(visitor, *proven).await?;
+            if conversation_id.is_some() {
+                let row = conversation_for(app, peer, conversation_id).await?;
+                if row.conversation.status != ConversationStatus::Open {
+                    return Err(ApiError::new(ErrorCode::ConversationClosed));
+                }
+            }
+            crate::visitor::store_message(app, site, visitor, req).await?
         }
-    }
-    let stored = crate::visitor::store_message(app, site, visitor, SendMessageRequest { client_msg_id, text }).await?;
+        Peer::Agent { site, name } => {
+            let id =
+                conversation_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "conversationId is required"))?;
+            crate::agent::store_reply(app, site.clone(), name.clone(), id, req).await?
+        }
+    };
     Ok(ServerFrame::Ack {
-        client_msg_id: stored.message.client_msg_id.clone().unwrap_or_default(),
+        client_msg_id: stored.message.client_msg_id.clone(),
         message: stored.message,
         conversation: stored.conversation.conversation,
         duplicate: stored.duplicate,

@@ -162,10 +162,40 @@ async fn a_visitor_cannot_send_into_another_visitors_conversation() {
     let frame = json!({"type": "message", "clientMsgId": "b5", "text": "closed", "conversationId": own});
     let f = answer(&mut ws, frame).await;
     assert_eq!((f["status"].as_u64(), f["error"]["code"].as_str()), (Some(409), Some("conversation_closed")));
+}
 
-    // Agents reply through their API, not with this frame.
+#[tokio::test]
+async fn an_agent_replies_with_a_message_frame_as_with_its_reply_endpoint() {
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_1");
+    let conversation = server.send(&token, "v1", "hello?").json()["conversation"]["id"].as_i64().expect("conversation");
+    let mut visitor = visitor_ws(&server, &token).await;
+    frame_of_type(&mut visitor, "hello").await;
     let mut agent = agent_ws(&server).await;
     frame_of_type(&mut agent, "hello").await;
-    let f = answer(&mut agent, message("x1", "agent")).await;
-    assert_eq!(f["error"]["code"], "bad_request", "{f}");
+
+    let reply = json!({"type": "message", "clientMsgId": "r1", "text": "on my way", "conversationId": conversation});
+    let ack = answer(&mut agent, reply.clone()).await;
+    assert_eq!((ack["type"].as_str(), ack["clientMsgId"].as_str()), (Some("ack"), Some("r1")), "{ack}");
+    assert_eq!((ack["message"]["from"].as_str(), ack["duplicate"].as_bool()), (Some("agent"), Some(false)));
+    let pushed = frame_of_type(&mut visitor, "message").await;
+    assert_eq!(pushed["message"]["text"], "on my way");
+    assert_eq!(answer(&mut agent, reply).await["duplicate"], true, "stored once");
+    // Without a client id it is stored each time, as by the endpoint.
+    let ack = answer(&mut agent, json!({"type": "message", "text": "again", "conversationId": conversation})).await;
+    assert_eq!(ack["type"], "ack");
+    assert!(ack.get("clientMsgId").is_none(), "{ack}");
+    let texts: Vec<Value> = visitor_messages(&server, &token, conversation).iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, [json!("hello?"), json!("on my way"), json!("again")]);
+
+    let f = answer(&mut agent, message("r2", "where to?")).await;
+    assert_eq!(
+        (f["clientMsgId"].as_str(), f["status"].as_u64()),
+        (Some("r2"), Some(400)),
+        "conversationId is required"
+    );
+    let frame = json!({"type": "message", "clientMsgId": "r3", "text": "x", "conversationId": 999_999});
+    assert_eq!(answer(&mut agent, frame).await["error"]["code"], "not_found");
+    let frame = json!({"type": "message", "clientMsgId": "r4", "text": " ", "conversationId": conversation});
+    assert_eq!(answer(&mut agent, frame).await["error"]["code"], "empty_text");
 }
