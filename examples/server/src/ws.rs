@@ -250,8 +250,11 @@ async fn run(
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(WsMessage::Text(t))) => {
-                        if frames.take(app.sites.limits.ws_frames_per_minute, std::time::Instant::now()).is_err() {
-                            text(&error_frame(ApiError::new(ErrorCode::RateLimited)))
+                        if let Err(wait) = frames.take(app.sites.limits.ws_frames_per_minute, std::time::Instant::now()) {
+                            // A message refused here is named, so its sender
+                            // retries it after the wait.
+                            let value = serde_json::from_str(t.as_str()).unwrap_or_default();
+                            text(&refusal(&value, ApiError::rate_limited(wait)))
                         } else {
                             match on_frame(app, peer, t.as_str()).await {
                                 Ok(Some(reply)) => text(&reply),
@@ -304,14 +307,8 @@ async fn on_frame(app: &App, peer: &mut Peer, raw: &str) -> Result<Option<Server
         return Err(ApiError::detail(ErrorCode::UnknownFrame, format!("type {kind:?}")));
     }
     if kind == "message" {
-        // Every answer to a message names it, even when its fields are wrong,
-        // and carries the status its POST would have had.
-        let client_msg_id = value.get("clientMsgId").and_then(|id| id.as_str()).map(str::to_string);
-        return Ok(Some(send_message(app, peer, value).await.unwrap_or_else(|err| ServerFrame::Error {
-            client_msg_id,
-            status: Some(err.code.status()),
-            error: err.body(Locale::EnUs),
-        })));
+        let refused = |err| refusal(&value, err);
+        return Ok(Some(send_message(app, peer, value.clone()).await.unwrap_or_else(refused)));
     }
     let frame: ClientFrame = parse(value)?;
     match frame {
@@ -360,6 +357,20 @@ async fn on_frame(app: &App, peer: &mut Peer, raw: &str) -> Result<Option<Server
             }
             Ok(None)
         }
+    }
+}
+
+/// The `error` frame refusing a client frame. A `message` is named by its
+/// `clientMsgId` (even when its other fields are wrong), with the status its
+/// POST would have had.
+fn refusal(frame: &serde_json::Value, err: ApiError) -> ServerFrame {
+    if frame.get("type").and_then(|t| t.as_str()) != Some("message") {
+        return error_frame(err);
+    }
+    ServerFrame::Error {
+        client_msg_id: frame.get("clientMsgId").and_then(|id| id.as_str()).map(str::to_string),
+        status: Some(err.code.status()),
+        error: err.body(Locale::EnUs),
     }
 }
 

@@ -199,3 +199,43 @@ async fn an_agent_replies_with_a_message_frame_as_with_its_reply_endpoint() {
     let frame = json!({"type": "message", "clientMsgId": "r4", "text": " ", "conversationId": conversation});
     assert_eq!(answer(&mut agent, frame).await["error"]["code"], "empty_text");
 }
+
+#[tokio::test]
+async fn a_message_over_the_socket_frame_budget_is_named_with_its_retry_after() {
+    let (_dir, server) = demo();
+    let (token, _) = server.handshake("v_1");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    // 120 frames a minute per socket: pings use them up.
+    for _ in 0..120 {
+        send_frame(&mut ws, json!({"type": "ping"})).await;
+    }
+    let f = answer(&mut ws, message("late", "hi")).await;
+    assert_eq!((f["clientMsgId"].as_str(), f["status"].as_u64()), (Some("late"), Some(429)), "{f}");
+    assert_eq!(f["error"]["code"], "rate_limited");
+    assert!(f["error"]["retryAfterSec"].as_u64().is_some_and(|s| s >= 1), "{f}");
+}
+
+/// An ack is written right after the push of the message before it: with
+/// Nagle's algorithm on, it waited for the client's delayed ACK (40 ms).
+#[tokio::test]
+async fn acks_on_a_busy_socket_are_not_held_back() {
+    // Enough message budget for a run of sends past the kernel's first quick ACKs.
+    let dir = TempDir::new();
+    let cfg = dir.0.join("sites.toml");
+    let site = "[limits]\nmessages_per_minute = 1000\n\n[[sites]]\napp_key = \"sk_demo\"\nname = \"Demo\"\nallowed_origins = [\"http://localhost:*\"]\n";
+    std::fs::write(&cfg, site).expect("config");
+    let server = Server::start_in(&dir.0, &["--memory", "--config", cfg.to_str().expect("path")]);
+    let (token, _) = server.handshake("v_1");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let mut round_trips = Vec::new();
+    for i in 0..60 {
+        let sent = std::time::Instant::now();
+        assert_eq!(answer(&mut ws, message(&format!("m{i}"), "x")).await["type"], "ack");
+        round_trips.push(sent.elapsed());
+    }
+    round_trips.sort();
+    let median = round_trips[round_trips.len() / 2];
+    assert!(median < std::time::Duration::from_millis(30), "median ack round trip {median:?}: {round_trips:?}");
+}
