@@ -787,7 +787,7 @@ impl Default for ClientLimits {
 
 /// Frames the server sends, as JSON text frames tagged by `type`.
 /// Visitors receive `hello`, `message`, `typing` (agent), `presence`, `read`
-/// (agent), `conversation`, `pong`, `authOk`, `error`, `resync`; agents also
+/// (agent), `conversation`, `pong`, `authOk`, `ack`, `error`, `resync`; agents also
 /// receive `visitor`, and `typing`/`read` from visitors.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -837,8 +837,26 @@ pub enum ServerFrame {
     Pong,
     /// Answer to a client `auth`: the socket now lives until `expiresAt`.
     AuthOk { expires_at: String },
-    /// The last client frame was refused; the socket stays open.
-    Error { error: ErrorBody },
+    /// Answer to a client `message`: it is stored, as a `POST` answered
+    /// 201 (or 200, `duplicate`, for a stored `clientMsgId`) would say.
+    Ack {
+        /// The frame's (absent when an agent's frame gave none).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        client_msg_id: Option<String>,
+        message: Message,
+        conversation: Conversation,
+        duplicate: bool,
+    },
+    /// The last client frame was refused; the socket stays open. A refused
+    /// `message` is named by its `clientMsgId`, with the HTTP status its
+    /// `POST` would have had.
+    Error {
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        client_msg_id: Option<String>,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        status: Option<u16>,
+        error: ErrorBody,
+    },
     /// Events were dropped for this socket (it was too slow): fetch with
     /// `since` to catch up.
     Resync,
@@ -858,6 +876,7 @@ impl ServerFrame {
     pub const TYPE_AUTH_OK: &str = "authOk";
     pub const TYPE_ERROR: &str = "error";
     pub const TYPE_RESYNC: &str = "resync";
+    pub const TYPE_ACK: &str = "ack";
     pub const CONVERSATION_ID: &str = "conversationId";
     pub const AGENTS_ONLINE: &str = "agentsOnline";
     pub const PING_INTERVAL_SECS: &str = "pingIntervalSecs";
@@ -866,6 +885,8 @@ impl ServerFrame {
     pub const AGENT_NAME: &str = "agentName";
     pub const CONVERSATION: &str = "conversation";
     pub const ERROR: &str = "error";
+    pub const CLIENT_MSG_ID: &str = "clientMsgId";
+    pub const STATUS: &str = "status";
 }
 
 /// Frames a client may send. Anything else gets an `error` frame with
@@ -888,6 +909,18 @@ pub enum ClientFrame {
     /// Renew the socket's authorization with a fresh visitor token of the
     /// same visitor.
     Auth { token: String },
+    /// Send a message, as `POST /api/v1/cs/conversations` (visitors) or the
+    /// agent reply endpoint (agents) does: same checks, limits and
+    /// `clientMsgId` idempotency; answered with `ack` or an `error` naming
+    /// the `clientMsgId`. Visitors may give `conversationId` (it must be
+    /// their open conversation); agents must.
+    Message {
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        client_msg_id: Option<String>,
+        text: String,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        conversation_id: Option<i64>,
+    },
 }
 
 /// The `type` tags, then the fields.
@@ -897,10 +930,13 @@ impl ClientFrame {
     pub const TYPE_READ: &str = "read";
     pub const TYPE_PING: &str = "ping";
     pub const TYPE_AUTH: &str = "auth";
+    pub const TYPE_MESSAGE: &str = "message";
     pub const CONVERSATION_ID: &str = "conversationId";
     pub const ACTIVE: &str = "active";
     pub const UP_TO: &str = "upTo";
     pub const TOKEN: &str = "token";
+    pub const CLIENT_MSG_ID: &str = "clientMsgId";
+    pub const TEXT: &str = "text";
 }
 
 // ---------------------------------------------------------------------------

@@ -198,6 +198,19 @@ fn server_frames_decode() {
     let error = fixture!("frame-error");
     let Frame::Error { message } = frame(error.clone()) else { panic!("error") };
     assert_eq!(Some(message), at(&error, &["error", "message"]).as_string());
+
+    // The answers to a message sent on the socket, named by its client id.
+    let Frame::Answered { client_id, answer } = frame(fixture!("frame-ack")) else { panic!("ack") };
+    assert_eq!(client_id, "c-43");
+    let (entry, conversation_id) = answer.expect("stored");
+    assert_eq!(entry, sent(43, Sender::Visitor, "Thanks!", Some("c-43"), None, "2026-05-21T07:53:43.123Z"));
+    assert_eq!(conversation_id, 7);
+    let Frame::Answered { client_id, answer } = frame(fixture!("frame-error-message")) else { panic!("refused") };
+    assert_eq!(client_id, "c-43");
+    let Err(Failure::Http { status: 429, code: Some(code), retry_after_ms: Some(ms), .. }) = answer else {
+        panic!("{answer:?}")
+    };
+    assert_eq!((code.as_str(), ms), ("rate_limited", 12_000.0));
 }
 
 #[wasm_bindgen_test]
@@ -247,6 +260,7 @@ fn request_bodies_are_what_the_server_reads() {
     assert_eq!(canonical(&wire::post_body("c-43", "Thanks!")), canonical(&fixture!("request-post")));
     assert_eq!(canonical(&wire::typing_frame(7, true)), canonical(&fixture!("client-frame-typing")));
     assert_eq!(canonical(&wire::ping_frame()), canonical(&fixture!("client-frame-ping")));
+    assert_eq!(canonical(&wire::message_frame("c-43", "Thanks!")), canonical(&fixture!("client-frame-message")));
     assert_eq!(canonical(&wire::auth_frame("eyJ0eXAi.renewed.token")), canonical(&fixture!("client-frame-auth")));
 }
 

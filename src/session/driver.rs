@@ -3,8 +3,9 @@
 //! the widget as [`Event`]s tagged with the session's generation (so late
 //! answers for a session that was replaced are ignored).
 //!
-//! web-sys `WebSocket` is used directly rather than gloo-net's, which wraps
-//! it in futures channels the widget does not need.
+//! The socket is opened, fed and closed by three small `host.js` helpers
+//! (see their comment below), not gloo-net's `WebSocket`, which wraps it in
+//! futures channels the widget does not need.
 
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
@@ -33,16 +34,19 @@ pub enum Event {
 }
 
 /// Which request an answer belongs to; the request helper hands it back
-/// as a number in the answer.
-#[derive(Clone, Copy)]
+/// in the answer: a number, or the client id of the message a post sent.
 pub enum Reply {
     Handshake,
     Fetched,
     Current,
-    /// The message being sent ([`Session::sending`]): one post at a time,
-    /// and it stays first in the outbox until its answer.
-    Posted,
+    /// The answer to the post of this message (its client id).
+    Posted(String),
 }
+
+/// The tags of the answers that are not a post's (a post's is its client id).
+const REPLY_HANDSHAKE: u32 = 0;
+const REPLY_FETCHED: u32 = 1;
+const REPLY_CURRENT: u32 = 2;
 
 /// Where events go: the widget's handler, with the session generation.
 pub type Sink = fn(u32, Event);
@@ -108,11 +112,6 @@ impl Session {
         self.locale = locale;
     }
 
-    /// The client id of the message being sent.
-    pub fn sending(&self) -> Option<String> {
-        self.machine.sending().map(|next| next.client_id.clone())
-    }
-
     pub fn conversation_id(&self) -> Option<i64> {
         self.machine.conversation_id()
     }
@@ -139,8 +138,10 @@ impl Session {
             done += 1;
             match output {
                 Output::Handshake => match (self.machine.token(), self.link) {
-                    (Some(token), true) => self.spawn(IDENTIFY_PATH, Some(token), &object(&[]), Reply::Handshake),
-                    _ => self.spawn(HANDSHAKE_PATH, None, &self.handshake_body, Reply::Handshake),
+                    (Some(token), true) => {
+                        self.spawn(IDENTIFY_PATH, Some(token), &object(&[]), &REPLY_HANDSHAKE.into())
+                    }
+                    _ => self.spawn(HANDSHAKE_PATH, None, &self.handshake_body, &REPLY_HANDSHAKE.into()),
                 },
                 Output::OpenSocket => {
                     match Socket::open(&self.ws_url, self.machine.token().unwrap_or_default(), &self.inbox) {
@@ -158,15 +159,29 @@ impl Session {
                 Output::Auth => self.send_frame(&wire::auth_frame(self.machine.token().unwrap_or_default())),
                 Output::FetchMessages { conversation_id, since } => {
                     let path = wire::messages_path(*conversation_id, *since);
-                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, Reply::Fetched);
+                    self.spawn(&path, self.machine.token(), &JsValue::UNDEFINED, &REPLY_FETCHED.into());
                 }
-                Output::FetchCurrent => {
-                    self.spawn(CURRENT_CONVERSATION_PATH, self.machine.token(), &JsValue::UNDEFINED, Reply::Current)
-                }
-                Output::Post => {
+                Output::FetchCurrent => self.spawn(
+                    CURRENT_CONVERSATION_PATH,
+                    self.machine.token(),
+                    &JsValue::UNDEFINED,
+                    &REPLY_CURRENT.into(),
+                ),
+                Output::Post | Output::Send => {
                     if let Some(next) = self.machine.sending() {
-                        let body = wire::post_body(&next.client_id, &next.text);
-                        self.spawn(CONVERSATIONS_PATH, self.machine.token(), &body, Reply::Posted);
+                        if *output == Output::Send {
+                            // The POST's body as a `message` frame, answered by an
+                            // `ack` or an `error` naming the client id.
+                            self.send_frame(&wire::message_frame(&next.client_id, &next.text));
+                        } else {
+                            let body = wire::post_body(&next.client_id, &next.text);
+                            self.spawn(
+                                CONVERSATIONS_PATH,
+                                self.machine.token(),
+                                &body,
+                                &next.client_id.as_str().into(),
+                            );
+                        }
                     }
                 }
                 Output::Failed { .. } | Output::Status(_) | Output::Fatal(_) => {}
@@ -188,10 +203,11 @@ impl Session {
     }
 
     /// A request to the visitor API at `path` (`GET` when `body` is
-    /// undefined, else `POST`); its answer comes back as `reply`'s event.
-    fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: Reply) {
+    /// undefined, else `POST`); its answer comes back tagged with `reply`
+    /// (see [`Reply`]).
+    fn spawn(&self, path: &str, token: Option<&str>, body: &JsValue, reply: &JsValue) {
         let url = [&self.api_base, crate::protocol::VISITOR_API_PREFIX, path].concat();
-        http::call(&url, token, body, self.locale, self.link, reply as u32, &self.inbox);
+        http::call(&url, token, body, self.locale, self.link, reply, &self.inbox);
     }
 
     /// One timer for the machine's next deadline.
@@ -242,12 +258,12 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
         let event = if event.is_undefined() {
             // The timer calls it without an argument.
             Event::Tick
-        } else if let Some(reply) = get(&event, "reply").as_f64() {
-            let reply = match reply as u32 {
-                0 => Reply::Handshake,
-                1 => Reply::Fetched,
-                2 => Reply::Current,
-                3 => Reply::Posted,
+        } else if let Some(reply) = Some(get(&event, "reply")).filter(|r| !r.is_undefined()) {
+            let reply = match (reply.as_string(), reply.as_f64().map(|n| n as u32)) {
+                (Some(client_id), _) => Reply::Posted(client_id),
+                (_, Some(REPLY_HANDSHAKE)) => Reply::Handshake,
+                (_, Some(REPLY_FETCHED)) => Reply::Fetched,
+                (_, Some(REPLY_CURRENT)) => Reply::Current,
                 // Only `spawn` tags answers: nothing else is one of ours.
                 _ => return,
             };

@@ -30,13 +30,13 @@ extern "C" {
     /// URL), `json` null when the body is not JSON. `body` is sent as JSON
     /// unless undefined.
     #[wasm_bindgen(js_name = request)]
-    fn fetch_json(url: &str, method: &str, headers: &JsValue, body: &JsValue, reply: u32, done: &JsValue);
+    fn fetch_json(url: &str, method: &str, headers: &JsValue, body: &JsValue, reply: &JsValue, done: &JsValue);
 }
 
 /// One request: `GET` when `body` is undefined, else `POST` with JSON.
 /// `link` marks requests of a standalone-link session (`X-CS-Entry: link`).
 /// `done` is called once, on a later task, with the answer for [`outcome`].
-pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, reply: u32, done: &JsValue) {
+pub fn call(url: &str, token: Option<&str>, body: &JsValue, locale: &str, link: bool, reply: &JsValue, done: &JsValue) {
     let method = if body.is_undefined() { "GET" } else { "POST" };
     fetch_json(url, method, &headers(token, locale, link), body, reply, done);
 }

@@ -13,11 +13,16 @@
 //! - when the socket cannot open, polling every 8 s takes over (and right
 //!   after a send) until the socket opens again; a socket closed for too
 //!   many sockets (4030) is tried again only after the longest backoff;
-//! - the outbox posts messages one at a time, in order, until the server
+//! - the outbox sends messages one at a time, in order, until the server
 //!   acknowledges each; permanent refusals fail that message only. While
 //!   the browser is online, a message is attempted at once when written or
 //!   when the one before it is answered, whatever the socket is doing: only
 //!   a failed answer delays it (backoff, or the server's `Retry-After`);
+//! - a message goes over the socket once it said `hello`, else by HTTP
+//!   POST; a socket that closes (or stays silent past the ack timeout)
+//!   before the ack takes the attempt with it, and the same message goes
+//!   again at once by HTTP with the same client id (the server stores it
+//!   once);
 //! - after every (re)connect and every poll, messages are fetched from the
 //!   last complete `since` cursor.
 
@@ -33,6 +38,9 @@ pub struct Timing {
     pub liveness_grace_ms: f64,
     /// A socket open this long resets the reconnect backoff.
     pub stable_ms: f64,
+    /// A message sent on the socket unanswered this long: the socket is
+    /// closed as dead and the message goes again by HTTP.
+    pub ack_timeout_ms: f64,
     pub backoff: Backoff,
 }
 
@@ -43,6 +51,7 @@ impl Default for Timing {
             ping_interval_ms: f64::from(crate::protocol::PING_INTERVAL_SECS) * 1000.0,
             liveness_grace_ms: 10_000.0,
             stable_ms: 10_000.0,
+            ack_timeout_ms: 10_000.0,
             backoff: Backoff::DEFAULT,
         }
     }
@@ -145,7 +154,8 @@ pub enum Input {
         client_id: String,
         text: String,
     },
-    /// The server stored the message.
+    /// The server stored the message (a POST's answer or the socket's
+    /// `ack`). An answer about a message that is not being sent is ignored.
     Posted {
         client_id: String,
         conversation_id: i64,
@@ -156,7 +166,7 @@ pub enum Input {
     },
 }
 
-/// What to do. Requests use [`Machine::token`]; `Post` sends
+/// What to do. Requests use [`Machine::token`]; `Post` and `Send` send
 /// [`Machine::sending`]: outputs carry no copies of either.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
@@ -172,7 +182,10 @@ pub enum Output {
         since: i64,
     },
     FetchCurrent,
+    /// `POST .../conversations` with the message.
     Post,
+    /// `{"type":"message",...}` with the message, on the open socket.
+    Send,
     /// The message was refused for good (shown with a retry control).
     Failed {
         client_id: String,
@@ -221,6 +234,8 @@ pub struct Machine {
     unauthorized: u32,
 
     socket: Socket,
+    /// The open socket said `hello`: messages go over it.
+    ready: bool,
     /// The server closed a socket for holding too many: only polling until
     /// the longest backoff has passed, even if the browser comes back online.
     crowded: bool,
@@ -248,6 +263,8 @@ pub struct Machine {
     posting: bool,
     post_attempts: u32,
     post_at: f64,
+    /// The message in flight went over the socket: its ack is due by then.
+    ack_at: f64,
 }
 
 impl Machine {
@@ -267,6 +284,7 @@ impl Machine {
             renew_at: NEVER,
             unauthorized: 0,
             socket: Socket::Closed,
+            ready: false,
             crowded: false,
             socket_attempts: 0,
             socket_at: NEVER,
@@ -284,6 +302,7 @@ impl Machine {
             posting: false,
             post_attempts: 0,
             post_at: NEVER,
+            ack_at: NEVER,
         }
     }
 
@@ -292,7 +311,7 @@ impl Machine {
         self.outbox.iter()
     }
 
-    /// The message `Output::Post` asks to send.
+    /// The message `Output::Post` or `Output::Send` asks to send.
     pub fn sending(&self) -> Option<&Outgoing> {
         self.outbox.first()
     }
@@ -326,7 +345,7 @@ impl Machine {
                 }
                 _ => NEVER,
             };
-            next = [self.socket_at, self.ping_at, self.poll_at, self.post_at, self.fetch_at]
+            next = [self.socket_at, self.ping_at, self.poll_at, self.post_at, self.fetch_at, self.ack_at]
                 .into_iter()
                 .fold(next.min(liveness), f64::min);
         }
@@ -351,6 +370,13 @@ impl Machine {
         match input {
             Input::Online(online) => {
                 self.online = online;
+                if online && self.ack_at != NEVER {
+                    // A frame sent before the browser went offline may be
+                    // lost on a socket that looks open: the message goes
+                    // again by HTTP now, and a new socket opens.
+                    out.push(Output::CloseSocket);
+                    self.step(now, Input::SocketClosed { code: 1006 }, out);
+                }
                 if online {
                     // Come back at once rather than after a long backoff.
                     self.socket_attempts = 0;
@@ -412,6 +438,7 @@ impl Machine {
             }
             Input::SocketOpened => {
                 self.socket = Socket::Open { since: now };
+                self.ready = false;
                 self.crowded = false;
                 self.last_frame_at = now;
                 self.ping_at = now + self.timing.ping_interval_ms;
@@ -422,6 +449,13 @@ impl Machine {
             Input::SocketClosed { code } => {
                 let was = std::mem::replace(&mut self.socket, Socket::Closed);
                 self.ping_at = NEVER;
+                self.ready = false;
+                if self.ack_at != NEVER {
+                    // The message sent on it may be stored or not: it goes
+                    // again at once, the server keeps one.
+                    self.ack_at = NEVER;
+                    self.posting = false;
+                }
                 match was {
                     Socket::Open { since } if now - since >= self.timing.stable_ms => self.socket_attempts = 0,
                     // Never opened: blocked, refused or disabled. Poll meanwhile.
@@ -448,6 +482,7 @@ impl Machine {
             }
             Input::Frame => self.last_frame_at = now,
             Input::Hello { conversation_id, ping_interval_ms } => {
+                self.ready = self.socket_open();
                 if let Some(id) = conversation_id {
                     self.learn_conversation(id);
                 }
@@ -505,8 +540,10 @@ impl Machine {
                     self.outbox.push(Outgoing { client_id, text });
                 }
             }
+            Input::Posted { client_id, .. } | Input::PostFailed { client_id, .. } if !self.is_sending(&client_id) => {}
             Input::Posted { client_id, conversation_id } => {
                 self.posting = false;
+                self.ack_at = NEVER;
                 self.authorized();
                 self.reachable = true;
                 self.post_attempts = 0;
@@ -520,6 +557,7 @@ impl Machine {
             }
             Input::PostFailed { client_id, failure } => {
                 self.posting = false;
+                self.ack_at = NEVER;
                 self.reachable = failure != Failure::Network;
                 if failure.status() == Some(401) {
                     self.unauthorized_again(now, failure, out);
@@ -561,6 +599,10 @@ impl Machine {
                 // browser has not noticed.
                 out.push(Output::CloseSocket);
                 self.step(now, Input::SocketClosed { code: 1006 }, out);
+            } else if self.ack_at <= now {
+                // A message unanswered: the socket is as good as dead.
+                out.push(Output::CloseSocket);
+                self.step(now, Input::SocketClosed { code: 1006 }, out);
             } else if self.ping_at <= now {
                 self.ping_at = now + self.timing.ping_interval_ms;
                 out.push(Output::Ping);
@@ -598,8 +640,18 @@ impl Machine {
         if !self.posting && (self.post_at == NEVER || self.post_at <= now) && !self.outbox.is_empty() {
             self.posting = true;
             self.post_at = NEVER;
-            out.push(Output::Post);
+            if self.ready {
+                self.ack_at = now + self.timing.ack_timeout_ms;
+                out.push(Output::Send);
+            } else {
+                out.push(Output::Post);
+            }
         }
+    }
+
+    /// Whether `client_id` is the message in flight.
+    fn is_sending(&self, client_id: &str) -> bool {
+        self.posting && self.outbox.first().is_some_and(|o| o.client_id == client_id)
     }
 
     /// Removes the message being sent if it is `client_id`; says whether it was.
@@ -709,14 +761,14 @@ mod tests {
             self.now += ms;
             self.feed(Input::Tick)
         }
+        /// What a `Post` or `Send` in `out` sends: token, client id, text.
+        fn post<'a>(&'a self, out: &[Output]) -> Option<(&'a str, &'a str, &'a str)> {
+            let next = self.m.sending().filter(|_| has(out, sends))?;
+            Some((self.m.token()?, &next.client_id, &next.text))
+        }
         /// Advances the clock, answering every request like a server
         /// would (sockets refused while `blocked`), until `stop` says so.
         /// Returns the time it stopped at.
-        /// What a `Post` in `out` sends: token, client id, text.
-        fn post<'a>(&'a self, out: &[Output]) -> Option<(&'a str, &'a str, &'a str)> {
-            let next = self.m.sending().filter(|_| out.contains(&Output::Post))?;
-            Some((self.m.token()?, &next.client_id, &next.text))
-        }
         fn run_until(&mut self, blocked: bool, mut stop: impl FnMut(&Output) -> bool) -> f64 {
             let mut pending = self.advance();
             loop {
@@ -754,6 +806,10 @@ mod tests {
 
     fn has(out: &[Output], f: impl Fn(&Output) -> bool) -> bool {
         out.iter().any(f)
+    }
+    /// A message goes out, by HTTP or on the socket.
+    fn sends(o: &Output) -> bool {
+        matches!(o, Output::Post | Output::Send)
     }
     fn http(status: u16) -> Failure {
         Failure::Http { status, code: None, message: None, retry_after_ms: None }
@@ -853,7 +909,7 @@ mod tests {
         let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
         assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
         let out = rig.feed(Input::Enqueue { client_id: "b".into(), text: "2".into() });
-        assert!(!has(&out, |o| *o == Output::Post), "b waits for a");
+        assert!(!has(&out, sends), "b waits for a");
         rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
         assert_eq!(rig.m.outbox().count(), 2);
         let out = rig.feed(Input::Posted { client_id: "a".into(), conversation_id: 1 });
@@ -869,7 +925,7 @@ mod tests {
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: Failure::Network });
         let failed_at = rig.now;
         let out = rig.advance();
-        assert!(has(&out, |o| *o == Output::Post));
+        assert!(has(&out, sends));
         assert!(rig.now - failed_at < 1000.0);
         let limited = Failure::Http {
             status: 429,
@@ -880,7 +936,7 @@ mod tests {
         rig.feed(Input::PostFailed { client_id: "a".into(), failure: limited });
         let failed_at = rig.now;
         loop {
-            if has(&rig.advance(), |o| *o == Output::Post) {
+            if has(&rig.advance(), sends) {
                 break;
             }
         }
@@ -1135,22 +1191,107 @@ mod tests {
         }
     }
 
+    #[test]
+    fn messages_go_on_the_socket_once_it_said_hello_and_by_http_otherwise() {
+        let mut rig = Rig::new();
+        rig.feed(Input::Online(true));
+        rig.feed(Input::HandshakeOk { token: "t1".into(), ttl_ms: TTL, conversation_id: Some(1) });
+        let send = |rig: &mut Rig, id: &str| {
+            let out = rig.feed(Input::Enqueue { client_id: id.into(), text: id.into() });
+            rig.feed(Input::Posted { client_id: id.into(), conversation_id: 1 });
+            out.into_iter().filter(sends).collect::<Vec<_>>()
+        };
+        assert_eq!(send(&mut rig, "connecting"), [Output::Post]);
+        rig.feed(Input::SocketOpened);
+        assert_eq!(send(&mut rig, "opened"), [Output::Post], "not before hello");
+        rig.feed(Input::Hello { conversation_id: Some(1), ping_interval_ms: None });
+        assert_eq!(send(&mut rig, "ready"), [Output::Send]);
+        rig.feed(Input::SocketClosed { code: 1006 });
+        assert_eq!(send(&mut rig, "closed"), [Output::Post]);
+        assert_eq!(rig.m.outbox().count(), 0);
+    }
+
+    #[test]
+    fn a_socket_closed_before_the_ack_takes_the_attempt_and_http_sends_it_again_at_once() {
+        let mut rig = Rig::connected(Some(1));
+        let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        assert!(out.contains(&Output::Send));
+        rig.now += 5.0;
+        let out = rig.feed(Input::SocketClosed { code: 1006 });
+        assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
+        assert!(out.contains(&Output::Post), "{out:?}");
+        // Its answer completes it; a second answer for it (the socket's ack
+        // had been sent, say) changes nothing for the next message.
+        rig.feed(Input::Posted { client_id: "a".into(), conversation_id: 1 });
+        let out = rig.feed(Input::Enqueue { client_id: "b".into(), text: "2".into() });
+        assert!(out.contains(&Output::Post));
+        for late in [
+            Input::Posted { client_id: "a".into(), conversation_id: 1 },
+            Input::PostFailed { client_id: "a".into(), failure: http(409) },
+        ] {
+            let out = rig.feed(late);
+            assert!(!has(&out, |o| sends(o) || matches!(o, Output::Failed { .. })), "{out:?}");
+        }
+        let out = rig.feed(Input::Enqueue { client_id: "c".into(), text: "3".into() });
+        assert!(!has(&out, sends), "c waits for b's answer");
+        let out = rig.feed(Input::Posted { client_id: "b".into(), conversation_id: 1 });
+        assert_eq!(rig.post(&out), Some(("t1", "c", "3")));
+    }
+
+    #[test]
+    fn a_send_in_flight_when_the_browser_went_offline_goes_again_by_http_when_it_is_back() {
+        let mut rig = Rig::connected(Some(1));
+        assert!(rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() }).contains(&Output::Send));
+        rig.feed(Input::Online(false));
+        rig.now += 3000.0;
+        let out = rig.feed(Input::Online(true));
+        assert!(out.contains(&Output::CloseSocket), "{out:?}");
+        assert!(out.contains(&Output::Post) && out.contains(&Output::OpenSocket), "{out:?}");
+        assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
+    }
+
+    #[test]
+    fn a_send_unanswered_past_the_ack_timeout_closes_the_socket_and_goes_by_http() {
+        let mut rig = Rig::connected(Some(1));
+        rig.now = 1000.0;
+        let out = rig.feed(Input::Enqueue { client_id: "a".into(), text: "1".into() });
+        assert!(out.contains(&Output::Send));
+        let out = loop {
+            let out = rig.advance();
+            if out.contains(&Output::Ping) {
+                rig.feed(Input::Frame);
+            } else if !out.is_empty() {
+                break out;
+            }
+        };
+        assert_eq!(rig.now - 1000.0, Timing::default().ack_timeout_ms);
+        assert!(out.contains(&Output::CloseSocket), "{out:?}");
+        assert_eq!(rig.post(&out), Some(("t1", "a", "1")));
+        assert!(out.contains(&Output::Post));
+        assert!(!rig.m.socket_open());
+    }
+
     /// What an answer in flight belongs to: a request of one page life sent
-    /// in one online period, or one socket.
+    /// in one online period, or one socket; or the drop of a socket.
     #[derive(Clone, Copy, PartialEq)]
     enum Via {
         Request { life: u32, epoch: u32 },
         Socket(u32),
+        Drop(u32),
     }
 
     /// A browser and a healthy loopback server around the machine, on the
     /// fake clock: every request is answered within 40 ms, and a random
     /// schedule writes messages, drops, closes and refuses sockets, goes
     /// offline and reloads the page (the outbox survives, as in storage).
-    /// It holds the machine to the outbox rule: while the browser is online,
-    /// a message is attempted within 1 s of its being written, of the
-    /// previous attempt's answer or of coming online, whatever the socket
-    /// does; only a failed answer allows a backoff.
+    /// Messages sent on the socket are sometimes lost with it: stored or
+    /// not, the socket drops before the ack, or it stays open and never
+    /// answers. It holds the machine to the outbox rule: while the browser
+    /// is online, a message is attempted within 1 s of its being written, of
+    /// the previous attempt's answer (or its loss with its socket) or of
+    /// coming online, whatever the socket does; only a failed answer allows
+    /// a backoff. The server stores each client id once: in the end it holds
+    /// every message written, in order.
     struct World {
         m: Machine,
         rng: Rng,
@@ -1168,6 +1309,10 @@ mod tests {
         /// When the machine started to owe the outbox an attempt.
         due: Option<f64>,
         posting: bool,
+        /// The attempt in flight went on the socket.
+        on_socket: bool,
+        /// The client ids the server stored, in order.
+        stored: Vec<String>,
         /// A failed answer (post or handshake) allows a backoff until the
         /// next attempt.
         backoff: bool,
@@ -1190,6 +1335,8 @@ mod tests {
                 inflight: Vec::new(),
                 due: None,
                 posting: false,
+                on_socket: false,
+                stored: Vec::new(),
                 backoff: false,
                 written: 0,
                 trace: Vec::new(),
@@ -1231,7 +1378,7 @@ mod tests {
                     self.due = None;
                 }
                 Input::SocketOpened => self.socket_up = true,
-                Input::SocketClosed { .. } => self.socket_up = false,
+                Input::SocketClosed { .. } => self.socket_lost(),
                 _ => {}
             }
             let outputs = self.m.handle(self.now, input);
@@ -1249,19 +1396,39 @@ mod tests {
                     Output::OpenSocket => self.socket_event(Input::SocketOpened),
                     Output::CloseSocket => {
                         self.socket += 1;
-                        self.socket_up = false;
+                        self.socket_lost();
                     }
                     Output::Ping => self.socket_event(Input::Frame),
                     Output::FetchMessages { since, .. } => {
                         self.answer(Input::Fetched { next_since: since, has_more: false })
                     }
                     Output::FetchCurrent => self.answer(Input::Current(Some(1))),
-                    Output::Post => {
+                    Output::Post | Output::Send => {
                         assert!(self.online && !self.posting, "a post while offline or while one is on its way");
                         self.posting = true;
+                        self.on_socket = output == Output::Send;
                         self.backoff = false;
                         let client_id = self.m.sending().map(|o| o.client_id.clone()).unwrap_or_default();
-                        self.answer(Input::Posted { client_id, conversation_id: 1 });
+                        let posted = Input::Posted { client_id: client_id.clone(), conversation_id: 1 };
+                        if !self.on_socket {
+                            self.store(client_id);
+                            self.answer(posted);
+                            continue;
+                        }
+                        assert!(self.socket_up, "a send on a socket that is not open");
+                        let pick = self.rng.unit();
+                        if pick >= 0.1 {
+                            self.store(client_id);
+                        }
+                        if pick < 0.05 {
+                            // Lost on a socket that stays open: never answered.
+                        } else if pick < 0.2 {
+                            // The socket drops before the ack (stored or not).
+                            let drop = (self.now + 0.5, Input::SocketClosed { code: 1006 }, Via::Drop(self.socket));
+                            self.inflight.push(drop);
+                        } else {
+                            self.socket_event(posted);
+                        }
                     }
                     Output::Failed { .. } | Output::Fatal(_) => panic!("a healthy server refused nothing: {output:?}"),
                     Output::Auth | Output::Status(_) => {}
@@ -1306,8 +1473,27 @@ mod tests {
             self.now = until;
         }
 
+        /// The server stores a client id once.
+        fn store(&mut self, client_id: String) {
+            if !self.stored.contains(&client_id) {
+                self.stored.push(client_id);
+            }
+        }
+
+        /// The socket is gone, and with it an attempt made on it: one is
+        /// owed again.
+        fn socket_lost(&mut self) {
+            self.socket_up = false;
+            if self.posting && self.on_socket {
+                self.posting = false;
+                self.due = self.due.or((!self.backoff).then_some(self.now));
+            }
+        }
+
         fn deliver(&mut self, input: Input, via: Via) {
             match via {
+                Via::Drop(socket) if socket == self.socket => self.close_socket(1006),
+                Via::Drop(_) => {}
                 Via::Request { life, .. } if life != self.life => {}
                 Via::Request { epoch, .. } if epoch != self.epoch => self.feed(match input {
                     Input::HandshakeOk { .. } => Input::HandshakeFailed(Failure::Network),
@@ -1364,8 +1550,10 @@ mod tests {
             } else if pick < 0.7 {
                 self.online = false;
                 self.epoch += 1;
-                self.close_socket(1006);
+                // The browser says offline first: a message whose socket
+                // closes then waits for the way back.
                 self.feed(Input::Online(false));
+                self.close_socket(1006);
             } else if pick < 0.77 {
                 self.reload();
             } else if pick < 0.82 {
@@ -1408,6 +1596,8 @@ mod tests {
             }
             world.run_to(world.now + 120_000.0);
             assert_eq!(world.m.outbox().count(), 0, "seed {seed}: {}", world.tail());
+            let written: Vec<String> = (1..=world.written).map(|n| n.to_string()).collect();
+            assert_eq!(world.stored, written, "seed {seed}: stored once each, in order");
             assert!(world.written >= 20, "seed {seed}: the schedule writes too little ({})", world.written);
             lives += world.life;
         }

@@ -35,10 +35,6 @@ pub trait Transport {
     fn take_received(&mut self) -> Vec<Entry> {
         Vec::new()
     }
-    /// The client id of the message being posted.
-    fn sending(&self) -> Option<String> {
-        None
-    }
     fn set_handshake_body(&mut self, _body: JsValue, _link: bool) {}
     fn set_locale(&mut self, _locale: &'static str) {}
     fn conversation_id(&self) -> Option<i64> {
@@ -60,9 +56,6 @@ impl Transport for Session {
     }
     fn feed(&mut self, input: Input) -> Vec<Output> {
         Session::feed(self, input)
-    }
-    fn sending(&self) -> Option<String> {
-        Session::sending(self)
     }
     fn set_handshake_body(&mut self, body: JsValue, link: bool) {
         Session::set_handshake_body(self, body, link)

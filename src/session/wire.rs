@@ -98,6 +98,16 @@ pub fn messages_path(conversation_id: i64, since: i64) -> String {
         .concat()
 }
 
+/// The [`post_body`]'s message as a socket frame, answered by an `ack` or
+/// an `error` naming its client id.
+pub fn message_frame(client_id: &str, text: &str) -> JsValue {
+    object(&[
+        (ClientFrame::TYPE, ClientFrame::TYPE_MESSAGE.into()),
+        (ClientFrame::CLIENT_MSG_ID, client_id.into()),
+        (ClientFrame::TEXT, text.into()),
+    ])
+}
+
 pub fn ping_frame() -> JsValue {
     object(&[(ClientFrame::TYPE, ClientFrame::TYPE_PING.into())])
 }
@@ -324,7 +334,14 @@ pub enum Frame {
     /// read receipt, not shown).
     Alive,
     Resync,
-    /// The server refused the last client frame.
+    /// The answer to a message sent on the socket, as its `POST`'s would
+    /// be: stored (an `ack`), or refused (an `error` naming it, with the
+    /// status the `POST` would have had).
+    Answered {
+        client_id: String,
+        answer: Result<(Entry, i64), Failure>,
+    },
+    /// The server refused the last client frame (not a message).
     Error {
         message: String,
     },
@@ -357,9 +374,18 @@ pub fn frame(json: &JsValue) -> Option<Frame> {
         ServerFrame::TYPE_CONVERSATION => Frame::Conversation(conversation(&get(json, ServerFrame::CONVERSATION))?),
         ServerFrame::TYPE_PONG | ServerFrame::TYPE_AUTH_OK | ServerFrame::TYPE_READ => Frame::Alive,
         ServerFrame::TYPE_RESYNC => Frame::Resync,
-        ServerFrame::TYPE_ERROR => {
-            Frame::Error { message: get_string(&get(json, ServerFrame::ERROR), ErrorBody::MESSAGE)? }
-        }
+        ServerFrame::TYPE_ACK => Frame::Answered {
+            client_id: get_string(json, ServerFrame::CLIENT_MSG_ID)?,
+            answer: message(&get(json, ServerFrame::MESSAGE)).ok_or_else(bad_response),
+        },
+        ServerFrame::TYPE_ERROR => match get_string(json, ServerFrame::CLIENT_MSG_ID) {
+            // The frame's `error` is the POST's error envelope.
+            Some(client_id) => {
+                let status = get_int(json, ServerFrame::STATUS).and_then(|n| u16::try_from(n).ok())?;
+                Frame::Answered { client_id, answer: Err(failure(status, json, None)) }
+            }
+            None => Frame::Error { message: get_string(&get(json, ServerFrame::ERROR), ErrorBody::MESSAGE)? },
+        },
         _ => Frame::Unknown(kind),
     })
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 
 use super::stored::visitor_id;
 use super::{resolve_color, resolve_locale, with_widget, Remote, Widget, GENERATION};
-use crate::chat::Delivery;
+use crate::chat::{Delivery, Entry};
 use crate::config::{self, Problem, Raw};
 use crate::connection::Connection;
 use crate::events;
@@ -189,16 +189,8 @@ impl Widget {
                     Some(conversation) => Input::Current(conversation),
                     None => self.fetch_failed(wire::bad_response()),
                 },
-                (Reply::Posted, result) => {
-                    let Some(client_id) = self.session.as_ref().and_then(|session| session.sending()) else { return };
-                    match result.and_then(|json| wire::posted(&json).ok_or_else(wire::bad_response)) {
-                        Ok((entry, conversation_id)) => {
-                            self.unqueue(&client_id);
-                            self.receive(entry, Some(conversation_id));
-                            Input::Posted { client_id, conversation_id }
-                        }
-                        Err(failure) => Input::PostFailed { client_id, failure },
-                    }
+                (Reply::Posted(client_id), result) => {
+                    self.posted(client_id, result.and_then(|json| wire::posted(&json).ok_or_else(wire::bad_response)))
                 }
                 (Reply::Fetched | Reply::Current, Err(failure)) => self.fetch_failed(failure),
             },
@@ -220,6 +212,18 @@ impl Widget {
     /// Catching up (messages or the current conversation) failed: say so
     /// (the next poll or reconnect retries); a network error already shows
     /// as offline.
+    /// A sent message's answer, by `POST` or on the socket.
+    fn posted(&mut self, client_id: String, answer: Result<(Entry, i64), Failure>) -> Input {
+        match answer {
+            Ok((entry, conversation_id)) => {
+                self.unqueue(&client_id);
+                self.receive(entry, Some(conversation_id));
+                Input::Posted { client_id, conversation_id }
+            }
+            Err(failure) => Input::PostFailed { client_id, failure },
+        }
+    }
+
     fn fetch_failed(&mut self, failure: Failure) -> Input {
         if failure != Failure::Network {
             emit_failure(&failure);
@@ -258,6 +262,7 @@ impl Widget {
             Frame::Conversation(open) => open.map(Input::Conversation),
             Frame::Resync => Some(Input::Resync),
             Frame::Alive => None,
+            Frame::Answered { client_id, answer } => Some(self.posted(client_id, answer)),
             Frame::Error { message } => {
                 log::warn(&["the server refused a frame: ", &message].concat());
                 None

@@ -114,15 +114,23 @@ describe('login and logout in a single-page app', () => {
 describe('unsent messages follow their writer', () => {
   test('an app that identifies its user again after a reload still sends that user\'s unsent messages, as that user', () =>
     withSite(browser, SITE_ARGS, async (s, context) => {
+      // Sends go on the socket (as `message` frames) or by POST.
+      let dropSends = false;
+      await context.routeWebSocket(/\/ws$/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => (dropSends && m.startsWith('{"type":"message"')) || server.send(m));
+      });
       const { page } = await openChat(context, s.pages);
       await identify(page, { externalUserId: 'u_erin' });
       await typeAndSend(page, 'erin first');
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: erin first'));
       // The network drops sends: the next message stays in Erin's outbox.
+      dropSends = true;
       await context.route('**/api/v1/cs/conversations', (route) => route.abort());
       await typeAndSend(page, 'erin unsent');
       assert.equal((await shownMessages(page)).at(-1).state, 'pending');
       await page.reload();
+      dropSends = false;
       await context.unroute('**/api/v1/cs/conversations');
       // The app boots anonymously, then identifies Erin once it knows her.
       await page.locator('[part~=launcher]').click();

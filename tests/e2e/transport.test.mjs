@@ -105,15 +105,19 @@ describe('acknowledgements out of order', () => {
       [],
       async (s, context) => {
         // The visitor's own message frame is lost and the answer to its
-        // post held until the bot's reply is shown: the acknowledgement
-        // then moves the message before that reply.
+        // send (the socket's ack, or the POST's answer) held until the
+        // bot's reply is shown: the acknowledgement then moves the message
+        // before that reply.
+        let release;
+        const held = new Promise((resolve) => (release = resolve));
         await context.routeWebSocket(/\/ws$/, (ws) => {
           const server = ws.connectToServer();
           ws.onMessage((m) => server.send(m));
-          server.onMessage((m) => !/"from":"visitor"/.test(m) && ws.send(m));
+          server.onMessage((m) => {
+            if (m.startsWith('{"type":"ack"')) held.then(() => ws.send(m));
+            else if (!/"from":"visitor"/.test(m)) ws.send(m);
+          });
         });
-        let release;
-        const held = new Promise((resolve) => (release = resolve));
         await context.route(/\/conversations$/, async (route) => {
           const response = await route.fetch();
           await held;

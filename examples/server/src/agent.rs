@@ -142,6 +142,18 @@ pub async fn reply(
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
     let JsonBody(req) = body?;
+    Ok(sent(store_reply(&app, agent.site, agent.name, id, req).await?))
+}
+
+/// An agent's reply to conversation `id`: the one path of the reply
+/// endpoint and of the agent socket's `message` frame.
+pub async fn store_reply(
+    app: &App,
+    site: Arc<Site>,
+    name: String,
+    id: i64,
+    req: SendMessageRequest,
+) -> Result<store::Stored, ApiError> {
     if let Some(cmid) = &req.client_msg_id {
         validate_client_msg_id(cmid)?;
     }
@@ -149,11 +161,9 @@ pub async fn reply(
     // In its own task, like a visitor's send: a console that goes away
     // mid-request must not leave a stored reply unannounced.
     let task = app.clone();
-    let stored =
-        tokio::spawn(async move { post_reply(&task, &agent.site, &agent.name, id, req.client_msg_id, req.text).await })
-            .await
-            .map_err(|_| ApiError::new(ErrorCode::Internal))??;
-    Ok(sent(stored))
+    tokio::spawn(async move { post_reply(&task, &site, &name, id, req.client_msg_id, req.text).await })
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal))?
 }
 
 /// Tells a conversation's visitor that an agent is (not) typing.

@@ -61,6 +61,12 @@ pub async fn serve(listener: TcpListener, router: Router, limits: &Limits, mut s
             },
             _ = stopped(&mut stop) => break,
         };
+        // Small writes (a socket's ack, then the push of the same message)
+        // go out at once: with Nagle's algorithm the second waits for the
+        // browser's delayed ACK of the first, 40 ms on Linux.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %err, "TCP_NODELAY not set");
+        }
         let Some(slot) = per_ip.take(peer.ip().to_string(), limits.connections_per_ip) else {
             tracing::debug!(%peer, "too many connections from this address: closed");
             continue; // dropping the stream closes it

@@ -68,10 +68,16 @@ impl AppState {
     /// user's at login, and if the user's identity has been proven since,
     /// the token was minted on a proof too (401 `token_invalid` otherwise).
     pub async fn check_access(&self, claims: &Claims) -> Result<(), ApiError> {
-        let v = claims.sub.clone();
+        self.visitor_access(&claims.sub, claims.prf).await
+    }
+
+    /// [`Self::check_access`] for a visitor whose token proved its identity
+    /// or not (`proven`).
+    pub async fn visitor_access(&self, visitor: &str, proven: bool) -> Result<(), ApiError> {
+        let v = visitor.to_string();
         match self.store.call(move |c| store::visitor_access(c, &v)).await? {
             store::Access::Open => Ok(()),
-            store::Access::ProvenOnly if claims.prf => Ok(()),
+            store::Access::ProvenOnly if proven => Ok(()),
             store::Access::ProvenOnly => Err(ApiError::detail(
                 ErrorCode::TokenInvalid,
                 "this user's identity was verified after this token was issued; handshake again",
@@ -622,26 +628,33 @@ pub async fn send(
     body: Result<JsonBody<SendMessageRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let JsonBody(req) = body?;
+    Ok(sent(store_message(&app, &auth.site, &auth.visitor, req).await?))
+}
+
+/// Stores a visitor's message: the one path of `POST /conversations` and of
+/// the socket's `message` frame (checks, message budget, idempotency by
+/// `clientMsgId`, push to the sockets, the bot).
+pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessageRequest) -> Result<Stored, ApiError> {
     let cmid = req.client_msg_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "clientMsgId is required"))?;
     validate_client_msg_id(&cmid)?;
     validate_text(&req.text)?;
-    if !auth.site.config.enabled {
+    if !site.config.enabled {
         return Err(ApiError::new(ErrorCode::Unavailable));
     }
     // A retry of a stored message is answered from the store and costs no
     // message budget: only new messages do.
-    let (v, id, t) = (auth.visitor.clone(), cmid.clone(), req.text.clone());
+    let (v, id, t) = (visitor.to_string(), cmid.clone(), req.text.clone());
     if let Some(stored) = app.store.call(move |c| store::visitor_duplicate(c, &v, &id, &t)).await? {
-        return Ok(sent(stored));
+        return Ok(stored);
     }
-    app.limit(format!("msg:{}", auth.visitor), app.sites.limits.messages_per_minute)?;
-    let (key, visitor, text) = (auth.site.app_key().to_string(), auth.visitor.clone(), req.text);
+    app.limit(format!("msg:{visitor}"), app.sites.limits.messages_per_minute)?;
+    let (key, visitor, text) = (site.app_key().to_string(), visitor.to_string(), req.text);
     // Storing and announcing run in their own task: a client that goes away
     // mid-request (offline, closed tab) cancels this handler, and the stored
     // message must still reach the agents and the bot; its retry is a
     // duplicate that announces nothing.
     let task = app.clone();
-    let stored = tokio::spawn(async move {
+    tokio::spawn(async move {
         let stored = task.store.write(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
         if !stored.duplicate {
             task.announce(&stored).await;
@@ -650,8 +663,7 @@ pub async fn send(
         Ok::<_, ApiError>(stored)
     })
     .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal))??;
-    Ok(sent(stored))
+    .map_err(|_| ApiError::new(ErrorCode::Internal))?
 }
 
 /// The answer to a send (a visitor's or an agent's): 201 for a new

@@ -16,8 +16,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use natter::protocol::{
-    ClientFrame, ErrorCode, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY,
-    CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS, JWT_SUBPROTOCOL_PREFIX, PING_INTERVAL_SECS, WS_SUBPROTOCOL,
+    ClientFrame, ConversationStatus, ErrorCode, SendMessageRequest, Sender, ServerFrame, AGENT_WS_SUBPROTOCOL,
+    BEARER_SUBPROTOCOL_PREFIX, CLOSE_GOING_AWAY, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS, JWT_SUBPROTOCOL_PREFIX,
+    PING_INTERVAL_SECS, WS_SUBPROTOCOL,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -147,7 +148,7 @@ fn close(code: u16, reason: &'static str) -> WsMessage {
 }
 
 fn error_frame(err: ApiError) -> ServerFrame {
-    ServerFrame::Error { error: err.body(Locale::EnUs) }
+    ServerFrame::Error { client_msg_id: None, status: None, error: err.body(Locale::EnUs) }
 }
 
 /// Deadline of a visitor token as a tokio instant.
@@ -211,7 +212,7 @@ async fn session(app: App, mut peer: Peer, mut socket: WebSocket, slots: Option<
 
 /// What ended a socket loop; `None` = the peer left or the connection broke.
 async fn run(
-    app: &AppState,
+    app: &App,
     peer: &mut Peer,
     socket: &mut WebSocket,
     events: &mut Subscription<'_>,
@@ -249,8 +250,11 @@ async fn run(
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(WsMessage::Text(t))) => {
-                        if frames.take(app.sites.limits.ws_frames_per_minute, std::time::Instant::now()).is_err() {
-                            text(&error_frame(ApiError::new(ErrorCode::RateLimited)))
+                        if let Err(wait) = frames.take(app.sites.limits.ws_frames_per_minute, std::time::Instant::now()) {
+                            // A message refused here is named, so its sender
+                            // retries it after the wait.
+                            let value = serde_json::from_str(t.as_str()).unwrap_or_default();
+                            text(&refusal(&value, ApiError::rate_limited(wait)))
                         } else {
                             match on_frame(app, peer, t.as_str()).await {
                                 Ok(Some(reply)) => text(&reply),
@@ -293,19 +297,23 @@ async fn run(
 }
 
 /// Frame types a client may send, to tell `unknown_frame` from `bad_request`.
-const CLIENT_FRAME_TYPES: [&str; 4] = ["typing", "read", "ping", "auth"];
+const CLIENT_FRAME_TYPES: [&str; 5] = ["typing", "read", "ping", "auth", "message"];
 
-async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<ServerFrame>, ApiError> {
+async fn on_frame(app: &App, peer: &mut Peer, raw: &str) -> Result<Option<ServerFrame>, ApiError> {
     let value: serde_json::Value =
         serde_json::from_str(raw).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
     if !CLIENT_FRAME_TYPES.contains(&kind) {
         return Err(ApiError::detail(ErrorCode::UnknownFrame, format!("type {kind:?}")));
     }
-    let frame: ClientFrame =
-        serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))?;
+    if kind == "message" {
+        let refused = |err| refusal(&value, err);
+        return Ok(Some(send_message(app, peer, value.clone()).await.unwrap_or_else(refused)));
+    }
+    let frame: ClientFrame = parse(value)?;
     match frame {
         ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
+        ClientFrame::Message { .. } => Err(ApiError::new(ErrorCode::BadRequest)),
         ClientFrame::Auth { token } => {
             let Peer::Visitor { visitor, expires, proven, .. } = peer else {
                 return Err(ApiError::detail(ErrorCode::BadRequest, "auth is for visitor sockets"));
@@ -350,6 +358,58 @@ async fn on_frame(app: &AppState, peer: &mut Peer, raw: &str) -> Result<Option<S
             Ok(None)
         }
     }
+}
+
+/// The `error` frame refusing a client frame. A `message` is named by its
+/// `clientMsgId` (even when its other fields are wrong), with the status its
+/// POST would have had.
+fn refusal(frame: &serde_json::Value, err: ApiError) -> ServerFrame {
+    if frame.get("type").and_then(|t| t.as_str()) != Some("message") {
+        return error_frame(err);
+    }
+    ServerFrame::Error {
+        client_msg_id: frame.get("clientMsgId").and_then(|id| id.as_str()).map(str::to_string),
+        status: Some(err.code.status()),
+        error: err.body(Locale::EnUs),
+    }
+}
+
+fn parse(value: serde_json::Value) -> Result<ClientFrame, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.to_string()))
+}
+
+/// A `message` frame: a visitor's is stored exactly as `POST
+/// /api/v1/cs/conversations` stores it, for the socket's visitor (whose
+/// record must still take its token, as every REST call checks); an agent's
+/// exactly as its reply endpoint stores it.
+async fn send_message(app: &App, peer: &Peer, value: serde_json::Value) -> Result<ServerFrame, ApiError> {
+    let ClientFrame::Message { client_msg_id, text, conversation_id } = parse(value)? else {
+        return Err(ApiError::new(ErrorCode::BadRequest));
+    };
+    let req = SendMessageRequest { client_msg_id, text };
+    let stored = match peer {
+        Peer::Visitor { site, visitor, proven, .. } => {
+            app.visitor_access(visitor, *proven).await?;
+            if conversation_id.is_some() {
+                let row = conversation_for(app, peer, conversation_id).await?;
+                if row.conversation.status != ConversationStatus::Open {
+                    return Err(ApiError::new(ErrorCode::ConversationClosed));
+                }
+            }
+            crate::visitor::store_message(app, site, visitor, req).await?
+        }
+        Peer::Agent { site, name } => {
+            let id =
+                conversation_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "conversationId is required"))?;
+            crate::agent::store_reply(app, site.clone(), name.clone(), id, req).await?
+        }
+    };
+    Ok(ServerFrame::Ack {
+        client_msg_id: stored.message.client_msg_id.clone(),
+        message: stored.message,
+        conversation: stored.conversation.conversation,
+        duplicate: stored.duplicate,
+    })
 }
 
 /// The conversation a typing/read frame is about, checked against the peer:

@@ -194,7 +194,28 @@ fn fixtures() -> Vec<Fixture> {
         fixture("frame-resync", &ServerFrame::Resync),
         fixture(
             "frame-error",
-            &ServerFrame::Error { error: ApiError::new(ErrorCode::UnknownFrame).body(Locale::EnUs) },
+            &ServerFrame::Error {
+                client_msg_id: None,
+                status: None,
+                error: ApiError::new(ErrorCode::UnknownFrame).body(Locale::EnUs),
+            },
+        ),
+        fixture(
+            "frame-ack",
+            &ServerFrame::Ack {
+                client_msg_id: Some("c-43".into()),
+                message: message(43, Sender::Visitor, "Thanks!"),
+                conversation: conversation(ConversationStatus::Open),
+                duplicate: false,
+            },
+        ),
+        fixture(
+            "frame-error-message",
+            &ServerFrame::Error {
+                client_msg_id: Some("c-43".into()),
+                status: Some(429),
+                error: ApiError::rate_limited(12).body(Locale::EnUs),
+            },
         ),
         // Request bodies and client frames.
         request(
@@ -234,6 +255,10 @@ fn fixtures() -> Vec<Fixture> {
         request("request-post", &SendMessageRequest { client_msg_id: Some("c-43".into()), text: "Thanks!".into() }),
         request("client-frame-typing", &ClientFrame::Typing { conversation_id: Some(7), active: true }),
         request("client-frame-ping", &ClientFrame::Ping),
+        request(
+            "client-frame-message",
+            &ClientFrame::Message { client_msg_id: Some("c-43".into()), text: "Thanks!".into(), conversation_id: None },
+        ),
         request("client-frame-auth", &ClientFrame::Auth { token: "eyJ0eXAi.renewed.token".into() }),
     ];
     // Error bodies, one for each code the widget tells apart, and the
