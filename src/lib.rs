@@ -1,15 +1,33 @@
 //! Natter: an embeddable website chat widget.
 //!
 //! This file is only the surface the JS shim calls (`boot`, `call`); the
-//! work happens in modules named for what they do:
-//! - [`config`]: fields, validation and layer merging (pure, native tests);
-//! - [`protocol`]: wire types shared with the companion server;
-//! - [`identity`], [`outbox`]: who the visitor is, and their unsent
-//!   messages (pure, native tests);
-//! - `page`: reading config from the script tag and `init()` objects;
-//! - `widget`: the runtime, its life cycle and the command API;
-//! - `ui`, `style`, `dom`: the Shadow DOM launcher and panel;
-//! - `log`: `[Natter]` console messages.
+//! work happens in modules named for what they do. Pure logic, tested
+//! natively (`cargo test -p natter`):
+//! - [`config`]: fields, validation and layer merging; [`appearance`]:
+//!   colors, backgrounds and icon sources; [`svg`]: the custom icon's reader;
+//! - [`protocol`]: the wire types and names shared with the companion server;
+//! - [`identity`]: identify, logout and the verification fallback, decided;
+//! - [`outbox`]: the visitor's unsent messages, in order;
+//! - [`chat`]: the conversation as shown, in server order, and the unread count;
+//! - [`session`]: the connection's state machine and backoff (`machine`,
+//!   `backoff`), the visitor protocol's one wire module (`wire`), the
+//!   browser driver (`driver`, `http`) and mock mode (`mock`);
+//! - [`text`]: what may be sent, links in received text; [`digits`]: numbers
+//!   without `core::fmt`; [`i18n`]: locales and strings; [`connection`]: the
+//!   connection state the visitor is told.
+//!
+//! In the browser:
+//! - `widget`: the runtime, its life cycle and the command API (`identity`:
+//!   the identify command; `session`: talking to the server and showing what
+//!   it says; `stored`: what localStorage keeps besides the outbox);
+//! - `page`: config from the script tag and `init()` objects;
+//! - `ui` (`messages`, `window`, `icon`), `style`, `dom`: the Shadow DOM
+//!   launcher and panel, the message rows and their window;
+//! - `events`: the host page's events (the hub itself is in `js/hub.js`);
+//! - `storage`, `tabs`, `timer`, `fingerprint`, `ids`, `js`, `log`: browser
+//!   helpers (localStorage, other tabs, timers, identity layer 2, random ids,
+//!   plain JS values, `[Natter]` console messages); `host.js` holds the few
+//!   written in JS.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod appearance;

@@ -7,11 +7,11 @@
 //! already borrowed; host callbacks never run inside it (see `events`).
 
 mod identity;
-mod server;
+mod session;
 mod stored;
 
 use crate::digits::int;
-use server::typing_frame;
+use session::typing_frame;
 use std::cell::RefCell;
 use stored::READ_KEY;
 
