@@ -595,6 +595,20 @@ impl HandshakeResponse {
     pub const EXPIRES_IN: &str = "expiresIn";
     pub const CONVERSATION_ID: &str = "conversationId";
     pub const CONFIG: &str = "config";
+
+    /// The answer of a site whose chat is switched off: its config only.
+    pub fn unavailable(config: RemoteConfig) -> Self {
+        Self {
+            available: false,
+            token: None,
+            expires_at: None,
+            expires_in: None,
+            cs_visitor_id: None,
+            conversation_id: None,
+            identity_changed: None,
+            config,
+        }
+    }
 }
 
 /// `POST /api/v1/cs/identify`. `externalUserId` is three-state: absent keeps

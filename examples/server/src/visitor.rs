@@ -498,17 +498,7 @@ pub async fn handshake(
     let link = is_link_entry(&headers);
     check_entry(&site, &headers)?;
     if !site.config.enabled {
-        let config = app.remote_config(&site);
-        let resp = HandshakeResponse {
-            available: false,
-            token: None,
-            expires_at: None,
-            expires_in: None,
-            cs_visitor_id: None,
-            conversation_id: None,
-            identity_changed: None,
-            config,
-        };
+        let resp = HandshakeResponse::unavailable(app.remote_config(&site));
         return Ok(json(StatusCode::OK, &resp));
     }
     let (mut ext, fp, vid) = (layer(req.external_user_id), layer(req.fingerprint), layer(req.visitor_id));

@@ -105,16 +105,7 @@ fn fixtures() -> Vec<Fixture> {
         fixture("handshake-no-conversation", &handshake(None)),
         fixture(
             "handshake-unavailable",
-            &HandshakeResponse {
-                available: false,
-                token: None,
-                expires_at: None,
-                expires_in: None,
-                cs_visitor_id: None,
-                conversation_id: None,
-                identity_changed: None,
-                config: RemoteConfig { available: false, ..RemoteConfig::default() },
-            },
+            &HandshakeResponse::unavailable(RemoteConfig { available: false, ..RemoteConfig::default() }),
         ),
         fixture("config", &remote_config()),
         fixture(
