@@ -601,24 +601,27 @@ impl Drop for Ui {
     }
 }
 
-/// An animation frame that runs the list's fill handler, cancelled when
-/// dropped. Through `js::call`: web-sys's bindings would be two more imports.
-struct Frame(JsValue);
+/// An animation frame that runs the list's fill handler, by its id,
+/// cancelled when dropped (as `Timer` does for timeouts).
+struct Frame(i32);
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = requestAnimationFrame)]
+    fn request_animation_frame(handler: &JsValue) -> i32;
+    #[wasm_bindgen(js_name = cancelAnimationFrame)]
+    fn cancel_animation_frame(id: i32);
+}
 
 impl Frame {
     fn new(handler: &JsValue) -> Self {
-        Self(
-            js::window()
-                .map_or(JsValue::UNDEFINED, |w| js::call(&w, "requestAnimationFrame", std::slice::from_ref(handler))),
-        )
+        Self(request_animation_frame(handler))
     }
 }
 
 impl Drop for Frame {
     fn drop(&mut self) {
-        if let Some(w) = js::window() {
-            js::call(&w, "cancelAnimationFrame", std::slice::from_ref(&self.0));
-        }
+        cancel_animation_frame(self.0);
     }
 }
 
