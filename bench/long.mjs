@@ -4,7 +4,7 @@
 // loading and while scrolling up through the whole conversation, memory and
 // DOM size; at 1x, and at 4x CPU for the largest size.
 import { agentApi } from '../tests/support/natter-server.mjs';
-import { selfTimes } from './profile.mjs';
+import { longTaskBreakdown, selfTimes, TRACE_CATEGORIES } from './profile.mjs';
 import { freshPage, log, longTaskTotals, measured, metrics, mib, round, startServer } from './lib.mjs';
 
 /** Stores n agent messages; returns the text of the newest (highest id). */
@@ -25,11 +25,14 @@ async function fill(server, cid, n, concurrency = 8) {
 
 export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
   const out = {};
-  const runs = [...sizes.map((n) => [n, 1]), [sizes.at(-1), 4]];
-  for (const [n, throttle] of runs) {
+  // The last run repeats the largest size at 4x under a CPU profile and a
+  // trace, to name its cost (profiling slows what it measures: the run
+  // before it is the unobserved one).
+  const runs = [...sizes.map((n) => [n, 1, false]), [sizes.at(-1), 4, false], [sizes.at(-1), 4, true]];
+  for (const [n, throttle, profiling] of runs) {
     const server = await startServer({ staticDir: snap.cdn, args: ['--bot', 'off'] });
     const { context, page, cdp, errors } = await freshPage(browser);
-    const key = throttle === 1 ? n : `${n} (4x CPU)`;
+    const key = throttle === 1 ? n : `${n} (4x CPU${profiling ? ', profiled' : ''})`;
     try {
       await page.goto(`${server.url}/live.html`);
       await page.waitForFunction(() => window.__bench.events.some((e) => e.type === 'connection' && e.detail?.state === 'online'), null, { timeout: 30000 });
@@ -48,12 +51,19 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
         window.Natter = window.Natter || function () { (window.Natter.q = window.Natter.q || []).push(arguments); };
         window.Natter('open');
       });
-      // A CPU profile of the smallest size's history render, to name its cost.
-      const profiling = n === sizes[0] && throttle === 1;
+      const startProfile = async () => {
+        await browser.startTracing(page, { categories: TRACE_CATEGORIES });
+        await cdp.send('Profiler.start');
+      };
+      const stopProfile = async () => {
+        const { profile } = await cdp.send('Profiler.stop');
+        const trace = JSON.parse((await browser.stopTracing()).toString());
+        return { self: selfTimes(profile, 12), longTasks: longTaskBreakdown(trace) };
+      };
       if (profiling) {
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-        await cdp.send('Profiler.start');
+        await startProfile();
       }
       if (throttle !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
       await page.reload();
@@ -79,7 +89,8 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
           rows: document.querySelector('[data-natter-widget]').shadowRoot.querySelectorAll('[part~=message]').length,
         };
       });
-      const profile = profiling ? selfTimes((await cdp.send('Profiler.stop')).profile, 12) : null;
+      const profile = profiling ? await stopProfile() : null;
+      if (profiling) await startProfile();
       const m = await metrics(cdp);
       const wasm = await page.evaluate(() => window.__bench.wasmBytes());
       // Scroll from the bottom to the first message, one step per frame.
@@ -127,6 +138,7 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
           longtasks: tasks,
         };
       }, n);
+      const scrollProfile = profiling ? await stopProfile() : null;
       out[key] = {
         messages: key,
         throttle,
@@ -139,7 +151,9 @@ export async function runLong(browser, snap, { sizes = [1000, 5000] } = {}) {
         wasmMemoryMiB: mib(wasm),
         domNodes: m.Nodes,
         scroll: { ...scroll, longtasks: longTaskTotals(scroll.longtasks), p50FrameMs: round(scroll.p50FrameMs, 1), maxFrameMs: round(scroll.maxFrameMs, 1), seconds: round(scroll.seconds, 1) },
-        renderProfile: profile,
+        renderProfile: profile?.self ?? null,
+        renderLongTasks: profile?.longTasks ?? null,
+        scrollProfile,
         errors: errors.filter((e) => !/favicon|status of 404/.test(e)).slice(0, 5),
       };
       const r = out[key];

@@ -4,6 +4,9 @@
 // when its function indices match the shipped wasm's (same wasm-opt run).
 import { freshPage, measured, round, sleep } from './lib.mjs';
 
+/** Trace categories that name what a long task spent its time on. */
+export const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm', 'v8.execute', 'blink', 'loading'];
+
 export function selfTimes(profile, top = 15) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -26,7 +29,7 @@ export function selfTimes(profile, top = 15) {
 export async function profileLoad(browser, server, { throttle = 4, page: pageName = 'mock.html' } = {}) {
   const { context, page, cdp } = await freshPage(browser, { throttle, until: 'launcher', settleMs: 500 * throttle });
   try {
-    await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm', 'v8.execute', 'blink', 'loading'] });
+    await browser.startTracing(page, { categories: TRACE_CATEGORIES });
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     await cdp.send('Profiler.start');
@@ -51,7 +54,7 @@ export async function profileLoad(browser, server, { throttle = 4, page: pageNam
  * The renderer main thread's tasks over 50 ms in a trace, each with the trace
  * events inside it summed by name (inclusive times: nested events overlap).
  */
-function longTaskBreakdown(trace) {
+export function longTaskBreakdown(trace) {
   const events = trace.traceEvents ?? trace;
   // Renderer main threads: pid == tid, not the browser's or the GPU's.
   const other = new Set(events.filter((e) => e.name === 'thread_name' && /CrBrowserMain|CrGpuMain/.test(e.args?.name)).map((e) => e.pid));

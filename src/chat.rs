@@ -85,7 +85,13 @@ impl Chat {
 
     /// The highest server id held: the `since` cursor for catching up.
     pub fn last_id(&self) -> Option<i64> {
-        self.entries.iter().filter_map(|e| e.id).max()
+        self.server_entries().last().and_then(|e| e.id)
+    }
+
+    /// The server messages, in id order: every entry before the pending and
+    /// failed ones (which have no id and are kept last).
+    fn server_entries(&self) -> &[Entry] {
+        &self.entries[..self.entries.partition_point(|e| e.id.is_some())]
     }
 
     /// Adds the visitor's own message, pending, after everything else.
@@ -119,17 +125,16 @@ impl Chat {
     pub fn receive(&mut self, mut entry: Entry, visible: bool) -> Change {
         entry.delivery = Delivery::Sent;
         let Some(id) = entry.id else { return Change::None };
-        if self.entries.iter().any(|e| e.id == Some(id)) {
-            return Change::None;
-        }
+        // A binary search, not a scan: a history page of thousands of
+        // messages would otherwise cost a scan per message.
+        let Err(at) = self.server_entries().binary_search_by_key(&entry.id, |e| e.id) else { return Change::None };
         // Our own message coming back: it takes its server id and moves to
-        // its place in server order.
+        // its place in server order (still `at`, as it was after it).
         if let Some(client_id) = entry.client_id.as_deref() {
-            if let Some(i) =
-                self.entries.iter().position(|e| e.id.is_none() && e.client_id.as_deref() == Some(client_id))
-            {
+            let pending = self.server_entries().len();
+            if let Some(i) = self.entries[pending..].iter().position(|e| e.client_id.as_deref() == Some(client_id)) {
+                let i = pending + i;
                 self.entries.remove(i);
-                let at = self.server_position(id);
                 self.entries.insert(at, entry);
                 return if at == i { Change::Updated(i) } else { Change::Moved(i, at) };
             }
@@ -139,16 +144,8 @@ impl Chat {
         } else if self.counts_as_unread(&entry) {
             self.unread += 1;
         }
-        let at = self.server_position(id);
         self.entries.insert(at, entry);
         Change::Inserted(at)
-    }
-
-    /// Index where a server message with `id` belongs: after every server
-    /// message with a smaller id, before any with a larger id and before the
-    /// pending ones.
-    fn server_position(&self, id: i64) -> usize {
-        self.entries.iter().position(|e| e.id.is_none_or(|other| other > id)).unwrap_or(self.entries.len())
     }
 
     /// Forgets everything (logout, shutdown).

@@ -27,11 +27,7 @@ use crate::dom::{
 use crate::i18n::Strings;
 use crate::log;
 use crate::style::CSS;
-use crate::timer::Timer;
 use window::{Step, View, Window};
-
-/// Between two steps of building rows: about a frame.
-const FILL_MS: u32 = 16;
 
 #[wasm_bindgen(module = "/src/host.js")]
 extern "C" {
@@ -57,7 +53,9 @@ pub enum UiAction {
     Retry(String),
     /// The composer's text changed.
     Input,
-    /// The list scrolled, or its timer fired: see [`Ui::fill`].
+    /// The list scrolled: see [`Ui::scrolled`].
+    Scroll,
+    /// The frame asked for by the list came: see [`Ui::fill`].
     Fill,
 }
 
@@ -90,7 +88,7 @@ pub struct Ui {
     /// Keep the newest message in view.
     follow: bool,
     fill_handler: JsValue,
-    fill_timer: Option<Timer>,
+    fill_frame: Option<Frame>,
     _listeners: [Listener; 5],
 }
 
@@ -211,7 +209,7 @@ impl Ui {
             window: Window::default(),
             batch: false,
             follow: true,
-            fill_timer: None,
+            fill_frame: None,
             fill_handler,
             _listeners: [click, keydown, submit, input_changed, scrolled],
         };
@@ -444,14 +442,27 @@ impl Ui {
     }
 
     /// The entry at `index` was inserted: its row is built if it falls in the
-    /// window (and is not part of a batch).
+    /// window (and is not part of a batch). A single new message always has
+    /// its row built at once, outside the busy steps of building rows, so
+    /// that the live region announces it: below rows that were dropped, the
+    /// window starts again at it.
     pub fn insert_message(&mut self, index: usize, entry: &Entry) {
-        match (self.window.insert(index, !self.batch), self.host.owner_document()) {
-            (Some(at), Some(doc)) => {
-                insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(at).as_ref())
-            }
-            _ => self.schedule_fill(0),
+        let now = !self.batch;
+        if now && self.window.restart(index) {
+            self.remove_rows();
         }
+        match (self.window.insert(index, now), self.host.owner_document()) {
+            (Some(at), Some(doc)) => {
+                // Rows built by earlier steps were seen busy in an earlier
+                // frame: only this one is news.
+                if now {
+                    set_attribute(&self.list, "aria-busy", "false");
+                }
+                insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(at).as_ref());
+            }
+            _ => self.schedule_fill(),
+        }
+        self.place_greeting();
     }
 
     /// Re-renders the row of the entry at `index` after it changed.
@@ -465,11 +476,19 @@ impl Ui {
         if let Some(row) = self.window.remove(index).and_then(|at| self.row(at)) {
             row.remove();
         }
+        self.place_greeting();
     }
 
     pub fn clear_messages(&mut self) {
         self.window.clear();
         self.remove_rows();
+        self.place_greeting();
+    }
+
+    /// The greeting opens the conversation: it shows above the first
+    /// message's row only, not above older rows that are not built.
+    fn place_greeting(&self) {
+        toggle_class(&self.greeting, "later", self.window.shown().start > 0);
     }
 
     fn remove_rows(&self) {
@@ -483,11 +502,17 @@ impl Ui {
         child(&self.list, at as u32 + 1)
     }
 
-    /// One step towards the rows the visitor's scroll position needs. Runs
-    /// on the list's scroll events and on its own timer while there is more
-    /// to do.
+    /// The list scrolled: rows may be needed, in the coming frame.
+    pub fn scrolled(&mut self) {
+        self.schedule_fill();
+    }
+
+    /// One step towards the rows the visitor's scroll position needs, in an
+    /// animation frame (asked for on scroll and while there is more to do):
+    /// one step per frame, just before the frame's own layout, and the one
+    /// layout it forces (to scroll) is the frame's.
     pub fn fill(&mut self, entries: &[Entry]) {
-        self.fill_timer = None;
+        self.fill_frame = None;
         let list = &self.list;
         let number = |name| js::get(list, name).as_f64().unwrap_or(0.0);
         let (top, height, screen) = (number("scrollTop"), number("scrollHeight"), number("clientHeight"));
@@ -495,10 +520,15 @@ impl Ui {
         // Scrolled to the end of the rows follows the newest only where
         // they reach it; scrolled away from it never does.
         self.follow = below < 2.0 && (self.follow || self.window.shown().end == entries.len());
-        let view = View { follow: self.follow, near_top: top < 2.0 * screen, near_bottom: below < 2.0 * screen };
+        let view = View {
+            follow: self.follow,
+            near_top: top < 2.0 * screen,
+            near_bottom: below < 2.0 * screen,
+            more_above: top > below,
+        };
         let step = self.window.next(view);
         if step == Step::Done {
-            // A step later than the last rows built: the accessibility tree
+            // A frame later than the last rows built: the accessibility tree
             // has seen them while busy, so they are not announced as new.
             set_attribute(list, "aria-busy", "false");
             return;
@@ -523,6 +553,7 @@ impl Ui {
             Step::Done => {}
         }
         self.window.apply(&step);
+        self.place_greeting();
         if self.follow {
             self.scroll_to_end();
         } else if matches!(&step, Step::Build(r) | Step::Drop(r) if r.start <= shown.start && *r != shown) {
@@ -530,12 +561,12 @@ impl Ui {
             // hand, as `overflow-anchor` is not in every browser).
             self.list.set_scroll_top((number("scrollTop") + scroll_height(list) as f64 - height) as i32);
         }
-        self.schedule_fill(FILL_MS);
+        self.schedule_fill();
     }
 
-    fn schedule_fill(&mut self, delay_ms: u32) {
-        if self.fill_timer.is_none() {
-            self.fill_timer = Some(Timer::new(&self.fill_handler, delay_ms));
+    fn schedule_fill(&mut self) {
+        if self.fill_frame.is_none() {
+            self.fill_frame = Some(Frame::new(&self.fill_handler));
         }
     }
 
@@ -545,7 +576,7 @@ impl Ui {
     pub fn scroll_to_end(&mut self) {
         self.follow = true;
         if self.window.behind() {
-            self.schedule_fill(0);
+            self.schedule_fill();
         }
         self.list.set_scroll_top(scroll_height(&self.list));
     }
@@ -567,6 +598,30 @@ impl Ui {
 impl Drop for Ui {
     fn drop(&mut self) {
         self.host.remove();
+    }
+}
+
+/// An animation frame that runs the list's fill handler, by its id,
+/// cancelled when dropped (as `Timer` does for timeouts).
+struct Frame(i32);
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = requestAnimationFrame)]
+    fn request_animation_frame(handler: &JsValue) -> i32;
+    #[wasm_bindgen(js_name = cancelAnimationFrame)]
+    fn cancel_animation_frame(id: i32);
+}
+
+impl Frame {
+    fn new(handler: &JsValue) -> Self {
+        Self(request_animation_frame(handler))
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        cancel_animation_frame(self.0);
     }
 }
 
@@ -606,7 +661,7 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             on_action(UiAction::Send);
         }
         "input" => on_action(UiAction::Input),
-        "scroll" => on_action(UiAction::Fill),
+        "scroll" => on_action(UiAction::Scroll),
         // No other kind is listened to (see `mount`).
         _ => {}
     }

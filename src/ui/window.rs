@@ -1,7 +1,7 @@
 //! Which messages of a long conversation have rows in the DOM: a contiguous
 //! run `start..end` of `Chat` indices, about [`TARGET`] of them. The chat
 //! keeps every entry; rows are built for the window only, a [`CHUNK`] per
-//! task, so neither a long history nor scrolling through it builds
+//! frame, so neither a long history nor scrolling through it builds
 //! thousands of nodes at once.
 //!
 //! Pure arithmetic, unit-tested natively; `Ui` does the DOM work it asks for.
@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// Rows kept when following the newest message.
 pub const TARGET: usize = 200;
-/// Rows built (or dropped) in one task: about 25 ms at 4x CPU.
+/// Rows built (or dropped) in one frame.
 pub const CHUNK: usize = 25;
 /// Past this many rows, the ones farthest from where the visitor reads go.
 const MAX: usize = TARGET + 4 * CHUNK;
@@ -46,6 +46,8 @@ pub struct View {
     pub near_top: bool,
     /// Within a screen or two of the last row.
     pub near_bottom: bool,
+    /// More of the rows lie above the screen than below it.
+    pub more_above: bool,
 }
 
 impl Window {
@@ -64,12 +66,25 @@ impl Window {
         self.start..self.end
     }
 
+    /// A single new message is to be inserted at `index`, below rows that
+    /// were dropped (or not built yet): the window starts again at it, so
+    /// that its row is built at once, and announced. Returns whether it did:
+    /// the caller removes every row first.
+    pub fn restart(&mut self, index: usize) -> bool {
+        let restart = index >= self.end && self.end < self.len;
+        if restart {
+            (self.start, self.end) = (index, index);
+        }
+        restart
+    }
+
     /// An entry was inserted at `index`. Returns the DOM position to build its
     /// row at, or `None` if it lies outside the window. An entry after the
     /// last row gets one only `now` (a single new message, not a history
-    /// page, whose rows are built a chunk per task).
+    /// page, whose rows are built a chunk per frame), and only where the
+    /// rows reach the end or there are none (see [`Window::restart`]).
     pub fn insert(&mut self, index: usize, now: bool) -> Option<usize> {
-        let at_end = self.end == self.len;
+        let at_end = self.end == self.len || self.start == self.end;
         self.len += 1;
         if index < self.start {
             self.start += 1;
@@ -115,8 +130,10 @@ impl Window {
             return if size > 0 { Step::Drop(start..end) } else { Step::Build(len.saturating_sub(CHUNK)..len) };
         }
         if size > MAX {
-            // Keep the rows around where the visitor reads.
-            return Step::Drop(if near_top { start + MAX..end } else { start..end - MAX });
+            // Keep the rows around where the visitor reads: drop the farther
+            // ones (dropping the rows just built above would bring the
+            // visitor back to the top, and them again, for ever).
+            return Step::Drop(if view.more_above { start..end - MAX } else { start + MAX..end });
         }
         if end < len && (view.follow || view.near_bottom) {
             return Step::Build(end..len.min(end + CHUNK));
@@ -147,8 +164,8 @@ impl Window {
 mod tests {
     use super::*;
 
-    const FOLLOW: View = View { follow: true, near_top: false, near_bottom: true };
-    const TOP: View = View { follow: false, near_top: true, near_bottom: false };
+    const FOLLOW: View = View { follow: true, near_top: false, near_bottom: true, more_above: true };
+    const TOP: View = View { follow: false, near_top: true, near_bottom: false, more_above: false };
 
     /// A model of the DOM rows: the chat index each row shows.
     struct Rows {
@@ -208,6 +225,9 @@ mod tests {
         }
 
         fn insert(&mut self, index: usize, now: bool) {
+            if now && self.window.restart(index) {
+                self.rows.clear();
+            }
             // Entries after `index` move up by one: so do their rows.
             for row in &mut self.rows {
                 if *row >= index {
@@ -268,7 +288,7 @@ mod tests {
             seen.extend(rows.window.shown());
         }
         // Scrolling back down brings back the newest, in order.
-        let down = View { follow: false, near_top: false, near_bottom: true };
+        let down = View { follow: false, near_top: false, near_bottom: true, more_above: true };
         while rows.step(down) {
             seen.extend(rows.window.shown());
         }
@@ -277,16 +297,43 @@ mod tests {
     }
 
     #[test]
-    fn a_new_message_while_scrolled_up_with_the_newest_rows_dropped_leads_back_to_the_end() {
+    fn a_new_message_below_dropped_rows_starts_the_window_again_at_it() {
         let mut rows = Rows::history(1000);
         rows.settle(TOP);
         assert!(rows.window.shown().end < 1000 - TARGET);
-        // Not built while scrolled up: it is below the rows that were dropped.
+        // Built at once (a new message is announced as it is added), alone:
+        // the rows far above it are gone.
         rows.insert(1000, true);
-        assert!(rows.window.row(1000).is_none());
-        // Sent to the end (today's behaviour for a new message).
+        assert_eq!(rows.window.shown(), 1000..1001);
+        // The older rows come above it, a chunk at a time.
         rows.settle(FOLLOW);
         assert_eq!(rows.window.shown(), 1001 - TARGET..1001);
+    }
+
+    #[test]
+    fn a_new_message_before_the_rows_of_a_history_page_are_built_is_built_at_once() {
+        let mut rows = Rows::new();
+        for i in 0..300 {
+            rows.insert(i, false);
+        }
+        rows.insert(300, true);
+        assert_eq!(rows.window.shown(), 300..301);
+        rows.settle(FOLLOW);
+        assert_eq!(rows.window.shown(), 101..301);
+    }
+
+    #[test]
+    fn rows_just_built_above_the_screen_stay_once_it_leaves_the_top() {
+        let mut rows = Rows::history(2000);
+        while rows.window.shown().len() <= MAX {
+            rows.step(TOP);
+        }
+        // Scrolled a little down from the top, into the rows just built: the
+        // rows far below go, not those.
+        let start = rows.window.shown().start;
+        let reading = View { follow: false, near_top: false, near_bottom: false, more_above: false };
+        rows.settle(reading);
+        assert_eq!(rows.window.shown(), start..start + MAX);
     }
 
     #[test]
@@ -304,16 +351,24 @@ mod tests {
         rows.remove(602);
         rows.insert(450, true);
         assert_eq!(rows.window.shown(), 401..603);
-        // Scrolled to the top, the newest rows dropped: a pending message is
-        // outside the window, and its acknowledgement moves it inside.
+        // Scrolled to the top, the newest rows dropped: an acknowledgement
+        // moves a message from outside the window inside.
         rows.settle(TOP);
         assert_eq!(rows.window.shown(), 0..MAX);
-        rows.insert(603, true);
+        rows.insert(603, false);
         assert_eq!(rows.window.row(603), None);
         rows.remove(603);
         rows.insert(5, true);
         assert_eq!(rows.window.row(5), Some(5));
         assert_eq!(rows.window.shown(), 0..MAX + 1);
+        // A pending message there starts the window again at it; its
+        // acknowledgement far above leaves no row until the rows follow.
+        rows.insert(603, true);
+        assert_eq!(rows.window.shown(), 603..604);
+        rows.remove(603);
+        rows.insert(6, true);
+        assert_eq!(rows.window.shown(), 604..604);
+        rows.remove(6);
         // The other way: a pending row shown, moved above the window.
         rows.settle(FOLLOW);
         rows.insert(604, true);

@@ -396,6 +396,7 @@ impl Widget {
                 self.ui.focus_composer();
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
+            UiAction::Scroll => self.ui.scrolled(),
             UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
                 self.ui.fit_composer();

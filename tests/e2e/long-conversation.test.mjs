@@ -1,7 +1,8 @@
 // A long conversation from the real server: the list keeps a window of rows
 // in the DOM, older ones are built as the visitor scrolls up (the content in
-// view stays where it was, the live region is busy meanwhile), and every
-// message is shown once, in order, however it is reached.
+// view stays where it was, the live region is busy meanwhile), every message
+// is shown once, in order, however it is reached, and a new message is added
+// while the live region is not busy, so that it is announced.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/browser.mjs';
@@ -26,7 +27,8 @@ const listState = (page) =>
     const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
     const rows = [...list.querySelectorAll('[part~=message]')].map((row) => row.querySelector('.bubble').textContent);
     const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
-    return { rows, atEnd, busy: list.getAttribute('aria-busy'), scrollTop: list.scrollTop };
+    const greeting = list.querySelector('[part~=greeting]').checkVisibility();
+    return { rows, atEnd, busy: list.getAttribute('aria-busy'), scrollTop: list.scrollTop, greeting };
   });
 
 /** Waits until the list has settled: no step of building rows pending. */
@@ -43,19 +45,42 @@ async function settled(page, check = () => true) {
   }
 }
 
-/** Records, for every row the list gains, whether the list was busy then. */
-const watchAdditions = (page) =>
-  page.evaluate(() => {
-    const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
-    window.__added = [];
-    new MutationObserver((records) => {
-      for (const r of records) {
-        for (const node of r.addedNodes) {
-          window.__added.push({ text: node.querySelector?.('.bubble')?.textContent, busy: list.getAttribute('aria-busy') });
-        }
+/**
+ * In the page: records, for every row the list gains, whether the list was
+ * busy then (in window.__added, emptied by the test as it goes).
+ */
+function recordAdditions(list) {
+  window.__added = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const node of r.addedNodes) {
+        window.__added.push({ text: node.querySelector?.('.bubble')?.textContent, busy: list.getAttribute('aria-busy') });
       }
-    }).observe(list, { childList: true });
-  });
+    }
+  }).observe(list, { childList: true });
+}
+
+/**
+ * In the page, from its start: once the list is busy building the rows of
+ * the history, the visitor sends `text` (in a task of its own, as typing
+ * would), and every row added is recorded.
+ */
+function sendWhileBusy(text) {
+  const find = () => {
+    const list = document.querySelector('[data-natter-widget]')?.shadowRoot?.querySelector('[part~=messages]');
+    if (!list) return requestAnimationFrame(find);
+    window.__record(list);
+    new MutationObserver((_, observer) => {
+      if (list.getAttribute('aria-busy') !== 'true') return;
+      observer.disconnect();
+      setTimeout(() => window.Natter.sendMessage(text), 0);
+    }).observe(list, { attributes: true, attributeFilter: ['aria-busy'] });
+  };
+  find();
+}
+
+/** The additions of rows showing `text`: `[busy attribute at the time]`. */
+const additionsOf = (page, text) => page.evaluate((text) => window.__added.filter((a) => a.text === text).map((a) => a.busy), text);
 
 /**
  * Scrolls to the top of the rows once: returns whether older rows came, and
@@ -105,15 +130,22 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
       let all = texts(HISTORY);
 
       // A reload fetches the whole history: only the newest window is built.
+      // A message sent while its rows are being built (the list busy) is
+      // added while the list is not, and so announced.
+      await page.addInitScript(`window.__record = ${recordAdditions}; (${sendWhileBusy})('during the build')`);
       await page.reload();
       await page.locator('[part~=launcher]').click();
+      all = [...all, 'during the build'];
       let state = await settled(page, (st) => st.rows.at(-1) === all.at(-1) && st.atEnd);
       assert.ok(state.rows.length >= 200 && state.rows.length <= MAX_ROWS, `${state.rows.length} rows`);
       assertRun(state.rows, all);
+      const during = await additionsOf(page, 'during the build');
+      assert.ok(during.length > 0 && during[0] !== 'true', `added while busy: ${during}`);
+      assert.equal(state.greeting, false, 'no greeting above a later message');
 
       // Scrolling up: older rows each time, the row in view stays in place,
       // and nothing built by scrolling is news for the live region.
-      await watchAdditions(page);
+      await page.evaluate(() => (window.__added = []));
       const seen = new Set(state.rows);
       for (let i = 0; state.rows[0] !== 'first'; i++) {
         assert.ok(i < 100, 'never reached the oldest message');
@@ -122,9 +154,10 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
         if (step.older) assert.ok(Math.abs(step.moved) < 1, `the row in view moved by ${step.moved} px`);
         assert.ok(state.rows.length <= MAX_ROWS, `${state.rows.length} rows`);
         assertRun(state.rows, all);
+        assert.equal(state.greeting, state.rows[0] === 'first', `greeting shown above ${state.rows[0]}`);
         state.rows.forEach((text) => seen.add(text));
       }
-      assert.equal(seen.size, HISTORY, 'every message was shown on the way up');
+      assert.equal(seen.size, all.length, 'every message was shown on the way up');
       state = await settled(page);
       assert.ok(!state.rows.includes(all.at(-1)), 'the newest rows were dropped far below');
       const added = await page.evaluate(() => window.__added);
@@ -132,16 +165,18 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
       assert.deepEqual(added.filter((a) => a.busy !== 'true'), [], 'rows built by scrolling while not busy');
 
       // A new message while scrolled up, its row far below the window: the
-      // list goes to it (as it always has), and it is announced.
+      // list goes to it (as it always has), and it is announced: added once,
+      // while the list is not busy.
       await page.evaluate(() => (window.__added = []));
       await agentApi(s.api, `/conversations/${cid}/messages`, { text: 'newest' });
       all = [...all, 'newest'];
       state = await settled(page, (st) => st.rows.at(-1) === 'newest' && st.atEnd);
       assertRun(state.rows, all);
       assert.ok(state.rows.length <= MAX_ROWS);
+      assert.deepEqual(await additionsOf(page, 'newest'), ['false']);
 
-      // Scrolled up again, panel closed: a message sent now is pending
-      // outside the window and acknowledged there; opening shows it once.
+      // Scrolled up again, panel closed: a message sent now starts the rows
+      // again at it, is acknowledged there; opening shows it once.
       while ((await listState(page)).rows[0] !== 'first') await scrollUpOnce(page);
       await settled(page);
       await page.locator('[part~=close]').click();
@@ -152,7 +187,7 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
             window.Natter.sendMessage('while away');
           }),
       );
-      assert.ok(!(await listState(page)).rows.includes('while away'), 'built outside the window');
+      assert.equal((await listState(page)).rows.at(-1), 'while away');
       all = [...all, 'while away'];
       await page.locator('[part~=launcher]').click();
       state = await settled(page, (st) => st.rows.at(-1) === 'while away' && st.atEnd);
