@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
 use crate::chat::{Delivery, Entry};
-use crate::dom::{append, child_element, element, set_text};
+use crate::dom::{append, child_element, element, find, replace, set_text};
 use crate::i18n::Strings;
 use crate::protocol::Sender;
 use crate::text::{link_label, segments, Segment};
@@ -58,6 +58,22 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
         meta(doc, &stack, entry, strings);
     }
     row
+}
+
+/// Brings a shown row up to date in place (a pending message acknowledged,
+/// failed or retried). The row node stays: put back as a new node, the list's
+/// live region would announce the whole message again. Its state (class)
+/// and meta line change, and the bubble only when the text did.
+pub fn update(doc: &Document, shown: &Element, entry: &Entry, strings: &Strings) {
+    let fresh = row(doc, entry, strings);
+    shown.set_class_name(&fresh.class_name());
+    for part in [".bubble", ".meta"] {
+        if let (Some(was), Some(now)) = (find(shown, part), find(&fresh, part)) {
+            if part == ".meta" || was.text_content() != now.text_content() {
+                replace(&was, &now);
+            }
+        }
+    }
 }
 
 /// The meta line, appended to `stack`.

@@ -469,7 +469,7 @@ impl Ui {
     pub fn update_message(&self, index: usize, entry: &Entry) {
         let Some(at) = self.window.row(index) else { return };
         let (Some(doc), Some(old)) = (self.host.owner_document(), self.row(at)) else { return };
-        replace(&old, &messages::row(&doc, entry, self.strings));
+        messages::update(&doc, &old, entry, self.strings);
     }
 
     pub fn remove_message(&mut self, index: usize) {

@@ -77,6 +77,25 @@ describe('composer', { concurrency: 4 }, () => {
       assert.deepEqual((await messageRows(page))[1].text, '[mock] Hello from the keyboard');
     }));
 
+  test('a sent message is added to the live log once: its acknowledgement updates the row in place', () =>
+    run(async (page) => {
+      // Every row node added to the role=log list is announced by a screen
+      // reader; the acknowledgement must not add the message a second time.
+      await inShadow(page, (root) => {
+        const list = root.querySelector('[role=log]');
+        window.__added = [];
+        new MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) if (n.classList?.contains('msg')) window.__added.push(n.textContent);
+        }).observe(list, { childList: true });
+      });
+      await sendAndWaitForReply(page, 'Said once');
+      const added = await page.evaluate(() => window.__added);
+      assert.equal(added.filter((text) => text.includes('Said once') && !text.includes('[mock]')).length, 1, JSON.stringify(added));
+      const [mine] = await messageRows(page);
+      assert.equal(mine.text, 'Said once');
+      assert.equal(await inShadow(page, (root) => root.querySelector('.msg.visitor').className), 'msg visitor');
+    }));
+
   test('the send button sends too', () =>
     run(async (page) => {
       await page.keyboard.type('Clicked');
