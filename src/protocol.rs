@@ -42,6 +42,9 @@ pub const CURRENT_CONVERSATION_PATH: &str = "/conversations/current";
 pub const MESSAGES_PATH_END: &str = "/messages";
 /// `POST /conversations/{id}/leave`, after the id.
 pub const LEAVE_PATH_END: &str = "/leave";
+/// `POST /api/v1/cs/conversations/{id}/rating`: the visitor's rating of an
+/// ended conversation.
+pub const RATING_PATH_END: &str = "/rating";
 /// Agent WebSocket path.
 pub const AGENT_WS_PATH: &str = "/api/v1/agent/ws";
 
@@ -97,6 +100,10 @@ pub const MAX_LOCALE_CHARS: usize = 35;
 pub const MAX_TIMEZONE_CHARS: usize = 64;
 /// Maximum length of a page title.
 pub const MAX_TITLE_CHARS: usize = MAX_FIELD_CHARS;
+/// Longest rating comment, in characters.
+pub const MAX_RATING_COMMENT_CHARS: usize = 1000;
+/// A visitor may change a rating for this long after first giving it.
+pub const RATING_CHANGE_SECS: u64 = 24 * 60 * 60;
 /// Default page size of message listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// Largest accepted `limit` of message listings.
@@ -163,6 +170,13 @@ pub enum ErrorCode {
     ClientMsgIdConflict,
     /// 409: the conversation is closed.
     ConversationClosed,
+    /// 409: the conversation is still open (a rating needs an ended one).
+    ConversationOpen,
+    /// 409: the rating is older than [`RATING_CHANGE_SECS`] and can no
+    /// longer be changed.
+    RatingLocked,
+    /// 403: the site does not ask for ratings, or asks on another scale.
+    RatingDisabled,
     /// 413: request body over [`MAX_BODY_BYTES`].
     BodyTooLarge,
     /// 413: message text over [`MAX_TEXT_CHARS`].
@@ -179,7 +193,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::BadRequest,
         ErrorCode::EmptyText,
         ErrorCode::TokenMissing,
@@ -197,6 +211,9 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::ClientMsgIdConflict,
         ErrorCode::ConversationClosed,
+        ErrorCode::ConversationOpen,
+        ErrorCode::RatingLocked,
+        ErrorCode::RatingDisabled,
         ErrorCode::BodyTooLarge,
         ErrorCode::TextTooLong,
         ErrorCode::RateLimited,
@@ -225,6 +242,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ClientMsgIdConflict => "client_msg_id_conflict",
             ErrorCode::ConversationClosed => "conversation_closed",
+            ErrorCode::ConversationOpen => "conversation_open",
+            ErrorCode::RatingLocked => "rating_locked",
+            ErrorCode::RatingDisabled => "rating_disabled",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::RateLimited => "rate_limited",
@@ -249,10 +269,14 @@ impl ErrorCode {
             | ErrorCode::IdentityUnverified
             | ErrorCode::LinkInvalid
             | ErrorCode::LinkExpired
-            | ErrorCode::Forbidden => 403,
+            | ErrorCode::Forbidden
+            | ErrorCode::RatingDisabled => 403,
             ErrorCode::NotFound | ErrorCode::UnknownAppKey | ErrorCode::WebsocketDisabled => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::ClientMsgIdConflict | ErrorCode::ConversationClosed => 409,
+            ErrorCode::ClientMsgIdConflict
+            | ErrorCode::ConversationClosed
+            | ErrorCode::ConversationOpen
+            | ErrorCode::RatingLocked => 409,
             ErrorCode::BodyTooLarge | ErrorCode::TextTooLong => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
@@ -350,6 +374,58 @@ pub struct Message {
     pub agent_name: Option<String>,
     /// RFC 3339 UTC timestamp with milliseconds, e.g. `2026-05-21T07:53:20.123Z`.
     pub created_at: String,
+    /// On `system` messages that record a step of the conversation's life:
+    /// clients show their own localised line for it (with `agentName` where
+    /// an agent did it) and fall back to `text`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub event: Option<ConversationEvent>,
+}
+
+/// A step of a conversation's life, recorded as a `system` message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub enum ConversationEvent {
+    /// An agent (`agentName`) joined: by an explicit join or a first reply.
+    Joined,
+    /// The visitor ended the conversation.
+    EndedByVisitor,
+    /// An agent (`agentName`) ended it.
+    EndedByAgent,
+    /// The server ended it (idle for longer than the site allows).
+    EndedBySystem,
+}
+
+impl ConversationEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationEvent::Joined => "joined",
+            ConversationEvent::EndedByVisitor => "endedByVisitor",
+            ConversationEvent::EndedByAgent => "endedByAgent",
+            ConversationEvent::EndedBySystem => "endedBySystem",
+        }
+    }
+
+    /// A plain match: smaller in the wasm than a search through `as_str`.
+    pub fn parse(s: &str) -> Option<ConversationEvent> {
+        match s {
+            "joined" => Some(ConversationEvent::Joined),
+            "endedByVisitor" => Some(ConversationEvent::EndedByVisitor),
+            "endedByAgent" => Some(ConversationEvent::EndedByAgent),
+            "endedBySystem" => Some(ConversationEvent::EndedBySystem),
+            _ => None,
+        }
+    }
+
+    /// Who ended the conversation, for an `ended*` event.
+    pub fn ended_by(self) -> Option<Sender> {
+        match self {
+            ConversationEvent::Joined => None,
+            ConversationEvent::EndedByVisitor => Some(Sender::Visitor),
+            ConversationEvent::EndedByAgent => Some(Sender::Agent),
+            ConversationEvent::EndedBySystem => Some(Sender::System),
+        }
+    }
 }
 
 impl Message {
@@ -360,6 +436,7 @@ impl Message {
     pub const TEXT: &str = "text";
     pub const AGENT_NAME: &str = "agentName";
     pub const CREATED_AT: &str = "createdAt";
+    pub const EVENT: &str = "event";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,11 +476,163 @@ pub struct Conversation {
     pub updated_at: String,
     /// Id of the newest message, `null` when there is none.
     pub last_message_id: Option<i64>,
+    /// Who ended it; present once `status` is `closed`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub ended_by: Option<Sender>,
+    /// The agent who joined it, once one has.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub agent_name: Option<String>,
+    /// The visitor's rating of it, once given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub rating: Option<Rating>,
 }
 
 impl Conversation {
     pub const ID: &str = "id";
     pub const STATUS: &str = "status";
+    pub const ENDED_BY: &str = "endedBy";
+    pub const AGENT_NAME: &str = "agentName";
+    pub const RATING: &str = "rating";
+}
+
+// ---------------------------------------------------------------------------
+// Ratings and availability
+// ---------------------------------------------------------------------------
+
+/// How a site asks visitors to rate a conversation: CSAT is 1 to 5, NPS 0 to 10.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum RatingScale {
+    Csat,
+    Nps,
+}
+
+impl RatingScale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingScale::Csat => "csat",
+            RatingScale::Nps => "nps",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RatingScale> {
+        match s {
+            "csat" => Some(RatingScale::Csat),
+            "nps" => Some(RatingScale::Nps),
+            _ => None,
+        }
+    }
+
+    /// Lowest and highest score, both included.
+    pub fn range(self) -> (u8, u8) {
+        match self {
+            RatingScale::Csat => (1, 5),
+            RatingScale::Nps => (0, 10),
+        }
+    }
+}
+
+/// `POST .../conversations/{id}/rating`. The same body again is answered
+/// 200 with the stored rating; a different one within
+/// [`RATING_CHANGE_SECS`] of the first replaces it.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase", deny_unknown_fields))]
+pub struct RatingRequest {
+    /// Must be the site's scale.
+    pub scale: RatingScale,
+    pub score: u8,
+    /// Up to [`MAX_RATING_COMMENT_CHARS`]; blank is the same as absent.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub comment: Option<String>,
+}
+
+impl RatingRequest {
+    pub const SCALE: &str = "scale";
+    pub const SCORE: &str = "score";
+    pub const COMMENT: &str = "comment";
+}
+
+/// A stored rating.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct Rating {
+    pub conversation_id: i64,
+    pub scale: RatingScale,
+    pub score: u8,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub comment: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Rating {
+    pub const CONVERSATION_ID: &str = "conversationId";
+    pub const SCALE: &str = "scale";
+    pub const SCORE: &str = "score";
+    pub const COMMENT: &str = "comment";
+}
+
+/// Answer to a rating.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RatingResponse {
+    pub rating: Rating,
+}
+
+impl RatingResponse {
+    pub const RATING: &str = "rating";
+}
+
+/// Whether anyone is there: `online` inside the site's hours with an agent
+/// (or the bot) connected, `away` inside hours with none, `offline` outside.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum AvailabilityState {
+    Online,
+    #[default]
+    Away,
+    Offline,
+}
+
+impl AvailabilityState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvailabilityState::Online => "online",
+            AvailabilityState::Away => "away",
+            AvailabilityState::Offline => "offline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AvailabilityState> {
+        match s {
+            "online" => Some(AvailabilityState::Online),
+            "away" => Some(AvailabilityState::Away),
+            "offline" => Some(AvailabilityState::Offline),
+            _ => None,
+        }
+    }
+}
+
+/// The site's availability, in `GET /config`, the handshake's `config`,
+/// `hello`, and an `availability` frame whenever it changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct Availability {
+    pub state: AvailabilityState,
+    /// RFC 3339: when the hours next begin; present when `offline` and the
+    /// site has hours that open again.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub next_open_at: Option<String>,
+}
+
+impl Availability {
+    pub const STATE: &str = "state";
+    pub const NEXT_OPEN_AT: &str = "nextOpenAt";
 }
 
 // ---------------------------------------------------------------------------
@@ -677,12 +906,17 @@ pub struct MessagePage {
     pub has_more: bool,
     /// The cursor for the next call: last returned id, or the `since` given.
     pub next_since: i64,
+    /// The conversation as it is now (status, `endedBy`, `agentName`,
+    /// `rating`), so polling clients see it change without a socket.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub conversation: Option<Conversation>,
 }
 
 impl MessagePage {
     pub const MESSAGES: &str = "messages";
     pub const HAS_MORE: &str = "hasMore";
     pub const NEXT_SINCE: &str = "nextSince";
+    pub const CONVERSATION: &str = "conversation";
 }
 
 /// `GET /api/v1/cs/conversations/current`, `POST .../leave`.
@@ -714,8 +948,12 @@ pub struct RemoteConfig {
     pub greeting: Option<String>,
     /// Shown instead of the greeting when nobody is online.
     pub offline_message: Option<String>,
-    /// An agent (or the bot) is connected right now.
+    /// An agent (or the bot) is connected right now (kept for older
+    /// clients; `availability` says more).
     pub online: bool,
+    pub availability: Availability,
+    /// The rating the site asks for after a conversation ends; `null`: none.
+    pub rating: Option<RatingScale>,
     pub appearance: Appearance,
     pub limits: ClientLimits,
 }
@@ -726,6 +964,8 @@ impl RemoteConfig {
     pub const GREETING: &str = "greeting";
     pub const OFFLINE_MESSAGE: &str = "offlineMessage";
     pub const ONLINE: &str = "online";
+    pub const AVAILABILITY: &str = "availability";
+    pub const RATING: &str = "rating";
     pub const APPEARANCE: &str = "appearance";
 }
 
@@ -771,6 +1011,17 @@ pub struct Appearance {
     pub background_image: Option<String>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub z_index: Option<i64>,
+    /// `visible`, `hidden` or `whenConversation`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub launcher: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub keep_open: Option<bool>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub sound: Option<bool>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub title_flash: Option<bool>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub preview: Option<bool>,
 }
 
 /// Limits a client needs to know to validate before sending.
@@ -800,7 +1051,7 @@ impl Default for ClientLimits {
 // ---------------------------------------------------------------------------
 
 /// Frames the server sends, as JSON text frames tagged by `type`.
-/// Visitors receive `hello`, `message`, `typing` (agent), `presence`, `read`
+/// Visitors receive `hello`, `message`, `typing` (agent), `presence`, `availability`, `read`
 /// (agent), `conversation`, `pong`, `authOk`, `ack`, `error`, `resync`; agents also
 /// receive `visitor`, and `typing`/`read` from visitors.
 #[derive(Clone, Debug, PartialEq)]
@@ -823,6 +1074,8 @@ pub enum ServerFrame {
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         expires_at: Option<String>,
         ping_interval_secs: u32,
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        availability: Option<Availability>,
     },
     /// A new message in one of the socket's conversations.
     Message { message: Message },
@@ -836,6 +1089,9 @@ pub enum ServerFrame {
     },
     /// Whether any agent (or the bot) is connected to the site.
     Presence { agents_online: bool },
+    /// The site's availability changed (an agent came or went, its hours
+    /// began or ended).
+    Availability(Availability),
     /// The other side has read every message up to `upTo` included.
     Read { conversation_id: i64, up_to: i64, by: Sender },
     /// A conversation was created, closed or changed.
@@ -891,6 +1147,8 @@ impl ServerFrame {
     pub const TYPE_ERROR: &str = "error";
     pub const TYPE_RESYNC: &str = "resync";
     pub const TYPE_ACK: &str = "ack";
+    pub const TYPE_AVAILABILITY: &str = "availability";
+    pub const AVAILABILITY: &str = "availability";
     pub const CONVERSATION_ID: &str = "conversationId";
     pub const AGENTS_ONLINE: &str = "agentsOnline";
     pub const PING_INTERVAL_SECS: &str = "pingIntervalSecs";

@@ -728,6 +728,9 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
             created_at: rfc3339(r.get(2)?),
             updated_at: rfc3339(r.get(3)?),
             last_message_id: r.get(4)?,
+            ended_by: None,
+            agent_name: None,
+            rating: None,
         },
         app_key: r.get(5)?,
         visitor_id: r.get(6)?,
@@ -768,6 +771,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         agent_name: r.get(4)?,
         client_msg_id: r.get(5)?,
         created_at: rfc3339(r.get(6)?),
+        event: None,
     })
 }
 

@@ -101,6 +101,8 @@ impl AppState {
             greeting: c.remote.greeting.clone(),
             offline_message: c.remote.offline_message.clone(),
             online: self.hub.agents_online(site.app_key()),
+            availability: Default::default(),
+            rating: None,
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {
                 messages_per_minute: self.sites.limits.messages_per_minute,
@@ -696,7 +698,7 @@ pub async fn page(app: &AppState, conversation: i64, q: PageQuery) -> Result<Res
     let (messages, has_more): (Vec<Message>, bool) =
         app.store.call(move |c| store::messages(c, conversation, since, limit)).await?;
     let next_since = messages.last().map_or(since, |m| m.id);
-    Ok(json(StatusCode::OK, &MessagePage { messages, has_more, next_since }))
+    Ok(json(StatusCode::OK, &MessagePage { messages, has_more, next_since, conversation: None }))
 }
 
 /// Loads a conversation the visitor owns: 404 when absent, 403 when another's.

@@ -174,6 +174,7 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
                 agents_online,
                 expires_at: Some(rfc3339(expires * 1000)),
                 ping_interval_secs: PING_INTERVAL_SECS,
+                availability: None,
             }
         }
         Peer::Agent { site, .. } => {
@@ -186,6 +187,7 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
                 agents_online,
                 expires_at: None,
                 ping_interval_secs: PING_INTERVAL_SECS,
+                availability: None,
             }
         }
     }

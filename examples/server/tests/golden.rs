@@ -32,6 +32,23 @@ fn message(id: i64, from: Sender, text: &str) -> Message {
         text: text.into(),
         agent_name: (from == Sender::Agent).then(|| "Ada".into()),
         created_at: format!("2026-05-21T07:53:{:02}.123Z", id % 60),
+        event: None,
+    }
+}
+
+/// A `system` message recording a step of the conversation's life.
+fn event(id: i64, event: ConversationEvent, agent: Option<&str>, text: &str) -> Message {
+    Message { event: Some(event), agent_name: agent.map(Into::into), ..message(id, Sender::System, text) }
+}
+
+fn rating(scale: RatingScale, score: u8, comment: Option<&str>) -> Rating {
+    Rating {
+        conversation_id: 7,
+        scale,
+        score,
+        comment: comment.map(Into::into),
+        created_at: "2026-05-21T07:55:00.000Z".into(),
+        updated_at: "2026-05-21T07:56:00.000Z".into(),
     }
 }
 
@@ -42,7 +59,24 @@ fn conversation(status: ConversationStatus) -> Conversation {
         created_at: "2026-05-21T07:50:00.000Z".into(),
         updated_at: "2026-05-21T07:53:20.123Z".into(),
         last_message_id: Some(42),
+        ended_by: None,
+        agent_name: None,
+        rating: None,
     }
+}
+
+/// Ended by the agent who had joined it, then rated.
+fn ended_conversation() -> Conversation {
+    Conversation {
+        ended_by: Some(Sender::Agent),
+        agent_name: Some("Ada".into()),
+        rating: Some(rating(RatingScale::Csat, 4, Some("Quick and kind"))),
+        ..conversation(ConversationStatus::Closed)
+    }
+}
+
+fn offline() -> Availability {
+    Availability { state: AvailabilityState::Offline, next_open_at: Some("2026-05-22T01:00:00.000Z".into()) }
 }
 
 fn remote_config() -> RemoteConfig {
@@ -53,10 +87,17 @@ fn remote_config() -> RemoteConfig {
         greeting: Some("Hello! How can we help?".into()),
         offline_message: Some("We are away; leave a message.".into()),
         online: false,
+        availability: offline(),
+        rating: Some(RatingScale::Nps),
         appearance: Appearance {
             theme: Some("dark".into()),
             primary_color: Some("#0f766e".into()),
             header_title: Some("Talk to us".into()),
+            launcher: Some("whenConversation".into()),
+            keep_open: Some(false),
+            sound: Some(false),
+            title_flash: Some(true),
+            preview: Some(false),
             ..Appearance::default()
         },
         limits: ClientLimits::default(),
@@ -118,8 +159,24 @@ fn fixtures() -> Vec<Fixture> {
                 ],
                 has_more: true,
                 next_since: 42,
+                conversation: Some(conversation(ConversationStatus::Open)),
             },
         ),
+        fixture(
+            "messages-page-ended",
+            &MessagePage {
+                messages: vec![
+                    event(45, ConversationEvent::Joined, Some("Ada"), "Ada joined the conversation."),
+                    event(46, ConversationEvent::EndedByAgent, Some("Ada"), "Ada ended the conversation."),
+                    event(47, ConversationEvent::EndedByVisitor, None, "The visitor ended the conversation."),
+                    event(48, ConversationEvent::EndedBySystem, None, "The conversation was closed."),
+                ],
+                has_more: false,
+                next_since: 48,
+                conversation: Some(ended_conversation()),
+            },
+        ),
+        fixture("rating", &RatingResponse { rating: rating(RatingScale::Nps, 9, None) }),
         fixture(
             "posted",
             &SendMessageResponse {
@@ -143,6 +200,7 @@ fn fixtures() -> Vec<Fixture> {
                 agents_online: true,
                 expires_at: Some("2026-05-21T08:23:20.000Z".into()),
                 ping_interval_secs: 20,
+                availability: Some(Availability { state: AvailabilityState::Online, next_open_at: None }),
             },
         ),
         fixture(
@@ -154,6 +212,7 @@ fn fixtures() -> Vec<Fixture> {
                 agents_online: false,
                 expires_at: Some("2026-05-21T08:23:20.000Z".into()),
                 ping_interval_secs: PING_INTERVAL_SECS,
+                availability: None,
             },
         ),
         fixture("frame-message", &ServerFrame::Message { message: message(44, Sender::Agent, "Shipped today") }),
@@ -171,6 +230,11 @@ fn fixtures() -> Vec<Fixture> {
             &ServerFrame::Typing { conversation_id: 7, from: Sender::Agent, agent_name: None, active: false },
         ),
         fixture("frame-presence", &ServerFrame::Presence { agents_online: true }),
+        fixture("frame-availability", &ServerFrame::Availability(offline())),
+        fixture(
+            "frame-availability-away",
+            &ServerFrame::Availability(Availability { state: AvailabilityState::Away, next_open_at: None }),
+        ),
         fixture("frame-read", &ServerFrame::Read { conversation_id: 7, up_to: 43, by: Sender::Agent }),
         fixture(
             "frame-conversation",
@@ -178,7 +242,7 @@ fn fixtures() -> Vec<Fixture> {
         ),
         fixture(
             "frame-conversation-closed",
-            &ServerFrame::Conversation { conversation: conversation(ConversationStatus::Closed), visitor: None },
+            &ServerFrame::Conversation { conversation: ended_conversation(), visitor: None },
         ),
         fixture("frame-pong", &ServerFrame::Pong),
         fixture("frame-auth-ok", &ServerFrame::AuthOk { expires_at: "2026-05-21T08:53:20.000Z".into() }),
@@ -244,6 +308,11 @@ fn fixtures() -> Vec<Fixture> {
             },
         ),
         request("request-post", &SendMessageRequest { client_msg_id: Some("c-43".into()), text: "Thanks!".into() }),
+        request(
+            "request-rating",
+            &RatingRequest { scale: RatingScale::Csat, score: 5, comment: Some("Quick and kind".into()) },
+        ),
+        request("request-rating-no-comment", &RatingRequest { scale: RatingScale::Nps, score: 0, comment: None }),
         request("client-frame-typing", &ClientFrame::Typing { conversation_id: Some(7), active: true }),
         request("client-frame-ping", &ClientFrame::Ping),
         request(
@@ -254,7 +323,13 @@ fn fixtures() -> Vec<Fixture> {
     ];
     // Error bodies, one for each code the widget tells apart, and the
     // retry hint of `rate_limited`.
-    for code in [ErrorCode::IdentityRejected, ErrorCode::IdentityUnverified, ErrorCode::UnknownAppKey] {
+    for code in [
+        ErrorCode::IdentityRejected,
+        ErrorCode::IdentityUnverified,
+        ErrorCode::UnknownAppKey,
+        ErrorCode::RatingLocked,
+        ErrorCode::ConversationOpen,
+    ] {
         all.push(fixture(&format!("error-{}", code.as_str()), &error(ApiError::new(code))));
     }
     all.push(fixture("error-rate_limited", &error(ApiError::rate_limited(12))));
