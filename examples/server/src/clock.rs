@@ -1,7 +1,44 @@
 //! Wall-clock helpers: milliseconds since the epoch in the database,
-//! RFC 3339 strings on the wire.
+//! RFC 3339 strings on the wire, and the server's [`Clock`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+/// The server's "now" for what a conversation's life depends on (message
+/// and life-cycle times, availability and hours, the rating change window,
+/// idle close): the system clock, or a time a test sets through
+/// `POST /api/v1/test/clock` (`--test-hooks`), so tests drive hours and
+/// windows without sleeping. Token expiry stays on the system clock: a
+/// token is checked against the same clock that the browser's copy of
+/// `expiresAt` and the socket's expiry timer follow.
+pub struct Clock {
+    /// `Some(ms)`: the time a test set. Watched by the scheduler, which
+    /// wakes when it changes.
+    fixed: watch::Sender<Option<i64>>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock { fixed: watch::Sender::new(None) }
+    }
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        (*self.fixed.borrow()).unwrap_or_else(now_ms)
+    }
+
+    /// Sets the time (test hook); wakes whoever watches the clock.
+    pub fn set(&self, ms: i64) {
+        self.fixed.send_replace(Some(ms));
+    }
+
+    /// A receiver that wakes when a test sets the time.
+    pub fn watch(&self) -> watch::Receiver<Option<i64>> {
+        self.fixed.subscribe()
+    }
+}
 
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)

@@ -15,6 +15,7 @@
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
 //! - [`http`]: extractors, JSON responses, CORS, request logs;
 //! - [`visitor`], [`agent`]: REST handlers of each side;
+//! - [`lifecycle`]: joining and ending conversations;
 //! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
@@ -36,6 +37,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod lifecycle;
 pub mod limits;
 pub mod logging;
 pub mod serve;
@@ -89,6 +91,15 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Test hook: every socket drops its connection without a close frame.
     pub drop_sockets: broadcast::Sender<()>,
+    /// "Now" for conversations, hours and ratings (settable by tests).
+    pub clock: clock::Clock,
+}
+
+impl AppState {
+    /// The time of [`AppState::clock`], in ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }
 
 pub type App = Arc<AppState>;
@@ -103,7 +114,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route(CONVERSATIONS_PATH, post(visitor::send))
         .route(CURRENT_CONVERSATION_PATH, get(visitor::current))
         .route(&conversation(MESSAGES_PATH_END), get(visitor::messages))
-        .route(&conversation(LEAVE_PATH_END), post(visitor::leave))
+        .route(&conversation(LEAVE_PATH_END), post(lifecycle::leave))
         .method_not_allowed_fallback(method_not_allowed);
     let visitor_api = http::private(visitor_api).layer(http::cors());
     let agent_api = Router::new()
@@ -112,6 +123,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}", get(agent::one))
         .route("/conversations/{id}/messages", get(agent::messages).post(agent::reply))
         .route("/conversations/{id}/typing", post(agent::typing))
+        .route("/conversations/{id}/join", post(lifecycle::join))
+        .route("/conversations/{id}/close", post(lifecycle::close))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
     let agent_api = http::private(agent_api);
@@ -252,6 +265,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         static_dirs: opts.static_dirs.clone(),
         shutdown: stop_rx.clone(),
         drop_sockets: drop_tx,
+        clock: clock::Clock::default(),
     });
     let routes = router(app.clone(), opts.test_hooks);
     let limits = app.sites.limits.clone();

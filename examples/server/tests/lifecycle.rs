@@ -1,0 +1,226 @@
+//! The conversation life cycle against the real binary: joining and ending
+//! (by the visitor, an agent, the server), the system messages recording
+//! each step, ratings, availability and hours, all driven by the test clock
+//! (`POST /api/v1/test/clock`), never by sleeping.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The other site's agent token.
+const OTHER_AGENT: &str = "other-site-agent-token-0123";
+
+/// Two sites: `sk_demo` (agent "Ada", with `demo` appended to its table)
+/// and `sk_other` (agent "Zed"), with the test hooks on.
+fn sites(demo: &str, args: &[&str]) -> (TempDir, Server) {
+    let dir = TempDir::new();
+    let cfg = dir.0.join("sites.toml");
+    let text = format!(
+        r#"
+[limits]
+handshake_per_minute = 1000
+
+[[sites]]
+app_key = "sk_other"
+allowed_origins = ["http://localhost:*"]
+[[sites.agents]]
+name = "Zed"
+token = "{OTHER_AGENT}"
+
+[[sites]]
+app_key = "sk_demo"
+allowed_origins = ["http://localhost:*"]
+{demo}
+[[sites.agents]]
+name = "Ada"
+token = "{AGENT_TOKEN}"
+"#
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let mut all = vec!["--memory", "--test-hooks", "--config", cfg.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let server = Server::start_in(&dir.0, &all);
+    (dir, server)
+}
+
+fn other_agent(server: &Server, method: &str, path: &str) -> Response {
+    let auth = format!("Bearer {OTHER_AGENT}");
+    server.request(method, path, &[("Authorization", &auth)], None)
+}
+
+/// A visitor with an open conversation: (token, conversation id).
+fn chatting(server: &Server, visitor: &str) -> (String, i64) {
+    let (token, _) = server.handshake(visitor);
+    let sent = server.send(&token, &format!("{visitor}-1"), "hello");
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    (token, sent.json()["conversation"]["id"].as_i64().unwrap())
+}
+
+fn page(server: &Server, token: &str, conv: i64) -> Value {
+    let r = server.visitor("GET", &format!("/api/v1/cs/conversations/{conv}/messages"), Some(token), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+/// The system messages of a page as (event, agentName, text).
+fn events(page: &Value) -> Vec<(String, Value, String)> {
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "system")
+        .map(|m| {
+            (m["event"].as_str().unwrap_or("").to_string(), m["agentName"].clone(), m["text"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+fn agent_post(server: &Server, conv: i64, action: &str) -> Response {
+    server.agent("POST", &format!("/api/v1/agent/conversations/{conv}/{action}"), None)
+}
+
+#[tokio::test]
+async fn an_agent_joins_and_ends_a_conversation_and_the_visitor_hears_each_step() {
+    let (_dir, server) = sites("", &[]);
+    let (token, conv) = chatting(&server, "v_join");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let mut agents = agent_ws(&server).await;
+    frame_of_type(&mut agents, "hello").await;
+
+    let joined = agent_post(&server, conv, "join");
+    assert_eq!(joined.status, 200, "{}", joined.body);
+    assert_eq!(joined.json()["conversation"]["agentName"], "Ada");
+    for socket in [&mut ws, &mut agents] {
+        let c = frame_of_type(socket, "conversation").await;
+        assert_eq!((c["conversation"]["id"].as_i64(), &c["conversation"]["agentName"]), (Some(conv), &json!("Ada")));
+        let m = frame_of_type(socket, "message").await["message"].clone();
+        assert_eq!(
+            (&m["event"], &m["agentName"], &m["text"]),
+            (&json!("joined"), &json!("Ada"), &json!("Ada joined the conversation."))
+        );
+    }
+    // Joining again changes nothing and stores nothing.
+    let again = agent_post(&server, conv, "join");
+    assert_eq!(again.status, 200);
+    assert_eq!(events(&page(&server, &token, conv)).len(), 1);
+
+    let closed = agent_post(&server, conv, "close");
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let c = closed.json()["conversation"].clone();
+    assert_eq!((&c["status"], &c["endedBy"], &c["agentName"]), (&json!("closed"), &json!("agent"), &json!("Ada")));
+    let frame = frame_of_type(&mut ws, "conversation").await;
+    assert_eq!(frame["conversation"]["endedBy"], "agent");
+    let m = frame_of_type(&mut ws, "message").await["message"].clone();
+    assert_eq!(
+        (&m["event"], &m["agentName"], &m["text"]),
+        (&json!("endedByAgent"), &json!("Ada"), &json!("Ada ended the conversation."))
+    );
+    // Closing again: 200, no second message.
+    assert_eq!(agent_post(&server, conv, "close").status, 200);
+    let p = page(&server, &token, conv);
+    assert_eq!(
+        events(&p),
+        vec![
+            ("joined".into(), json!("Ada"), "Ada joined the conversation.".into()),
+            ("endedByAgent".into(), json!("Ada"), "Ada ended the conversation.".into()),
+        ]
+    );
+    // Polling clients see the conversation as it is now.
+    assert_eq!((&p["conversation"]["status"], &p["conversation"]["endedBy"]), (&json!("closed"), &json!("agent")));
+    // An ended conversation cannot be joined by anyone new... (it was joined)
+    assert_eq!(agent_post(&server, conv, "join").status, 200);
+    // ...and the visitor's next message starts a new one.
+    let next = server.send(&token, "v_join-2", "one more thing").json();
+    assert_ne!(next["conversation"]["id"].as_i64(), Some(conv));
+    assert_eq!(next["conversation"]["status"], "open");
+    assert!(next["conversation"].get("agentName").is_none());
+}
+
+#[tokio::test]
+async fn a_first_reply_joins_before_it_is_stored_and_the_visitor_leaving_is_recorded() {
+    let (_dir, server) = sites("", &[]);
+    let (token, conv) = chatting(&server, "v_reply");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let reply = |cmid: &str| {
+        server.agent(
+            "POST",
+            &format!("/api/v1/agent/conversations/{conv}/messages"),
+            Some(json!({"clientMsgId": cmid, "text": "On it"})),
+        )
+    };
+    let r = reply("r1");
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["conversation"]["agentName"], "Ada");
+    assert_eq!(frame_of_type(&mut ws, "conversation").await["conversation"]["agentName"], "Ada");
+    assert_eq!(frame_of_type(&mut ws, "message").await["message"]["event"], "joined");
+    assert_eq!(frame_of_type(&mut ws, "message").await["message"]["text"], "On it");
+    // A second reply and a retry join nobody again.
+    assert_eq!(reply("r2").status, 201);
+    assert_eq!(reply("r1").status, 200);
+    let p = page(&server, &token, conv);
+    let order: Vec<&str> = p["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(order, ["hello", "Ada joined the conversation.", "On it", "On it"]);
+
+    let left = server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/leave"), Some(&token), None);
+    assert_eq!(left.status, 200);
+    assert_eq!(left.json()["conversation"]["endedBy"], "visitor");
+    assert_eq!(frame_of_type(&mut ws, "conversation").await["conversation"]["endedBy"], "visitor");
+    let m = frame_of_type(&mut ws, "message").await["message"].clone();
+    assert_eq!((&m["event"], &m["text"]), (&json!("endedByVisitor"), &json!("The visitor ended the conversation.")));
+    assert!(m.get("agentName").is_none());
+    // Leaving again is 200 with nothing new.
+    let again = server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/leave"), Some(&token), None);
+    assert_eq!(again.status, 200);
+    assert_eq!(events(&page(&server, &token, conv)).len(), 2);
+}
+
+#[test]
+fn only_the_sites_agents_may_join_or_close_and_a_closed_conversation_takes_no_new_agent() {
+    let (_dir, server) = sites("", &[]);
+    let (_token, conv) = chatting(&server, "v_guarded");
+    for action in ["join", "close"] {
+        let path = format!("/api/v1/agent/conversations/{conv}/{action}");
+        let r = other_agent(&server, "POST", &path);
+        assert_eq!((r.status, r.code().as_str()), (404, "not_found"), "{action}");
+        let r = server.request("POST", &path, &[], None);
+        assert_eq!((r.status, r.code().as_str()), (401, "token_missing"), "{action}");
+        let r = server.request("POST", &path, &[("Authorization", "Bearer nope-nope-nope-nope")], None);
+        assert_eq!((r.status, r.code().as_str()), (401, "token_invalid"), "{action}");
+        let r = agent_post(&server, 999_999, action);
+        assert_eq!((r.status, r.code().as_str()), (404, "not_found"), "{action}");
+        let r = server.agent("POST", &format!("/api/v1/agent/conversations/x/{action}"), None);
+        assert_eq!(r.status, 404, "{action}");
+        let r = server.agent("GET", &path, None);
+        assert_eq!((r.status, r.code().as_str()), (405, "method_not_allowed"), "{action}");
+    }
+    // Nobody joined before it ended: too late to join now.
+    assert_eq!(agent_post(&server, conv, "close").status, 200);
+    let r = agent_post(&server, conv, "join");
+    assert_eq!((r.status, r.code().as_str()), (409, "conversation_closed"));
+    // Another visitor may not end this visitor's conversation.
+    let (intruder, _) = server.handshake("v_intruder");
+    let (_, open) = chatting(&server, "v_owner");
+    let r = server.visitor("POST", &format!("/api/v1/cs/conversations/{open}/leave"), Some(&intruder), None);
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+}
+
+#[tokio::test]
+async fn the_echo_bot_joins_as_an_agent_under_its_name() {
+    let (_dir, server) = sites("", &["--bot", "echo", "--bot-delay-ms", "0"]);
+    let (token, _) = server.handshake("v_bot");
+    let mut ws = visitor_ws(&server, &token).await;
+    frame_of_type(&mut ws, "hello").await;
+    let conv = server.send(&token, "b1", "hello").json()["conversation"]["id"].as_i64().unwrap();
+    loop {
+        let m = frame_of_type(&mut ws, "message").await["message"].clone();
+        if m["from"] == "agent" {
+            break;
+        }
+    }
+    let p = page(&server, &token, conv);
+    assert_eq!(events(&p), vec![("joined".into(), json!("Echo bot"), "Echo bot joined the conversation.".into())]);
+    assert_eq!(p["conversation"]["agentName"], "Echo bot");
+}
