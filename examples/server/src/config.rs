@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use natter::protocol::Appearance;
+use natter::protocol::{Appearance, RatingScale};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -114,6 +114,30 @@ pub struct SiteConfig {
     pub remote: RemoteSettings,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
+    /// The rating visitors are asked for once a conversation ends.
+    #[serde(default)]
+    pub rating: RatingSetting,
+}
+
+/// `rating = "off" | "csat" | "nps"`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RatingSetting {
+    Off,
+    #[default]
+    Csat,
+    Nps,
+}
+
+impl RatingSetting {
+    /// The scale visitors rate on; `None` when the site asks for no rating.
+    pub fn scale(self) -> Option<RatingScale> {
+        match self {
+            RatingSetting::Off => None,
+            RatingSetting::Csat => Some(RatingScale::Csat),
+            RatingSetting::Nps => Some(RatingScale::Nps),
+        }
+    }
 }
 
 /// `[sites.link]`: the standalone link entry of a site.
@@ -260,6 +284,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
             appearance: Appearance::default(),
         },
         agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
+        rating: RatingSetting::Csat,
     }
 }
 

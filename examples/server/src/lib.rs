@@ -16,6 +16,7 @@
 //! - [`http`]: extractors, JSON responses, CORS, request logs;
 //! - [`visitor`], [`agent`]: REST handlers of each side;
 //! - [`lifecycle`]: joining and ending conversations;
+//! - [`rating`]: visitors' ratings and the agents' list of them;
 //! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
@@ -40,6 +41,7 @@ pub mod hub;
 pub mod lifecycle;
 pub mod limits;
 pub mod logging;
+pub mod rating;
 pub mod serve;
 pub mod statics;
 pub mod store;
@@ -60,7 +62,7 @@ use axum::{middleware, Router};
 use natter::protocol::MAX_BODY_BYTES;
 use natter::protocol::{
     CONFIG_PATH, CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, LEAVE_PATH_END,
-    MESSAGES_PATH_END, VISITOR_API_PREFIX, WS_PATH,
+    MESSAGES_PATH_END, RATING_PATH_END, VISITOR_API_PREFIX, WS_PATH,
 };
 use tokio::sync::{broadcast, watch};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -115,6 +117,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route(CURRENT_CONVERSATION_PATH, get(visitor::current))
         .route(&conversation(MESSAGES_PATH_END), get(visitor::messages))
         .route(&conversation(LEAVE_PATH_END), post(lifecycle::leave))
+        .route(&conversation(RATING_PATH_END), post(rating::rate))
         .method_not_allowed_fallback(method_not_allowed);
     let visitor_api = http::private(visitor_api).layer(http::cors());
     let agent_api = Router::new()
@@ -125,6 +128,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}/typing", post(agent::typing))
         .route("/conversations/{id}/join", post(lifecycle::join))
         .route("/conversations/{id}/close", post(lifecycle::close))
+        .route("/ratings", get(rating::list))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
     let agent_api = http::private(agent_api);
@@ -143,7 +147,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/agent/app.js", get(statics::console_script))
         .route("/agent/app.css", get(statics::console_style));
     if test_hooks {
-        router = router.route("/api/v1/test/drop-sockets", post(drop_sockets));
+        router =
+            router.route("/api/v1/test/drop-sockets", post(drop_sockets)).route("/api/v1/test/clock", post(set_clock));
     }
     router
         .fallback_service(statics::service(&app.static_dirs))
@@ -163,6 +168,24 @@ async fn drop_sockets(State(app): State<App>) -> Response {
     let sockets = app.drop_sockets.send(()).unwrap_or(0);
     tracing::warn!(sockets, "test hook: dropping every WebSocket");
     http::json(StatusCode::OK, &serde_json::json!({ "dropped": sockets }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetClock {
+    now_ms: i64,
+}
+
+/// Test hook: sets the server's clock (availability, hours, ratings, idle
+/// close) to `nowMs`; the scheduler wakes and acts on it at once.
+async fn set_clock(
+    State(app): State<App>,
+    body: Result<http::JsonBody<SetClock>, error::ApiError>,
+) -> Result<Response, error::ApiError> {
+    let http::JsonBody(SetClock { now_ms }) = body?;
+    tracing::warn!(now_ms, "test hook: clock set");
+    app.clock.set(now_ms);
+    Ok(http::json(StatusCode::OK, &serde_json::json!({ "nowMs": now_ms })))
 }
 
 /// Loads the sites: the config file's, or the demo site. Returns the demo

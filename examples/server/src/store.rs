@@ -1089,6 +1089,79 @@ pub fn join(tx: &Connection, conversation_id: i64, agent_name: &str, now: i64) -
     Ok((conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?, Some(message)))
 }
 
+// ---------------------------------------------------------------------------
+// Ratings
+// ---------------------------------------------------------------------------
+
+/// The outcome of [`rate`].
+#[derive(Clone, Debug)]
+pub enum Rated {
+    /// Stored now (first given or changed): agents are told.
+    Changed(ConversationRow),
+    /// The same rating was already stored.
+    Same(Rating),
+    /// A different rating given more than `window_ms` after the first.
+    Locked,
+}
+
+/// Stores the visitor's rating of conversation `id` (ended, checked by the
+/// caller): given once, changed within `window_ms` of the first, the same
+/// rating again is a no-op. Runs inside a transaction: [`Store::write`]'s.
+pub fn rate(
+    tx: &Connection,
+    id: i64,
+    scale: RatingScale,
+    score: u8,
+    comment: Option<&str>,
+    now: i64,
+    window_ms: i64,
+) -> Result<Rated> {
+    let conv = conversation(tx, id)?.ok_or(StoreError::NotFound)?;
+    if let Some(old) = &conv.conversation.rating {
+        if old.scale == scale && old.score == score && old.comment.as_deref() == comment {
+            return Ok(Rated::Same(old.clone()));
+        }
+        let first: i64 =
+            tx.query_row("SELECT created_at FROM ratings WHERE conversation_id = ?1", [id], |r| r.get(0))?;
+        if now - first > window_ms {
+            return Ok(Rated::Locked);
+        }
+    }
+    tx.execute(
+        "INSERT INTO ratings (conversation_id, scale, score, comment, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (conversation_id) DO UPDATE SET
+            scale = excluded.scale, score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at",
+        params![id, scale.as_str(), score, comment, now],
+    )?;
+    Ok(Rated::Changed(conversation(tx, id)?.ok_or(StoreError::NotFound)?))
+}
+
+/// The newest `limit` ratings of a site's conversations (last given or changed first).
+pub fn ratings(conn: &Connection, app_key: &str, limit: u32) -> Result<Vec<Rating>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.conversation_id, r.scale, r.score, r.comment, r.created_at, r.updated_at
+         FROM ratings r JOIN conversations c ON c.id = r.conversation_id
+         WHERE c.app_key = ?1 ORDER BY r.updated_at DESC, r.conversation_id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![app_key, limit], |r| rating_at(r, r.get(0)?, 1))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
+}
+
+/// Per scale: how many ratings, how many at each score.
+pub fn rating_counts(conn: &Connection, app_key: &str) -> Result<Vec<(RatingScale, u8, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.scale, r.score, COUNT(*) FROM ratings r JOIN conversations c ON c.id = r.conversation_id
+         WHERE c.app_key = ?1 GROUP BY r.scale, r.score",
+    )?;
+    let rows = stmt.query_map([app_key], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, i64>(2)?)))?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter_map(|(scale, score, n)| Some((RatingScale::parse(&scale)?, score, n.max(0) as u64)))
+        .collect())
+}
+
 /// Conversations of a site, most recently active first, with visitor and
 /// newest message.
 pub fn list_conversations(

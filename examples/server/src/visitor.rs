@@ -102,7 +102,7 @@ impl AppState {
             offline_message: c.remote.offline_message.clone(),
             online: self.hub.agents_online(site.app_key()),
             availability: Default::default(),
-            rating: None,
+            rating: c.rating.scale(),
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {
                 messages_per_minute: self.sites.limits.messages_per_minute,

@@ -14,12 +14,18 @@ const OTHER_AGENT: &str = "other-site-agent-token-0123";
 /// Two sites: `sk_demo` (agent "Ada", with `demo` appended to its table)
 /// and `sk_other` (agent "Zed"), with the test hooks on.
 fn sites(demo: &str, args: &[&str]) -> (TempDir, Server) {
+    sites_with("", demo, args)
+}
+
+/// [`sites`] with more `[limits]`.
+fn sites_with(limits: &str, demo: &str, args: &[&str]) -> (TempDir, Server) {
     let dir = TempDir::new();
     let cfg = dir.0.join("sites.toml");
     let text = format!(
         r#"
 [limits]
 handshake_per_minute = 1000
+{limits}
 
 [[sites]]
 app_key = "sk_other"
@@ -223,4 +229,178 @@ async fn the_echo_bot_joins_as_an_agent_under_its_name() {
     let p = page(&server, &token, conv);
     assert_eq!(events(&p), vec![("joined".into(), json!("Echo bot"), "Echo bot joined the conversation.".into())]);
     assert_eq!(p["conversation"]["agentName"], "Echo bot");
+}
+
+/// Sets the server's clock (`--test-hooks`).
+fn set_clock(server: &Server, now_ms: i64) {
+    let body = json!({ "nowMs": now_ms }).to_string();
+    let r = server.request("POST", "/api/v1/test/clock", &[], Some(body.as_bytes()));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+const HOUR_MS: i64 = 3_600_000;
+/// 2026-03-02T12:00:00Z, a Monday.
+const MONDAY_NOON: i64 = 1_772_452_800_000;
+
+fn rate(server: &Server, token: &str, conv: i64, body: Value) -> Response {
+    server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/rating"), Some(token), Some(body))
+}
+
+/// A visitor whose conversation has ended: (token, conversation id).
+fn ended(server: &Server, visitor: &str) -> (String, i64) {
+    let (token, conv) = chatting(server, visitor);
+    assert_eq!(
+        server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/leave"), Some(&token), None).status,
+        200
+    );
+    (token, conv)
+}
+
+#[tokio::test]
+async fn a_rating_is_stored_once_changed_within_a_day_and_then_locked() {
+    let (_dir, server) = sites("", &[]);
+    set_clock(&server, MONDAY_NOON);
+    let (token, hs) = server.handshake("v_rater");
+    assert_eq!(hs["config"]["rating"], "csat", "the default scale");
+    let conv = server.send(&token, "r-1", "hello").json()["conversation"]["id"].as_i64().unwrap();
+    let csat = |score: u8, comment: &str| json!({"scale": "csat", "score": score, "comment": comment});
+
+    let r = rate(&server, &token, conv, csat(4, "nice"));
+    assert_eq!((r.status, r.code().as_str()), (409, "conversation_open"));
+    assert_eq!(
+        server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/leave"), Some(&token), None).status,
+        200
+    );
+
+    let mut agents = agent_ws(&server).await;
+    frame_of_type(&mut agents, "hello").await;
+    let first = rate(&server, &token, conv, csat(4, "  Quick and kind "));
+    assert_eq!(first.status, 200, "{}", first.body);
+    let rating = first.json()["rating"].clone();
+    assert_eq!(
+        rating,
+        json!({"conversationId": conv, "scale": "csat", "score": 4, "comment": "Quick and kind",
+               "createdAt": "2026-03-02T12:00:00.000Z", "updatedAt": "2026-03-02T12:00:00.000Z"})
+    );
+    let frame = frame_of_type(&mut agents, "conversation").await;
+    assert_eq!(frame["conversation"]["rating"], rating, "agents see the rating arrive");
+
+    // The same rating again: the stored one, unchanged, even after the window.
+    set_clock(&server, MONDAY_NOON + 30 * HOUR_MS);
+    let same = rate(&server, &token, conv, csat(4, "Quick and kind"));
+    assert_eq!((same.status, &same.json()["rating"]), (200, &rating));
+    // A change at 23 h replaces it; at 25 h it is locked.
+    set_clock(&server, MONDAY_NOON + 23 * HOUR_MS);
+    let changed = rate(&server, &token, conv, json!({"scale": "csat", "score": 5, "comment": " "}));
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let changed = changed.json()["rating"].clone();
+    assert_eq!((&changed["score"], changed.get("comment")), (&json!(5), None), "a blank comment is none");
+    assert_eq!(
+        (&changed["createdAt"], &changed["updatedAt"]),
+        (&json!("2026-03-02T12:00:00.000Z"), &json!("2026-03-03T11:00:00.000Z"))
+    );
+    assert_eq!(frame_of_type(&mut agents, "conversation").await["conversation"]["rating"]["score"], 5);
+    set_clock(&server, MONDAY_NOON + 25 * HOUR_MS);
+    let late = rate(&server, &token, conv, csat(3, ""));
+    assert_eq!((late.status, late.code().as_str()), (409, "rating_locked"));
+
+    // The rating is on the conversation wherever it is read.
+    assert_eq!(page(&server, &token, conv)["conversation"]["rating"], changed);
+    let listed = server.agent("GET", "/api/v1/agent/conversations?status=closed", None).json();
+    assert_eq!(listed["conversations"][0]["conversation"]["rating"], changed);
+    let one = server.agent("GET", &format!("/api/v1/agent/conversations/{conv}"), None).json();
+    assert_eq!(one["conversation"]["rating"], changed);
+}
+
+#[test]
+fn ratings_are_checked_before_anything_is_stored() {
+    let (_dir, server) = sites("", &[]);
+    let (token, conv) = ended(&server, "v_checked");
+    let cases = [
+        (json!({"scale": "nps", "score": 9}), 403, "rating_disabled"),
+        (json!({"scale": "csat", "score": 0}), 400, "bad_request"),
+        (json!({"scale": "csat", "score": 6}), 400, "bad_request"),
+        (json!({"scale": "csat", "score": 300}), 400, "bad_request"),
+        (json!({"scale": "csat", "score": -1}), 400, "bad_request"),
+        (json!({"scale": "stars", "score": 3}), 400, "bad_request"),
+        (json!({"scale": "csat"}), 400, "bad_request"),
+        (json!({"scale": "csat", "score": 3, "extra": 1}), 400, "bad_request"),
+        (json!({"scale": "csat", "score": 3, "comment": "x".repeat(1001)}), 413, "text_too_long"),
+    ];
+    for (body, status, code) in cases {
+        let r = rate(&server, &token, conv, body.clone());
+        assert_eq!((r.status, r.code().as_str()), (status, code), "{body}");
+    }
+    let r = rate(&server, &token, conv, json!({"scale": "csat", "score": 3, "comment": "é".repeat(1000)}));
+    assert_eq!(r.status, 200, "1000 characters is the limit, not bytes: {}", r.body);
+    // Someone else's conversation, a missing one, no token.
+    let (other, _) = server.handshake("v_nosy");
+    let r = rate(&server, &other, conv, json!({"scale": "csat", "score": 1}));
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    let r = rate(&server, &other, 999_999, json!({"scale": "csat", "score": 1}));
+    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+    let r = server.visitor("POST", &format!("/api/v1/cs/conversations/{conv}/rating"), None, Some(json!({})));
+    assert_eq!((r.status, r.code().as_str()), (401, "token_missing"));
+    let stored = page(&server, &token, conv)["conversation"]["rating"]["score"].clone();
+    assert_eq!(stored, 3, "no refused rating was stored");
+}
+
+#[test]
+fn a_site_chooses_its_scale_or_none_and_ratings_are_budgeted() {
+    let (_dir, server) = sites_with("messages_per_minute = 3", "rating = \"nps\"", &[]);
+    let (token, conv) = ended(&server, "v_nps");
+    assert_eq!(server.visitor("GET", "/api/v1/cs/config?appKey=sk_demo", None, None).json()["rating"], "nps");
+    let r = rate(&server, &token, conv, json!({"scale": "csat", "score": 5}));
+    assert_eq!((r.status, r.code().as_str()), (403, "rating_disabled"));
+    assert_eq!(rate(&server, &token, conv, json!({"scale": "nps", "score": 0})).status, 200);
+    assert_eq!(rate(&server, &token, conv, json!({"scale": "nps", "score": 10})).status, 200);
+    assert_eq!(rate(&server, &token, conv, json!({"scale": "nps", "score": 10})).status, 200);
+    let r = rate(&server, &token, conv, json!({"scale": "nps", "score": 7}));
+    assert_eq!((r.status, r.code().as_str()), (429, "rate_limited"), "{}", r.body);
+    drop(server);
+
+    let (_dir, server) = sites("rating = \"off\"", &[]);
+    let (token, conv) = ended(&server, "v_off");
+    let (_, hs) = server.handshake("v_off");
+    assert_eq!(hs["config"]["rating"], Value::Null);
+    for scale in ["csat", "nps"] {
+        let r = rate(&server, &token, conv, json!({"scale": scale, "score": 5}));
+        assert_eq!((r.status, r.code().as_str()), (403, "rating_disabled"));
+    }
+}
+
+#[test]
+fn agents_list_their_sites_ratings_newest_first_with_a_summary() {
+    let (_dir, server) = sites("", &[]);
+    set_clock(&server, MONDAY_NOON);
+    let mut convs = Vec::new();
+    for (i, score) in [5, 2, 4].into_iter().enumerate() {
+        let (token, conv) = ended(&server, &format!("v_list_{i}"));
+        set_clock(&server, MONDAY_NOON + i as i64 * HOUR_MS);
+        assert_eq!(rate(&server, &token, conv, json!({"scale": "csat", "score": score})).status, 200);
+        convs.push(conv);
+    }
+    let (_, unrated) = ended(&server, "v_unrated");
+    let all = server.agent("GET", "/api/v1/agent/ratings", None);
+    assert_eq!(all.status, 200, "{}", all.body);
+    let all = all.json();
+    let order: Vec<i64> =
+        all["ratings"].as_array().unwrap().iter().map(|r| r["conversationId"].as_i64().unwrap()).collect();
+    assert_eq!(order, [convs[2], convs[1], convs[0]]);
+    assert!(!order.contains(&unrated));
+    assert_eq!(all["summary"]["csat"], json!({"count": 3, "average": 11.0 / 3.0}));
+    assert_eq!(
+        all["summary"]["nps"],
+        json!({"count": 0, "promoters": 0, "passives": 0, "detractors": 0, "score": null})
+    );
+    let one = server.agent("GET", "/api/v1/agent/ratings?limit=1", None).json();
+    assert_eq!(one["ratings"].as_array().unwrap().len(), 1);
+    assert_eq!(one["summary"]["csat"]["count"], 3, "the summary covers every rating");
+    let r = server.agent("GET", "/api/v1/agent/ratings?limit=lots", None);
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
+    // Another site's agent sees none of them.
+    let theirs = other_agent(&server, "GET", "/api/v1/agent/ratings").json();
+    assert_eq!(theirs["ratings"], json!([]));
+    assert_eq!(theirs["summary"]["csat"]["count"], 0);
+    assert_eq!(server.request("GET", "/api/v1/agent/ratings", &[], None).status, 401);
 }
