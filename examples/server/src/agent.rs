@@ -19,7 +19,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{json, JsonBody};
 use crate::store::{self, ConversationRow};
-use crate::visitor::{bearer, page, page_query, path_id, sent, validate_client_msg_id, validate_text, PageQuery};
+use crate::visitor::{bearer, page, path_id, sent, validate_client_msg_id, validate_text, PageQuery};
 use crate::{App, AppState};
 
 /// Default and largest page of `GET /conversations`.
@@ -96,7 +96,7 @@ pub async fn list(
     agent: AgentAuth,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+    let q = crate::visitor::query(query)?;
     let status = match q.status.as_deref() {
         None | Some("all") => None,
         Some("open") => Some(ConversationStatus::Open),
@@ -128,7 +128,7 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
-    let q = page_query(query)?;
+    let q = crate::visitor::query(query)?;
     of_site(&app, &agent.site, id).await?;
     page(&app, id, q).await
 }

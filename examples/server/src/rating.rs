@@ -152,7 +152,7 @@ pub async fn list(
     agent: AgentAuth,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+    let q = crate::visitor::query(query)?;
     let limit = q.limit.unwrap_or(LIST_DEFAULT).clamp(1, LIST_MAX);
     let key = agent.site.app_key().to_string();
     let (ratings, counts) =

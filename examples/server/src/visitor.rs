@@ -611,7 +611,7 @@ pub async fn config(
     query: Result<Query<ConfigQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     app.limit(format!("entry:{ip}"), app.sites.limits.handshake_per_minute)?;
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+    let q = self::query(query)?;
     let site = app.site(&q.app_key)?;
     check_entry(&site, &headers)?;
     Ok(json(StatusCode::OK, &app.remote_config(&site)))
@@ -692,7 +692,8 @@ pub fn path_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> 
     path.map(|Path(id)| id).map_err(|_| ApiError::detail(ErrorCode::NotFound, "conversation id must be an integer"))
 }
 
-pub fn page_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, ApiError> {
+/// A query string's fields, or 400 `bad_request` saying what is wrong.
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
 }
 
@@ -727,7 +728,7 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
-    let q = page_query(query)?;
+    let q = self::query(query)?;
     owned(&app, &auth, id).await?;
     page(&app, id, q).await
 }
