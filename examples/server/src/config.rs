@@ -122,6 +122,10 @@ pub struct SiteConfig {
     /// Business hours; none = always inside hours.
     #[serde(default)]
     pub hours: Option<HoursConfig>,
+    /// An open conversation with no message for this many minutes is ended
+    /// by the server (`endedBySystem`); 0 = never.
+    #[serde(default)]
+    pub idle_close_mins: u32,
 }
 
 /// `rating = "off" | "csat" | "nps"`.
@@ -292,6 +296,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
         rating: RatingSetting::Csat,
         hours: None,
+        idle_close_mins: 0,
     }
 }
 

@@ -12,6 +12,7 @@ use natter::protocol::{Availability, AvailabilityState, ServerFrame};
 
 use crate::clock::rfc3339;
 use crate::config::Site;
+use crate::store::{self, Ender};
 use crate::{App, AppState};
 
 /// Longest sleep: bounds how late a jump of the system clock is noticed.
@@ -54,6 +55,27 @@ impl AppState {
     fn next_boundary(&self, now: i64) -> Option<i64> {
         self.sites.by_key.values().filter_map(|s| s.hours.as_ref()?.next_change(now)).min()
     }
+
+    /// Ends the conversations idle for longer than their site allows;
+    /// returns when the next open one would be due, if any.
+    async fn close_idle(&self, now: i64) -> Option<i64> {
+        let mut next: Option<i64> = None;
+        for site in self.sites.by_key.values().filter(|s| s.config.idle_close_mins > 0) {
+            let idle_ms = i64::from(site.config.idle_close_mins) * 60_000;
+            let key = site.app_key().to_string();
+            let idle = self.store.call(move |c| store::idle_conversations(c, &key, now - idle_ms)).await;
+            for id in idle.unwrap_or_default() {
+                if let Err(err) = self.end_conversation(id, Ender::System).await {
+                    tracing::warn!(?err, conversation = id, "idle conversation not ended");
+                }
+            }
+            let key = site.app_key().to_string();
+            if let Ok(Some(oldest)) = self.store.call(move |c| store::oldest_open_activity(c, &key)).await {
+                next = Some(next.map_or(oldest + idle_ms, |n| n.min(oldest + idle_ms)));
+            }
+        }
+        next
+    }
 }
 
 /// Runs until shutdown.
@@ -63,9 +85,11 @@ pub async fn run(app: App) {
     loop {
         app.push_availability();
         let now = app.now_ms();
-        let sleep = app
-            .next_boundary(now)
-            .map_or(MAX_SLEEP, |at| Duration::from_millis((at - now).max(0) as u64).min(MAX_SLEEP));
+        let due = app.close_idle(now).await;
+        // A conversation opened while sleeping is seen on the next pass: at
+        // most MAX_SLEEP late.
+        let next = app.next_boundary(now).into_iter().chain(due.filter(|&at| at > now)).min();
+        let sleep = next.map_or(MAX_SLEEP, |at| Duration::from_millis((at - now).max(0) as u64).min(MAX_SLEEP));
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             _ = app.hub.presence_changed.notified() => {}

@@ -512,3 +512,38 @@ fn bad_hours_stop_the_server_at_start_naming_the_site_and_field() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_server_ends_conversations_idle_for_longer_than_the_site_allows() {
+    let (_dir, server) = sites("idle_close_mins = 30", &[]);
+    let minute = 60_000;
+    set_clock(&server, MONDAY_NOON);
+    let (active, active_conv) = chatting(&server, "v_active");
+    let (quiet, quiet_conv) = chatting(&server, "v_quiet");
+    let mut active_ws = visitor_ws(&server, &active).await;
+    frame_of_type(&mut active_ws, "hello").await;
+    let mut quiet_ws = visitor_ws(&server, &quiet).await;
+    frame_of_type(&mut quiet_ws, "hello").await;
+    set_clock(&server, MONDAY_NOON + 20 * minute);
+    assert_eq!(server.send(&active, "v_active-2", "still here").status, 201);
+    frame_of_type(&mut active_ws, "message").await;
+
+    // 31 minutes: the quiet one is due (30), the active one is not (50).
+    set_clock(&server, MONDAY_NOON + 31 * minute);
+    let c = frame_of_type(&mut quiet_ws, "conversation").await["conversation"].clone();
+    assert_eq!((c["id"].as_i64(), &c["status"], &c["endedBy"]), (Some(quiet_conv), &json!("closed"), &json!("system")));
+    let m = frame_of_type(&mut quiet_ws, "message").await["message"].clone();
+    assert_eq!(
+        (&m["event"], &m["text"], &m["createdAt"]),
+        (&json!("endedBySystem"), &json!("The conversation was closed."), &json!("2026-03-02T12:31:00.000Z"))
+    );
+    assert_eq!(page(&server, &active, active_conv)["conversation"]["status"], "open");
+    // The quiet visitor's next message starts a new conversation.
+    let next = server.send(&quiet, "v_quiet-2", "back").json();
+    assert_ne!(next["conversation"]["id"].as_i64(), Some(quiet_conv));
+
+    set_clock(&server, MONDAY_NOON + 50 * minute);
+    let c = frame_of_type(&mut active_ws, "conversation").await["conversation"].clone();
+    assert_eq!((c["id"].as_i64(), &c["endedBy"]), (Some(active_conv), &json!("system")));
+    assert_eq!(frame_of_type(&mut active_ws, "message").await["message"]["createdAt"], "2026-03-02T12:50:00.000Z");
+}
