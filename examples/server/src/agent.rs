@@ -15,12 +15,11 @@ use natter::protocol::{
 };
 use serde::Deserialize;
 
-use crate::clock::now_ms;
 use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{json, JsonBody};
 use crate::store::{self, ConversationRow};
-use crate::visitor::{bearer, page, page_query, path_id, sent, validate_client_msg_id, validate_text, PageQuery};
+use crate::visitor::{bearer, page, path_id, sent, validate_client_msg_id, validate_text, PageQuery};
 use crate::{App, AppState};
 
 /// Default and largest page of `GET /conversations`.
@@ -44,7 +43,7 @@ impl FromRequestParts<App> for AgentAuth {
 }
 
 /// Loads a conversation of the agent's site (404 otherwise).
-async fn of_site(app: &AppState, site: &Site, id: i64) -> Result<ConversationRow, ApiError> {
+pub async fn of_site(app: &AppState, site: &Site, id: i64) -> Result<ConversationRow, ApiError> {
     app.store
         .call(move |c| store::conversation(c, id))
         .await?
@@ -52,7 +51,8 @@ async fn of_site(app: &AppState, site: &Site, id: i64) -> Result<ConversationRow
         .ok_or(ApiError::new(ErrorCode::NotFound))
 }
 
-/// Stores an agent (or bot) reply and pushes it live.
+/// Stores an agent (or bot) reply and pushes it live; a first reply joins
+/// the conversation.
 pub async fn post_reply(
     app: &AppState,
     site: &Site,
@@ -61,10 +61,10 @@ pub async fn post_reply(
     client_msg_id: Option<String>,
     text: String,
 ) -> Result<store::Stored, ApiError> {
-    let (key, name) = (site.app_key().to_string(), agent_name.to_string());
+    let (key, name, now) = (site.app_key().to_string(), agent_name.to_string(), app.now_ms());
     let stored = app
         .store
-        .write(move |c| store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now_ms()))
+        .write(move |c| store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now))
         .await?;
     if !stored.duplicate {
         app.announce(&stored).await;
@@ -96,7 +96,7 @@ pub async fn list(
     agent: AgentAuth,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+    let q = crate::visitor::query(query)?;
     let status = match q.status.as_deref() {
         None | Some("all") => None,
         Some("open") => Some(ConversationStatus::Open),
@@ -128,7 +128,7 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
-    let q = page_query(query)?;
+    let q = crate::visitor::query(query)?;
     of_site(&app, &agent.site, id).await?;
     page(&app, id, q).await
 }

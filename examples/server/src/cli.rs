@@ -19,7 +19,9 @@ usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
   --bot echo|off      answer every visitor message with `Echo: <text>` (default off)
   --bot-delay-ms N    delay before the bot answers (default 600)
   --no-websocket      refuse WebSocket upgrades (exercise the polling fallback)
-  --test-hooks        enable POST /api/v1/test/drop-sockets
+  --test-hooks        enable POST /api/v1/test/drop-sockets (every WebSocket drops) and
+                      POST /api/v1/test/clock {\"nowMs\": N} (the server's clock for hours,
+                      availability, ratings and idle close stops at N ms since the epoch)
   --agent-token T     fix the demo site's agent token (also env NATTER_AGENT_TOKEN)
   --admin-token T     fix the demo site's admin token (also env NATTER_ADMIN_TOKEN)
   --link-secret S     fix the demo site's standalone-link secret (also env NATTER_LINK_SECRET)

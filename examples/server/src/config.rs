@@ -7,9 +7,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use natter::protocol::Appearance;
+use natter::protocol::{Appearance, RatingScale};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
+
+use crate::hours::{Hours, HoursConfig};
 
 /// Rate limits (per minute; token buckets: the full amount may come at once),
 /// connection and socket caps, and request read timeouts.
@@ -114,6 +116,37 @@ pub struct SiteConfig {
     pub remote: RemoteSettings,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
+    /// The rating visitors are asked for once a conversation ends.
+    #[serde(default)]
+    pub rating: RatingSetting,
+    /// Business hours; none = always inside hours.
+    #[serde(default)]
+    pub hours: Option<HoursConfig>,
+    /// An open conversation with no message for this many minutes is ended
+    /// by the server (`endedBySystem`); 0 = never.
+    #[serde(default)]
+    pub idle_close_mins: u32,
+}
+
+/// `rating = "off" | "csat" | "nps"`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RatingSetting {
+    Off,
+    #[default]
+    Csat,
+    Nps,
+}
+
+impl RatingSetting {
+    /// The scale visitors rate on; `None` when the site asks for no rating.
+    pub fn scale(self) -> Option<RatingScale> {
+        match self {
+            RatingSetting::Off => None,
+            RatingSetting::Csat => Some(RatingScale::Csat),
+            RatingSetting::Nps => Some(RatingScale::Nps),
+        }
+    }
 }
 
 /// `[sites.link]`: the standalone link entry of a site.
@@ -167,6 +200,7 @@ pub struct Site {
     /// Resolved at start: from the config, or generated once and stored in
     /// the DB so tokens survive restarts.
     pub jwt_secret: Vec<u8>,
+    pub hours: Option<Hours>,
 }
 
 impl Site {
@@ -234,7 +268,8 @@ pub struct DemoSecrets {
 
 /// The built-in demo site, used when no `--config` is given. Standalone
 /// links are on and unsigned links allowed (so `standalone.html?k=sk_demo`
-/// just works); signed links are verified with `link_secret`.
+/// just works); signed links are verified with `link_secret`. It asks for
+/// CSAT ratings and never ends idle conversations.
 pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
     SiteConfig {
         app_key: "sk_demo".into(),
@@ -260,7 +295,26 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
             appearance: Appearance::default(),
         },
         agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
+        rating: RatingSetting::Csat,
+        // Hours every day all day: the shape of a schedule, while the demo
+        // (and the tests that use it) stays inside hours at any time of day.
+        hours: Some(HoursConfig {
+            time_zone: "UTC".into(),
+            mon: all_day(),
+            tue: all_day(),
+            wed: all_day(),
+            thu: all_day(),
+            fri: all_day(),
+            sat: all_day(),
+            sun: all_day(),
+            holidays: Vec::new(),
+        }),
+        idle_close_mins: 0,
     }
+}
+
+fn all_day() -> Vec<String> {
+    vec!["00:00-24:00".into()]
 }
 
 /// Parses a config file's text into limits and site tables.
@@ -303,14 +357,19 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
         if site.link.enabled && site.link.require_signature && site.link_secret().is_none() {
             return Err(format!("site {}: [sites.link] requires a signature but has no secret", site.app_key));
         }
+        if let Some(hours) = &site.hours {
+            Hours::parse(hours).map_err(|e| format!("site {}: {e}", site.app_key))?;
+        }
     }
     Ok((file.limits, file.sites))
 }
 
 /// Builds a [`Site`] from its table and resolved JWT key.
-pub fn build_site(config: SiteConfig, jwt_secret: Vec<u8>) -> Site {
+pub fn build_site(config: SiteConfig, jwt_secret: Vec<u8>) -> Result<Site, String> {
     let origins = config.allowed_origins.iter().filter_map(|o| OriginPattern::parse(o)).collect();
-    Site { config, origins, jwt_secret }
+    let hours =
+        config.hours.as_ref().map(Hours::parse).transpose().map_err(|e| format!("site {}: {e}", config.app_key))?;
+    Ok(Site { config, origins, jwt_secret, hours })
 }
 
 /// One allowlist entry: `*`, `null`, `https://shop.example.com`,

@@ -15,6 +15,10 @@
 //! - [`error`]: the error envelope and its en-US / zh-CN messages;
 //! - [`http`]: extractors, JSON responses, CORS, request logs;
 //! - [`visitor`], [`agent`]: REST handlers of each side;
+//! - [`lifecycle`]: joining and ending conversations;
+//! - [`rating`]: visitors' ratings and the agents' list of them;
+//! - [`hours`], [`scheduler`]: business hours, availability pushed when it
+//!   changes, idle conversations ended;
 //! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
@@ -34,10 +38,14 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod hours;
 pub mod http;
 pub mod hub;
+pub mod lifecycle;
 pub mod limits;
 pub mod logging;
+pub mod rating;
+pub mod scheduler;
 pub mod serve;
 pub mod statics;
 pub mod store;
@@ -58,7 +66,7 @@ use axum::{middleware, Router};
 use natter::protocol::MAX_BODY_BYTES;
 use natter::protocol::{
     CONFIG_PATH, CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, LEAVE_PATH_END,
-    MESSAGES_PATH_END, VISITOR_API_PREFIX, WS_PATH,
+    MESSAGES_PATH_END, RATING_PATH_END, VISITOR_API_PREFIX, WS_PATH,
 };
 use tokio::sync::{broadcast, watch};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -89,6 +97,17 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Test hook: every socket drops its connection without a close frame.
     pub drop_sockets: broadcast::Sender<()>,
+    /// "Now" for conversations, hours and ratings (settable by tests).
+    pub clock: clock::Clock,
+    /// Each site's availability as last pushed (see [`scheduler`]).
+    pub announced: scheduler::Announced,
+}
+
+impl AppState {
+    /// The time of [`AppState::clock`], in ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }
 
 pub type App = Arc<AppState>;
@@ -103,7 +122,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route(CONVERSATIONS_PATH, post(visitor::send))
         .route(CURRENT_CONVERSATION_PATH, get(visitor::current))
         .route(&conversation(MESSAGES_PATH_END), get(visitor::messages))
-        .route(&conversation(LEAVE_PATH_END), post(visitor::leave))
+        .route(&conversation(LEAVE_PATH_END), post(lifecycle::leave))
+        .route(&conversation(RATING_PATH_END), post(rating::rate))
         .method_not_allowed_fallback(method_not_allowed);
     let visitor_api = http::private(visitor_api).layer(http::cors());
     let agent_api = Router::new()
@@ -112,6 +132,9 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}", get(agent::one))
         .route("/conversations/{id}/messages", get(agent::messages).post(agent::reply))
         .route("/conversations/{id}/typing", post(agent::typing))
+        .route("/conversations/{id}/join", post(lifecycle::join))
+        .route("/conversations/{id}/close", post(lifecycle::close))
+        .route("/ratings", get(rating::list))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
     let agent_api = http::private(agent_api);
@@ -130,7 +153,8 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/agent/app.js", get(statics::console_script))
         .route("/agent/app.css", get(statics::console_style));
     if test_hooks {
-        router = router.route("/api/v1/test/drop-sockets", post(drop_sockets));
+        router =
+            router.route("/api/v1/test/drop-sockets", post(drop_sockets)).route("/api/v1/test/clock", post(set_clock));
     }
     router
         .fallback_service(statics::service(&app.static_dirs))
@@ -150,6 +174,24 @@ async fn drop_sockets(State(app): State<App>) -> Response {
     let sockets = app.drop_sockets.send(()).unwrap_or(0);
     tracing::warn!(sockets, "test hook: dropping every WebSocket");
     http::json(StatusCode::OK, &serde_json::json!({ "dropped": sockets }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetClock {
+    now_ms: i64,
+}
+
+/// Test hook: sets the server's clock (availability, hours, ratings, idle
+/// close) to `nowMs`; answers once the scheduler has acted on it.
+async fn set_clock(
+    State(app): State<App>,
+    body: Result<http::JsonBody<SetClock>, error::ApiError>,
+) -> Result<Response, error::ApiError> {
+    let http::JsonBody(SetClock { now_ms }) = body?;
+    tracing::info!(now_ms, "test hook: clock set");
+    app.clock.set(now_ms).await;
+    Ok(http::json(StatusCode::OK, &serde_json::json!({ "nowMs": now_ms })))
 }
 
 /// Loads the sites: the config file's, or the demo site. Returns the demo
@@ -186,7 +228,7 @@ async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<(Str
                 store.call(move |c| store::site_key(c, &key)).await.map_err(|e| format!("database: {e}"))?
             }
         };
-        by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)));
+        by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)?));
     }
     Ok((Sites { by_key, limits }, demo_tokens))
 }
@@ -252,7 +294,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
         static_dirs: opts.static_dirs.clone(),
         shutdown: stop_rx.clone(),
         drop_sockets: drop_tx,
+        clock: clock::Clock::default(),
+        announced: scheduler::Announced::default(),
     });
+    let scheduler = tokio::spawn(scheduler::run(app.clone()));
     let routes = router(app.clone(), opts.test_hooks);
     let limits = app.sites.limits.clone();
     let mut server = tokio::spawn(async move { serve::serve(listener, routes, &limits, stop_rx).await });
@@ -290,6 +335,8 @@ pub async fn run(opts: Options) -> Result<(), String> {
             server.abort();
         }
     }
+    // It stops on the shutdown signal; its handle on the state goes with it.
+    let _ = scheduler.await;
     drop(app);
     tracing::info!("stopped");
     Ok(())

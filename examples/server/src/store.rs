@@ -17,7 +17,8 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 
 use natter::protocol::{
-    AgentConversation, Conversation, ConversationStatus, JsonValue, Message, PageInfo, Profile, Sender, VisitorInfo,
+    AgentConversation, Conversation, ConversationEvent, ConversationStatus, JsonValue, Message, PageInfo, Profile,
+    Rating, RatingScale, Sender, VisitorInfo,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -79,6 +80,22 @@ CREATE INDEX messages_conversation ON messages(conversation_id, id);
 ALTER TABLE visitors ADD COLUMN merged_into TEXT;         -- anonymous record merged into a user's
 ALTER TABLE visitors ADD COLUMN fingerprint_retired INTEGER NOT NULL DEFAULT 0; -- not reachable through L2
 CREATE INDEX visitors_conversations ON conversations(visitor_id);
+"#,
+    r#"
+-- Conversation life cycle (docs/protocol.md, "Conversation life cycle").
+ALTER TABLE conversations ADD COLUMN ended_by TEXT;       -- visitor | agent | system, once closed
+ALTER TABLE conversations ADD COLUMN agent_name TEXT;     -- the first agent who joined
+ALTER TABLE messages ADD COLUMN event TEXT;               -- a system message's ConversationEvent
+CREATE INDEX conversations_open ON conversations(app_key, status, updated_at); -- idle close
+CREATE TABLE ratings (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+    scale       TEXT NOT NULL,                  -- csat | nps
+    score       INTEGER NOT NULL,
+    comment     TEXT,
+    created_at  INTEGER NOT NULL,               -- first given: starts the change window
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX ratings_updated ON ratings(updated_at);
 "#,
 ];
 
@@ -550,10 +567,12 @@ fn merge_into(tx: &Transaction<'_>, from: &str, into: &str, now: i64) -> Result<
         let (a, u) = (a.conversation.id, u.conversation.id);
         tx.execute("UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1", params![a, u])?;
         tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![u, now])?;
-        tx.execute("UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1", params![a, now])?;
+        tx.execute(
+            "UPDATE conversations SET status = 'closed', ended_by = 'system', updated_at = ?2 WHERE id = ?1",
+            params![a, now],
+        )?;
         let note = format!("Merged into conversation #{u} when the visitor signed in.");
-        let m =
-            NewMessage { sender: Sender::System, text: &note, agent_name: None, client_msg_id: None, author: "system" };
+        let m = NewMessage { text: &note, ..NewMessage::system(None) };
         insert_message(tx, a, m, now)?;
     }
     let mut stmt = tx.prepare_cached("SELECT id FROM conversations WHERE visitor_id = ?1")?;
@@ -709,7 +728,10 @@ pub fn visitor_external_id(conn: &Connection, visitor: &str) -> Result<Option<St
 // ---------------------------------------------------------------------------
 
 const CONVERSATION_COLUMNS: &str = "c.id, c.status, c.created_at, c.updated_at, \
-    (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id), c.app_key, c.visitor_id";
+    (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id), c.app_key, c.visitor_id, \
+    c.ended_by, c.agent_name, r.scale, r.score, r.comment, r.created_at, r.updated_at";
+/// Every conversation read comes with its rating.
+const CONVERSATION_FROM: &str = "conversations c LEFT JOIN ratings r ON r.conversation_id = c.id";
 
 /// A conversation with its owner, as stored.
 #[derive(Clone, Debug)]
@@ -728,9 +750,9 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
             created_at: rfc3339(r.get(2)?),
             updated_at: rfc3339(r.get(3)?),
             last_message_id: r.get(4)?,
-            ended_by: None,
-            agent_name: None,
-            rating: None,
+            ended_by: r.get::<_, Option<String>>(7)?.as_deref().and_then(Sender::parse),
+            agent_name: r.get(8)?,
+            rating: rating_at(r, r.get(0)?, 9)?,
         },
         app_key: r.get(5)?,
         visitor_id: r.get(6)?,
@@ -740,7 +762,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
 pub fn conversation(conn: &Connection, id: i64) -> Result<Option<ConversationRow>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?1"),
+            &format!("SELECT {CONVERSATION_COLUMNS} FROM {CONVERSATION_FROM} WHERE c.id = ?1"),
             [id],
             conversation_from_row,
         )
@@ -751,7 +773,7 @@ pub fn open_conversation(conn: &Connection, visitor: &str) -> Result<Option<Conv
     Ok(conn
         .query_row(
             &format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.visitor_id = ?1 AND c.status = 'open'"
+                "SELECT {CONVERSATION_COLUMNS} FROM {CONVERSATION_FROM} WHERE c.visitor_id = ?1 AND c.status = 'open'"
             ),
             [visitor],
             conversation_from_row,
@@ -759,7 +781,7 @@ pub fn open_conversation(conn: &Connection, visitor: &str) -> Result<Option<Conv
         .optional()?)
 }
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, sender, text, agent_name, client_msg_id, created_at";
+const MESSAGE_COLUMNS: &str = "id, conversation_id, sender, text, agent_name, client_msg_id, created_at, event";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let sender: String = r.get(2)?;
@@ -771,8 +793,24 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         agent_name: r.get(4)?,
         client_msg_id: r.get(5)?,
         created_at: rfc3339(r.get(6)?),
-        event: None,
+        event: r.get::<_, Option<String>>(7)?.as_deref().and_then(ConversationEvent::parse),
     })
+}
+
+/// The rating in the `scale, score, comment, created_at, updated_at`
+/// columns from `first` on, if any.
+fn rating_at(r: &Row<'_>, conversation_id: i64, first: usize) -> rusqlite::Result<Option<Rating>> {
+    let Some(scale) = r.get::<_, Option<String>>(first)?.as_deref().and_then(RatingScale::parse) else {
+        return Ok(None);
+    };
+    Ok(Some(Rating {
+        conversation_id,
+        scale,
+        score: r.get(first + 1)?,
+        comment: r.get(first + 2)?,
+        created_at: rfc3339(r.get(first + 3)?),
+        updated_at: rfc3339(r.get(first + 4)?),
+    }))
 }
 
 fn message_by_id(conn: &Connection, id: i64) -> Result<Message> {
@@ -803,6 +841,9 @@ pub struct Stored {
     pub duplicate: bool,
     /// The message opened a new conversation.
     pub new_conversation: bool,
+    /// An agent's first reply joined the conversation: the `joined` system
+    /// message stored just before the reply.
+    pub joined: Option<Message>,
 }
 
 /// Who is writing, for idempotency scoping and the stored columns.
@@ -842,13 +883,30 @@ struct NewMessage<'a> {
     agent_name: Option<&'a str>,
     client_msg_id: Option<&'a str>,
     author: &'a str,
+    event: Option<ConversationEvent>,
+}
+
+impl<'a> NewMessage<'a> {
+    /// A system message (its text to be set), with its agent if one acted.
+    fn system(agent_name: Option<&'a str>) -> NewMessage<'a> {
+        NewMessage { sender: Sender::System, text: "", agent_name, client_msg_id: None, author: "system", event: None }
+    }
 }
 
 fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i64) -> Result<i64> {
     tx.execute(
-        "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![conversation, m.sender.as_str(), m.text, m.agent_name, m.client_msg_id, m.author, now],
+        "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at, event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            conversation,
+            m.sender.as_str(),
+            m.text,
+            m.agent_name,
+            m.client_msg_id,
+            m.author,
+            now,
+            m.event.map(ConversationEvent::as_str)
+        ],
     )?;
     let id = tx.last_insert_rowid();
     tx.execute("UPDATE conversations SET updated_at = ?2 WHERE id = ?1", params![conversation, now])?;
@@ -861,7 +919,7 @@ pub fn visitor_duplicate(conn: &Connection, visitor: &str, client_msg_id: &str, 
     let author = Author::Visitor(visitor).key();
     let Some(message) = find_duplicate(conn, &author, Some(client_msg_id), text)? else { return Ok(None) };
     let conversation = conversation(conn, message.conversation_id)?.ok_or(StoreError::NotFound)?;
-    Ok(Some(Stored { message, conversation, duplicate: true, new_conversation: false }))
+    Ok(Some(Stored { message, conversation, duplicate: true, new_conversation: false, joined: None }))
 }
 
 /// Stores a visitor message in the visitor's open conversation, opening one
@@ -898,12 +956,13 @@ pub fn send_visitor(
             agent_name: None,
             client_msg_id: Some(client_msg_id),
             author: &author,
+            event: None,
         },
         now,
     )?;
     let message = message_by_id(tx, id)?;
     let conversation = conversation(tx, conv_id)?.ok_or(StoreError::NotFound)?;
-    Ok(Stored { message, conversation, duplicate: false, new_conversation })
+    Ok(Stored { message, conversation, duplicate: false, new_conversation, joined: None })
 }
 
 /// Stores an agent reply in an open conversation of the agent's site. Runs
@@ -926,49 +985,199 @@ pub fn send_agent(
         if message.conversation_id != conversation_id {
             return Err(StoreError::Conflict);
         }
-        return Ok(Stored { message, conversation: conv, duplicate: true, new_conversation: false });
+        return Ok(Stored { message, conversation: conv, duplicate: true, new_conversation: false, joined: None });
     }
     if conv.conversation.status != ConversationStatus::Open {
         return Err(StoreError::Closed);
     }
+    // A first reply joins: the `joined` message comes before the reply.
+    let (_, joined) = join(tx, conversation_id, agent_name, now)?;
     let id = insert_message(
         tx,
         conversation_id,
-        NewMessage { sender: Sender::Agent, text, agent_name: Some(agent_name), client_msg_id, author: &author },
+        NewMessage {
+            sender: Sender::Agent,
+            text,
+            agent_name: Some(agent_name),
+            client_msg_id,
+            author: &author,
+            event: None,
+        },
         now,
     )?;
     let message = message_by_id(tx, id)?;
     let conversation = conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?;
-    Ok(Stored { message, conversation, duplicate: false, new_conversation: false })
+    Ok(Stored { message, conversation, duplicate: false, new_conversation: false, joined })
 }
 
-/// Closes a conversation with a system message; a no-op when already closed.
-pub fn leave(conn: &mut Connection, conversation_id: i64, now: i64) -> Result<(ConversationRow, Option<Message>)> {
-    let tx = conn.transaction()?;
-    let conv = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
+/// Who ends a conversation.
+#[derive(Clone, Debug)]
+pub enum Ender {
+    Visitor,
+    Agent(String),
+    /// The server, for a conversation idle longer than its site allows.
+    System,
+}
+
+impl Ender {
+    fn event(&self) -> ConversationEvent {
+        match self {
+            Ender::Visitor => ConversationEvent::EndedByVisitor,
+            Ender::Agent(_) => ConversationEvent::EndedByAgent,
+            Ender::System => ConversationEvent::EndedBySystem,
+        }
+    }
+}
+
+/// A step of a conversation's life: the conversation after it, and the
+/// system message recording it (`None` when the step had already happened).
+pub type Step = (ConversationRow, Option<Message>);
+
+/// Stores the system message of a life-cycle step.
+fn insert_event(
+    tx: &Connection,
+    conversation: i64,
+    event: ConversationEvent,
+    agent: Option<&str>,
+    now: i64,
+) -> Result<Message> {
+    let text = match (event, agent) {
+        (ConversationEvent::Joined, Some(name)) => format!("{name} joined the conversation."),
+        (ConversationEvent::EndedByAgent, Some(name)) => format!("{name} ended the conversation."),
+        (ConversationEvent::EndedByVisitor, _) => "The visitor ended the conversation.".into(),
+        _ => "The conversation was closed.".into(),
+    };
+    let m = NewMessage { text: &text, event: Some(event), ..NewMessage::system(agent) };
+    let id = insert_message(tx, conversation, m, now)?;
+    message_by_id(tx, id)
+}
+
+/// Ends a conversation with a system message; a no-op when already ended.
+/// Runs inside a transaction: [`Store::write`]'s.
+pub fn end_conversation(tx: &Connection, conversation_id: i64, by: &Ender, now: i64) -> Result<Step> {
+    let conv = conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?;
     if conv.conversation.status == ConversationStatus::Closed {
         return Ok((conv, None));
     }
+    let event = by.event();
+    let ended_by = event.ended_by().map(Sender::as_str);
     tx.execute(
-        "UPDATE conversations SET status = 'closed', updated_at = ?2 WHERE id = ?1",
-        params![conversation_id, now],
+        "UPDATE conversations SET status = 'closed', ended_by = ?2 WHERE id = ?1",
+        params![conversation_id, ended_by],
     )?;
-    let id = insert_message(
-        &tx,
-        conversation_id,
-        NewMessage {
-            sender: Sender::System,
-            text: "The visitor left the conversation.",
-            agent_name: None,
-            client_msg_id: None,
-            author: "system",
-        },
-        now,
+    let agent = match by {
+        Ender::Agent(name) => Some(name.as_str()),
+        _ => None,
+    };
+    let message = insert_event(tx, conversation_id, event, agent, now)?;
+    Ok((conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?, Some(message)))
+}
+
+/// An agent joins an open conversation of its site; a no-op once any agent
+/// has joined (`agentName` stays the first). `Closed` when it has ended.
+/// Runs inside a transaction: [`Store::write`]'s.
+pub fn join(tx: &Connection, conversation_id: i64, agent_name: &str, now: i64) -> Result<Step> {
+    let conv = conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?;
+    if conv.conversation.agent_name.is_some() {
+        return Ok((conv, None));
+    }
+    if conv.conversation.status != ConversationStatus::Open {
+        return Err(StoreError::Closed);
+    }
+    tx.execute("UPDATE conversations SET agent_name = ?2 WHERE id = ?1", params![conversation_id, agent_name])?;
+    let message = insert_event(tx, conversation_id, ConversationEvent::Joined, Some(agent_name), now)?;
+    Ok((conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?, Some(message)))
+}
+
+/// Open conversations of a site with no message since `before` (ms).
+pub fn idle_conversations(conn: &Connection, app_key: &str, before: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM conversations WHERE app_key = ?1 AND status = 'open' AND updated_at <= ?2 ORDER BY id",
     )?;
-    let message = message_by_id(&tx, id)?;
-    let conv = conversation(&tx, conversation_id)?.ok_or(StoreError::NotFound)?;
-    tx.commit()?;
-    Ok((conv, Some(message)))
+    let ids = stmt.query_map(params![app_key, before], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The time of the oldest last activity among a site's open conversations.
+pub fn oldest_open_activity(conn: &Connection, app_key: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MIN(updated_at) FROM conversations WHERE app_key = ?1 AND status = 'open'",
+        [app_key],
+        |r| r.get(0),
+    )?)
+}
+
+// ---------------------------------------------------------------------------
+// Ratings
+// ---------------------------------------------------------------------------
+
+/// The outcome of [`rate`].
+#[derive(Clone, Debug)]
+pub enum Rated {
+    /// Stored now (first given or changed): agents are told.
+    Changed(ConversationRow),
+    /// The same rating was already stored.
+    Same(Rating),
+    /// A different rating given more than `window_ms` after the first.
+    Locked,
+}
+
+/// Stores the visitor's rating of conversation `id` (ended, checked by the
+/// caller): given once, changed within `window_ms` of the first, the same
+/// rating again is a no-op. Runs inside a transaction: [`Store::write`]'s.
+pub fn rate(
+    tx: &Connection,
+    id: i64,
+    scale: RatingScale,
+    score: u8,
+    comment: Option<&str>,
+    now: i64,
+    window_ms: i64,
+) -> Result<Rated> {
+    let conv = conversation(tx, id)?.ok_or(StoreError::NotFound)?;
+    if let Some(old) = &conv.conversation.rating {
+        if old.scale == scale && old.score == score && old.comment.as_deref() == comment {
+            return Ok(Rated::Same(old.clone()));
+        }
+        let first: i64 =
+            tx.query_row("SELECT created_at FROM ratings WHERE conversation_id = ?1", [id], |r| r.get(0))?;
+        if now - first > window_ms {
+            return Ok(Rated::Locked);
+        }
+    }
+    tx.execute(
+        "INSERT INTO ratings (conversation_id, scale, score, comment, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (conversation_id) DO UPDATE SET
+            scale = excluded.scale, score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at",
+        params![id, scale.as_str(), score, comment, now],
+    )?;
+    Ok(Rated::Changed(conversation(tx, id)?.ok_or(StoreError::NotFound)?))
+}
+
+/// The newest `limit` ratings of a site's conversations (last given or changed first).
+pub fn ratings(conn: &Connection, app_key: &str, limit: u32) -> Result<Vec<Rating>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.conversation_id, r.scale, r.score, r.comment, r.created_at, r.updated_at
+         FROM ratings r JOIN conversations c ON c.id = r.conversation_id
+         WHERE c.app_key = ?1 ORDER BY r.updated_at DESC, r.conversation_id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![app_key, limit], |r| rating_at(r, r.get(0)?, 1))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
+}
+
+/// Per scale: how many ratings, how many at each score.
+pub fn rating_counts(conn: &Connection, app_key: &str) -> Result<Vec<(RatingScale, u8, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.scale, r.score, COUNT(*) FROM ratings r JOIN conversations c ON c.id = r.conversation_id
+         WHERE c.app_key = ?1 GROUP BY r.scale, r.score",
+    )?;
+    let rows = stmt.query_map([app_key], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, i64>(2)?)))?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter_map(|(scale, score, n)| Some((RatingScale::parse(&scale)?, score, n.max(0) as u64)))
+        .collect())
 }
 
 /// Conversations of a site, most recently active first, with visitor and
@@ -980,7 +1189,7 @@ pub fn list_conversations(
     limit: u32,
 ) -> Result<Vec<AgentConversation>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations c
+        "SELECT {CONVERSATION_COLUMNS} FROM {CONVERSATION_FROM}
          WHERE c.app_key = ?1 AND (?2 IS NULL OR c.status = ?2)
          ORDER BY c.updated_at DESC, c.id DESC LIMIT ?3"
     ))?;

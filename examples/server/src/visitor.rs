@@ -101,8 +101,8 @@ impl AppState {
             greeting: c.remote.greeting.clone(),
             offline_message: c.remote.offline_message.clone(),
             online: self.hub.agents_online(site.app_key()),
-            availability: Default::default(),
-            rating: None,
+            availability: self.availability(site),
+            rating: c.rating.scale(),
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {
                 messages_per_minute: self.sites.limits.messages_per_minute,
@@ -111,8 +111,9 @@ impl AppState {
         }
     }
 
-    /// Pushes a freshly stored message (and its new conversation) to the
-    /// visitor's and the agents' sockets.
+    /// Pushes a freshly stored message (and its new conversation, or the
+    /// join its agent's first reply made) to the visitor's and the agents'
+    /// sockets.
     pub async fn announce(&self, stored: &Stored) {
         let row = &stored.conversation;
         if stored.new_conversation {
@@ -122,6 +123,9 @@ impl AppState {
             self.hub.to_agents(&row.app_key, &frame);
             let frame = ServerFrame::Conversation { conversation: row.conversation.clone(), visitor: None };
             self.hub.to_visitor(&row.app_key, &row.visitor_id, &frame);
+        }
+        if let Some(joined) = &stored.joined {
+            self.announce_step(row, joined.clone());
         }
         let frame = ServerFrame::Message { message: stored.message.clone() };
         self.hub.to_visitor_and_agents(&row.app_key, &row.visitor_id, &frame);
@@ -607,7 +611,7 @@ pub async fn config(
     query: Result<Query<ConfigQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     app.limit(format!("entry:{ip}"), app.sites.limits.handshake_per_minute)?;
-    let Query(q) = query.map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))?;
+    let q = self::query(query)?;
     let site = app.site(&q.app_key)?;
     check_entry(&site, &headers)?;
     Ok(json(StatusCode::OK, &app.remote_config(&site)))
@@ -646,8 +650,9 @@ pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessa
     // message must still reach the agents and the bot; its retry is a
     // duplicate that announces nothing.
     let task = app.clone();
+    let now = app.now_ms();
     tokio::spawn(async move {
-        let stored = task.store.write(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now_ms())).await?;
+        let stored = task.store.write(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now)).await?;
         if !stored.duplicate {
             task.announce(&stored).await;
             bot::answer(&task, &stored.message);
@@ -687,7 +692,8 @@ pub fn path_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> 
     path.map(|Path(id)| id).map_err(|_| ApiError::detail(ErrorCode::NotFound, "conversation id must be an integer"))
 }
 
-pub fn page_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, ApiError> {
+/// A query string's fields, or 400 `bad_request` saying what is wrong.
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| ApiError::detail(ErrorCode::BadRequest, e.body_text()))
 }
 
@@ -695,14 +701,18 @@ pub fn page_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<Pag
 pub async fn page(app: &AppState, conversation: i64, q: PageQuery) -> Result<Response, ApiError> {
     let since = q.since.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT).clamp(1, MAX_PAGE_LIMIT);
-    let (messages, has_more): (Vec<Message>, bool) =
-        app.store.call(move |c| store::messages(c, conversation, since, limit)).await?;
+    // One read: the page and the conversation as it is after it.
+    let ((messages, has_more), row): ((Vec<Message>, bool), _) = app
+        .store
+        .call(move |c| Ok((store::messages(c, conversation, since, limit)?, store::conversation(c, conversation)?)))
+        .await?;
     let next_since = messages.last().map_or(since, |m| m.id);
-    Ok(json(StatusCode::OK, &MessagePage { messages, has_more, next_since, conversation: None }))
+    let conversation = row.map(|r| r.conversation);
+    Ok(json(StatusCode::OK, &MessagePage { messages, has_more, next_since, conversation }))
 }
 
 /// Loads a conversation the visitor owns: 404 when absent, 403 when another's.
-async fn owned(app: &AppState, auth: &VisitorAuth, id: i64) -> Result<store::ConversationRow, ApiError> {
+pub async fn owned(app: &AppState, auth: &VisitorAuth, id: i64) -> Result<store::ConversationRow, ApiError> {
     let row = app.store.call(move |c| store::conversation(c, id)).await?.ok_or(ApiError::new(ErrorCode::NotFound))?;
     if row.app_key != auth.site.app_key() || row.visitor_id != auth.visitor {
         return Err(ApiError::new(ErrorCode::Forbidden));
@@ -718,24 +728,7 @@ pub async fn messages(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path)?;
-    let q = page_query(query)?;
+    let q = self::query(query)?;
     owned(&app, &auth, id).await?;
     page(&app, id, q).await
-}
-
-/// `POST /api/v1/cs/conversations/{id}/leave`.
-pub async fn leave(
-    State(app): State<App>,
-    auth: VisitorAuth,
-    path: Result<Path<i64>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    owned(&app, &auth, id).await?;
-    let (row, system) = app.store.call(move |c| store::leave(c, id, now_ms())).await?;
-    if let Some(message) = system {
-        let frame = ServerFrame::Conversation { conversation: row.conversation.clone(), visitor: None };
-        app.hub.to_visitor_and_agents(&row.app_key, &row.visitor_id, &frame);
-        app.hub.to_visitor_and_agents(&row.app_key, &row.visitor_id, &ServerFrame::Message { message });
-    }
-    Ok(json(StatusCode::OK, &ConversationResponse { conversation: Some(row.conversation) }))
 }

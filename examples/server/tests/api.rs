@@ -224,13 +224,16 @@ async fn agent_reply_is_pushed_to_the_visitor_websocket() {
         Some(json!({"text": "Hi, I am here"})),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    // The first reply joins: its `joined` system message comes first.
+    assert_eq!(frame_of_type(&mut ws, "message").await["message"]["event"], "joined");
     let frame = frame_of_type(&mut ws, "message").await;
     assert_eq!(frame["message"]["text"], "Hi, I am here");
     assert_eq!(frame["message"]["from"], "agent");
     assert_eq!(frame["message"]["agentName"], "Demo agent");
     assert_eq!(frame["message"]["conversationId"], conv);
 
-    // The agent socket saw the same message.
+    // The agent socket saw the same messages.
+    assert_eq!(frame_of_type(&mut agent, "message").await["message"]["event"], "joined");
     let seen = frame_of_type(&mut agent, "message").await;
     assert_eq!(seen["message"]["text"], "Hi, I am here");
 
@@ -344,6 +347,7 @@ async fn echo_bot_answers_over_the_websocket() {
     server.send(&token, "m1", "ping me");
     let own = frame_of_type(&mut ws, "message").await;
     assert_eq!(own["message"]["from"], "visitor");
+    assert_eq!(frame_of_type(&mut ws, "message").await["message"]["agentName"], "Echo bot", "joined");
     let echo = frame_of_type(&mut ws, "message").await;
     assert_eq!(echo["message"]["text"], "Echo: ping me");
     assert_eq!(echo["message"]["agentName"], "Echo bot");
@@ -478,6 +482,12 @@ fn restart_with_the_same_database_keeps_every_message() {
             .json()["message"]
             .clone(),
     );
+    // The reply joined the conversation: its system message is stored too.
+    let joined = server.agent("GET", &format!("/api/v1/agent/conversations/{conv}/messages?limit=200"), None).json()
+        ["messages"][12]
+        .clone();
+    assert_eq!(joined["event"], "joined");
+    sent.insert(12, joined);
     let status = server.terminate();
     assert!(status.success(), "graceful exit: {status:?}");
     assert!(db.exists());

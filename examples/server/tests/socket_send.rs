@@ -178,6 +178,7 @@ async fn an_agent_replies_with_a_message_frame_as_with_its_reply_endpoint() {
     let ack = answer(&mut agent, reply.clone()).await;
     assert_eq!((ack["type"].as_str(), ack["clientMsgId"].as_str()), (Some("ack"), Some("r1")), "{ack}");
     assert_eq!((ack["message"]["from"].as_str(), ack["duplicate"].as_bool()), (Some("agent"), Some(false)));
+    assert_eq!(frame_of_type(&mut visitor, "message").await["message"]["event"], "joined", "a first reply joins");
     let pushed = frame_of_type(&mut visitor, "message").await;
     assert_eq!(pushed["message"]["text"], "on my way");
     assert_eq!(answer(&mut agent, reply).await["duplicate"], true, "stored once");
@@ -186,7 +187,10 @@ async fn an_agent_replies_with_a_message_frame_as_with_its_reply_endpoint() {
     assert_eq!(ack["type"], "ack");
     assert!(ack.get("clientMsgId").is_none(), "{ack}");
     let texts: Vec<Value> = visitor_messages(&server, &token, conversation).iter().map(|m| m["text"].clone()).collect();
-    assert_eq!(texts, [json!("hello?"), json!("on my way"), json!("again")]);
+    assert_eq!(
+        texts,
+        [json!("hello?"), json!("Demo agent joined the conversation."), json!("on my way"), json!("again")]
+    );
 
     let f = answer(&mut agent, message("r2", "where to?")).await;
     assert_eq!(
