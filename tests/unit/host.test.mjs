@@ -1,8 +1,9 @@
 // The page-side helpers of src/host.js, each in a real browser (Chromium
 // through playwright-core), where the browser APIs they stand on exist:
 // crypto, localStorage, sessionStorage, Intl, canvas, CSS.supports, Trusted
-// Types, Web Audio. Every test gets a fresh page (the module keeps state: the memory store, the
-// Trusted Types policy, the canvas), served by request interception: no port.
+// Types, Web Audio. Every test gets a fresh page (the module keeps state:
+// the memory store, the Trusted Types policy, the canvas), served by
+// request interception: no port.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
