@@ -162,15 +162,13 @@ export function chime(audio) {
   return audio;
 }
 export function close_audio(audio) { try { audio.close().catch(() => {}); } catch {} }
-// keepOpen's record, for this tab only; where sessionStorage throws,
-// nothing is kept.
-export function session_take(key) {
+// keepOpen's record, for this tab only: returns the item there was and
+// puts `value` in its place (none: removes it). Where sessionStorage
+// throws, nothing is kept.
+export function session_swap(key, value) {
   try {
-    const value = sessionStorage.getItem(key);
-    sessionStorage.removeItem(key);
-    return value;
+    const old = sessionStorage.getItem(key);
+    value == null ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value);
+    return old;
   } catch {}
-}
-export function session_put(key, value) {
-  try { value == null ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value); } catch {}
 }

@@ -93,9 +93,8 @@ pub struct Strings {
     pub mute: &'static str,
     /// The preview bubble's close button.
     pub dismiss_preview: &'static str,
-    /// The tab's title while unread messages wait: `(1) New message`.
+    /// The tab's title while unread messages wait: `(3) New message`.
     pub new_message: &'static str,
-    pub new_messages: &'static str,
 }
 
 static EN_US: Strings = Strings {
@@ -127,7 +126,6 @@ static EN_US: Strings = Strings {
     mute: "Mute new message sound",
     dismiss_preview: "Dismiss message preview",
     new_message: "New message",
-    new_messages: "New messages",
 };
 
 static ZH_CN: Strings = Strings {
@@ -159,7 +157,6 @@ static ZH_CN: Strings = Strings {
     mute: "新消息提示音静音",
     dismiss_preview: "关闭消息预览",
     new_message: "条新消息",
-    new_messages: "条新消息",
 };
 
 #[cfg(test)]
@@ -225,7 +222,6 @@ mod tests {
                 s.mute,
                 s.dismiss_preview,
                 s.new_message,
-                s.new_messages,
             ]
         };
         for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {

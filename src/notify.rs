@@ -29,8 +29,7 @@ impl ChimeCheck {
 
 /// `(N) New message`: the tab's title while unread messages wait.
 pub fn alert_title(strings: &Strings, unread: u32) -> String {
-    let text = if unread == 1 { strings.new_message } else { strings.new_messages };
-    ["(", &int(unread.into()), ") ", text].concat()
+    ["(", &int(unread.into()), ") ", strings.new_message].concat()
 }
 
 /// The tab's title while it flashes: the page's own title alternating with
@@ -93,7 +92,7 @@ mod tests {
     #[test]
     fn alert_titles_count_in_each_locale() {
         assert_eq!(alert_title(Locale::EnUs.strings(), 1), "(1) New message");
-        assert_eq!(alert_title(Locale::EnUs.strings(), 3), "(3) New messages");
+        assert_eq!(alert_title(Locale::EnUs.strings(), 3), "(3) New message");
         assert_eq!(alert_title(Locale::ZhCn.strings(), 2), "(2) 条新消息");
     }
 
@@ -101,9 +100,9 @@ mod tests {
     fn the_title_alternates_and_the_pages_own_comes_back() {
         let mut flash = TitleFlash::new("Shop".into());
         assert_eq!(flash.next("Shop", "(1) New message"), "(1) New message");
-        assert_eq!(flash.next("(1) New message", "(2) New messages"), "Shop");
-        assert_eq!(flash.next("Shop", "(2) New messages"), "(2) New messages");
-        assert_eq!(flash.restore("(2) New messages"), Some("Shop"));
+        assert_eq!(flash.next("(1) New message", "(2) New message"), "Shop");
+        assert_eq!(flash.next("Shop", "(2) New message"), "(2) New message");
+        assert_eq!(flash.restore("(2) New message"), Some("Shop"));
         // Stopped while the page's own title shows: nothing to write.
         assert_eq!(flash.restore("Shop"), None);
     }

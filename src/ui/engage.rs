@@ -40,7 +40,10 @@ impl Ui {
 
 /// The action of a click on the mute toggle or the preview, if it was one.
 pub(super) fn clicked(event: &Event) -> Option<UiAction> {
-    [(".mute", UiAction::Mute), (".peek", UiAction::Peek), (".dismiss", UiAction::Dismiss)]
-        .into_iter()
-        .find_map(|(selector, action)| closest(event, selector).map(|_| action))
+    let button = closest(event, ".mute,.peek,.dismiss")?;
+    Some(match js::get_string(&button, "className").as_deref() {
+        Some("mute") => UiAction::Mute,
+        Some("peek") => UiAction::Peek,
+        _ => UiAction::Dismiss,
+    })
 }

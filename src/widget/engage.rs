@@ -27,10 +27,9 @@ extern "C" {
     /// `undefined`; returns the context (`undefined` without Web Audio).
     fn chime(audio: &JsValue) -> JsValue;
     fn close_audio(audio: &JsValue);
-    /// Reads and removes a `sessionStorage` item; `None` where storage throws.
-    fn session_take(key: &str) -> Option<String>;
-    /// Sets (or, with `None`, removes) a `sessionStorage` item, if it can.
-    fn session_put(key: &str, value: Option<String>);
+    /// Returns a `sessionStorage` item and puts `value` in its place (`None`
+    /// removes it); `None` where storage throws.
+    fn session_swap(key: &str, value: Option<String>) -> Option<String>;
 }
 
 /// The engagement state of the widget instance.
@@ -229,12 +228,12 @@ impl Widget {
         let bit = |on: bool| if on { "1" } else { "0" };
         let kept = (self.config.engage.keep_open && (self.open || !draft.trim().is_empty()))
             .then(|| [bit(self.open), bit(self.ui.composer_focused()), &draft].concat());
-        session_put(&self.kept_key(), kept);
+        session_swap(&self.kept_key(), kept);
     }
 
     /// At mount: what the tab's previous page kept (read once).
     pub(super) fn restore_kept(&mut self) {
-        let Some(kept) = session_take(&self.kept_key()) else { return };
+        let Some(kept) = session_swap(&self.kept_key(), None) else { return };
         if !self.config.engage.keep_open {
             return;
         }

@@ -519,24 +519,24 @@ describe('titleFlash', () => {
       await titleIs(page, '(1) New message');
       await titleIs(page, 'Engage page');
       await agentSays(page, 'two');
-      await titleIs(page, '(2) New messages');
+      await titleIs(page, '(2) New message');
       // Shown while the alert shows: the page's own title, exactly.
       await setHidden(page, false);
       assert.equal(await page.title(), 'Engage page');
       // A title the page sets meanwhile is the one that comes back.
       await setHidden(page, true);
-      await titleIs(page, '(2) New messages');
+      await titleIs(page, '(2) New message');
       await page.evaluate(() => {
         document.title = 'Cart (1) · Shop';
       });
-      await titleIs(page, '(2) New messages');
+      await titleIs(page, '(2) New message');
       await titleIs(page, 'Cart (1) · Shop');
-      await titleIs(page, '(2) New messages');
+      await titleIs(page, '(2) New message');
       await setHidden(page, false);
       assert.equal(await page.title(), 'Cart (1) · Shop');
       // Shutdown while the alert shows restores it too.
       await setHidden(page, true);
-      await titleIs(page, '(2) New messages');
+      await titleIs(page, '(2) New message');
       await page.evaluate(() => window.Natter.shutdown());
       assert.equal(await page.title(), 'Cart (1) · Shop');
       await assertClean(page, seen);

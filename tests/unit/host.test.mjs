@@ -282,18 +282,16 @@ describe('chime and close_audio', () => {
   });
 });
 
-describe('session_take and session_put', () => {
-  test('a value is read once, and put or removed', async (t) => {
+describe('session_swap', () => {
+  test('returns the item there was and puts the new one, or removes it', async (t) => {
     const { call } = await hostPage(t);
     const seen = await call((host) => {
-      host.session_put('natter_kept:k', '10draft');
-      const first = host.session_take('natter_kept:k');
-      const second = host.session_take('natter_kept:k');
-      host.session_put('natter_kept:k', 'x');
-      host.session_put('natter_kept:k', null);
-      return { first, second, left: sessionStorage.length };
+      const first = host.session_swap('natter_kept:k', '10draft');
+      const second = host.session_swap('natter_kept:k', null);
+      const third = host.session_swap('natter_kept:k', null);
+      return { first, second, third, left: sessionStorage.length };
     });
-    assert.deepEqual(seen, { first: '10draft', second: null, left: 0 });
+    assert.deepEqual(seen, { first: null, second: '10draft', third: null, left: 0 });
   });
 
   test('where sessionStorage throws, nothing is kept and nothing thrown', async (t) => {
@@ -306,8 +304,8 @@ describe('session_take and session_put', () => {
         }),
     });
     const seen = await call((host) => {
-      host.session_put('natter_kept:k', '10draft');
-      return host.session_take('natter_kept:k') ?? null;
+      host.session_swap('natter_kept:k', '10draft');
+      return host.session_swap('natter_kept:k', null) ?? null;
     });
     assert.equal(seen, null);
   });
