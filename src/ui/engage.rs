@@ -2,9 +2,8 @@
 //! bubble beside the closed launcher.
 
 use wasm_bindgen::JsValue;
-use web_sys::Event;
 
-use super::{closest, Ui, UiAction};
+use super::Ui;
 use crate::dom::{set_attribute, set_hidden, set_text};
 use crate::js;
 
@@ -36,14 +35,4 @@ impl Ui {
         let input: &JsValue = &self.input;
         js::get(&js::get(&self.host, "shadowRoot"), "activeElement") == *input
     }
-}
-
-/// The action of a click on the mute toggle or the preview, if it was one.
-pub(super) fn clicked(event: &Event) -> Option<UiAction> {
-    let button = closest(event, ".mute,.peek,.dismiss")?;
-    Some(match js::get_string(&button, "className").as_deref() {
-        Some("mute") => UiAction::Mute,
-        Some("peek") => UiAction::Peek,
-        _ => UiAction::Dismiss,
-    })
 }

@@ -62,8 +62,6 @@ pub enum UiAction {
     Interacted,
     /// The header's mute toggle.
     Mute,
-    /// The preview bubble's text: open the panel.
-    Peek,
     /// The preview bubble's close button.
     Dismiss,
 }
@@ -654,24 +652,26 @@ impl Drop for Frame {
 
 /// The delegated listener for events of `kind` anywhere in the widget.
 fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
-    // Chimes wait for the visitor's first click or key in the widget.
-    if kind == "click" || kind == "keydown" {
-        on_action(UiAction::Interacted);
-    }
     match kind {
         "click" => {
-            if closest(event, ".launcher").is_some() {
+            // Chimes wait for the visitor's first click or key in the widget.
+            on_action(UiAction::Interacted);
+            // The preview's text opens the closed panel, as the launcher does.
+            if closest(event, ".launcher,.peek").is_some() {
                 on_action(UiAction::Toggle);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);
-            } else if let Some(action) = engage::clicked(event) {
-                on_action(action);
+            } else if closest(event, ".mute").is_some() {
+                on_action(UiAction::Mute);
+            } else if closest(event, ".dismiss").is_some() {
+                on_action(UiAction::Dismiss);
             } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE))
             {
                 on_action(UiAction::Retry(id));
             }
         }
         "keydown" => {
+            on_action(UiAction::Interacted);
             // Read as properties: the KeyboardEvent bindings are four imports.
             let key = |name| js::get(event, name);
             let name = key("key").as_string().unwrap_or_default();

@@ -174,7 +174,6 @@ impl Widget {
                 }
                 self.engage();
             }
-            UiAction::Peek => self.set_open(true, true),
             UiAction::Dismiss => {
                 let shown = preview(&self.chat, self.engagement.dismissed).and_then(|entry| entry.id);
                 self.engagement.dismissed = shown.unwrap_or(self.engagement.dismissed);
@@ -186,13 +185,10 @@ impl Widget {
         }
     }
 
-    /// The panel opens: remembers where focus was on the page.
+    /// The panel opens: remembers where focus was on the page (the host
+    /// element when it was in the widget: focusing that does nothing).
     pub(super) fn remember_focus(&mut self) {
-        let active = document().map_or(JsValue::UNDEFINED, |d| js::get(&d, "activeElement"));
-        let host: &JsValue = self.ui.host();
-        if active != *host {
-            self.engagement.return_focus = active;
-        }
+        self.engagement.return_focus = document().map_or(JsValue::UNDEFINED, |d| js::get(&d, "activeElement"));
     }
 
     /// The visitor closed the panel: focus goes to the launcher, or without

@@ -409,7 +409,7 @@ impl Widget {
                 self.ui.focus_composer();
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
-            UiAction::Interacted | UiAction::Mute | UiAction::Peek | UiAction::Dismiss => self.on_engage_action(action),
+            UiAction::Interacted | UiAction::Mute | UiAction::Dismiss => self.on_engage_action(action),
             UiAction::Scroll => self.ui.scrolled(),
             UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
