@@ -93,6 +93,16 @@ async function newContext(options = {}) {
   return context;
 }
 
+/** Runs `body(context)` in a new context (see `newContext`), closed after. */
+async function withContext(body, options) {
+  const context = await newContext(options);
+  try {
+    return await body(context);
+  } finally {
+    await context.close();
+  }
+}
+
 /** Opens `fixture` of the site in `context`, recording what reaches the console. */
 async function openPage(context, fixture = 'engage.html', on = site) {
   const page = await context.newPage();
@@ -226,9 +236,8 @@ describe('every field in its layers', () => {
     query: { query: 'launcher=hidden&keepOpen=false&sound=false&titleFlash=false&preview=false' },
   };
   for (const [layer, options] of Object.entries(layers)) {
-    test(`${layer}: launcher, keepOpen, sound, titleFlash and preview turned off`, async () => {
-      const context = await newContext();
-      try {
+    test(`${layer}: launcher, keepOpen, sound, titleFlash and preview turned off`, () =>
+      withContext(async (context) => {
         const { page, seen } = await openWidget(context, options);
         let state = await shown(page);
         assert.equal(state.launcher, false, 'launcher: hidden');
@@ -250,17 +259,14 @@ describe('every field in its layers', () => {
         await setHidden(page, false);
         // keepOpen off: nothing comes back on the next page.
         await page.evaluate(() => window.Natter.open({ prefill: 'half a thought' }));
-        await page.goto(`${site.pages.url}/engage-next.html`);
+        await page.goto(`${site.pages.url}/engage.html?page=2`);
         await embedWidget(page, options);
         state = await shown(page);
         assert.equal(state.panel, false);
         assert.equal(state.draft, '');
         await assertClean(page, seen);
         assert.deepEqual(natterMessages(seen, 'warning'), []);
-      } finally {
-        await context.close();
-      }
-    });
+      }));
   }
 
   test('remote config: appearance.launcher and appearance.preview, below data-*', async () => {
@@ -289,9 +295,8 @@ describe('every field in its layers', () => {
     }
   });
 
-  test('each bad value is warned about once, and the default kept', async () => {
-    const context = await newContext();
-    try {
+  test('each bad value is warned about once, and the default kept', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context, {
         init: { launcher: 'sometimes', keepOpen: 'yes', sound: 2, titleFlash: 'nah', preview: {} },
         attributes: { 'data-sound': 'loud' },
@@ -311,16 +316,12 @@ describe('every field in its layers', () => {
       await page.evaluate(() => window.Natter.open());
       assert.equal((await shown(page)).mute, true, 'sound on by default');
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 });
 
 describe('launcher', () => {
-  test('whenConversation: no launcher until the visitor writes, open() works, focus returns to the page', async () => {
-    const context = await newContext();
-    try {
+  test('whenConversation: no launcher until the visitor writes, open() works, focus returns to the page', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context, { attributes: { 'data-launcher': 'whenConversation' } });
       assert.equal((await shown(page)).launcher, false);
       await page.focus('#outside');
@@ -334,7 +335,7 @@ describe('launcher', () => {
       await visitorWrites(page, 'first message');
       assert.equal((await shown(page)).launcher, true, 'shown once there is a conversation');
       // The next page: the handshake names the conversation.
-      await page.goto(`${site.pages.url}/engage-next.html`);
+      await page.goto(`${site.pages.url}/engage.html?page=2`);
       await embedWidget(page, { attributes: { 'data-launcher': 'whenConversation' } });
       await page.waitForFunction(() =>
         document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=launcher]').checkVisibility(),
@@ -342,14 +343,10 @@ describe('launcher', () => {
       state = await shown(page);
       assert.equal(state.launcher, true);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 
-  test('showLauncher() and hideLauncher() override the config until shutdown', async () => {
-    const context = await newContext();
-    try {
+  test('showLauncher() and hideLauncher() override the config until shutdown', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context, { init: { launcher: 'hidden' } });
       assert.equal((await shown(page)).launcher, false);
       await page.evaluate(() => window.Natter('showLauncher'));
@@ -368,33 +365,25 @@ describe('launcher', () => {
       const state = await shown(page);
       assert.deepEqual([state.launcher, state.panel], [false, true]);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 });
 
 describe('keepOpen', () => {
-  test('the open panel, the draft and the focus in the composer come back on the next page', async () => {
-    const context = await newContext();
-    try {
+  test('the open panel, the draft and the focus in the composer come back on the next page', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context);
       await page.locator('[part~=launcher]').click();
       await page.locator('[part~=input]').fill('half a thought');
       assert.equal((await shown(page)).composerFocused, true);
-      await page.goto(`${site.pages.url}/engage-next.html`);
+      await page.goto(`${site.pages.url}/engage.html?page=2`);
       await embedWidget(page);
       const state = await shown(page);
       assert.deepEqual([state.panel, state.draft, state.composerFocused], [true, 'half a thought', true]);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 
-  test('focus stays on the page when the visitor had left the composer; a new tab starts afresh', async () => {
-    const context = await newContext();
-    try {
+  test('focus stays on the page when the visitor had left the composer; a new tab starts afresh', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context);
       await page.locator('[part~=launcher]').click();
       await page.locator('[part~=input]').fill('a draft');
@@ -407,7 +396,7 @@ describe('keepOpen', () => {
       let state = await shown(other.page);
       assert.deepEqual([state.panel, state.draft], [false, '']);
       await other.page.close();
-      await page.goto(`${site.pages.url}/engage-next.html`);
+      await page.goto(`${site.pages.url}/engage.html?page=2`);
       await embedWidget(page);
       state = await shown(page);
       assert.deepEqual([state.panel, state.draft, state.composerFocused], [true, 'a draft', false]);
@@ -421,39 +410,31 @@ describe('keepOpen', () => {
       state = await shown(page);
       assert.deepEqual([state.panel, state.draft], [false, '']);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 
-  test('where sessionStorage throws, nothing comes back and the page sees no error', async () => {
-    const context = await newContext();
-    await context.addInitScript(() => {
-      Object.defineProperty(window, 'sessionStorage', {
-        get() {
-          throw new DOMException('denied', 'SecurityError');
-        },
+  test('where sessionStorage throws, nothing comes back and the page sees no error', () =>
+    withContext(async (context) => {
+      await context.addInitScript(() => {
+        Object.defineProperty(window, 'sessionStorage', {
+          get() {
+            throw new DOMException('denied', 'SecurityError');
+          },
+        });
       });
-    });
-    try {
       const { page, seen } = await openWidget(context);
       await page.locator('[part~=launcher]').click();
       await page.locator('[part~=input]').fill('lost');
-      await page.goto(`${site.pages.url}/engage-next.html`);
+      await page.goto(`${site.pages.url}/engage.html?page=2`);
       await embedWidget(page);
       const state = await shown(page);
       assert.deepEqual([state.panel, state.draft], [false, '']);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 });
 
 describe('sound', () => {
-  test('a chime per agent message only after an interaction, none when muted, mute remembered', async () => {
-    const context = await newContext();
-    try {
+  test('a chime per agent message only after an interaction, none when muted, mute remembered', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context);
       await visitorWrites(page, 'hello');
       await agentSays(page, 'before any click');
@@ -500,18 +481,14 @@ describe('sound', () => {
       await page.evaluate(() => window.Natter.shutdown());
       assert.equal((await audio(page)).closed, 1);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 });
 
 describe('titleFlash', () => {
   const titleIs = (page, title) => page.waitForFunction((title) => document.title === title, title, { polling: 20 });
 
-  test('the title alternates with the unread count and comes back exactly', async () => {
-    const context = await newContext();
-    try {
+  test('the title alternates with the unread count and comes back exactly', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context);
       await visitorWrites(page, 'hello');
       await setHidden(page, true);
@@ -540,14 +517,10 @@ describe('titleFlash', () => {
       await page.evaluate(() => window.Natter.shutdown());
       assert.equal(await page.title(), 'Cart (1) · Shop');
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 
-  test('in Chinese, and not while the tab is visible', async () => {
-    const context = await newContext();
-    try {
+  test('in Chinese, and not while the tab is visible', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context, { attributes: { 'data-locale': 'zh-CN' } });
       await visitorWrites(page, 'hello');
       await agentSays(page, 'visible');
@@ -558,16 +531,12 @@ describe('titleFlash', () => {
       await setHidden(page, false);
       assert.equal(await page.title(), 'Engage page');
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 });
 
 describe('preview', () => {
-  test('an agent message shows beside the closed launcher; dismissed until the next; its text opens the panel', async () => {
-    const context = await newContext();
-    try {
+  test('an agent message shows beside the closed launcher; dismissed until the next; its text opens the panel', () =>
+    withContext(async (context) => {
       const { page, seen } = await openWidget(context);
       await page.focus('#outside');
       await visitorWrites(page, 'hello');
@@ -597,10 +566,7 @@ describe('preview', () => {
       await page.locator('[part~=close]').click();
       assert.equal((await shown(page)).preview, null);
       await assertClean(page, seen);
-    } finally {
-      await context.close();
-    }
-  });
+    }));
 
   test('the bubble sits beside the launcher in every corner', async () => {
     for (const position of ['br', 'bl', 'tr', 'tl']) {
@@ -630,9 +596,8 @@ describe('preview', () => {
 describe('accessibility', () => {
   // axe-core is injected as a script, which the strict CSP refuses: these
   // pages are opened in contexts that bypass it.
-  test('axe finds nothing on the open panel with the mute toggle', async () => {
-    const context = await newContext({ bypassCSP: true });
-    try {
+  test('axe finds nothing on the open panel with the mute toggle', () =>
+    withContext(async (context) => {
       const { page } = await openWidget(context);
       await page.locator('[part~=launcher]').click();
       await visitorWrites(page, 'hello');
@@ -643,21 +608,14 @@ describe('accessibility', () => {
       });
       assert.deepEqual(mute, { tag: 'BUTTON', label: 'Mute new message sound', pressed: 'true' });
       assert.deepEqual(await axe(page), []);
-    } finally {
-      await context.close();
-    }
-  });
+    }, { bypassCSP: true }));
 
-  test('axe finds nothing on the page with the preview bubble', async () => {
-    const context = await newContext({ bypassCSP: true });
-    try {
+  test('axe finds nothing on the page with the preview bubble', () =>
+    withContext(async (context) => {
       const { page } = await openWidget(context);
       await visitorWrites(page, 'hello');
       await agentSays(page, 'A reply to preview');
       assert.equal((await shown(page)).preview, 'A reply to preview');
       assert.deepEqual(await axe(page), []);
-    } finally {
-      await context.close();
-    }
-  });
+    }, { bypassCSP: true }));
 });
