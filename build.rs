@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::{env, fs};
 
-const ICONS: [&str; 3] = ["chat", "close", "send"];
+const ICONS: [&str; 4] = ["chat", "close", "send", "sound"];
 
 fn main() {
     let out = env::var("OUT_DIR").expect("cargo sets OUT_DIR");

@@ -8,6 +8,8 @@ export const COMMANDS = [
   'toggle',
   'sendMessage',
   'setLocale',
+  'showLauncher',
+  'hideLauncher',
   'on',
   'once',
   'off',

@@ -11,6 +11,8 @@ export type Locale = 'en-US' | 'zh-CN';
 /** `auto` follows `prefers-color-scheme`. */
 export type Theme = 'light' | 'dark' | 'auto';
 export type ButtonShape = 'circle' | 'pill';
+/** When the launcher shows: always, never (open the panel with `open()`), or once the visitor has a conversation. */
+export type LauncherMode = 'visible' | 'hidden' | 'whenConversation';
 
 /** Who the visitor is; every field is optional except in `identify`. */
 export interface VisitorFields {
@@ -94,6 +96,19 @@ export interface InitConfig extends Omit<VisitorFields, 'externalUserId'>, InitH
   headerBackground?: string;
   /** Panel background image URL. */
   backgroundImage?: string;
+  /**
+   * When the launcher shows. Default `"visible"`. `open()` works whatever it
+   * is; `showLauncher()` and `hideLauncher()` override it until `shutdown()`.
+   */
+  launcher?: LauncherMode;
+  /** The panel's open state and the unsent draft come back on the next page of the same tab. Default `true`. */
+  keepOpen?: boolean;
+  /** A short chime for an agent message while the panel is closed or the tab hidden, after the visitor's first click or key in the widget; the panel has a mute toggle. Default `true`. */
+  sound?: boolean;
+  /** While the tab is hidden with unread agent messages, the page title alternates with `(N) New message`. Default `true`. */
+  titleFlash?: boolean;
+  /** While the panel is closed, the latest unread agent message shows in a dismissible bubble beside the launcher. Default `true`. */
+  preview?: boolean;
   /**
    * Where to load the wasm from, for self-hosting. Default: `natter.wasm`
    * beside the package's ES module (bundlers copy it), or the copy inlined
@@ -181,6 +196,10 @@ export function close(): void;
 export function toggle(): void;
 export function sendMessage(text: string): void;
 export function setLocale(locale: Locale): void;
+/** Shows the launcher, whatever the `launcher` config says, until `shutdown()`. */
+export function showLauncher(): void;
+/** Hides the launcher, whatever the `launcher` config says, until `shutdown()`; `open()` still opens the panel. */
+export function hideLauncher(): void;
 /**
  * Subscribes to an event; returns the function that unsubscribes (the same
  * as `off(event, handler)`). Works before `init()`: the handler is kept until
@@ -204,6 +223,8 @@ export interface NatterApi {
   toggle: typeof toggle;
   sendMessage: typeof sendMessage;
   setLocale: typeof setLocale;
+  showLauncher: typeof showLauncher;
+  hideLauncher: typeof hideLauncher;
   on: typeof on;
   once: typeof once;
   off: typeof off;
@@ -220,7 +241,7 @@ export interface NatterGlobal extends Omit<NatterApi, 'init'> {
   (command: 'init', config: InitConfig): void;
   (command: 'identify', profile: IdentifyProfile): void;
   (command: 'open', options?: OpenOptions): void;
-  (command: 'close' | 'toggle' | 'shutdown'): void;
+  (command: 'close' | 'toggle' | 'shutdown' | 'showLauncher' | 'hideLauncher'): void;
   (command: 'sendMessage', text: string): void;
   (command: 'setLocale', locale: Locale): void;
   <E extends WidgetEvent>(command: 'on' | 'once', event: E, handler: WidgetEventHandler<E>): () => void;

@@ -113,6 +113,8 @@ export const close = command('close');
 export const toggle = command('toggle');
 export const sendMessage = command('sendMessage');
 export const setLocale = command('setLocale');
+export const showLauncher = command('showLauncher');
+export const hideLauncher = command('hideLauncher');
 export const off = command('off');
 export const shutdown = command('shutdown');
 
@@ -128,5 +130,20 @@ export const on = subscribe('on');
 /** Like `on`, for the next event only. */
 export const once = subscribe('once');
 
-const api = { init, identify, open, close, toggle, sendMessage, setLocale, on, once, off, shutdown, version };
+const api = {
+  init,
+  identify,
+  open,
+  close,
+  toggle,
+  sendMessage,
+  setLocale,
+  showLauncher,
+  hideLauncher,
+  on,
+  once,
+  off,
+  shutdown,
+  version,
+};
 export default api;

@@ -78,6 +78,35 @@ impl ButtonShape {
     const ALL: [Self; 2] = [Self::Circle, Self::Pill];
 }
 
+/// When the launcher shows (`showLauncher()`/`hideLauncher()` override it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Launcher {
+    Visible,
+    Hidden,
+    /// Only once this visitor has a conversation.
+    WhenConversation,
+}
+
+impl Launcher {
+    const CODES: [&'static str; 3] = ["visible", "hidden", "whenConversation"];
+    const ALL: [Self; 3] = [Self::Visible, Self::Hidden, Self::WhenConversation];
+}
+
+/// What the widget does to bring the visitor back to the chat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Engage {
+    pub launcher: Launcher,
+    /// The panel's open state and the draft come back on the next page of
+    /// the tab.
+    pub keep_open: bool,
+    /// A chime for an agent message the visitor is not looking at.
+    pub sound: bool,
+    /// The tab's title counts unread messages while the tab is hidden.
+    pub title_flash: bool,
+    /// The latest unread agent message beside the closed launcher.
+    pub preview: bool,
+}
+
 /// A custom launcher icon.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Icon {
@@ -156,6 +185,7 @@ pub struct Config {
     /// Whether the browser fingerprint identity layer may be computed.
     pub fingerprint: bool,
     pub look: Look,
+    pub engage: Engage,
 }
 
 pub const DEFAULT_Z_INDEX: i64 = 2_147_483_000;
@@ -233,6 +263,11 @@ const FIELDS: &[&str] = &[
     "headerSubtitle",
     "headerBackground",
     "backgroundImage",
+    "launcher",
+    "keepOpen",
+    "sound",
+    "titleFlash",
+    "preview",
 ];
 
 /// Merges layers, highest priority first, then `lowest`, into a validated
@@ -307,6 +342,15 @@ pub fn merge(
         background_image: f.text("backgroundImage", &Kind::Image),
     };
 
+    let engage = Engage {
+        launcher: Launcher::ALL
+            [f.choice("launcher", &Kind::Choice(&Launcher::CODES, "expected visible, hidden or whenConversation"))],
+        keep_open: f.flag("keepOpen", true),
+        sound: f.flag("sound", true),
+        title_flash: f.flag("titleFlash", true),
+        preview: f.flag("preview", true),
+    };
+
     let mut problems = f.problems;
     let config = match app_key {
         Some(app_key) => Some(Config {
@@ -326,6 +370,7 @@ pub fn merge(
             mock,
             fingerprint,
             look,
+            engage,
         }),
         None => {
             problems.push(Problem::MissingAppKey);
@@ -851,6 +896,59 @@ mod tests {
         let (config, problems) = merged(MAX_EXTRA_BYTES + 1);
         assert_eq!(config.expect("config").link, None);
         assert!(matches!(problems[..], [Problem::Invalid { field: "link", .. }]), "{problems:?}");
+    }
+
+    #[test]
+    fn engagement_fields_default_on_and_take_every_layer() {
+        let (config, problems) = merge(&[layer(&[("appKey", t("k"))])]);
+        let engage = config.expect("config").engage;
+        assert_eq!(
+            engage,
+            Engage { launcher: Launcher::Visible, keep_open: true, sound: true, title_flash: true, preview: true }
+        );
+        assert!(problems.is_empty());
+        // init() booleans, data-* text (an empty attribute is true), remote
+        // appearance lowest.
+        let init = layer(&[("launcher", t("whenConversation")), ("sound", Raw::Bool(false))]);
+        let data = layer(&[("appKey", t("k")), ("keepOpen", t("false")), ("titleFlash", t("0")), ("preview", t(""))]);
+        let remote = layer(&[("launcher", t("hidden")), ("preview", Raw::Bool(false))]);
+        let (config, problems) = super::merge(&[init, data], &remote, crate::appearance::stand_in::resolve);
+        let engage = config.expect("config").engage;
+        assert_eq!(
+            engage,
+            Engage {
+                launcher: Launcher::WhenConversation,
+                keep_open: false,
+                sound: false,
+                title_flash: false,
+                preview: true
+            }
+        );
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn bad_engagement_values_are_warned_once_each() {
+        let (config, problems) = merge(&[layer(&[
+            ("appKey", t("k")),
+            ("launcher", t("sometimes")),
+            ("keepOpen", t("yes")),
+            ("sound", Raw::Number(1.0)),
+            ("titleFlash", Raw::Other),
+            ("preview", t("no")),
+        ])]);
+        assert_eq!(config.expect("config").engage.launcher, Launcher::Visible);
+        let expected = |field| Problem::Invalid { field, reason: "expected true or false" };
+        assert_eq!(
+            problems,
+            vec![
+                Problem::Invalid { field: "launcher", reason: "expected visible, hidden or whenConversation" },
+                expected("keepOpen"),
+                expected("sound"),
+                expected("titleFlash"),
+                expected("preview"),
+            ]
+        );
     }
 
     #[test]

@@ -141,3 +141,34 @@ export function color_channels(value) {
     return (r << 16) | (g << 8) | b;
   } catch {}
 }
+
+// --- crate::widget::engage
+// The chime: a tone stepping up a fifth under a short gain envelope. A
+// script: through web-sys each node, parameter and method is an import.
+// `audio` is the context of earlier chimes, created on the first (after the
+// visitor's first click or key in the widget, so the browser lets it play).
+export function chime(audio) {
+  try {
+    audio = audio || new AudioContext();
+    const tone = audio.createOscillator(), gain = audio.createGain(), t = audio.currentTime, level = gain.gain;
+    tone.frequency.setValueAtTime(660, t);
+    tone.frequency.setValueAtTime(990, t + 0.1);
+    level.setValueAtTime(0.2, t);
+    level.exponentialRampToValueAtTime(0.001, t + 0.4);
+    tone.connect(gain).connect(audio.destination);
+    tone.start(t);
+    tone.stop(t + 0.4);
+  } catch {}
+  return audio;
+}
+export function close_audio(audio) { try { audio.close().catch(() => {}); } catch {} }
+// keepOpen's record, for this tab only: returns the item there was and
+// puts `value` in its place (none: removes it). Where sessionStorage
+// throws, nothing is kept.
+export function session_swap(key, value) {
+  try {
+    const old = sessionStorage.getItem(key);
+    value == null ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value);
+    return old;
+  } catch {}
+}

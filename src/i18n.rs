@@ -89,6 +89,12 @@ pub struct Strings {
     pub unread_one: &'static str,
     /// Followed by the count.
     pub unread_many: &'static str,
+    /// The header's mute toggle (its state is `aria-pressed`).
+    pub mute: &'static str,
+    /// The preview bubble's close button.
+    pub dismiss_preview: &'static str,
+    /// The tab's title while unread messages wait: `(3) New message`.
+    pub new_message: &'static str,
 }
 
 static EN_US: Strings = Strings {
@@ -117,6 +123,9 @@ static EN_US: Strings = Strings {
     too_long: "Messages can be at most this many characters:",
     unread_one: "1 unread message",
     unread_many: "Unread messages:",
+    mute: "Mute new message sound",
+    dismiss_preview: "Dismiss message preview",
+    new_message: "New message",
 };
 
 static ZH_CN: Strings = Strings {
@@ -145,6 +154,9 @@ static ZH_CN: Strings = Strings {
     too_long: "消息最多可包含的字符数：",
     unread_one: "1 条未读消息",
     unread_many: "未读消息数：",
+    mute: "新消息提示音静音",
+    dismiss_preview: "关闭消息预览",
+    new_message: "条新消息",
 };
 
 #[cfg(test)]
@@ -207,6 +219,9 @@ mod tests {
                 s.too_long,
                 s.unread_one,
                 s.unread_many,
+                s.mute,
+                s.dismiss_preview,
+                s.new_message,
             ]
         };
         for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {

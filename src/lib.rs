@@ -14,7 +14,8 @@
 //!   browser driver (`driver`, `http`) and mock mode (`mock`);
 //! - [`text`]: what may be sent, links in received text; [`digits`]: numbers
 //!   without `core::fmt`; [`i18n`]: locales and strings; [`connection`]: the
-//!   connection state the visitor is told.
+//!   connection state the visitor is told;
+//! - [`notify`]: when a chime plays, the flashing tab title, the preview.
 //!
 //! In the browser:
 //! - `widget`: the runtime, its life cycle and the command API (`identity`:
@@ -36,6 +37,7 @@ pub mod config;
 pub mod digits;
 pub mod i18n;
 pub mod identity;
+pub mod notify;
 pub mod outbox;
 pub mod protocol;
 pub mod session;

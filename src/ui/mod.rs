@@ -5,6 +5,7 @@
 //! element and all listeners. It knows nothing of the network: the widget
 //! tells it what to show and hears back through [`UiAction`]s.
 
+mod engage;
 mod icon;
 mod messages;
 mod window;
@@ -57,6 +58,12 @@ pub enum UiAction {
     Scroll,
     /// The frame asked for by the list came: see [`Ui::fill`].
     Fill,
+    /// A click or key anywhere in the widget (before its own action).
+    Interacted,
+    /// The header's mute toggle.
+    Mute,
+    /// The preview bubble's close button.
+    Dismiss,
 }
 
 pub struct Ui {
@@ -77,6 +84,10 @@ pub struct Ui {
     input: HtmlTextAreaElement,
     send: Element,
     hint: Element,
+    mute: Element,
+    preview: Element,
+    peek: Element,
+    dismiss: Element,
     strings: &'static Strings,
     custom_title: bool,
     custom_subtitle: bool,
@@ -114,6 +125,10 @@ struct Parts<E> {
     input: E,
     send: E,
     hint: E,
+    mute: E,
+    preview: E,
+    peek: E,
+    dismiss: E,
 }
 
 impl<E> Parts<E> {
@@ -139,6 +154,10 @@ impl<E> Parts<E> {
             input: part(".input")?,
             send: part(".send")?,
             hint: part(".hint")?,
+            mute: part(".mute")?,
+            preview: part(".preview")?,
+            peek: part(".peek")?,
+            dismiss: part(".dismiss")?,
         })
     }
 }
@@ -200,6 +219,10 @@ impl Ui {
             input: parts.input.unchecked_into(),
             send: parts.send,
             hint: parts.hint,
+            mute: parts.mute,
+            preview: parts.preview,
+            peek: parts.peek,
+            dismiss: parts.dismiss,
             strings,
             custom_title: false,
             custom_subtitle: false,
@@ -323,6 +346,8 @@ impl Ui {
             (&self.input, "aria-label", strings.composer_label),
             (&self.input, "placeholder", strings.placeholder),
             (&self.send, "aria-label", strings.send),
+            (&self.mute, "aria-label", strings.mute),
+            (&self.dismiss, "aria-label", strings.dismiss_preview),
         ] {
             set_attribute(el, name, value);
         }
@@ -629,16 +654,24 @@ impl Drop for Frame {
 fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
     match kind {
         "click" => {
-            if closest(event, ".launcher").is_some() {
+            // Chimes wait for the visitor's first click or key in the widget.
+            on_action(UiAction::Interacted);
+            // The preview's text opens the closed panel, as the launcher does.
+            if closest(event, ".launcher,.peek").is_some() {
                 on_action(UiAction::Toggle);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);
+            } else if closest(event, ".mute").is_some() {
+                on_action(UiAction::Mute);
+            } else if closest(event, ".dismiss").is_some() {
+                on_action(UiAction::Dismiss);
             } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE))
             {
                 on_action(UiAction::Retry(id));
             }
         }
         "keydown" => {
+            on_action(UiAction::Interacted);
             // Read as properties: the KeyboardEvent bindings are four imports.
             let key = |name| js::get(event, name);
             let name = key("key").as_string().unwrap_or_default();
@@ -706,7 +739,7 @@ mod tests {
             .contains(&["aria-controls=\"natter-panel\">", icon::CHAT, "<span class=\"label\" hidden>"].concat()));
         assert_eq!(
             TEMPLATE.matches("<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\"><path d=\"").count(),
-            3
+            5
         );
     }
 }

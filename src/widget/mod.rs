@@ -6,6 +6,7 @@
 //! [`with_runtime`], which refuses (instead of panicking) if the runtime is
 //! already borrowed; host callbacks never run inside it (see `events`).
 
+mod engage;
 mod identity;
 mod session;
 mod stored;
@@ -27,6 +28,7 @@ use crate::dom::{Listener, Observer};
 use crate::events;
 use crate::i18n::{self, Locale};
 use crate::page::{object_layer, InitObject, ScriptTag};
+use crate::protocol::Sender;
 use crate::protocol::MAX_TEXT_CHARS;
 use crate::session::machine::Input;
 use crate::session::Transport;
@@ -34,6 +36,7 @@ use crate::tabs::Tabs;
 use crate::text::{self, Refusal};
 use crate::ui::{self, Ui, UiAction};
 use crate::{ids, js, log, outbox, storage};
+use engage::Engagement;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `localStorage` key of the visitor's chosen locale (`setLocale`).
@@ -97,6 +100,8 @@ struct Widget {
     _page: Vec<Listener>,
     /// Read state shared with other tabs of the site.
     tabs: Option<Tabs>,
+    /// Launcher control, keep-open, chime, title and preview.
+    engagement: Engagement,
 }
 
 /// What the site's remote config says beyond appearance.
@@ -193,7 +198,8 @@ impl Runtime {
             "init" => self.init(&args.get(0)),
             "shutdown" => self.shutdown(),
             "on" | "once" | "off" => events::command(name, &args),
-            "open" | "close" | "toggle" | "identify" | "sendMessage" | "setLocale" => match &mut self.state {
+            "open" | "close" | "toggle" | "identify" | "sendMessage" | "setLocale" | "showLauncher"
+            | "hideLauncher" => match &mut self.state {
                 State::On(widget) => widget.command(name, &args),
                 _ if self.pending.len() < MAX_PENDING => self.pending.push((name.to_string(), args)),
                 _ => log::warn(&["dropped ", name, "(): too many commands before init"].concat()),
@@ -271,6 +277,7 @@ impl Runtime {
             open: false,
             connection: None,
             saved_scroll: None,
+            engagement: Engagement::new(),
         });
         let read_upto =
             storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
@@ -280,6 +287,8 @@ impl Runtime {
         if widget.config.default_open {
             widget.set_open(true, false);
         }
+        widget.restore_kept();
+        widget.engage();
         for (name, args) in &self.pending {
             widget.command(name, args);
         }
@@ -340,6 +349,8 @@ impl Widget {
                 None => log::warn("setLocale() expects \"zh-CN\" or \"en-US\""),
             },
             "identify" => self.identify(&arg),
+            "showLauncher" => self.force_launcher(true),
+            "hideLauncher" => self.force_launcher(false),
             _ => unknown_command(name),
         }
     }
@@ -354,6 +365,7 @@ impl Widget {
         self.ui.set_open(open);
         let window = crate::js::window();
         if open {
+            self.remember_focus();
             self.read_all();
             // Full-screen on narrow screens: remember where the page was.
             // Read as properties: a web-sys binding each is an import each.
@@ -379,6 +391,7 @@ impl Widget {
             }
             events::emit("close", JsValue::UNDEFINED);
         }
+        self.engage();
     }
 
     fn on_action(&mut self, action: UiAction) {
@@ -386,7 +399,7 @@ impl Widget {
             UiAction::Toggle => self.set_open(!self.open, true),
             UiAction::Close | UiAction::Escape => {
                 self.set_open(false, false);
-                self.ui.focus_launcher();
+                self.return_focus();
             }
             UiAction::Send => {
                 let text = self.ui.composer_text();
@@ -396,6 +409,7 @@ impl Widget {
                 self.ui.focus_composer();
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
+            UiAction::Interacted | UiAction::Mute | UiAction::Dismiss => self.on_engage_action(action),
             UiAction::Scroll => self.ui.scrolled(),
             UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
@@ -471,6 +485,8 @@ impl Widget {
         if self.open {
             self.ui.scroll_to_end();
         }
+        // The first message makes a conversation (`launcher: whenConversation`).
+        self.engage();
     }
 
     /// Hands a message to the outbox and the session. The outbox is written
@@ -518,6 +534,7 @@ impl Widget {
         let visible = self.open && tab_visible();
         let (unread_before, read_before) = (self.chat.unread(), self.chat.read_upto());
         let mut shown = false;
+        let mut agent_arrived = false;
         // A few rows at once; more (a history page) a chunk per task.
         self.ui.set_batch(batch.len() > ui::CHUNK);
         for (entry, conversation_id) in batch {
@@ -526,6 +543,7 @@ impl Widget {
             if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {
                 shown = true;
                 if announce {
+                    agent_arrived |= self.chat.entries()[i].from == Sender::Agent;
                     events::emit("message", message_payload(&self.chat.entries()[i], conversation_id));
                 }
             }
@@ -538,9 +556,14 @@ impl Widget {
         if self.chat.unread() != unread_before {
             self.announce_unread();
         }
+        if agent_arrived {
+            self.agent_arrived();
+        }
+        // Messages in history make a conversation (`launcher: whenConversation`).
+        self.engage();
     }
 
-    fn read_if_visible(&mut self) {
+    pub(super) fn read_if_visible(&mut self) {
         if self.open && tab_visible() {
             self.read_all();
         }
@@ -570,6 +593,7 @@ impl Widget {
         let count = self.chat.unread();
         self.ui.set_unread(count);
         events::emit("unread", js::object(&[("count", count.into())]));
+        self.engage();
     }
 
     fn set_connection(&mut self, state: Connection) {
@@ -688,7 +712,7 @@ fn watch_page() -> Vec<Listener> {
         }
     }
     if let Some(doc) = document() {
-        listeners.push(Listener::new(&doc, "visibilitychange", |_| with_widget(Widget::read_if_visible)));
+        listeners.push(Listener::new(&doc, "visibilitychange", |_| with_widget(Widget::visibility_changed)));
     }
     listeners
 }

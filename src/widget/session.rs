@@ -207,6 +207,8 @@ impl Widget {
             Event::Online(online) => Input::Online(online),
         };
         self.feed(input);
+        // The handshake or a frame may have made a conversation known.
+        self.engage();
     }
 
     /// Catching up (messages or the current conversation) failed: say so
@@ -310,6 +312,7 @@ impl Widget {
                 self.config.theme = merged.theme;
                 self.config.position = merged.position;
                 self.config.z_index = merged.z_index;
+                self.config.engage = merged.engage;
                 self.ui.apply_look(&self.config);
             }
         }

@@ -1,8 +1,9 @@
 // The page-side helpers of src/host.js, each in a real browser (Chromium
 // through playwright-core), where the browser APIs they stand on exist:
-// crypto, localStorage, Intl, canvas, CSS.supports, Trusted Types. Every
-// test gets a fresh page (the module keeps state: the memory store, the
-// Trusted Types policy, the canvas), served by request interception: no port.
+// crypto, localStorage, sessionStorage, Intl, canvas, CSS.supports, Trusted
+// Types, Web Audio. Every test gets a fresh page (the module keeps state:
+// the memory store, the Trusted Types policy, the canvas), served by
+// request interception: no port.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -239,6 +240,74 @@ describe('color_channels', () => {
     // CSS-wide keywords pass CSS.supports; the canvas does not take them and
     // reads black (Rust refuses them before asking, see appearance.rs).
     assert.deepEqual(read, [0xff6600, null, null, null, null, null, null, 0]);
+  });
+});
+
+describe('chime and close_audio', () => {
+  test('one context for every chime, each an oscillator started and stopped; closed once', async (t) => {
+    const { call } = await hostPage(t);
+    const seen = await call((host) => {
+      const log = [];
+      const Real = window.AudioContext;
+      window.AudioContext = class extends Real {
+        constructor() {
+          super();
+          log.push('context');
+        }
+        createOscillator() {
+          const tone = super.createOscillator();
+          for (const method of ['start', 'stop']) {
+            const real = tone[method].bind(tone);
+            tone[method] = (at) => {
+              log.push(method);
+              return real(at);
+            };
+          }
+          return tone;
+        }
+      };
+      const audio = host.chime(undefined);
+      const same = host.chime(audio) === audio;
+      host.close_audio(audio);
+      host.close_audio(audio); // a second close rejects: caught
+      host.close_audio(undefined);
+      return { log, same };
+    });
+    assert.deepEqual(seen, { log: ['context', 'start', 'stop', 'start', 'stop'], same: true });
+  });
+
+  test('without Web Audio nothing is thrown and no context is returned', async (t) => {
+    const { call } = await hostPage(t, { init: () => delete window.AudioContext });
+    assert.equal(await call((host) => host.chime(undefined) ?? null), null);
+  });
+});
+
+describe('session_swap', () => {
+  test('returns the item there was and puts the new one, or removes it', async (t) => {
+    const { call } = await hostPage(t);
+    const seen = await call((host) => {
+      const first = host.session_swap('natter_kept:k', '10draft');
+      const second = host.session_swap('natter_kept:k', null);
+      const third = host.session_swap('natter_kept:k', null);
+      return { first, second, third, left: sessionStorage.length };
+    });
+    assert.deepEqual(seen, { first: null, second: '10draft', third: null, left: 0 });
+  });
+
+  test('where sessionStorage throws, nothing is kept and nothing thrown', async (t) => {
+    const { call } = await hostPage(t, {
+      init: () =>
+        Object.defineProperty(window, 'sessionStorage', {
+          get() {
+            throw new DOMException('denied', 'SecurityError');
+          },
+        }),
+    });
+    const seen = await call((host) => {
+      host.session_swap('natter_kept:k', '10draft');
+      return host.session_swap('natter_kept:k', null) ?? null;
+    });
+    assert.equal(seen, null);
   });
 });
 

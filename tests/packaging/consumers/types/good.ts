@@ -9,6 +9,8 @@ import Natter, {
   open,
   sendMessage,
   setLocale,
+  showLauncher,
+  hideLauncher,
   shutdown,
   toggle,
   version,
@@ -55,6 +57,11 @@ const config: InitConfig = {
   headerSubtitle: 'Replies in minutes',
   headerBackground: 'linear-gradient(#000, #333)',
   backgroundImage: 'https://example.com/bg.jpg',
+  launcher: 'whenConversation',
+  keepOpen: false,
+  sound: false,
+  titleFlash: false,
+  preview: false,
   wasmUrl: new URL('https://cdn.example.com/natter.wasm'),
   onReady: ({ version }) => console.log(version),
   onMessage: (m) => console.log(m.text),
@@ -79,6 +86,8 @@ export async function main(): Promise<string> {
   toggle();
   sendMessage('Hello');
   setLocale('en-US');
+  hideLauncher();
+  showLauncher();
   const texts: string[] = [];
   const onMessage = (m: ChatMessage) => texts.push(`${m.from}: ${m.text} at ${m.createdAt}`);
   const stop = on('message', onMessage);
@@ -118,3 +127,5 @@ window.Natter.on('open', () => {})();
 window.Natter('off', 'message', (m) => m.text);
 window.Natter('open', { prefill: 'hi' });
 window.Natter.toggle();
+window.Natter('hideLauncher');
+window.Natter.showLauncher();
