@@ -12,4 +12,6 @@ export const COMMANDS = [
   'once',
   'off',
   'shutdown',
+  'endChat',
+  'getState',
 ];

@@ -115,6 +115,12 @@ export const sendMessage = command('sendMessage');
 export const setLocale = command('setLocale');
 export const off = command('off');
 export const shutdown = command('shutdown');
+export const endChat = command('endChat');
+
+/** The widget's state, synchronously; `null` before it is ready (or outside a browser). */
+export function getState() {
+  return (inBrowser() && natter().Natter('getState')) || null;
+}
 
 // Returned here, not taken from the page's `Natter`: a copy of an older
 // version there may return nothing, and on the server there is none.
@@ -128,5 +134,5 @@ export const on = subscribe('on');
 /** Like `on`, for the next event only. */
 export const once = subscribe('once');
 
-const api = { init, identify, open, close, toggle, sendMessage, setLocale, on, once, off, shutdown, version };
+const api = { init, identify, open, close, toggle, sendMessage, setLocale, on, once, off, shutdown, endChat, getState, version };
 export default api;

@@ -4,7 +4,7 @@
 //!
 //! Pure logic, unit-tested natively. The UI mirrors the list by index.
 
-use crate::protocol::Sender;
+use crate::protocol::{ConversationEvent, Sender};
 
 /// Where a message stands from the visitor's side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Entry {
     pub from: Sender,
     pub text: String,
     pub agent_name: Option<String>,
+    /// A life-cycle step a `system` message records (joined, ended).
+    pub event: Option<ConversationEvent>,
     /// Milliseconds since the epoch.
     pub created_at: f64,
     pub delivery: Delivery,
@@ -102,6 +104,7 @@ impl Chat {
             from: Sender::Visitor,
             text,
             agent_name: None,
+            event: None,
             created_at,
             delivery: Delivery::Pending,
         });
@@ -165,6 +168,7 @@ mod tests {
             from,
             text: text.into(),
             agent_name: None,
+            event: None,
             created_at: 0.0,
             delivery: Delivery::Sent,
         }

@@ -6,7 +6,9 @@
 //! tells it what to show and hears back through [`UiAction`]s.
 
 mod icon;
+mod menu;
 mod messages;
+mod rating;
 mod window;
 
 pub use window::CHUNK;
@@ -26,6 +28,7 @@ use crate::dom::{
 };
 use crate::i18n::Strings;
 use crate::log;
+use crate::protocol::AvailabilityState;
 use crate::style::CSS;
 use window::{Step, View, Window};
 
@@ -57,6 +60,18 @@ pub enum UiAction {
     Scroll,
     /// The frame asked for by the list came: see [`Ui::fill`].
     Fill,
+    /// The header menu's button.
+    Menu,
+    /// Escape in the menu (`true`: focus goes back to its button), or
+    /// focus left it.
+    CloseMenu(bool),
+    /// The menu's End chat: asks for confirmation.
+    EndChat,
+    /// The confirmation's End (`true`) or Cancel.
+    ConfirmEnd(bool),
+    /// The rating card's submit, and its Change after a rating.
+    Rate,
+    ChangeRating,
 }
 
 pub struct Ui {
@@ -77,10 +92,21 @@ pub struct Ui {
     input: HtmlTextAreaElement,
     send: Element,
     hint: Element,
+    more: Element,
+    menu: Element,
+    end_chat: Element,
+    confirm: Element,
+    confirm_text: Element,
+    end: Element,
+    cancel: Element,
+    rating: Element,
+    notice: Element,
+    /// What the header's status line says: the availability, and when the
+    /// site opens again (RFC 3339).
+    availability: (AvailabilityState, Option<String>),
     strings: &'static Strings,
     custom_title: bool,
     custom_subtitle: bool,
-    online: bool,
     unread: u32,
     open: bool,
     window: Window,
@@ -89,7 +115,7 @@ pub struct Ui {
     follow: bool,
     fill_handler: JsValue,
     fill_frame: Option<Frame>,
-    _listeners: [Listener; 5],
+    _listeners: [Listener; 6],
 }
 
 /// The widget's markup: src/ui/widget.html with its icons, minified by
@@ -114,6 +140,15 @@ struct Parts<E> {
     input: E,
     send: E,
     hint: E,
+    more: E,
+    menu: E,
+    end_chat: E,
+    confirm: E,
+    confirm_text: E,
+    end: E,
+    cancel: E,
+    rating: E,
+    notice: E,
 }
 
 impl<E> Parts<E> {
@@ -139,6 +174,15 @@ impl<E> Parts<E> {
             input: part(".input")?,
             send: part(".send")?,
             hint: part(".hint")?,
+            more: part(".more")?,
+            menu: part(".menu")?,
+            end_chat: part(".end-chat")?,
+            confirm: part(".confirm")?,
+            confirm_text: part(".confirm-text")?,
+            end: part(".end")?,
+            cancel: part(".cancel")?,
+            rating: part(".rating")?,
+            notice: part(".notice")?,
         })
     }
 }
@@ -179,8 +223,8 @@ impl Ui {
             |target: &Element, kind| Listener::new(target, kind, move |event| on_event(kind, &event, on_action));
         // Scroll events do not bubble to the root.
         let scrolled = listen(&parts.list, "scroll");
-        let [click, keydown, submit, input_changed] =
-            ["click", "keydown", "submit", "input"].map(|kind| listen(&root, kind));
+        let [click, keydown, submit, input_changed, focusout] =
+            ["click", "keydown", "submit", "input", "focusout"].map(|kind| listen(&root, kind));
         let fill_handler = Closure::<dyn FnMut()>::new(move || on_action(UiAction::Fill)).into_js_value();
         let mut ui = Self {
             host,
@@ -200,10 +244,19 @@ impl Ui {
             input: parts.input.unchecked_into(),
             send: parts.send,
             hint: parts.hint,
+            more: parts.more,
+            menu: parts.menu,
+            end_chat: parts.end_chat,
+            confirm: parts.confirm,
+            confirm_text: parts.confirm_text,
+            end: parts.end,
+            cancel: parts.cancel,
+            rating: parts.rating,
+            notice: parts.notice,
+            availability: (AvailabilityState::Online, None),
             strings,
             custom_title: false,
             custom_subtitle: false,
-            online: true,
             unread: 0,
             open: false,
             window: Window::default(),
@@ -211,7 +264,7 @@ impl Ui {
             follow: true,
             fill_frame: None,
             fill_handler,
-            _listeners: [click, keydown, submit, input_changed, scrolled],
+            _listeners: [click, keydown, submit, input_changed, scrolled, focusout],
         };
         append(body, &ui.host);
         ui.set_strings(strings);
@@ -276,7 +329,7 @@ impl Ui {
         if let Some(subtitle) = &look.header_subtitle {
             set_text(&self.subtitle_text, subtitle);
         } else {
-            self.set_online(self.online);
+            self.set_availability(self.availability.clone());
         }
     }
 
@@ -323,13 +376,22 @@ impl Ui {
             (&self.input, "aria-label", strings.composer_label),
             (&self.input, "placeholder", strings.placeholder),
             (&self.send, "aria-label", strings.send),
+            (&self.more, "aria-label", strings.menu),
         ] {
             set_attribute(el, name, value);
+        }
+        for (el, text) in [
+            (&self.end_chat, strings.end_chat),
+            (&self.confirm_text, strings.end_confirm),
+            (&self.end, strings.end),
+            (&self.cancel, strings.cancel),
+        ] {
+            set_text(el, text);
         }
         if !self.custom_title {
             set_text(&self.title, strings.default_title);
         }
-        self.set_online(self.online);
+        self.set_availability(self.availability.clone());
         self.set_unread(self.unread);
         self.set_open(self.open);
     }
@@ -346,12 +408,26 @@ impl Ui {
         self.update_launcher_name();
     }
 
-    pub fn set_online(&mut self, online: bool) {
-        self.online = online;
-        toggle_class(&self.subtitle, "off", !online);
+    /// The header's status line: online, away, or offline (with the local
+    /// time the site opens again, in the widget's language, when known).
+    pub fn set_availability(&mut self, availability: (AvailabilityState, Option<String>)) {
+        let s = self.strings;
+        toggle_class(&self.subtitle, "off", availability.0 != AvailabilityState::Online);
         if !self.custom_subtitle {
-            set_text(&self.subtitle_text, if online { self.strings.online } else { self.strings.offline });
+            let text = match &availability {
+                (AvailabilityState::Online, _) => s.online.into(),
+                (AvailabilityState::Away, _) => s.away.into(),
+                (AvailabilityState::Offline, Some(at)) => [s.offline_until, " ", &local_time(at, s.lang)].concat(),
+                (AvailabilityState::Offline, None) => s.offline.to_string(),
+            };
+            set_text(&self.subtitle_text, &text);
         }
+        self.availability = availability;
+    }
+
+    /// A standing note above the composer (the offline message), or none.
+    pub fn set_notice(&self, text: Option<&str>) {
+        show_text(&self.notice, text);
     }
 
     pub fn set_unread(&mut self, count: u32) {
@@ -387,7 +463,7 @@ impl Ui {
     /// The server refused the widget: the header says offline and the
     /// banner says why nothing is sent, until the next connection state.
     pub fn show_unavailable(&mut self) {
-        self.set_online(false);
+        self.set_availability((AvailabilityState::Offline, None));
         show_text(&self.banner, Some(self.strings.unavailable_banner));
     }
 
@@ -631,6 +707,8 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
         "click" => {
             if closest(event, ".launcher").is_some() {
                 on_action(UiAction::Toggle);
+            } else if let Some(action) = menu::clicked(event).or_else(|| rating::clicked(event)) {
+                on_action(action);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);
             } else if let Some(id) = closest(event, ".retry").and_then(|el| el.get_attribute(messages::RETRY_ATTRIBUTE))
@@ -642,7 +720,14 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             // Read as properties: the KeyboardEvent bindings are four imports.
             let key = |name| js::get(event, name);
             let name = key("key").as_string().unwrap_or_default();
-            if name == "Escape" {
+            let escape = if name == "Escape" { menu::escape(event) } else { None };
+            if menu::rove(event, &name) {
+                // Moved among items: the keys do not scroll the list.
+                event.prevent_default();
+            } else if let Some(action) = escape {
+                // The menu's or the confirmation's Escape, not the panel's.
+                on_action(action);
+            } else if name == "Escape" {
                 on_action(UiAction::Escape);
             // Enter sends; Shift+Enter is a newline; Enter that confirms
             // an IME composition (is_composing, or the legacy 229) does not send.
@@ -660,11 +745,23 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             event.prevent_default();
             on_action(UiAction::Send);
         }
-        "input" => on_action(UiAction::Input),
+        "input" if closest(event, ".rating").is_none() => on_action(UiAction::Input),
+        "focusout" => {
+            if let Some(action) = menu::left(event) {
+                on_action(action);
+            }
+        }
         "scroll" => on_action(UiAction::Scroll),
         // No other kind is listened to (see `mount`).
         _ => {}
     }
+}
+
+/// `at` (RFC 3339) as a local weekday and time in `lang`, by the browser's
+/// `Intl` (its time zone, its way of writing times).
+fn local_time(at: &str, lang: &str) -> String {
+    let options = js::object(&[("weekday", "short".into()), ("hour", "numeric".into()), ("minute", "2-digit".into())]);
+    js_sys::Date::new(&at.into()).to_locale_string(lang, &options).into()
 }
 
 /// The event target, if it is `selector` or inside one.

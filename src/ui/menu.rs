@@ -1,0 +1,110 @@
+//! The header menu: a button (part `menu`) opening a list of items (part
+//! `menuitem`), for now End chat, which asks for confirmation in the panel
+//! before the widget ends the conversation. The keyboard works as in the
+//! ARIA menu button pattern: arrow keys, Home and End move among the items,
+//! Escape closes and gives focus back to the button; focus leaving the menu
+//! (a click anywhere else, inside the widget or on the page) closes it.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, HtmlElement};
+
+use super::{closest, Ui, UiAction};
+use crate::dom::{child, set_attribute, set_hidden};
+use crate::js;
+
+impl Ui {
+    pub fn menu_open(&self) -> bool {
+        self.more.get_attribute("aria-expanded").as_deref() == Some("true")
+    }
+
+    /// Opens the menu with focus on its first item, or closes it (`focus`:
+    /// focus goes back to its button).
+    pub fn set_menu(&self, open: bool, focus: bool) {
+        set_hidden(&self.menu, !open);
+        set_attribute(&self.more, "aria-expanded", if open { "true" } else { "false" });
+        if open {
+            focus_on(&self.end_chat);
+        } else if focus {
+            focus_on(&self.more);
+        }
+    }
+
+    /// End chat can be chosen only while a conversation is open.
+    pub fn set_can_end(&self, can: bool) {
+        set_attribute(&self.end_chat, "aria-disabled", if can { "false" } else { "true" });
+    }
+
+    /// Asks "End this chat?" with End and Cancel (focus on Cancel), or
+    /// takes the question away.
+    pub fn set_confirm(&self, shown: bool) {
+        set_hidden(&self.confirm, !shown);
+        if shown {
+            focus_on(&self.cancel);
+        }
+    }
+
+    pub fn focus_menu(&self) {
+        focus_on(&self.more);
+    }
+}
+
+fn focus_on(el: &Element) {
+    let _ = el.unchecked_ref::<HtmlElement>().focus();
+}
+
+/// The action of a click on the menu or the confirmation.
+pub(super) fn clicked(event: &Event) -> Option<UiAction> {
+    let on = |selector| closest(event, selector).is_some();
+    Some(if on(".more") {
+        UiAction::Menu
+    } else if on(".end-chat") {
+        UiAction::EndChat
+    } else if on(".end") {
+        UiAction::ConfirmEnd(true)
+    } else if on(".cancel") {
+        UiAction::ConfirmEnd(false)
+    } else {
+        return None;
+    })
+}
+
+/// Escape in the menu closes it, in the confirmation cancels it.
+pub(super) fn escape(event: &Event) -> Option<UiAction> {
+    if closest(event, ".menu").is_some() {
+        Some(UiAction::CloseMenu(true))
+    } else {
+        closest(event, ".confirm").map(|_| UiAction::ConfirmEnd(false))
+    }
+}
+
+/// Focus left the menu and its button for somewhere else.
+pub(super) fn left(event: &Event) -> Option<UiAction> {
+    let inside = |target: &wasm_bindgen::JsValue| {
+        target.is_object() && target.unchecked_ref::<Element>().closest(".menu, .more").ok().flatten().is_some()
+    };
+    (inside(&event.target()?.into()) && !inside(&js::get(event, "relatedTarget"))).then_some(UiAction::CloseMenu(false))
+}
+
+/// Arrow keys, Home and End among the items of a menu or the buttons of a
+/// radio group (the rating's scores, which are chosen as focus moves, as
+/// radio buttons are): moves focus; returns whether the key was one of those.
+pub(super) fn rove(event: &Event, key: &str) -> bool {
+    let Some(group) = closest(event, ".menu, .scores") else { return false };
+    let count = js::get(&group, "childElementCount").as_f64().unwrap_or(0.0) as u32;
+    let target = event.target().map(wasm_bindgen::JsValue::from);
+    let at = (0..count).find(|&i| child(&group, i).map(wasm_bindgen::JsValue::from) == target).unwrap_or(0);
+    let next = match key {
+        "ArrowDown" | "ArrowRight" => (at + 1) % count.max(1),
+        "ArrowUp" | "ArrowLeft" => (at + count.max(1) - 1) % count.max(1),
+        "Home" => 0,
+        "End" => count.saturating_sub(1),
+        _ => return false,
+    };
+    if let Some(item) = child(&group, next) {
+        focus_on(&item);
+        if group.class_name() == "scores" {
+            js::call(&item, "click", &[]);
+        }
+    }
+    true
+}
