@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlElement};
 
 use super::{closest, Ui, UiAction};
-use crate::dom::{child, set_attribute, set_hidden};
+use crate::dom::{child, find, set_attribute, set_hidden};
 use crate::js;
 
 impl Ui {
@@ -77,12 +77,16 @@ pub(super) fn escape(event: &Event) -> Option<UiAction> {
     }
 }
 
-/// Focus left the menu and its button for somewhere else.
+/// Focus left the open menu and its button for somewhere else. (Focus the
+/// widget moves itself after closing it is not that: the menu is hidden
+/// by then, and the widget is busy.)
 pub(super) fn left(event: &Event) -> Option<UiAction> {
     let inside = |target: &wasm_bindgen::JsValue| {
         target.is_object() && target.unchecked_ref::<Element>().closest(".menu, .more").ok().flatten().is_some()
     };
-    (inside(&event.target()?.into()) && !inside(&js::get(event, "relatedTarget"))).then_some(UiAction::CloseMenu(false))
+    let open = find(&closest(event, ".root")?.into(), ".menu[hidden]").is_none();
+    (open && inside(&event.target()?.into()) && !inside(&js::get(event, "relatedTarget")))
+        .then_some(UiAction::CloseMenu(false))
 }
 
 /// Arrow keys, Home and End among the items of a menu or the buttons of a
