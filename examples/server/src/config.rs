@@ -11,6 +11,8 @@ use natter::protocol::{Appearance, RatingScale};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use crate::hours::{Hours, HoursConfig};
+
 /// Rate limits (per minute; token buckets: the full amount may come at once),
 /// connection and socket caps, and request read timeouts.
 #[derive(Clone, Debug, Deserialize)]
@@ -117,6 +119,13 @@ pub struct SiteConfig {
     /// The rating visitors are asked for once a conversation ends.
     #[serde(default)]
     pub rating: RatingSetting,
+    /// Business hours; none = always inside hours.
+    #[serde(default)]
+    pub hours: Option<HoursConfig>,
+    /// An open conversation with no message for this many minutes is ended
+    /// by the server (`endedBySystem`); 0 = never.
+    #[serde(default)]
+    pub idle_close_mins: u32,
 }
 
 /// `rating = "off" | "csat" | "nps"`.
@@ -191,6 +200,7 @@ pub struct Site {
     /// Resolved at start: from the config, or generated once and stored in
     /// the DB so tokens survive restarts.
     pub jwt_secret: Vec<u8>,
+    pub hours: Option<Hours>,
 }
 
 impl Site {
@@ -285,6 +295,8 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         },
         agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
         rating: RatingSetting::Csat,
+        hours: None,
+        idle_close_mins: 0,
     }
 }
 
@@ -328,14 +340,19 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
         if site.link.enabled && site.link.require_signature && site.link_secret().is_none() {
             return Err(format!("site {}: [sites.link] requires a signature but has no secret", site.app_key));
         }
+        if let Some(hours) = &site.hours {
+            Hours::parse(hours).map_err(|e| format!("site {}: {e}", site.app_key))?;
+        }
     }
     Ok((file.limits, file.sites))
 }
 
 /// Builds a [`Site`] from its table and resolved JWT key.
-pub fn build_site(config: SiteConfig, jwt_secret: Vec<u8>) -> Site {
+pub fn build_site(config: SiteConfig, jwt_secret: Vec<u8>) -> Result<Site, String> {
     let origins = config.allowed_origins.iter().filter_map(|o| OriginPattern::parse(o)).collect();
-    Site { config, origins, jwt_secret }
+    let hours =
+        config.hours.as_ref().map(Hours::parse).transpose().map_err(|e| format!("site {}: {e}", config.app_key))?;
+    Ok(Site { config, origins, jwt_secret, hours })
 }
 
 /// One allowlist entry: `*`, `null`, `https://shop.example.com`,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use natter::protocol::ServerFrame;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 
 /// Backlog of one visitor's channel: a socket that falls this far behind
 /// gets a `resync` frame and catches up over REST. Small, because the ring
@@ -58,6 +58,9 @@ pub struct Hub {
     channels: Mutex<Channels>,
     /// The echo bot counts as an online agent on every site.
     bot_online: bool,
+    /// Woken when a site's first agent arrives or its last one leaves, so
+    /// the scheduler recomputes availability.
+    pub presence_changed: Notify,
 }
 
 /// Which channel a subscription holds.
@@ -96,6 +99,7 @@ impl Drop for Subscription<'_> {
                 let mut channels = hub.lock();
                 if channels.agents.get(app_key).is_some_and(|tx| tx.receiver_count() <= 1) {
                     channels.agents.remove(app_key);
+                    hub.presence_changed.notify_one();
                     if !hub.bot_online {
                         channels.to_site_visitors(app_key, &ServerFrame::Presence { agents_online: false });
                     }
@@ -107,7 +111,7 @@ impl Drop for Subscription<'_> {
 
 impl Hub {
     pub fn new(bot_online: bool) -> Hub {
-        Hub { channels: Mutex::new(Channels::default()), bot_online }
+        Hub { channels: Mutex::new(Channels::default()), bot_online, presence_changed: Notify::new() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Channels> {
@@ -137,8 +141,11 @@ impl Hub {
         let mut channels = self.lock();
         // Presence is sent under the lock, so that the frames of agents
         // arriving and leaving reach visitors in the order of the changes.
-        if !channels.agents.contains_key(&app_key) && !self.bot_online {
-            channels.to_site_visitors(&app_key, &ServerFrame::Presence { agents_online: true });
+        if !channels.agents.contains_key(&app_key) {
+            self.presence_changed.notify_one();
+            if !self.bot_online {
+                channels.to_site_visitors(&app_key, &ServerFrame::Presence { agents_online: true });
+            }
         }
         let rx =
             channels.agents.entry(app_key.clone()).or_insert_with(|| broadcast::channel(AGENT_BACKLOG).0).subscribe();
@@ -173,6 +180,15 @@ impl Hub {
     /// Closes the visitor's sockets opened with unproven tokens.
     pub fn revoke_unproven(&self, app_key: &str, visitor: &str) {
         self.send_visitor(app_key, visitor, REVOKE_UNPROVEN.into());
+    }
+
+    /// A frame for every visitor and agent of a site (availability: rare).
+    pub fn to_site(&self, app_key: &str, frame: &ServerFrame) {
+        let channels = self.lock();
+        channels.to_site_visitors(app_key, frame);
+        if let Some(tx) = channels.agents.get(app_key) {
+            let _ = tx.send(encode(frame));
+        }
     }
 
     pub fn to_agents(&self, app_key: &str, frame: &ServerFrame) {

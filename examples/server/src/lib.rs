@@ -17,6 +17,8 @@
 //! - [`visitor`], [`agent`]: REST handlers of each side;
 //! - [`lifecycle`]: joining and ending conversations;
 //! - [`rating`]: visitors' ratings and the agents' list of them;
+//! - [`hours`], [`scheduler`]: business hours, availability pushed when it
+//!   changes, idle conversations ended;
 //! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
@@ -36,12 +38,14 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod hours;
 pub mod http;
 pub mod hub;
 pub mod lifecycle;
 pub mod limits;
 pub mod logging;
 pub mod rating;
+pub mod scheduler;
 pub mod serve;
 pub mod statics;
 pub mod store;
@@ -95,6 +99,8 @@ pub struct AppState {
     pub drop_sockets: broadcast::Sender<()>,
     /// "Now" for conversations, hours and ratings (settable by tests).
     pub clock: clock::Clock,
+    /// Each site's availability as last pushed (see [`scheduler`]).
+    pub announced: scheduler::Announced,
 }
 
 impl AppState {
@@ -183,7 +189,7 @@ async fn set_clock(
     body: Result<http::JsonBody<SetClock>, error::ApiError>,
 ) -> Result<Response, error::ApiError> {
     let http::JsonBody(SetClock { now_ms }) = body?;
-    tracing::warn!(now_ms, "test hook: clock set");
+    tracing::info!(now_ms, "test hook: clock set");
     app.clock.set(now_ms);
     Ok(http::json(StatusCode::OK, &serde_json::json!({ "nowMs": now_ms })))
 }
@@ -222,7 +228,7 @@ async fn load_sites(opts: &Options, store: &Store) -> Result<(Sites, Option<(Str
                 store.call(move |c| store::site_key(c, &key)).await.map_err(|e| format!("database: {e}"))?
             }
         };
-        by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)));
+        by_key.insert(site.app_key.clone(), Arc::new(config::build_site(site, secret)?));
     }
     Ok((Sites { by_key, limits }, demo_tokens))
 }
@@ -289,7 +295,9 @@ pub async fn run(opts: Options) -> Result<(), String> {
         shutdown: stop_rx.clone(),
         drop_sockets: drop_tx,
         clock: clock::Clock::default(),
+        announced: scheduler::Announced::default(),
     });
+    let scheduler = tokio::spawn(scheduler::run(app.clone()));
     let routes = router(app.clone(), opts.test_hooks);
     let limits = app.sites.limits.clone();
     let mut server = tokio::spawn(async move { serve::serve(listener, routes, &limits, stop_rx).await });
@@ -327,6 +335,8 @@ pub async fn run(opts: Options) -> Result<(), String> {
             server.abort();
         }
     }
+    // It stops on the shutdown signal; its handle on the state goes with it.
+    let _ = scheduler.await;
     drop(app);
     tracing::info!("stopped");
     Ok(())

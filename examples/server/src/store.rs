@@ -1089,6 +1089,24 @@ pub fn join(tx: &Connection, conversation_id: i64, agent_name: &str, now: i64) -
     Ok((conversation(tx, conversation_id)?.ok_or(StoreError::NotFound)?, Some(message)))
 }
 
+/// Open conversations of a site with no message since `before` (ms).
+pub fn idle_conversations(conn: &Connection, app_key: &str, before: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM conversations WHERE app_key = ?1 AND status = 'open' AND updated_at <= ?2 ORDER BY id",
+    )?;
+    let ids = stmt.query_map(params![app_key, before], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The time of the oldest last activity among a site's open conversations.
+pub fn oldest_open_activity(conn: &Connection, app_key: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MIN(updated_at) FROM conversations WHERE app_key = ?1 AND status = 'open'",
+        [app_key],
+        |r| r.get(0),
+    )?)
+}
+
 // ---------------------------------------------------------------------------
 // Ratings
 // ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ impl AppState {
             greeting: c.remote.greeting.clone(),
             offline_message: c.remote.offline_message.clone(),
             online: self.hub.agents_online(site.app_key()),
-            availability: Default::default(),
+            availability: self.availability(site),
             rating: c.rating.scale(),
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {

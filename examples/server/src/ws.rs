@@ -174,7 +174,7 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
                 agents_online,
                 expires_at: Some(rfc3339(expires * 1000)),
                 ping_interval_secs: PING_INTERVAL_SECS,
-                availability: None,
+                availability: Some(app.availability(peer.site())),
             }
         }
         Peer::Agent { site, .. } => {
@@ -187,7 +187,7 @@ async fn hello(app: &AppState, peer: &Peer) -> ServerFrame {
                 agents_online,
                 expires_at: None,
                 ping_interval_secs: PING_INTERVAL_SECS,
-                availability: None,
+                availability: Some(app.availability(site)),
             }
         }
     }

@@ -404,3 +404,146 @@ fn agents_list_their_sites_ratings_newest_first_with_a_summary() {
     assert_eq!(theirs["summary"]["csat"]["count"], 0);
     assert_eq!(server.request("GET", "/api/v1/agent/ratings", &[], None).status, 401);
 }
+
+/// Paris office hours: Monday 09:00-12:00 and 13:00-17:30, Tuesday
+/// 09:00-17:00, with Monday 2026-03-23 a holiday.
+const PARIS: &str = r#"
+[sites.hours]
+time_zone = "Europe/Paris"
+mon = ["09:00-12:00", "13:00-17:30"]
+tue = ["09:00-17:00"]
+holidays = ["2026-03-23"]
+"#;
+
+/// 2026-03-16, a Monday in winter (Paris is UTC+1).
+const MONDAY_0830_PARIS: i64 = 1_773_646_200_000;
+
+fn availability(server: &Server) -> Value {
+    let r = server.visitor("GET", "/api/v1/cs/config?appKey=sk_demo", None, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["availability"].clone()
+}
+
+#[test]
+fn availability_follows_the_hours_holidays_and_dst() {
+    let (_dir, server) = sites(PARIS, &[]);
+    let at = |rfc: &str| {
+        let ms = rfc_ms(rfc);
+        set_clock(&server, ms);
+        availability(&server)
+    };
+    assert_eq!(at("2026-03-16T07:30:00Z"), json!({"state": "offline", "nextOpenAt": "2026-03-16T08:00:00.000Z"}));
+    assert_eq!(at("2026-03-16T08:00:00Z"), json!({"state": "away"}), "inside hours, nobody connected");
+    assert_eq!(at("2026-03-16T11:15:00Z"), json!({"state": "offline", "nextOpenAt": "2026-03-16T12:00:00.000Z"}));
+    // Tuesday evening: the next Monday is a holiday, Tuesday opens.
+    assert_eq!(at("2026-03-17T17:00:00Z"), json!({"state": "offline", "nextOpenAt": "2026-03-24T08:00:00.000Z"}));
+    assert_eq!(at("2026-03-23T09:00:00Z"), json!({"state": "offline", "nextOpenAt": "2026-03-24T08:00:00.000Z"}));
+    // Across the change to summer time (29 March): 09:00 CEST is 07:00Z.
+    assert_eq!(at("2026-03-28T12:00:00Z"), json!({"state": "offline", "nextOpenAt": "2026-03-30T07:00:00.000Z"}));
+    assert_eq!(at("2026-03-30T06:59:59Z")["state"], "offline");
+    assert_eq!(at("2026-03-30T07:00:00Z")["state"], "away");
+    // The handshake's config says the same; `online` stays agent presence.
+    let (_, hs) = server.handshake("v_hours");
+    assert_eq!((&hs["config"]["availability"], &hs["config"]["online"]), (&json!({"state": "away"}), &json!(false)));
+}
+
+fn rfc_ms(rfc: &str) -> i64 {
+    // Whole seconds, UTC: enough for these tests without a date crate.
+    let (date, time) = rfc.trim_end_matches('Z').split_once('T').unwrap();
+    let d: Vec<i64> = date.split('-').map(|p| p.parse().unwrap()).collect();
+    let t: Vec<i64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+    let (y, m) = if d[1] <= 2 { (d[0] - 1, d[1] + 9) } else { (d[0], d[1] - 3) };
+    let days = 365 * y + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + d[2] - 1 - 719_468;
+    (days * 86_400 + t[0] * 3600 + t[1] * 60 + t[2]) * 1000
+}
+
+#[tokio::test]
+async fn visitors_hear_availability_change_with_agents_and_hours() {
+    let (_dir, server) = sites(PARIS, &[]);
+    set_clock(&server, MONDAY_0830_PARIS);
+    let (token, _) = server.handshake("v_watch");
+    let mut ws = visitor_ws(&server, &token).await;
+    let hello = frame_of_type(&mut ws, "hello").await;
+    assert_eq!(hello["availability"], json!({"state": "offline", "nextOpenAt": "2026-03-16T08:00:00.000Z"}));
+
+    // 09:00 in Paris: the hours begin.
+    set_clock(&server, MONDAY_0830_PARIS + 30 * 60_000);
+    assert_eq!(frame_of_type(&mut ws, "availability").await, json!({"type": "availability", "state": "away"}));
+    // The first agent connects: online; a second one changes nothing.
+    let mut agent = agent_ws(&server).await;
+    assert_eq!(frame_of_type(&mut agent, "hello").await["availability"], json!({"state": "online"}));
+    assert_eq!(frame_of_type(&mut ws, "availability").await["state"], "online");
+    assert_eq!(frame_of_type(&mut agent, "availability").await["state"], "online");
+    let second = agent_ws(&server).await;
+    drop(second);
+    // 12:00: lunch, offline until 13:00; agents hear it too.
+    set_clock(&server, MONDAY_0830_PARIS + 210 * 60_000);
+    let lunch = json!({"type": "availability", "state": "offline", "nextOpenAt": "2026-03-16T12:00:00.000Z"});
+    assert_eq!(frame_of_type(&mut ws, "availability").await, lunch);
+    assert_eq!(frame_of_type(&mut agent, "availability").await, lunch);
+    // 13:00 with the agent still there: online again; the agent leaves: away.
+    set_clock(&server, MONDAY_0830_PARIS + 270 * 60_000);
+    assert_eq!(frame_of_type(&mut ws, "availability").await["state"], "online");
+    drop(agent);
+    assert_eq!(frame_of_type(&mut ws, "availability").await, json!({"type": "availability", "state": "away"}));
+}
+
+#[test]
+fn bad_hours_stop_the_server_at_start_naming_the_site_and_field() {
+    for (hours, field) in [
+        ("[sites.hours]\ntime_zone = \"Mars/Olympus\"\n", "hours.time_zone"),
+        ("[sites.hours]\ntime_zone = \"UTC\"\nwed = [\"9-17\"]\n", "hours.wed"),
+        ("[sites.hours]\ntime_zone = \"UTC\"\nholidays = [\"25/12/2026\"]\n", "hours.holidays"),
+        ("[sites.hours]\ntime_zone = \"UTC\"\nfriday = [\"09:00-17:00\"]\n", "friday"),
+        ("rating = \"stars\"\n", "rating"),
+    ] {
+        let dir = TempDir::new();
+        let cfg = dir.0.join("sites.toml");
+        std::fs::write(&cfg, format!("[[sites]]\napp_key = \"sk_bad\"\n{hours}")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_natter-server"))
+            .args(["--memory", "--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{hours}");
+        assert!(err.contains(field), "{field}: {err}");
+        if field.starts_with("hours.") {
+            assert!(err.contains("site sk_bad"), "{err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_server_ends_conversations_idle_for_longer_than_the_site_allows() {
+    let (_dir, server) = sites("idle_close_mins = 30", &[]);
+    let minute = 60_000;
+    set_clock(&server, MONDAY_NOON);
+    let (active, active_conv) = chatting(&server, "v_active");
+    let (quiet, quiet_conv) = chatting(&server, "v_quiet");
+    let mut active_ws = visitor_ws(&server, &active).await;
+    frame_of_type(&mut active_ws, "hello").await;
+    let mut quiet_ws = visitor_ws(&server, &quiet).await;
+    frame_of_type(&mut quiet_ws, "hello").await;
+    set_clock(&server, MONDAY_NOON + 20 * minute);
+    assert_eq!(server.send(&active, "v_active-2", "still here").status, 201);
+    frame_of_type(&mut active_ws, "message").await;
+
+    // 31 minutes: the quiet one is due (30), the active one is not (50).
+    set_clock(&server, MONDAY_NOON + 31 * minute);
+    let c = frame_of_type(&mut quiet_ws, "conversation").await["conversation"].clone();
+    assert_eq!((c["id"].as_i64(), &c["status"], &c["endedBy"]), (Some(quiet_conv), &json!("closed"), &json!("system")));
+    let m = frame_of_type(&mut quiet_ws, "message").await["message"].clone();
+    assert_eq!(
+        (&m["event"], &m["text"], &m["createdAt"]),
+        (&json!("endedBySystem"), &json!("The conversation was closed."), &json!("2026-03-02T12:31:00.000Z"))
+    );
+    assert_eq!(page(&server, &active, active_conv)["conversation"]["status"], "open");
+    // The quiet visitor's next message starts a new conversation.
+    let next = server.send(&quiet, "v_quiet-2", "back").json();
+    assert_ne!(next["conversation"]["id"].as_i64(), Some(quiet_conv));
+
+    set_clock(&server, MONDAY_NOON + 50 * minute);
+    let c = frame_of_type(&mut active_ws, "conversation").await["conversation"].clone();
+    assert_eq!((c["id"].as_i64(), &c["endedBy"]), (Some(active_conv), &json!("system")));
+    assert_eq!(frame_of_type(&mut active_ws, "message").await["message"]["createdAt"], "2026-03-02T12:50:00.000Z");
+}

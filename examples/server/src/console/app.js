@@ -10,6 +10,7 @@
     agentName: '',
     conversations: [],
     selected: null,      // conversation id
+    current: null,       // the selected conversation, as last read
     messages: new Map(), // id -> message, for the selected conversation
     lastId: 0,           // cursor of the selected conversation
     socket: null,
@@ -59,7 +60,7 @@
     $('login').hidden = true;
     $('app').hidden = false;
     $('logout').hidden = false;
-    await loadList();
+    await Promise.all([loadList(), loadRatings()]);
     connect();
   }
 
@@ -69,6 +70,22 @@
     if (state.socket) state.socket.close(1000);
     state.socket = null;
     location.reload();
+  }
+
+  // ---------------------------------------------------------------- ratings
+  // "CSAT 4/5" or "NPS 9/10", as a rating reads on one line.
+  function ratingText(r) {
+    return r.scale === 'nps' ? 'NPS ' + r.score + '/10' : 'CSAT ' + r.score + '/5';
+  }
+
+  function loadRatings() {
+    return api('/ratings?limit=1').then((data) => {
+      const { csat, nps } = data.summary;
+      const parts = [];
+      if (csat.count) parts.push('CSAT average ' + csat.average.toFixed(1) + '/5 (' + csat.count + ')');
+      if (nps.count) parts.push('NPS ' + Math.round(nps.score) + ' (' + nps.count + ')');
+      $('ratings').textContent = parts.length ? 'Ratings: ' + parts.join(' · ') : 'No ratings yet';
+    });
   }
 
   // ---------------------------------------------------------------- list
@@ -89,7 +106,7 @@
 
   function scheduleList() {
     clearTimeout(state.listTimer);
-    state.listTimer = setTimeout(() => loadList().catch(report), 250);
+    state.listTimer = setTimeout(() => Promise.all([loadList(), loadRatings()]).catch(report), 250);
   }
 
   function renderList() {
@@ -103,6 +120,7 @@
       li.setAttribute('aria-current', String(c.id === state.selected));
       const name = el('div', null, 'name');
       name.append(el('span', visitorName(item.visitor)), el('span', c.status === 'open' ? '' : c.status, 'muted'));
+      if (c.rating) name.append(el('span', ratingText(c.rating), 'rated'));
       const last = item.lastMessage;
       li.append(name, el('div', last ? last.from + ': ' + last.text : '', 'snippet'), el('div', time(c.updatedAt), 'muted'));
       li.addEventListener('click', () => select(item));
@@ -128,6 +146,7 @@
     state.messages = new Map();
     state.lastId = 0;
     $('chat-title').textContent = visitorName(item.visitor) + ' · conversation #' + item.conversation.id;
+    renderConversation(item.conversation);
     $('messages').replaceChildren();
     renderVisitor(item.visitor);
     await catchUp();
@@ -140,7 +159,44 @@
       const page = await api('/conversations/' + id + '/messages?limit=200&since=' + state.lastId);
       if (id !== state.selected) return;
       page.messages.forEach(addMessage);
+      if (page.conversation) renderConversation(page.conversation);
       if (!page.hasMore) break;
+    }
+  }
+
+  // The selected conversation's life: who joined, who ended it, its rating,
+  // and which of Join and End apply.
+  const ENDED_BY = { visitor: 'the visitor', agent: 'an agent', system: 'the server (idle)' };
+
+  function renderConversation(c) {
+    if (c.id !== state.selected) return;
+    state.current = c;
+    const open = c.status === 'open';
+    const status = [];
+    if (c.agentName) status.push('Joined by ' + c.agentName);
+    status.push(open ? 'open' : 'Ended by ' + (ENDED_BY[c.endedBy] || 'someone'));
+    $('chat-status').textContent = status.join(' · ');
+    $('join').hidden = !open || Boolean(c.agentName);
+    $('end').hidden = !open;
+    $('reply').disabled = !open;
+    const rating = $('chat-rating');
+    rating.hidden = !c.rating;
+    if (c.rating) {
+      rating.textContent = 'Rating: ' + ratingText(c.rating) + (c.rating.comment ? ' · “' + c.rating.comment + '”' : '');
+    }
+  }
+
+  // Join or End (`action` = join | close) from the console.
+  async function act(action) {
+    if (state.selected === null) return;
+    $('send-error').textContent = '';
+    try {
+      const res = await api('/conversations/' + state.selected + '/' + action, { method: 'POST' });
+      renderConversation(res.conversation);
+      await catchUp();
+      scheduleList();
+    } catch (err) {
+      $('send-error').textContent = err.message;
     }
   }
 
@@ -149,6 +205,7 @@
     state.messages.set(m.id, m);
     state.lastId = Math.max(state.lastId, m.id);
     const li = el('li', m.text, m.from);
+    if (m.event) li.dataset.event = m.event;
     const who = m.from === 'agent' ? (m.agentName || 'agent') : m.from;
     li.append(el('span', who + ' · ' + time(m.createdAt), 'meta'));
     const list = $('messages');
@@ -270,6 +327,7 @@
         break;
       case 'conversation':
         if (f.visitor && f.conversation.id === state.selected) reload(f).catch(report);
+        else renderConversation(f.conversation);
         scheduleList();
         break;
       case 'visitor':
@@ -300,6 +358,8 @@
     $('logout').addEventListener('click', signOut);
     $('filter').addEventListener('change', () => loadList().catch(report));
     $('composer').addEventListener('submit', send);
+    $('join').addEventListener('click', () => act('join'));
+    $('end').addEventListener('click', () => act('close'));
     $('reply').addEventListener('input', onInput);
     $('reply').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('composer').requestSubmit(); }
