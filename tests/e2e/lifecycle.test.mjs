@@ -9,7 +9,7 @@
 // the confirmation and the card.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,7 +182,7 @@ describe('availability', () => {
 
   test('outside the hours: offline with the local time they begin, the offline note, messages still sent; the clock crossing the boundary changes it', () => {
     const monday9 = Date.UTC(2026, 11, 7, 9, 0);
-    const hours = { tables: ['[sites.hours]', 'timeZone = "UTC"', 'mon = ["09:00-17:00"]'] };
+    const hours = { tables: ['[sites.hours]', 'time_zone = "UTC"', 'mon = ["09:00-17:00"]'] };
     return withChat(
       [],
       async (site, context) => {
@@ -443,45 +443,45 @@ describe('the rating card', () => {
 });
 
 describe('getState()', () => {
-  test('from the npm package: null before ready, then synchronous', () =>
-    withChat(
-      [],
-      async (site, context) => {
-        await context.route(/\/npm\//, (route) =>
-          route.fulfill({ path: join(NPM, new URL(route.request().url()).pathname.replace('/npm/', '')) }),
-        );
-        await context.route(/\/npm-page\.html$/, (route) =>
-          route.fulfill({
-            contentType: 'text/html',
-            headers: {
-              'content-security-policy': `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ${site.api.url} ${site.api.url.replace(/^http/, 'ws')}`,
-            },
-            body: '<!doctype html><html lang="en"><title>npm</title><h1>npm host</h1>',
-          }),
-        );
-        const page = await context.newPage();
-        await page.goto(`${site.pages.url}/npm-page.html`);
-        const states = await page.evaluate(async (api) => {
-          const natter = await import('/npm/index.js');
-          const before = natter.getState();
-          await natter.init({ appKey: 'sk_demo', apiBase: api, externalUserId: 'user-42' });
-          const after = natter.getState();
-          natter.open();
-          return { before, after, opened: natter.getState().open, same: natter.default.getState === natter.getState };
-        }, site.api.url);
-        assert.equal(states.before, null);
-        assert.deepEqual(
-          { ...states.after, connection: null, availability: null },
-          { open: false, unread: 0, conversationId: null, availability: null, connection: null, locale: 'en-US', externalUserId: 'user-42' },
-        );
-        assert.equal(states.opened, true);
-        assert.equal(states.same, true);
-        await page.waitForFunction(async () => (await import('/npm/index.js')).getState().availability?.state === 'away');
-        await typeAndSend(page, 'state?');
-        const shown = await page.waitForFunction(async () => (await import('/npm/index.js')).getState().conversationId);
-        assert.equal(await shown.jsonValue(), await conversationId(site.api));
-      },
-    ));
+  test('from the npm package: null before ready, then synchronous', () => {
+    // The package's ESM build beside a page on the server's own origin
+    // (its static files), under a strict CSP.
+    const files = mkdtempSync(join(dir, 'npm-'));
+    for (const name of ['index.js', 'natter.wasm']) copyFileSync(join(NPM, name), join(files, name));
+    const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'";
+    writeFileSync(
+      join(files, 'npm.html'),
+      `<!doctype html><html lang="en"><meta http-equiv="content-security-policy" content="${csp}"><title>npm</title><h1>npm host</h1></html>`,
+    );
+    return withChat(['--static', files], async (site, context) => {
+      const page = await context.newPage();
+      const pageErrors = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(`${site.api.url}/npm.html`);
+      const states = await page.evaluate(async () => {
+        const natter = await import('/index.js');
+        window.__npm = natter;
+        const before = natter.getState();
+        await natter.init({ appKey: 'sk_demo', externalUserId: 'user-42' });
+        const after = natter.getState();
+        natter.open();
+        return { before, after, opened: natter.getState().open, same: natter.default.getState === natter.getState };
+      });
+      assert.equal(states.before, null);
+      assert.deepEqual(
+        { ...states.after, connection: null, availability: null },
+        { open: false, unread: 0, conversationId: null, availability: null, connection: null, locale: 'en-US', externalUserId: 'user-42' },
+      );
+      assert.equal(states.opened, true);
+      assert.equal(states.same, true);
+      await page.waitForFunction(() => window.__npm.getState().availability?.state === 'away');
+      await typeAndSend(page, 'state?');
+      const shown = await page.waitForFunction(() => window.__npm.getState().conversationId);
+      assert.equal(await shown.jsonValue(), await conversationId(site.api));
+      assert.equal((await page.evaluate(() => window.__npm.getState())).connection, 'online');
+      assert.deepEqual(pageErrors, []);
+    });
+  });
 
   test('from the CDN global: queued before load, then as a method, through the callback', () =>
     withChat(
