@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlElement};
 
 use super::{closest, Ui, UiAction};
-use crate::dom::{child, find, set_attribute, set_hidden};
+use crate::dom::{find, set_attribute, set_hidden};
 use crate::js;
 
 impl Ui {
@@ -89,26 +89,10 @@ pub(super) fn left(event: &Event) -> Option<UiAction> {
         .then_some(UiAction::CloseMenu(false))
 }
 
-/// Arrow keys, Home and End among the items of a menu or the buttons of a
-/// radio group (the rating's scores, which are chosen as focus moves, as
-/// radio buttons are): moves focus; returns whether the key was one of those.
+/// Arrow keys, Home and End in the menu move among its items: with its one
+/// item, focus stays on it (and the page does not scroll). Returns whether
+/// the key was one of those.
 pub(super) fn rove(event: &Event, key: &str) -> bool {
-    let Some(group) = closest(event, ".menu, .scores") else { return false };
-    let count = js::get(&group, "childElementCount").as_f64().unwrap_or(0.0) as u32;
-    let target = event.target().map(wasm_bindgen::JsValue::from);
-    let at = (0..count).find(|&i| child(&group, i).map(wasm_bindgen::JsValue::from) == target).unwrap_or(0);
-    let next = match key {
-        "ArrowDown" | "ArrowRight" => (at + 1) % count.max(1),
-        "ArrowUp" | "ArrowLeft" => (at + count.max(1) - 1) % count.max(1),
-        "Home" => 0,
-        "End" => count.saturating_sub(1),
-        _ => return false,
-    };
-    if let Some(item) = child(&group, next) {
-        focus_on(&item);
-        if group.class_name() == "scores" {
-            js::call(&item, "click", &[]);
-        }
-    }
-    true
+    closest(event, ".menu").is_some()
+        && matches!(key, "ArrowDown" | "ArrowUp" | "ArrowLeft" | "ArrowRight" | "Home" | "End")
 }

@@ -329,7 +329,7 @@ impl Ui {
         if let Some(subtitle) = &look.header_subtitle {
             set_text(&self.subtitle_text, subtitle);
         } else {
-            self.set_availability(self.availability.clone());
+            self.show_availability();
         }
     }
 
@@ -380,6 +380,7 @@ impl Ui {
         ] {
             set_attribute(el, name, value);
         }
+        self.localize_rating();
         for (el, text) in [
             (&self.end_chat, strings.end_chat),
             (&self.confirm_text, strings.end_confirm),
@@ -391,7 +392,7 @@ impl Ui {
         if !self.custom_title {
             set_text(&self.title, strings.default_title);
         }
-        self.set_availability(self.availability.clone());
+        self.show_availability();
         self.set_unread(self.unread);
         self.set_open(self.open);
     }
@@ -410,19 +411,29 @@ impl Ui {
 
     /// The header's status line: online, away, or offline (with the local
     /// time the site opens again, in the widget's language, when known).
-    pub fn set_availability(&mut self, availability: (AvailabilityState, Option<String>)) {
+    pub fn set_availability(&mut self, state: AvailabilityState, next_open_at: Option<String>) {
+        self.availability = (state, next_open_at);
+        self.show_availability();
+    }
+
+    fn show_availability(&self) {
         let s = self.strings;
-        toggle_class(&self.subtitle, "off", availability.0 != AvailabilityState::Online);
-        if !self.custom_subtitle {
-            let text = match &availability {
-                (AvailabilityState::Online, _) => s.online.into(),
-                (AvailabilityState::Away, _) => s.away.into(),
-                (AvailabilityState::Offline, Some(at)) => [s.offline_until, " ", &local_time(at, s.lang)].concat(),
-                (AvailabilityState::Offline, None) => s.offline.to_string(),
-            };
-            set_text(&self.subtitle_text, &text);
+        let (state, next_open_at) = &self.availability;
+        toggle_class(&self.subtitle, "off", *state != AvailabilityState::Online);
+        if self.custom_subtitle {
+            return;
         }
-        self.availability = availability;
+        let until;
+        let text = match (state, next_open_at) {
+            (AvailabilityState::Online, _) => s.online,
+            (AvailabilityState::Away, _) => s.away,
+            (AvailabilityState::Offline, Some(at)) => {
+                until = [s.offline_until, " ", &local_time(at, s.lang)].concat();
+                &until
+            }
+            (AvailabilityState::Offline, None) => s.offline,
+        };
+        set_text(&self.subtitle_text, text);
     }
 
     /// A standing note above the composer (the offline message), or none.
@@ -463,7 +474,7 @@ impl Ui {
     /// The server refused the widget: the header says offline and the
     /// banner says why nothing is sent, until the next connection state.
     pub fn show_unavailable(&mut self) {
-        self.set_availability((AvailabilityState::Offline, None));
+        self.set_availability(AvailabilityState::Offline, None);
         show_text(&self.banner, Some(self.strings.unavailable_banner));
     }
 

@@ -16,10 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{resolve_locale, Widget};
-use crate::chat::Entry;
 use crate::events;
 use crate::js::{object, string_or};
-use crate::protocol::{Availability, AvailabilityState, Rating, RatingScale, RATING_CHANGE_SECS};
+use crate::protocol::{Availability, AvailabilityState, ConversationEvent, Rating, RatingScale, RATING_CHANGE_SECS};
 use crate::session::machine::{Failure, Input};
 use crate::session::wire::{self, Info};
 
@@ -91,12 +90,18 @@ impl Widget {
     /// A life-cycle message shown for the first time: its event, when
     /// `announce` (not history loaded at start), and what it changes.
     #[inline(never)]
-    pub(super) fn life_message(&mut self, entry: &Entry, conversation_id: Option<i64>, announce: bool) {
-        let (Some(event), Some(id)) = (entry.event, conversation_id) else { return };
+    pub(super) fn life_message(
+        &mut self,
+        event: ConversationEvent,
+        agent_name: Option<String>,
+        conversation_id: Option<i64>,
+        announce: bool,
+    ) {
+        let Some(id) = conversation_id else { return };
         let by = event.ended_by();
         self.conversation_is(id, by.is_none(), announce);
         if announce {
-            let agent = string_or(&entry.agent_name, JsValue::UNDEFINED);
+            let agent = string_or(&agent_name, JsValue::UNDEFINED);
             let (name, detail) = match by {
                 None => ("agentJoined", ("agentName", agent)),
                 Some(by) => ("conversationEnded", ("by", by.as_str().into())),
@@ -209,7 +214,7 @@ impl Widget {
         if self.life.availability.as_ref() == Some(&availability) {
             return;
         }
-        self.ui.set_availability((availability.state, availability.next_open_at.clone()));
+        self.ui.set_availability(availability.state, availability.next_open_at.clone());
         self.life.availability = Some(availability);
         self.show_notice();
         events::emit("availability", self.availability_payload());

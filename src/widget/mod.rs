@@ -561,9 +561,10 @@ impl Widget {
             self.apply(change);
             if let Change::Inserted(i) = change {
                 // A life-cycle line, acted on once, when first shown.
-                if self.chat.entries()[i].event.is_some() {
-                    let entry = self.chat.entries()[i].clone();
-                    self.life_message(&entry, conversation_id, announce);
+                let entry = &self.chat.entries()[i];
+                if let Some(event) = entry.event {
+                    let agent_name = entry.agent_name.clone();
+                    self.life_message(event, agent_name, conversation_id, announce);
                 }
             }
             if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {

@@ -361,11 +361,11 @@ describe('the rating card', () => {
           assert.equal(await group.getByRole('radio').count(), 5);
 
           // Keyboard only: the group is one tab stop, arrows choose.
-          await page.locator('.score').first().focus();
+          await group.getByRole('radio').first().focus();
           await page.keyboard.press('ArrowRight');
           await page.keyboard.press('ArrowRight');
           await page.keyboard.press('ArrowRight');
-          assert.equal(await group.getByRole('radio', { checked: true }).textContent(), '4');
+          assert.equal(await group.getByRole('radio', { checked: true }).getAttribute('value'), '4');
           await page.keyboard.press('Tab');
           await page.keyboard.type('Quick and kind');
           await page.keyboard.press('Tab');
@@ -380,8 +380,8 @@ describe('the rating card', () => {
 
           // Changed within the day: the card asks again with the choice kept.
           await page.getByRole('button', { name: 'Change' }).click();
-          assert.equal(await group.getByRole('radio', { checked: true }).textContent(), '4');
-          assert.equal(await card.locator('textarea').inputValue(), 'Quick and kind');
+          assert.equal(await group.getByRole('radio', { checked: true }).getAttribute('value'), '4');
+          assert.equal(await card.locator('.comment input').inputValue(), 'Quick and kind');
           await group.getByRole('radio', { name: '5' }).click();
           await page.getByRole('button', { name: 'Send rating' }).click();
           assert.deepEqual((await waitFor(page, 'rating', 2))[1], { conversationId: id, scale: 'csat', score: 5, comment: 'Quick and kind' });
@@ -410,13 +410,13 @@ describe('the rating card', () => {
           route.fetch({ postData: JSON.stringify({ ...route.request().postDataJSON(), score: 9 }) }).then((response) => route.fulfill({ response })),
         );
         await card.getByRole('radio', { name: '2' }).click();
-        await card.locator('textarea').fill('Slow');
+        await card.locator('.comment input').fill('Slow');
         await page.getByRole('button', { name: 'Send rating' }).click();
         const error = card.getByRole('alert');
         await error.waitFor();
         assert.match(await error.textContent(), /^Your rating was not sent: \S/);
-        assert.equal(await card.getByRole('radio', { checked: true }).textContent(), '2');
-        assert.equal(await card.locator('textarea').inputValue(), 'Slow');
+        assert.equal(await card.getByRole('radio', { checked: true }).getAttribute('value'), '2');
+        assert.equal(await card.locator('.comment input').inputValue(), 'Slow');
         assert.deepEqual(await events(page, 'rating'), []);
         assert.deepEqual((await events(page, 'error')).map((e) => e.detail.code), ['bad_request']);
         await context.unroute(/\/rating$/);
@@ -500,9 +500,11 @@ describe('getState()', () => {
         assert.equal(queued.locale, 'en-US');
         assert.equal(queued.externalUserId, null);
         await page.locator('[part~=launcher]').click();
-        const later = await page.evaluate(() => new Promise((resolve) => window.Natter.getState(resolve)));
-        assert.equal(later.open, true);
-        assert.equal(later.connection, 'online');
+        const state = () => page.evaluate(() => new Promise((resolve) => window.Natter.getState(resolve)));
+        assert.equal((await state()).open, true);
+        // The connection as it goes: the state answers what it is now.
+        await page.waitForFunction(() => document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=banner]').hidden);
+        assert.equal((await state()).connection, 'online');
       },
     ));
 });
