@@ -38,8 +38,8 @@ impl Ui {
     /// takes the question away.
     pub fn set_confirm(&self, shown: bool) {
         set_hidden(&self.confirm, !shown);
-        if shown {
-            focus_on(&self.cancel);
+        if let Some(cancel) = find(&self.confirm, ".cancel").filter(|_| shown) {
+            focus_on(&cancel);
         }
     }
 
@@ -52,29 +52,24 @@ fn focus_on(el: &Element) {
     let _ = el.unchecked_ref::<HtmlElement>().focus();
 }
 
-/// The action of a click on the menu or the confirmation.
+/// The action of a click on a button of the menu, the confirmation or the
+/// rating card: one lookup, told apart by class.
 pub(super) fn clicked(event: &Event) -> Option<UiAction> {
-    let on = |selector| closest(event, selector).is_some();
-    Some(if on(".more") {
-        UiAction::Menu
-    } else if on(".end-chat") {
-        UiAction::EndChat
-    } else if on(".end") {
-        UiAction::ConfirmEnd(true)
-    } else if on(".cancel") {
-        UiAction::ConfirmEnd(false)
-    } else {
-        return None;
+    let button = closest(event, ".more, .end-chat, .end, .cancel, .rate-send, .rate-change")?;
+    Some(match button.class_name().as_str() {
+        "more" => UiAction::Menu,
+        "end-chat" => UiAction::EndChat,
+        "end" => UiAction::ConfirmEnd(true),
+        "cancel" => UiAction::ConfirmEnd(false),
+        "rate-send" => UiAction::Rate,
+        _ => UiAction::ChangeRating,
     })
 }
 
 /// Escape in the menu closes it, in the confirmation cancels it.
 pub(super) fn escape(event: &Event) -> Option<UiAction> {
-    if closest(event, ".menu").is_some() {
-        Some(UiAction::CloseMenu(true))
-    } else {
-        closest(event, ".confirm").map(|_| UiAction::ConfirmEnd(false))
-    }
+    let at = closest(event, ".menu, .confirm")?;
+    Some(if at.class_name() == "menu" { UiAction::CloseMenu(true) } else { UiAction::ConfirmEnd(false) })
 }
 
 /// Focus left the open menu and its button for somewhere else. (Focus the

@@ -96,9 +96,6 @@ pub struct Ui {
     menu: Element,
     end_chat: Element,
     confirm: Element,
-    confirm_text: Element,
-    end: Element,
-    cancel: Element,
     rating: Element,
     notice: Element,
     /// What the header's status line says: the availability, and when the
@@ -144,9 +141,6 @@ struct Parts<E> {
     menu: E,
     end_chat: E,
     confirm: E,
-    confirm_text: E,
-    end: E,
-    cancel: E,
     rating: E,
     notice: E,
 }
@@ -178,9 +172,6 @@ impl<E> Parts<E> {
             menu: part(".menu")?,
             end_chat: part(".end-chat")?,
             confirm: part(".confirm")?,
-            confirm_text: part(".confirm-text")?,
-            end: part(".end")?,
-            cancel: part(".cancel")?,
             rating: part(".rating")?,
             notice: part(".notice")?,
         })
@@ -248,9 +239,6 @@ impl Ui {
             menu: parts.menu,
             end_chat: parts.end_chat,
             confirm: parts.confirm,
-            confirm_text: parts.confirm_text,
-            end: parts.end,
-            cancel: parts.cancel,
             rating: parts.rating,
             notice: parts.notice,
             availability: (AvailabilityState::Online, None),
@@ -380,14 +368,19 @@ impl Ui {
         ] {
             set_attribute(el, name, value);
         }
-        self.localize_rating();
-        for (el, text) in [
-            (&self.end_chat, strings.end_chat),
-            (&self.confirm_text, strings.end_confirm),
-            (&self.end, strings.end),
-            (&self.cancel, strings.cancel),
+        // The life cycle's fixed texts: the menu, the confirmation, the rating card.
+        for (selector, text) in [
+            (".end-chat", strings.end_chat),
+            (".confirm p", strings.end_confirm),
+            (".end", strings.end),
+            (".cancel", strings.cancel),
+            (".comment span", strings.comment),
+            (".rate-send", strings.send_rating),
+            (".rate-change", strings.change),
         ] {
-            set_text(el, text);
+            if let Some(el) = find(&self.root, selector) {
+                set_text(&el, text);
+            }
         }
         if !self.custom_title {
             set_text(&self.title, strings.default_title);
@@ -718,7 +711,7 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
         "click" => {
             if closest(event, ".launcher").is_some() {
                 on_action(UiAction::Toggle);
-            } else if let Some(action) = menu::clicked(event).or_else(|| rating::clicked(event)) {
+            } else if let Some(action) = menu::clicked(event) {
                 on_action(action);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);

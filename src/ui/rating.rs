@@ -7,9 +7,7 @@
 //! its states. What the visitor chose lives in the card until it is
 //! stored: a failure says why and keeps it.
 
-use web_sys::Event;
-
-use super::{closest, Ui, UiAction};
+use super::Ui;
 use crate::digits::int;
 use crate::dom::{child, find, set_attribute, set_hidden, set_text, show_text};
 use crate::js;
@@ -59,18 +57,6 @@ impl Ui {
         }
     }
 
-    /// The card's fixed texts, in the widget's language.
-    pub(super) fn localize_rating(&self) {
-        let s = self.strings;
-        for (selector, text) in
-            [(".comment span", s.comment), (".rate-send", s.send_rating), (".rate-change", s.change)]
-        {
-            if let Some(el) = find(&self.rating, selector) {
-                set_text(&el, text);
-            }
-        }
-    }
-
     /// Shows the card with `question`, asking or not, with Change or not.
     fn rating_state(&self, question: &str, asking: bool, change: bool) {
         for (selector, shown) in [(".ask", asking), (".rate-change", change), (".rate-error", false)] {
@@ -82,14 +68,5 @@ impl Ui {
             set_text(&heading, question);
         }
         set_hidden(&self.rating, false);
-    }
-}
-
-/// The card's submit, and its Change.
-pub(super) fn clicked(event: &Event) -> Option<UiAction> {
-    if closest(event, ".rate-send").is_some() {
-        Some(UiAction::Rate)
-    } else {
-        closest(event, ".rate-change").map(|_| UiAction::ChangeRating)
     }
 }
