@@ -64,7 +64,13 @@ describe('login and logout in a single-page app', () => {
       const shown = await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: asked after login'));
       assert.deepEqual(
         shown.map((m) => m.text),
-        ['asked before login', 'Echo: asked before login', 'asked after login', 'Echo: asked after login'],
+        [
+          'asked before login',
+          'Echo bot joined the conversation.',
+          'Echo: asked before login',
+          'asked after login',
+          'Echo: asked after login',
+        ],
       );
       const alice = (await conversations(s.api)).filter((c) => c.externalUserId === 'u_alice');
       assert.ok(alice.some((c) => c.texts.includes('asked before login') && c.texts.includes('asked after login')));

@@ -97,7 +97,12 @@ const scrollUpOnce = (page) =>
     return { older: list.querySelector('[part~=message]') !== first, moved: first.getBoundingClientRect().top - before };
   });
 
-const texts = (n) => ['first', ...Array.from({ length: n - 1 }, (_, i) => `history ${i + 1}`)];
+// The first agent reply joins the conversation: its system line comes first.
+const texts = (n) => [
+  'first',
+  'Demo agent joined the conversation.',
+  ...Array.from({ length: n - 1 }, (_, i) => `history ${i + 1}`),
+];
 
 /** `rows` is a run of consecutive messages of `all`, each once. */
 function assertRun(rows, all) {

@@ -69,7 +69,10 @@ describe('messages over the open socket', () => {
       assert.equal(ack.message.text, 'over the socket');
       assert.deepEqual(posts, []);
       await waitForMessages(page, (l) => l.some((m) => m.text === 'Echo: over the socket'));
-      assert.deepEqual((await serverMessages(s.api)).map((m) => m.text), ['over the socket', 'Echo: over the socket']);
+      assert.deepEqual(
+        (await serverMessages(s.api)).map((m) => m.text),
+        ['over the socket', 'Echo bot joined the conversation.', 'Echo: over the socket'],
+      );
     }));
 
   test('a socket lost between the send and the ack: the message goes again by POST, stored once', () =>

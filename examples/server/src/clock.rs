@@ -1,7 +1,7 @@
 //! Wall-clock helpers: milliseconds since the epoch in the database,
 //! RFC 3339 strings on the wire, and the server's [`Clock`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
@@ -13,30 +13,61 @@ use tokio::sync::watch;
 /// token is checked against the same clock that the browser's copy of
 /// `expiresAt` and the socket's expiry timer follow.
 pub struct Clock {
-    /// `Some(ms)`: the time a test set. Watched by the scheduler, which
-    /// wakes when it changes.
-    fixed: watch::Sender<Option<i64>>,
+    /// The time a test set, if any, and how many times one was set.
+    /// Watched by the scheduler, which wakes when it changes.
+    fixed: watch::Sender<Setting>,
+    /// The last setting the scheduler has acted on (its `count`).
+    acted: watch::Sender<u64>,
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct Setting {
+    at: Option<i64>,
+    count: u64,
 }
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { fixed: watch::Sender::new(None) }
+        Clock { fixed: watch::Sender::new(Setting::default()), acted: watch::Sender::new(0) }
     }
 }
 
+/// Longest wait of the test hook for the scheduler.
+const ACT_WAIT: Duration = Duration::from_secs(5);
+
 impl Clock {
     pub fn now_ms(&self) -> i64 {
-        (*self.fixed.borrow()).unwrap_or_else(now_ms)
+        self.fixed.borrow().at.unwrap_or_else(now_ms)
     }
 
-    /// Sets the time (test hook); wakes whoever watches the clock.
-    pub fn set(&self, ms: i64) {
-        self.fixed.send_replace(Some(ms));
+    /// Sets the time (test hook) and waits until the scheduler has acted on
+    /// it (frames pushed, idle conversations ended), so a test that goes on
+    /// sees only what follows from the new time.
+    pub async fn set(&self, ms: i64) {
+        let mut count = 0;
+        self.fixed.send_modify(|s| {
+            s.count += 1;
+            count = s.count;
+            s.at = Some(ms);
+        });
+        let mut acted = self.acted.subscribe();
+        // Bounded: a server without its scheduler still answers.
+        let _ = tokio::time::timeout(ACT_WAIT, acted.wait_for(|done| *done >= count)).await;
     }
 
     /// A receiver that wakes when a test sets the time.
-    pub fn watch(&self) -> watch::Receiver<Option<i64>> {
+    pub fn watch(&self) -> watch::Receiver<Setting> {
         self.fixed.subscribe()
+    }
+
+    /// The scheduler's pass for the setting `seen` (read from [`Self::watch`]
+    /// before the pass) is done.
+    pub fn acted(&self, seen: &Setting) {
+        self.acted.send_if_modified(|done| {
+            let newer = seen.count > *done;
+            *done = (*done).max(seen.count);
+            newer
+        });
     }
 }
 

@@ -268,7 +268,8 @@ pub struct DemoSecrets {
 
 /// The built-in demo site, used when no `--config` is given. Standalone
 /// links are on and unsigned links allowed (so `standalone.html?k=sk_demo`
-/// just works); signed links are verified with `link_secret`.
+/// just works); signed links are verified with `link_secret`. It asks for
+/// CSAT ratings and never ends idle conversations.
 pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
     SiteConfig {
         app_key: "sk_demo".into(),
@@ -295,9 +296,25 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         },
         agents: vec![AgentEntry { name: "Demo agent".into(), token: secrets.agent_token }],
         rating: RatingSetting::Csat,
-        hours: None,
+        // Hours every day all day: the shape of a schedule, while the demo
+        // (and the tests that use it) stays inside hours at any time of day.
+        hours: Some(HoursConfig {
+            time_zone: "UTC".into(),
+            mon: all_day(),
+            tue: all_day(),
+            wed: all_day(),
+            thu: all_day(),
+            fri: all_day(),
+            sat: all_day(),
+            sun: all_day(),
+            holidays: Vec::new(),
+        }),
         idle_close_mins: 0,
     }
+}
+
+fn all_day() -> Vec<String> {
+    vec!["00:00-24:00".into()]
 }
 
 /// Parses a config file's text into limits and site tables.

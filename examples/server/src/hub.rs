@@ -209,6 +209,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
     use natter::protocol::Sender;
 
     fn typing(conversation_id: i64) -> ServerFrame {
@@ -272,6 +273,26 @@ mod tests {
         assert!(!hub.agents_online("sk_a"));
         assert_eq!(pending(&mut visitor), vec![encode(&ServerFrame::Presence { agents_online: false }).to_string()]);
         assert!(pending(&mut far_visitor).is_empty());
+    }
+
+    #[test]
+    fn a_site_frame_reaches_that_sites_visitors_and_agents_and_presence_changes_wake_the_scheduler() {
+        let hub = Hub::new(false);
+        let mut visitor = hub.subscribe_visitor("sk_a", "cv_a");
+        let mut other = hub.subscribe_visitor("sk_b", "cv_b");
+        let mut agent = hub.subscribe_agent("sk_a");
+        pending(&mut visitor);
+        pending(&mut other);
+        hub.to_site("sk_a", &typing(1));
+        assert_eq!(pending(&mut visitor), vec![encode(&typing(1)).to_string()]);
+        assert_eq!(pending(&mut agent), vec![encode(&typing(1)).to_string()]);
+        assert!(pending(&mut other).is_empty());
+        // The first agent's arrival left a wake-up; its leaving leaves one.
+        let woken = || hub.presence_changed.notified().now_or_never().is_some();
+        assert!(woken());
+        assert!(!woken(), "one wake-up per change");
+        drop(agent);
+        assert!(woken());
     }
 
     #[test]

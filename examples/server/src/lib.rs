@@ -183,14 +183,14 @@ struct SetClock {
 }
 
 /// Test hook: sets the server's clock (availability, hours, ratings, idle
-/// close) to `nowMs`; the scheduler wakes and acts on it at once.
+/// close) to `nowMs`; answers once the scheduler has acted on it.
 async fn set_clock(
     State(app): State<App>,
     body: Result<http::JsonBody<SetClock>, error::ApiError>,
 ) -> Result<Response, error::ApiError> {
     let http::JsonBody(SetClock { now_ms }) = body?;
     tracing::info!(now_ms, "test hook: clock set");
-    app.clock.set(now_ms);
+    app.clock.set(now_ms).await;
     Ok(http::json(StatusCode::OK, &serde_json::json!({ "nowMs": now_ms })))
 }
 

@@ -83,9 +83,11 @@ pub async fn run(app: App) {
     let mut clock = app.clock.watch();
     let mut shutdown = app.shutdown.clone();
     loop {
+        let setting = *clock.borrow_and_update();
         app.push_availability();
         let now = app.now_ms();
         let due = app.close_idle(now).await;
+        app.clock.acted(&setting);
         // A conversation opened while sleeping is seen on the next pass: at
         // most MAX_SLEEP late.
         let next = app.next_boundary(now).into_iter().chain(due.filter(|&at| at > now)).min();

@@ -86,7 +86,7 @@ CREATE INDEX visitors_conversations ON conversations(visitor_id);
 ALTER TABLE conversations ADD COLUMN ended_by TEXT;       -- visitor | agent | system, once closed
 ALTER TABLE conversations ADD COLUMN agent_name TEXT;     -- the first agent who joined
 ALTER TABLE messages ADD COLUMN event TEXT;               -- a system message's ConversationEvent
-CREATE INDEX conversations_open ON conversations(status, updated_at);
+CREATE INDEX conversations_open ON conversations(app_key, status, updated_at); -- idle close
 CREATE TABLE ratings (
     conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
     scale       TEXT NOT NULL,                  -- csat | nps

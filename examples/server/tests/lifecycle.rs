@@ -547,3 +547,17 @@ async fn the_server_ends_conversations_idle_for_longer_than_the_site_allows() {
     assert_eq!((c["id"].as_i64(), &c["endedBy"]), (Some(active_conv), &json!("system")));
     assert_eq!(frame_of_type(&mut active_ws, "message").await["message"]["createdAt"], "2026-03-02T12:50:00.000Z");
 }
+
+#[test]
+fn the_demo_site_asks_for_csat_and_is_inside_hours_at_any_time() {
+    let dir = TempDir::new();
+    let server = Server::start_in(&dir.0, &["--memory", "--test-hooks", "--bot", "echo"]);
+    for at in ["2026-03-01T03:00:00Z", "2026-12-25T23:59:59Z", "2027-01-01T00:00:00Z"] {
+        set_clock(&server, rfc_ms(at));
+        let config = server.visitor("GET", "/api/v1/cs/config?appKey=sk_demo", None, None).json();
+        assert_eq!((&config["availability"], &config["rating"]), (&json!({"state": "online"}), &json!("csat")), "{at}");
+    }
+    drop(server);
+    let server = Server::start_in(&dir.0, &["--memory"]);
+    assert_eq!(availability(&server), json!({"state": "away"}), "no bot, no agent");
+}

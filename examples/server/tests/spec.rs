@@ -275,12 +275,67 @@ fn the_server_answers_as_openapi_yaml_documents() {
     }
     spec.call(&server, "POST", typing, "/api/v1/agent/conversations/999999/typing", &a, Some(r#"{"active":true}"#));
 
-    // Leaving, then replying to the closed conversation.
+    // Joining: explicitly, again, elsewhere.
+    let join = "/api/v1/agent/conversations/{id}/join";
+    spec.call(&server, "POST", join, &format!("/api/v1/agent/conversations/{their_conv}/join"), &a, None);
+    spec.call(&server, "POST", join, &format!("/api/v1/agent/conversations/{their_conv}/join"), &a, None);
+    spec.call(&server, "POST", join, "/api/v1/agent/conversations/999999/join", &a, None);
+    spec.call(&server, "POST", join, "/api/v1/agent/conversations/999999/join", &refs(&none), None);
+
+    // Rating before the end, then leaving, replying to and rating the closed conversation.
+    let rate = "/api/v1/cs/conversations/{id}/rating";
+    let rate_here = format!("/api/v1/cs/conversations/{conv}/rating");
+    spec.call(&server, "POST", rate, &rate_here, &me, Some(r#"{"scale":"csat","score":5}"#));
     let leave = "/api/v1/cs/conversations/{id}/leave";
     spec.call(&server, "POST", leave, &format!("/api/v1/cs/conversations/{conv}/leave"), &me, None);
     spec.call(&server, "POST", leave, &format!("/api/v1/cs/conversations/{their_conv}/leave"), &me, None);
     spec.call(&server, "POST", leave, "/api/v1/cs/conversations/999999/leave", &me, None);
     spec.call(&server, "POST", amsgs, &reply, &a, Some(r#"{"text":"too late"}"#));
+    spec.call(&server, "POST", rate, &rate_here, &me, Some(r#"{"scale":"csat","score":5,"comment":"Quick"}"#));
+    spec.call(&server, "POST", rate, &rate_here, &me, Some(r#"{"scale":"csat","score":4}"#));
+    spec.call(&server, "POST", rate, &rate_here, &me, Some(r#"{"scale":"nps","score":9}"#));
+    spec.call(&server, "POST", rate, &rate_here, &me, Some(r#"{"scale":"csat","score":9}"#));
+    spec.call(
+        &server,
+        "POST",
+        rate,
+        &rate_here,
+        &me,
+        Some(&format!(r#"{{"scale":"csat","score":3,"comment":"{}"}}"#, "x".repeat(1001))),
+    );
+    spec.call(&server, "POST", rate, &rate_here, &refs(&visitor(None)), Some(r#"{"scale":"csat","score":3}"#));
+    spec.call(
+        &server,
+        "POST",
+        rate,
+        &format!("/api/v1/cs/conversations/{their_conv}/rating"),
+        &me,
+        Some(r#"{"scale":"csat","score":3}"#),
+    );
+    spec.call(
+        &server,
+        "POST",
+        rate,
+        "/api/v1/cs/conversations/999999/rating",
+        &me,
+        Some(r#"{"scale":"csat","score":3}"#),
+    );
+    let ratings = "/api/v1/agent/ratings";
+    spec.call(&server, "GET", ratings, "/api/v1/agent/ratings?limit=10", &a, None);
+    spec.call(&server, "GET", ratings, "/api/v1/agent/ratings?limit=x", &a, None);
+    spec.call(&server, "GET", ratings, ratings, &refs(&none), None);
+
+    // An agent ends the other visitor's conversation, twice; and the clock hook.
+    let close = "/api/v1/agent/conversations/{id}/close";
+    spec.call(&server, "POST", close, &format!("/api/v1/agent/conversations/{their_conv}/close"), &a, None);
+    spec.call(&server, "POST", close, &format!("/api/v1/agent/conversations/{their_conv}/close"), &a, None);
+    spec.call(&server, "POST", close, "/api/v1/agent/conversations/999999/close", &a, None);
+    spec.call(&server, "POST", close, "/api/v1/agent/conversations/999999/close", &refs(&none), None);
+    let clock = "/api/v1/test/clock";
+    spec.call(&server, "POST", clock, clock, &refs(&none), Some(r#"{"nowMs":1772452800000}"#));
+    spec.call(&server, "POST", clock, clock, &refs(&none), Some(r#"{"now":1}"#));
+    spec.call(&server, "GET", cfg, "/api/v1/cs/config?appKey=sk_demo", &refs(&visitor(None)), None);
+    spec.call(&server, "GET", msgs, &format!("/api/v1/cs/conversations/{conv}/messages"), &me, None);
 
     // Admin.
     let sign = "/api/v1/admin/cs/sites/{appKey}/link-entry/sign";
