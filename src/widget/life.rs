@@ -8,9 +8,6 @@
 //! message is acted on once, when it is first shown, whichever path brought
 //! it (socket, catch-up, polling); history loaded at start shows its lines
 //! but announces nothing.
-//!
-//! What several places call is kept out of line (`#[inline(never)]`):
-//! inlined, every caller carried its own copy in the wasm.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -48,7 +45,6 @@ impl Widget {
     /// an answer). A newer one takes the place of the one known, and is
     /// `conversationStarted` when `announce` (not the one the page loaded
     /// with); an older one is history.
-    #[inline(never)]
     pub(super) fn conversation_is(&mut self, id: i64, open: bool, announce: bool) {
         let life = &mut self.life;
         match life.conversation {
@@ -79,7 +75,6 @@ impl Widget {
     }
 
     /// What a page or a `conversation` frame says of the conversation.
-    #[inline(never)]
     pub(super) fn conversation_info(&mut self, info: Info) {
         self.conversation_is(info.id, info.open, true);
         if !info.open && self.life.conversation == Some(info.id) {
@@ -89,7 +84,6 @@ impl Widget {
 
     /// A life-cycle message shown for the first time: its event, when
     /// `announce` (not history loaded at start), and what it changes.
-    #[inline(never)]
     pub(super) fn life_message(
         &mut self,
         event: ConversationEvent,
@@ -116,7 +110,6 @@ impl Widget {
     /// The rating card for an ended conversation, when the site asks for
     /// ratings: asking while it has none, thanks once one is stored. Asked
     /// again (every poll brings the conversation), it keeps what it shows.
-    #[inline(never)]
     fn offer_rating(&mut self, id: i64, rating: Option<Rating>) {
         let Some(scale) = self.life.scale else { return };
         match (&self.life.card, rating) {
@@ -136,7 +129,6 @@ impl Widget {
     }
 
     /// Thanks for a stored rating, with Change within the day it may change.
-    #[inline(never)]
     fn thank(&mut self, rating: Rating) {
         let given = js_sys::Date::parse(&rating.created_at);
         let can_change = js_sys::Date::now() < given + RATING_CHANGE_SECS as f64 * 1000.0;
@@ -209,7 +201,6 @@ impl Widget {
     }
 
     /// The site's availability: the header, the offline note, the event.
-    #[inline(never)]
     pub(super) fn set_availability(&mut self, availability: Availability) {
         if self.life.availability.as_ref() == Some(&availability) {
             return;
@@ -238,7 +229,6 @@ impl Widget {
     }
 
     /// An agent started or stopped typing: told to the page on change.
-    #[inline(never)]
     pub(super) fn agent_typing(&mut self, active: bool) {
         if self.life.typing != active {
             self.life.typing = active;
