@@ -283,7 +283,22 @@ describe('one API: the package and the CDN global subscribe alike', () => {
 });
 
 describe('server-side rendering: Node imports the package without a browser', () => {
-  const API = ['close', 'identify', 'init', 'off', 'on', 'once', 'open', 'sendMessage', 'setLocale', 'shutdown', 'toggle', 'version'];
+  const API = [
+    'close',
+    'endChat',
+    'getState',
+    'identify',
+    'init',
+    'off',
+    'on',
+    'once',
+    'open',
+    'sendMessage',
+    'setLocale',
+    'shutdown',
+    'toggle',
+    'version',
+  ];
   const expectSsrSafe = (result) => {
     assert.deepEqual(result.named, API);
     assert.deepEqual(result.defaultKeys, API);
