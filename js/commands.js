@@ -14,4 +14,6 @@ export const COMMANDS = [
   'once',
   'off',
   'shutdown',
+  'endChat',
+  'getState',
 ];

@@ -154,9 +154,37 @@ export interface WidgetError {
 
 export type ConnectionState = 'connecting' | 'online' | 'polling' | 'offline';
 
+/**
+ * Whether anyone is there: `online` inside the site's hours with an agent
+ * connected, `away` inside hours with none, `offline` outside them.
+ */
+export interface Availability {
+  state: 'online' | 'away' | 'offline';
+  /** RFC 3339: when the site's hours begin again, when offline and known. */
+  nextOpenAt?: string;
+}
+
+/** The rating scale a site asks for: CSAT 1 to 5, NPS 0 to 10. */
+export type RatingScale = 'csat' | 'nps';
+
+/** What `getState()` returns. */
+export interface WidgetState {
+  open: boolean;
+  unread: number;
+  /** The open conversation; `null` when there is none (none yet, or it ended). */
+  conversationId: number | null;
+  /** `null` until the server has said. */
+  availability: Availability | null;
+  /** `null` until the connection has a state. */
+  connection: ConnectionState | null;
+  locale: Locale;
+  externalUserId: string | null;
+}
+
 /** Every event and its payload. */
 export interface WidgetEventMap {
-  ready: { version: string };
+  /** `availability` is `null` until the server has said (the `availability` event follows); mock mode is online. */
+  ready: { version: string; availability: Availability | null };
   open: undefined;
   close: undefined;
   message: ChatMessage;
@@ -173,6 +201,18 @@ export interface WidgetEventMap {
   /** Agent messages the visitor has not seen yet. */
   unread: { count: number };
   connection: { state: ConnectionState };
+  /** The site's availability changed (and once when first known). */
+  availability: Availability;
+  /** The visitor's message started a new conversation. */
+  conversationStarted: { conversationId: number };
+  /** An agent joined the conversation. */
+  agentJoined: { conversationId: number; agentName?: string };
+  /** The conversation ended: by the visitor (`endChat()`, the menu), an agent, or the server. */
+  conversationEnded: { conversationId: number; by: 'visitor' | 'agent' | 'system' };
+  /** An agent started or stopped typing. */
+  typing: { from: 'agent'; active: boolean };
+  /** The server stored the visitor's rating (given or changed). */
+  rating: { conversationId: number; scale: RatingScale; score: number; comment?: string };
 }
 
 export type WidgetEvent = keyof WidgetEventMap;
@@ -212,6 +252,10 @@ export function once<E extends WidgetEvent>(event: E, handler: WidgetEventHandle
 export function off<E extends WidgetEvent>(event: E, handler: WidgetEventHandler<E>): void;
 /** Removes the widget and everything it added to the page. */
 export function shutdown(): void;
+/** Ends the open conversation without asking (the header menu's End chat asks); does nothing without one. */
+export function endChat(): void;
+/** The widget's state, synchronously once it is ready; `null` before (or outside a browser). */
+export function getState(): WidgetState | null;
 /** The package's version. */
 export const version: string;
 
@@ -229,6 +273,8 @@ export interface NatterApi {
   once: typeof once;
   off: typeof off;
   shutdown: typeof shutdown;
+  endChat: typeof endChat;
+  getState: typeof getState;
   readonly version: string;
 }
 
@@ -237,8 +283,11 @@ export interface NatterApi {
  * `Natter('open')` plus the same methods. To type it in a CDN page:
  * `declare global { interface Window { Natter: import('natter-widget').NatterGlobal } }`.
  */
-export interface NatterGlobal extends Omit<NatterApi, 'init'> {
+export interface NatterGlobal extends Omit<NatterApi, 'init' | 'getState'> {
   (command: 'init', config: InitConfig): void;
+  (command: 'endChat'): void;
+  /** Calls `callback` with the state once the widget is ready (on a later microtask). */
+  (command: 'getState', callback: (state: WidgetState) => void): void;
   (command: 'identify', profile: IdentifyProfile): void;
   (command: 'open', options?: OpenOptions): void;
   (command: 'close' | 'toggle' | 'shutdown' | 'showLauncher' | 'hideLauncher'): void;
@@ -247,6 +296,8 @@ export interface NatterGlobal extends Omit<NatterApi, 'init'> {
   <E extends WidgetEvent>(command: 'on' | 'once', event: E, handler: WidgetEventHandler<E>): () => void;
   <E extends WidgetEvent>(command: 'off', event: E, handler: WidgetEventHandler<E>): void;
   init(config: InitConfig): void;
+  /** `Natter('getState', callback)`. */
+  getState(callback: (state: WidgetState) => void): void;
 }
 
 declare const Natter: NatterApi;

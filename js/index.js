@@ -117,6 +117,12 @@ export const showLauncher = command('showLauncher');
 export const hideLauncher = command('hideLauncher');
 export const off = command('off');
 export const shutdown = command('shutdown');
+export const endChat = command('endChat');
+
+/** The widget's state, synchronously; `null` before it is ready (or outside a browser). */
+export function getState() {
+  return (inBrowser() && natter().Natter('getState')) || null;
+}
 
 // Returned here, not taken from the page's `Natter`: a copy of an older
 // version there may return nothing, and on the server there is none.
@@ -144,6 +150,8 @@ const api = {
   once,
   off,
   shutdown,
+  endChat,
+  getState,
   version,
 };
 export default api;

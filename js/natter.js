@@ -20,11 +20,14 @@ export function createNatter(version) {
 
   // `on` and `once` return the function that unsubscribes, at once: the
   // registration itself goes to the runtime (queued until it is ready),
-  // which refuses unknown event names.
+  // which refuses unknown event names. `getState` returns the runtime's
+  // answer (the state once it is ready); other commands return nothing.
   function Natter(command, ...args) {
-    if (runtime) guard(() => runtime.call(String(command), args));
+    let answer;
+    if (runtime) guard(() => (answer = runtime.call(String(command), args)));
     else queue.push([command, ...args]);
     if (command == 'on' || command == 'once') return () => Natter('off', args[0], args[1]);
+    if (command == 'getState') return answer;
   }
 
   // Nothing thrown inside the widget may reach the host page. A trap leaves

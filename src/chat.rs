@@ -4,7 +4,7 @@
 //!
 //! Pure logic, unit-tested natively. The UI mirrors the list by index.
 
-use crate::protocol::Sender;
+use crate::protocol::{ConversationEvent, Sender};
 
 /// Where a message stands from the visitor's side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Entry {
     pub from: Sender,
     pub text: String,
     pub agent_name: Option<String>,
+    /// A life-cycle step a `system` message records (joined, ended).
+    pub event: Option<ConversationEvent>,
     /// Milliseconds since the epoch.
     pub created_at: f64,
     pub delivery: Delivery,
@@ -79,8 +81,10 @@ impl Chat {
         before != self.unread
     }
 
+    /// Only agents' (and the bot's) messages: a life-cycle line such as
+    /// "Ada joined" is no message to read, and would double the count.
     fn counts_as_unread(&self, entry: &Entry) -> bool {
-        entry.from != Sender::Visitor && entry.id.is_some_and(|id| id > self.read_upto)
+        entry.from == Sender::Agent && entry.id.is_some_and(|id| id > self.read_upto)
     }
 
     /// The highest server id held: the `since` cursor for catching up.
@@ -102,6 +106,7 @@ impl Chat {
             from: Sender::Visitor,
             text,
             agent_name: None,
+            event: None,
             created_at,
             delivery: Delivery::Pending,
         });
@@ -155,16 +160,18 @@ impl Chat {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn server(id: i64, from: Sender, text: &str) -> Entry {
+    /// An acknowledged message, as the server sends it.
+    pub(crate) fn server(id: i64, from: Sender, text: &str) -> Entry {
         Entry {
             id: Some(id),
             client_id: None,
             from,
             text: text.into(),
             agent_name: None,
+            event: None,
             created_at: 0.0,
             delivery: Delivery::Sent,
         }
@@ -227,13 +234,13 @@ mod tests {
     }
 
     #[test]
-    fn unread_counts_only_others_while_hidden() {
+    fn unread_counts_only_agent_messages_while_hidden() {
         let mut chat = Chat::default();
         chat.receive(server(1, Sender::Agent, "a"), false);
         chat.receive(server(2, Sender::Visitor, "mine from another tab"), false);
         chat.receive(server(3, Sender::System, "s"), false);
         chat.receive(server(4, Sender::Agent, "seen"), true);
-        assert_eq!(chat.unread(), 2);
+        assert_eq!(chat.unread(), 1);
         assert!(chat.mark_read());
         assert!(!chat.mark_read());
         assert_eq!(chat.unread(), 0);

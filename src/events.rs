@@ -15,10 +15,26 @@ use wasm_bindgen::JsCast;
 use crate::log;
 
 /// Every event name the widget emits.
-pub const NAMES: &[&str] =
-    &["ready", "open", "close", "message", "error", "identify", "shutdown", "unread", "connection"];
+pub const NAMES: &[&str] = &[
+    "ready",
+    "open",
+    "close",
+    "message",
+    "error",
+    "identify",
+    "shutdown",
+    "unread",
+    "connection",
+    "availability",
+    "conversationStarted",
+    "agentJoined",
+    "conversationEnded",
+    "typing",
+    "rating",
+];
 /// `NAMES.join(", ")`, written out (checked by a test).
-const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection";
+const KNOWN: &str = "ready, open, close, message, error, identify, shutdown, unread, connection, availability, \
+                     conversationStarted, agentJoined, conversationEnded, typing, rating";
 
 #[wasm_bindgen]
 extern "C" {

@@ -2,6 +2,8 @@
 //!
 //! Pure logic, unit-tested natively.
 
+use crate::protocol::ConversationEvent;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Locale {
     EnUs,
@@ -95,6 +97,33 @@ pub struct Strings {
     pub dismiss_preview: &'static str,
     /// The tab's title while unread messages wait: `(3) New message`.
     pub new_message: &'static str,
+    // The conversation's life cycle: availability, the header menu, life-cycle
+    // lines, the rating card.
+    pub away: &'static str,
+    /// Followed by the local time the site opens again.
+    pub offline_until: &'static str,
+    /// Under the composer while the site is offline, unless the site says.
+    pub offline_note: &'static str,
+    pub menu: &'static str,
+    pub end_chat: &'static str,
+    pub end_confirm: &'static str,
+    pub end: &'static str,
+    pub cancel: &'static str,
+    pub you_ended: &'static str,
+    /// After the agent's name.
+    pub agent_ended: &'static str,
+    pub closed: &'static str,
+    /// After the agent's name.
+    pub joined: &'static str,
+    pub rate_csat: &'static str,
+    pub rate_nps: &'static str,
+    pub comment: &'static str,
+    pub send_rating: &'static str,
+    /// Followed by the score.
+    pub thanks: &'static str,
+    pub change: &'static str,
+    /// Followed by the reason.
+    pub rating_failed: &'static str,
 }
 
 static EN_US: Strings = Strings {
@@ -126,6 +155,25 @@ static EN_US: Strings = Strings {
     mute: "Mute new message sound",
     dismiss_preview: "Dismiss message preview",
     new_message: "New message",
+    away: "Away · we will reply soon",
+    offline_until: "Offline · back",
+    offline_note: "We're away. Leave a message and we'll reply by email.",
+    menu: "More options",
+    end_chat: "End chat",
+    end_confirm: "End this chat?",
+    end: "End",
+    cancel: "Cancel",
+    you_ended: "You ended the chat.",
+    agent_ended: "ended the chat.",
+    closed: "The chat was closed.",
+    joined: "joined the chat.",
+    rate_csat: "How was this chat?",
+    rate_nps: "How likely are you to recommend us?",
+    comment: "Comment (optional)",
+    send_rating: "Send rating",
+    thanks: "Thanks for your rating:",
+    change: "Change",
+    rating_failed: "Your rating was not sent:",
 };
 
 static ZH_CN: Strings = Strings {
@@ -157,7 +205,40 @@ static ZH_CN: Strings = Strings {
     mute: "新消息提示音静音",
     dismiss_preview: "关闭消息预览",
     new_message: "条新消息",
+    away: "暂时离开 · 我们会尽快回复",
+    offline_until: "离线 · 恢复时间",
+    offline_note: "我们暂时不在。请留言，我们会通过邮件回复您。",
+    menu: "更多选项",
+    end_chat: "结束对话",
+    end_confirm: "要结束这次对话吗？",
+    end: "结束",
+    cancel: "取消",
+    you_ended: "您结束了对话。",
+    agent_ended: "结束了对话。",
+    closed: "对话已关闭。",
+    joined: "加入了对话。",
+    rate_csat: "您对本次对话满意吗？",
+    rate_nps: "您向朋友推荐我们的可能性有多大？",
+    comment: "评论（可选）",
+    send_rating: "提交评价",
+    thanks: "感谢您的评价：",
+    change: "修改",
+    rating_failed: "评价未能提交：",
 };
+
+impl Strings {
+    /// The line a life-cycle `system` message shows, by its event, in this
+    /// locale; `None` for a message without one (its text is shown).
+    pub fn event_line(&self, event: Option<ConversationEvent>, agent_name: Option<&str>) -> Option<String> {
+        let agent = agent_name.unwrap_or(self.agent);
+        Some(match event? {
+            ConversationEvent::Joined => [agent, " ", self.joined].concat(),
+            ConversationEvent::EndedByVisitor => self.you_ended.into(),
+            ConversationEvent::EndedByAgent => [agent, " ", self.agent_ended].concat(),
+            ConversationEvent::EndedBySystem => self.closed.into(),
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +273,18 @@ mod tests {
     }
 
     #[test]
+    fn life_cycle_events_have_their_own_lines() {
+        use ConversationEvent::*;
+        let (en, zh) = (Locale::EnUs.strings(), Locale::ZhCn.strings());
+        assert_eq!(en.event_line(Some(Joined), Some("Ada")).as_deref(), Some("Ada joined the chat."));
+        assert_eq!(zh.event_line(Some(EndedByAgent), Some("Ada")).as_deref(), Some("Ada 结束了对话。"));
+        assert_eq!(en.event_line(Some(EndedByAgent), None).as_deref(), Some("Support ended the chat."));
+        assert_eq!(en.event_line(Some(EndedByVisitor), None).as_deref(), Some("You ended the chat."));
+        assert_eq!(zh.event_line(Some(EndedBySystem), None).as_deref(), Some("对话已关闭。"));
+        assert_eq!(en.event_line(None, Some("Ada")), None);
+    }
+
+    #[test]
     fn every_string_is_translated() {
         let fields = |s: &Strings| {
             [
@@ -222,6 +315,25 @@ mod tests {
                 s.mute,
                 s.dismiss_preview,
                 s.new_message,
+                s.away,
+                s.offline_until,
+                s.offline_note,
+                s.menu,
+                s.end_chat,
+                s.end_confirm,
+                s.end,
+                s.cancel,
+                s.you_ended,
+                s.agent_ended,
+                s.closed,
+                s.joined,
+                s.rate_csat,
+                s.rate_nps,
+                s.comment,
+                s.send_rating,
+                s.thanks,
+                s.change,
+                s.rating_failed,
             ]
         };
         for (en, zh) in fields(&EN_US).iter().zip(fields(&ZH_CN)) {

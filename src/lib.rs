@@ -75,10 +75,11 @@ pub fn boot(script: Option<HtmlScriptElement>, queue: Array, hub: Hub) {
     widget::boot(script, queue);
 }
 
-/// Runs one command of the public API: `call("open", [{prefill: "hi"}])`.
+/// Runs one command of the public API: `call("open", [{prefill: "hi"}])`;
+/// returns what the command answers (`getState`), else undefined.
 #[wasm_bindgen]
-pub fn call(name: &str, args: Array) {
-    widget::call(name, args);
+pub fn call(name: &str, args: Array) -> JsValue {
+    widget::call(name, args)
 }
 
 // Safe because the wasm has one thread: the cfg leaves it out of threaded builds.

@@ -76,7 +76,7 @@ pub fn preview(chat: &Chat, dismissed: i64) -> Option<&Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::Delivery;
+    use crate::chat::tests::server as message;
     use crate::i18n::Locale;
 
     #[test]
@@ -117,18 +117,6 @@ mod tests {
         assert_eq!(flash.next("(1) New message", "(1) New message"), "Cart (2)");
         flash.next("Cart (2)", "(1) New message");
         assert_eq!(flash.restore("(1) New message"), Some("Cart (2)"));
-    }
-
-    fn message(id: i64, from: Sender, text: &str) -> Entry {
-        Entry {
-            id: Some(id),
-            client_id: None,
-            from,
-            text: text.into(),
-            agent_name: None,
-            created_at: 0.0,
-            delivery: Delivery::Sent,
-        }
     }
 
     #[test]

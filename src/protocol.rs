@@ -573,6 +573,8 @@ impl Rating {
     pub const SCALE: &str = "scale";
     pub const SCORE: &str = "score";
     pub const COMMENT: &str = "comment";
+    pub const CREATED_AT: &str = "createdAt";
+    pub const UPDATED_AT: &str = "updatedAt";
 }
 
 /// Answer to a rating.

@@ -8,9 +8,12 @@
 use js_sys::{Array, Object, Reflect, JSON};
 use natter::chat::{Delivery, Entry};
 use natter::config::Profile;
-use natter::protocol::{PageInfo, Sender};
+use natter::protocol::{
+    Availability, AvailabilityState, ConversationEvent, PageInfo, Rating, RatingScale, Sender, LEAVE_PATH_END,
+    RATING_PATH_END,
+};
 use natter::session::machine::Failure;
-use natter::session::wire::{self, Frame, HandshakeBody, Refusal};
+use natter::session::wire::{self, Frame, HandshakeBody, Info, Refusal};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -57,6 +60,7 @@ fn sent(id: i64, from: Sender, text: &str, client_id: Option<&str>, agent: Optio
         from,
         text: text.into(),
         agent_name: agent.map(String::from),
+        event: None,
         created_at: time(at),
         delivery: Delivery::Sent,
     }
@@ -77,6 +81,12 @@ fn handshake_answers_decode() {
     let answer = wire::handshake(&fixture!("handshake-unavailable")).expect("decodes");
     assert_eq!(answer.token, None);
     assert_eq!(answer.config.site_name, None);
+    // A site that asks for no rating; away when the server says so.
+    assert_eq!(answer.config.rating, None);
+    assert_eq!(answer.config.availability.state, AvailabilityState::Away);
+    // An older server's config has only `online`.
+    let older = JSON::parse(r#"{"online":true}"#).expect("json");
+    assert_eq!(wire::remote(&older).expect("decodes").availability.state, AvailabilityState::Online);
 
     // An available site without a token is a broken answer, not a success.
     let broken = fixture!("handshake");
@@ -92,7 +102,11 @@ fn remote_config_decodes() {
     assert_eq!(config.locale.as_deref(), Some("zh-CN"));
     assert_eq!(config.greeting.as_deref(), Some("Hello! How can we help?"));
     assert_eq!(config.offline_message.as_deref(), Some("We are away; leave a message."));
-    assert!(!config.online);
+    assert_eq!(
+        config.availability,
+        Availability { state: AvailabilityState::Offline, next_open_at: Some("2026-05-22T01:00:00.000Z".into()) }
+    );
+    assert_eq!(config.rating, Some(RatingScale::Nps));
     assert_eq!(at(&config.appearance, &["primaryColor"]).as_string().as_deref(), Some("#0f766e"));
     assert_eq!(at(&config.appearance, &["theme"]).as_string().as_deref(), Some("dark"));
 }
@@ -119,10 +133,80 @@ fn message_answers_decode() {
     let second = at(&broken, &["messages", "1"]);
     Reflect::set(&second, &"from".into(), &"robot".into()).expect("set");
     assert!(wire::page(&broken).is_none());
+    assert_eq!(
+        wire::page(&fixture!("messages-page")).and_then(|page| page.conversation),
+        Some(Info { id: 7, open: true, ended_by: None, agent_name: None, rating: None })
+    );
 
     let posted = wire::posted(&fixture!("posted")).expect("post answer decodes");
     assert_eq!(posted, (sent(43, Sender::Visitor, "Thanks!", Some("c-43"), None, "2026-05-21T07:53:43.123Z"), 7));
     assert!(wire::posted(&fixture!("conversation-none")).is_none());
+}
+
+fn rating(scale: RatingScale, score: u8, comment: Option<&str>) -> Rating {
+    Rating {
+        conversation_id: 7,
+        scale,
+        score,
+        comment: comment.map(String::from),
+        created_at: "2026-05-21T07:55:00.000Z".into(),
+        updated_at: "2026-05-21T07:56:00.000Z".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_ended_conversation_and_its_life_cycle_messages_decode() {
+    let page = wire::page(&fixture!("messages-page-ended")).expect("page decodes");
+    let ended = Info {
+        id: 7,
+        open: false,
+        ended_by: Some(Sender::Agent),
+        agent_name: Some("Ada".into()),
+        rating: Some(rating(RatingScale::Csat, 4, Some("Quick and kind"))),
+    };
+    assert_eq!(page.conversation.as_ref(), Some(&ended));
+    let events: Vec<_> =
+        page.messages.iter().map(|(entry, _)| (entry.from, entry.event, entry.agent_name.as_deref())).collect();
+    assert_eq!(
+        events,
+        vec![
+            (Sender::System, Some(ConversationEvent::Joined), Some("Ada")),
+            (Sender::System, Some(ConversationEvent::EndedByAgent), Some("Ada")),
+            (Sender::System, Some(ConversationEvent::EndedByVisitor), None),
+            (Sender::System, Some(ConversationEvent::EndedBySystem), None),
+        ]
+    );
+    // An event this widget does not know leaves the message as plain text.
+    let newer = fixture!("messages-page-ended");
+    Reflect::set(&at(&newer, &["messages", "0"]), &"event".into(), &"transferred".into()).expect("set");
+    let page = wire::page(&newer).expect("still decodes");
+    assert_eq!((page.messages[0].0.event, page.messages[0].0.text.as_str()), (None, "Ada joined the conversation."));
+
+    let Frame::Conversation(info) = frame(fixture!("frame-conversation-closed")) else { panic!("conversation") };
+    assert_eq!(info, ended);
+}
+
+#[wasm_bindgen_test]
+fn ratings_decode_and_are_requested_as_the_server_reads_them() {
+    assert_eq!(wire::rated(&fixture!("rating")), Some(rating(RatingScale::Nps, 9, None)));
+    assert_eq!(wire::rated(&fixture!("conversation-none")), None);
+    assert_eq!(
+        canonical(&wire::rating_body(RatingScale::Csat, 5, "Quick and kind")),
+        canonical(&fixture!("request-rating"))
+    );
+    // A blank comment is none.
+    assert_eq!(
+        canonical(&wire::rating_body(RatingScale::Nps, 0, " \n ")),
+        canonical(&fixture!("request-rating-no-comment"))
+    );
+    for (json, status, code) in [
+        (fixture!("error-rating_locked"), 409, "rating_locked"),
+        (fixture!("error-conversation_open"), 409, "conversation_open"),
+    ] {
+        let failure = wire::failure(status, &json, None);
+        assert_eq!(failure.code(), code);
+        assert_eq!(failure.describe(), at(&json, &["error", "message"]).as_string().expect("a message"));
+    }
 }
 
 #[wasm_bindgen_test]
@@ -166,16 +250,29 @@ fn frame(json: JsValue) -> Frame {
 
 #[wasm_bindgen_test]
 fn server_frames_decode() {
-    let Frame::Hello { conversation_id, agents_online, ping_interval_ms } = frame(fixture!("frame-hello")) else {
+    let Frame::Hello { conversation_id, availability, ping_interval_ms } = frame(fixture!("frame-hello")) else {
         panic!("hello")
     };
-    assert_eq!((conversation_id, agents_online, ping_interval_ms), (Some(7), true, Some(20_000.0)));
-    let Frame::Hello { conversation_id, agents_online, ping_interval_ms } =
+    let online = Availability { state: AvailabilityState::Online, next_open_at: None };
+    assert_eq!((conversation_id, availability, ping_interval_ms), (Some(7), online, Some(20_000.0)));
+    // Without `availability`, `agentsOnline` says online or away.
+    let Frame::Hello { conversation_id, availability, ping_interval_ms } =
         frame(fixture!("frame-hello-no-conversation"))
     else {
         panic!("hello")
     };
-    assert_eq!((conversation_id, agents_online, ping_interval_ms), (None, false, Some(25_000.0)));
+    assert_eq!(
+        (conversation_id, availability.state, ping_interval_ms),
+        (None, AvailabilityState::Away, Some(25_000.0))
+    );
+
+    let Frame::Availability(availability) = frame(fixture!("frame-availability")) else { panic!("availability") };
+    assert_eq!(
+        availability,
+        Availability { state: AvailabilityState::Offline, next_open_at: Some("2026-05-22T01:00:00.000Z".into()) }
+    );
+    let Frame::Availability(availability) = frame(fixture!("frame-availability-away")) else { panic!("availability") };
+    assert_eq!(availability, Availability { state: AvailabilityState::Away, next_open_at: None });
 
     let Frame::Message(entry, conversation_id) = frame(fixture!("frame-message")) else { panic!("message") };
     assert_eq!(entry, sent(44, Sender::Agent, "Shipped today", None, Some("Ada"), "2026-05-21T07:53:44.123Z"));
@@ -189,8 +286,11 @@ fn server_frames_decode() {
     assert_eq!(agent_name, None);
 
     assert!(matches!(frame(fixture!("frame-presence")), Frame::Presence { agents_online: true }));
-    assert!(matches!(frame(fixture!("frame-conversation")), Frame::Conversation(Some(7))));
-    assert!(matches!(frame(fixture!("frame-conversation-closed")), Frame::Conversation(None)));
+    assert!(matches!(frame(fixture!("frame-conversation")), Frame::Conversation(Info { id: 7, open: true, .. })));
+    assert!(matches!(
+        frame(fixture!("frame-conversation-closed")),
+        Frame::Conversation(Info { id: 7, open: false, .. })
+    ));
     assert!(matches!(frame(fixture!("frame-resync")), Frame::Resync));
     for alive in [fixture!("frame-pong"), fixture!("frame-auth-ok"), fixture!("frame-read")] {
         assert!(matches!(frame(alive), Frame::Alive));
@@ -221,6 +321,7 @@ fn unknown_and_broken_frames_are_told_apart() {
     assert!(wire::frame(&parse(r#"{"type":"message","message":{"id":1}}"#)).is_none());
     assert!(wire::frame(&parse(r#"{"type":"typing"}"#)).is_none());
     assert!(wire::frame(&parse(r#"{"message":{}}"#)).is_none());
+    assert!(wire::frame(&parse(r#"{"type":"availability","state":"sleepy"}"#)).is_none());
     // A ping interval out of range keeps the widget's own.
     let Frame::Hello { ping_interval_ms, .. } =
         frame(parse(r#"{"type":"hello","agentsOnline":true,"pingIntervalSecs":0}"#))
@@ -290,4 +391,6 @@ fn a_time_zone_over_the_limit_is_left_out() {
 #[wasm_bindgen_test]
 fn paths_carry_the_ids_and_a_full_page() {
     assert_eq!(wire::messages_path(7, 42), "/conversations/7/messages?since=42&limit=200");
+    assert_eq!(wire::conversation_path(7, LEAVE_PATH_END), "/conversations/7/leave");
+    assert_eq!(wire::conversation_path(7, RATING_PATH_END), "/conversations/7/rating");
 }

@@ -14,8 +14,8 @@ use super::machine::{Input, Machine, Output, Timing};
 use super::{http, wire};
 use crate::js::{get, get_string, object};
 use crate::protocol::{
-    CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, JWT_SUBPROTOCOL_PREFIX, WS_PATH,
-    WS_SUBPROTOCOL,
+    CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, JWT_SUBPROTOCOL_PREFIX,
+    LEAVE_PATH_END, RATING_PATH_END, WS_PATH, WS_SUBPROTOCOL,
 };
 use crate::timer::Timer;
 
@@ -41,12 +41,18 @@ pub enum Reply {
     Current,
     /// The answer to the post of this message (its client id).
     Posted(String),
+    /// The answer to ending the conversation (`.../leave`).
+    Left,
+    /// The answer to a rating.
+    Rated,
 }
 
 /// The tags of the answers that are not a post's (a post's is its client id).
 const REPLY_HANDSHAKE: u32 = 0;
 const REPLY_FETCHED: u32 = 1;
 const REPLY_CURRENT: u32 = 2;
+const REPLY_LEFT: u32 = 3;
+const REPLY_RATED: u32 = 4;
 
 /// Where events go: the widget's handler, with the session generation.
 pub type Sink = fn(u32, Event);
@@ -202,6 +208,17 @@ impl Session {
         self.machine.socket_open()
     }
 
+    /// Ends the conversation (`body` undefined) or rates it: a request of
+    /// its own beside the machine's, answered as [`Reply::Left`] or
+    /// [`Reply::Rated`].
+    pub fn conclude(&self, conversation_id: i64, rating: &JsValue) {
+        let (end, reply, body) = match rating.is_undefined() {
+            true => (LEAVE_PATH_END, REPLY_LEFT, object(&[])),
+            false => (RATING_PATH_END, REPLY_RATED, rating.clone()),
+        };
+        self.spawn(&wire::conversation_path(conversation_id, end), self.machine.token(), &body, &reply.into());
+    }
+
     /// A request to the visitor API at `path` (`GET` when `body` is
     /// undefined, else `POST`); its answer comes back tagged with `reply`
     /// (see [`Reply`]).
@@ -264,6 +281,8 @@ fn inbox(generation: u32, sink: Sink) -> JsValue {
                 (_, Some(REPLY_HANDSHAKE)) => Reply::Handshake,
                 (_, Some(REPLY_FETCHED)) => Reply::Fetched,
                 (_, Some(REPLY_CURRENT)) => Reply::Current,
+                (_, Some(REPLY_LEFT)) => Reply::Left,
+                (_, Some(REPLY_RATED)) => Reply::Rated,
                 // Only `spawn` tags answers: nothing else is one of ours.
                 _ => return,
             };

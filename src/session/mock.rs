@@ -54,6 +54,7 @@ impl Mock {
             from,
             text,
             agent_name,
+            event: None,
             created_at: js_sys::Date::now(),
             delivery: Delivery::Sent,
         }

@@ -45,6 +45,9 @@ pub trait Transport {
         false
     }
     fn send_frame(&self, _frame: &JsValue) {}
+    /// Ends the conversation (`rating` undefined) or rates it (see
+    /// [`Session::conclude`]); the mock has no conversations.
+    fn conclude(&self, _conversation_id: i64, _rating: &JsValue) {}
 }
 
 impl Transport for Session {
@@ -71,5 +74,8 @@ impl Transport for Session {
     }
     fn send_frame(&self, frame: &JsValue) {
         Session::send_frame(self, frame)
+    }
+    fn conclude(&self, conversation_id: i64, rating: &JsValue) {
+        Session::conclude(self, conversation_id, rating)
     }
 }

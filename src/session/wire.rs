@@ -18,10 +18,11 @@ use crate::config::Profile;
 use crate::digits::int;
 use crate::js::{get, get_int, get_string, object, string_or};
 use crate::protocol::{
-    clip_chars, ClientFrame, Conversation, ConversationResponse, ConversationStatus, ErrorBody, ErrorCode,
-    ErrorEnvelope, HandshakeRequest, HandshakeResponse, Message, MessagePage, PageInfo, Profile as Fields,
-    RemoteConfig, SendMessageRequest, SendMessageResponse, Sender, ServerFrame, CONVERSATIONS_PATH, MAX_PAGE_LIMIT,
-    MAX_TIMEZONE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, MESSAGES_PATH_END, TOKEN_TTL_SECS,
+    clip_chars, Availability, AvailabilityState, ClientFrame, Conversation, ConversationEvent, ConversationResponse,
+    ConversationStatus, ErrorBody, ErrorCode, ErrorEnvelope, HandshakeRequest, HandshakeResponse, Message, MessagePage,
+    PageInfo, Profile as Fields, Rating, RatingRequest, RatingResponse, RatingScale, RemoteConfig, SendMessageRequest,
+    SendMessageResponse, Sender, ServerFrame, CONVERSATIONS_PATH, MAX_PAGE_LIMIT, MAX_TIMEZONE_CHARS, MAX_TITLE_CHARS,
+    MAX_URL_CHARS, MESSAGES_PATH_END, TOKEN_TTL_SECS,
 };
 
 // ---------------------------------------------------------------------------
@@ -94,8 +95,22 @@ pub fn post_body(client_id: &str, text: &str) -> JsValue {
 /// The path of the messages of a conversation after `since`, a full page.
 pub fn messages_path(conversation_id: i64, since: i64) -> String {
     let limit = int(MAX_PAGE_LIMIT.into());
-    [CONVERSATIONS_PATH, "/", &int(conversation_id), MESSAGES_PATH_END, "?since=", &int(since), "&limit=", &limit]
-        .concat()
+    [&conversation_path(conversation_id, MESSAGES_PATH_END), "?since=", &int(since), "&limit=", &limit].concat()
+}
+
+/// `/conversations/{id}` then `end` (`LEAVE_PATH_END`, `RATING_PATH_END`...).
+pub fn conversation_path(conversation_id: i64, end: &str) -> String {
+    [CONVERSATIONS_PATH, "/", &int(conversation_id), end].concat()
+}
+
+/// A `RatingRequest`: a blank comment is left out (the server reads it as none).
+pub fn rating_body(scale: RatingScale, score: u8, comment: &str) -> JsValue {
+    let comment = comment.trim();
+    object(&[
+        (RatingRequest::SCALE, scale.as_str().into()),
+        (RatingRequest::SCORE, score.into()),
+        (RatingRequest::COMMENT, if comment.is_empty() { JsValue::UNDEFINED } else { comment.into() }),
+    ])
 }
 
 /// The [`post_body`]'s message as a socket frame, answered by an `ack` or
@@ -161,7 +176,9 @@ pub struct Remote {
     pub locale: Option<String>,
     pub greeting: Option<String>,
     pub offline_message: Option<String>,
-    pub online: bool,
+    pub availability: Availability,
+    /// The rating asked for after a conversation ends; `None`: none.
+    pub rating: Option<RatingScale>,
     /// The `appearance` object, read as a config layer like `init`'s.
     pub appearance: JsValue,
 }
@@ -172,9 +189,42 @@ pub fn remote(json: &JsValue) -> Option<Remote> {
         locale: get_string(json, RemoteConfig::LOCALE),
         greeting: get_string(json, RemoteConfig::GREETING),
         offline_message: get_string(json, RemoteConfig::OFFLINE_MESSAGE),
-        online: get(json, RemoteConfig::ONLINE).as_bool().unwrap_or(true),
+        availability: availability(&get(json, RemoteConfig::AVAILABILITY))
+            .unwrap_or_else(|| present(get(json, RemoteConfig::ONLINE).as_bool().unwrap_or(true))),
+        rating: get_string(json, RemoteConfig::RATING).and_then(|s| RatingScale::parse(&s)),
         appearance: get(json, RemoteConfig::APPEARANCE),
     })
+}
+
+/// An `Availability`; `None` when absent or of an unknown state.
+pub fn availability(json: &JsValue) -> Option<Availability> {
+    Some(Availability {
+        state: AvailabilityState::parse(&get_string(json, Availability::STATE)?)?,
+        next_open_at: get_string(json, Availability::NEXT_OPEN_AT),
+    })
+}
+
+/// What a server without `availability` says: whether an agent is there.
+fn present(online: bool) -> Availability {
+    let state = if online { AvailabilityState::Online } else { AvailabilityState::Away };
+    Availability { state, next_open_at: None }
+}
+
+/// A stored `Rating`.
+pub fn rating(json: &JsValue) -> Option<Rating> {
+    Some(Rating {
+        conversation_id: get_int(json, Rating::CONVERSATION_ID)?,
+        scale: RatingScale::parse(&get_string(json, Rating::SCALE)?)?,
+        score: u8::try_from(get_int(json, Rating::SCORE)?).ok()?,
+        comment: get_string(json, Rating::COMMENT),
+        created_at: get_string(json, Rating::CREATED_AT)?,
+        updated_at: get_string(json, Rating::UPDATED_AT)?,
+    })
+}
+
+/// A `RatingResponse`: the rating as stored.
+pub fn rated(json: &JsValue) -> Option<Rating> {
+    rating(&get(json, RatingResponse::RATING))
 }
 
 /// A `Message`, with its conversation id.
@@ -191,6 +241,8 @@ pub fn message(json: &JsValue) -> Option<(Entry, i64)> {
         from,
         text: get_string(json, Message::TEXT)?,
         agent_name: get_string(json, Message::AGENT_NAME),
+        // An event this widget does not know shows as its `text`.
+        event: get_string(json, Message::EVENT).and_then(|event| ConversationEvent::parse(&event)),
         created_at: created_at.unwrap_or_else(js_sys::Date::now),
         delivery: Delivery::Sent,
     };
@@ -206,6 +258,8 @@ pub struct Page {
     /// The complete cursor.
     pub next_since: i64,
     pub has_more: bool,
+    /// The conversation as it is now, when the server says.
+    pub conversation: Option<Info>,
 }
 
 pub fn page(json: &JsValue) -> Option<Page> {
@@ -227,16 +281,31 @@ pub fn page(json: &JsValue) -> Option<Page> {
         messages: list,
         next_since: get_int(json, MessagePage::NEXT_SINCE)?,
         has_more: get(json, MessagePage::HAS_MORE).as_bool()?,
+        conversation: conversation(&get(json, MessagePage::CONVERSATION)),
     })
 }
 
-/// A `Conversation`: its id while it is open, `None` once closed.
-pub fn conversation(json: &JsValue) -> Option<Option<i64>> {
-    let id = get_int(json, Conversation::ID)?;
-    match ConversationStatus::parse(&get_string(json, Conversation::STATUS)?)? {
-        ConversationStatus::Open => Some(Some(id)),
-        ConversationStatus::Closed => Some(None),
-    }
+/// A `Conversation`, as the widget needs it.
+#[derive(Debug, PartialEq)]
+pub struct Info {
+    pub id: i64,
+    pub open: bool,
+    /// Who ended it, once closed.
+    pub ended_by: Option<Sender>,
+    /// The agent who joined it.
+    pub agent_name: Option<String>,
+    /// The visitor's rating of it; an unreadable one is none.
+    pub rating: Option<Rating>,
+}
+
+pub fn conversation(json: &JsValue) -> Option<Info> {
+    Some(Info {
+        id: get_int(json, Conversation::ID)?,
+        open: ConversationStatus::parse(&get_string(json, Conversation::STATUS)?)? == ConversationStatus::Open,
+        ended_by: get_string(json, Conversation::ENDED_BY).and_then(|by| Sender::parse(&by)),
+        agent_name: get_string(json, Conversation::AGENT_NAME),
+        rating: rating(&get(json, Conversation::RATING)),
+    })
 }
 
 /// A `ConversationResponse`: the visitor's open conversation, if any.
@@ -245,7 +314,7 @@ pub fn current(json: &JsValue) -> Option<Option<i64>> {
     if conversation.is_null() {
         return Some(None);
     }
-    self::conversation(&conversation)
+    self::conversation(&conversation).map(|info| info.open.then_some(info.id))
 }
 
 /// A `SendMessageResponse`: the stored message.
@@ -315,7 +384,8 @@ const MAX_PING_INTERVAL_SECS: i64 = 3600;
 pub enum Frame {
     Hello {
         conversation_id: Option<i64>,
-        agents_online: bool,
+        /// From `agentsOnline` where the server does not say.
+        availability: Availability,
         /// `None` when absent or out of range (1 s to an hour).
         ping_interval_ms: Option<f64>,
     },
@@ -328,8 +398,9 @@ pub enum Frame {
     Presence {
         agents_online: bool,
     },
-    /// A conversation changed: its id while it is open.
-    Conversation(Option<i64>),
+    Availability(Availability),
+    /// A conversation was created, closed or changed.
+    Conversation(Info),
     /// Alive, nothing to show: `pong`, `authOk`, and `read` (an agent's
     /// read receipt, not shown).
     Alive,
@@ -355,7 +426,10 @@ pub fn frame(json: &JsValue) -> Option<Frame> {
     Some(match kind.as_str() {
         ServerFrame::TYPE_HELLO => Frame::Hello {
             conversation_id: get_int(json, ServerFrame::CONVERSATION_ID),
-            agents_online: get(json, ServerFrame::AGENTS_ONLINE).as_bool()?,
+            availability: match availability(&get(json, ServerFrame::AVAILABILITY)) {
+                Some(availability) => availability,
+                None => present(get(json, ServerFrame::AGENTS_ONLINE).as_bool()?),
+            },
             ping_interval_ms: get_int(json, ServerFrame::PING_INTERVAL_SECS)
                 .filter(|secs| (1..=MAX_PING_INTERVAL_SECS).contains(secs))
                 .map(|secs| secs as f64 * 1000.0),
@@ -371,6 +445,7 @@ pub fn frame(json: &JsValue) -> Option<Frame> {
         ServerFrame::TYPE_PRESENCE => {
             Frame::Presence { agents_online: get(json, ServerFrame::AGENTS_ONLINE).as_bool()? }
         }
+        ServerFrame::TYPE_AVAILABILITY => Frame::Availability(availability(json)?),
         ServerFrame::TYPE_CONVERSATION => Frame::Conversation(conversation(&get(json, ServerFrame::CONVERSATION))?),
         ServerFrame::TYPE_PONG | ServerFrame::TYPE_AUTH_OK | ServerFrame::TYPE_READ => Frame::Alive,
         ServerFrame::TYPE_RESYNC => Frame::Resync,

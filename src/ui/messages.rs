@@ -40,7 +40,9 @@ pub fn row(doc: &Document, entry: &Entry, strings: &Strings) -> Element {
     }
     let stack = child_element(doc, &row, "div", &[("class", "stack")]);
     let bubble = child_element(doc, &stack, "div", &[("class", "bubble")]);
-    for segment in segments(&entry.text) {
+    // A life-cycle line in the widget's language; other text as it came.
+    let line = strings.event_line(entry.event, entry.agent_name.as_deref());
+    for segment in segments(line.as_deref().unwrap_or(&entry.text)) {
         match segment {
             Segment::Text(text) => append(&bubble, &doc.create_text_node(text)),
             Segment::Link(url) => {

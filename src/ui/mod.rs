@@ -7,7 +7,9 @@
 
 mod engage;
 mod icon;
+mod menu;
 mod messages;
+mod rating;
 mod window;
 
 pub use window::CHUNK;
@@ -27,6 +29,7 @@ use crate::dom::{
 };
 use crate::i18n::Strings;
 use crate::log;
+use crate::protocol::AvailabilityState;
 use crate::style::CSS;
 use window::{Step, View, Window};
 
@@ -64,6 +67,18 @@ pub enum UiAction {
     Mute,
     /// The preview bubble's close button.
     Dismiss,
+    /// The header menu's button.
+    Menu,
+    /// Escape in the menu (`true`: focus goes back to its button), or
+    /// focus left it.
+    CloseMenu(bool),
+    /// The menu's End chat: asks for confirmation.
+    EndChat,
+    /// The confirmation's End (`true`) or Cancel.
+    ConfirmEnd(bool),
+    /// The rating card's submit, and its Change after a rating.
+    Rate,
+    ChangeRating,
 }
 
 pub struct Ui {
@@ -88,10 +103,18 @@ pub struct Ui {
     preview: Element,
     peek: Element,
     dismiss: Element,
+    more: Element,
+    menu: Element,
+    end_chat: Element,
+    confirm: Element,
+    rating: Element,
+    notice: Element,
+    /// What the header's status line says: the availability, and when the
+    /// site opens again (RFC 3339).
+    availability: (AvailabilityState, Option<String>),
     strings: &'static Strings,
     custom_title: bool,
     custom_subtitle: bool,
-    online: bool,
     unread: u32,
     open: bool,
     window: Window,
@@ -100,7 +123,7 @@ pub struct Ui {
     follow: bool,
     fill_handler: JsValue,
     fill_frame: Option<Frame>,
-    _listeners: [Listener; 5],
+    _listeners: [Listener; 6],
 }
 
 /// The widget's markup: src/ui/widget.html with its icons, minified by
@@ -129,6 +152,12 @@ struct Parts<E> {
     preview: E,
     peek: E,
     dismiss: E,
+    more: E,
+    menu: E,
+    end_chat: E,
+    confirm: E,
+    rating: E,
+    notice: E,
 }
 
 impl<E> Parts<E> {
@@ -158,6 +187,12 @@ impl<E> Parts<E> {
             preview: part(".preview")?,
             peek: part(".peek")?,
             dismiss: part(".dismiss")?,
+            more: part(".more")?,
+            menu: part(".menu")?,
+            end_chat: part(".end-chat")?,
+            confirm: part(".confirm")?,
+            rating: part(".rating")?,
+            notice: part(".notice")?,
         })
     }
 }
@@ -198,8 +233,8 @@ impl Ui {
             |target: &Element, kind| Listener::new(target, kind, move |event| on_event(kind, &event, on_action));
         // Scroll events do not bubble to the root.
         let scrolled = listen(&parts.list, "scroll");
-        let [click, keydown, submit, input_changed] =
-            ["click", "keydown", "submit", "input"].map(|kind| listen(&root, kind));
+        let [click, keydown, submit, input_changed, focusout] =
+            ["click", "keydown", "submit", "input", "focusout"].map(|kind| listen(&root, kind));
         let fill_handler = Closure::<dyn FnMut()>::new(move || on_action(UiAction::Fill)).into_js_value();
         let mut ui = Self {
             host,
@@ -223,10 +258,16 @@ impl Ui {
             preview: parts.preview,
             peek: parts.peek,
             dismiss: parts.dismiss,
+            more: parts.more,
+            menu: parts.menu,
+            end_chat: parts.end_chat,
+            confirm: parts.confirm,
+            rating: parts.rating,
+            notice: parts.notice,
+            availability: (AvailabilityState::Online, None),
             strings,
             custom_title: false,
             custom_subtitle: false,
-            online: true,
             unread: 0,
             open: false,
             window: Window::default(),
@@ -234,7 +275,7 @@ impl Ui {
             follow: true,
             fill_frame: None,
             fill_handler,
-            _listeners: [click, keydown, submit, input_changed, scrolled],
+            _listeners: [click, keydown, submit, input_changed, scrolled, focusout],
         };
         append(body, &ui.host);
         ui.set_strings(strings);
@@ -299,7 +340,7 @@ impl Ui {
         if let Some(subtitle) = &look.header_subtitle {
             set_text(&self.subtitle_text, subtitle);
         } else {
-            self.set_online(self.online);
+            self.show_availability();
         }
     }
 
@@ -348,13 +389,28 @@ impl Ui {
             (&self.send, "aria-label", strings.send),
             (&self.mute, "aria-label", strings.mute),
             (&self.dismiss, "aria-label", strings.dismiss_preview),
+            (&self.more, "aria-label", strings.menu),
         ] {
             set_attribute(el, name, value);
+        }
+        // The life cycle's fixed texts: the menu, the confirmation, the rating card.
+        for (selector, text) in [
+            (".end-chat", strings.end_chat),
+            (".confirm p", strings.end_confirm),
+            (".end", strings.end),
+            (".cancel", strings.cancel),
+            (".comment span", strings.comment),
+            (".rate-send", strings.send_rating),
+            (".rate-change", strings.change),
+        ] {
+            if let Some(el) = find(&self.root, selector) {
+                set_text(&el, text);
+            }
         }
         if !self.custom_title {
             set_text(&self.title, strings.default_title);
         }
-        self.set_online(self.online);
+        self.show_availability();
         self.set_unread(self.unread);
         self.set_open(self.open);
     }
@@ -371,12 +427,36 @@ impl Ui {
         self.update_launcher_name();
     }
 
-    pub fn set_online(&mut self, online: bool) {
-        self.online = online;
-        toggle_class(&self.subtitle, "off", !online);
-        if !self.custom_subtitle {
-            set_text(&self.subtitle_text, if online { self.strings.online } else { self.strings.offline });
+    /// The header's status line: online, away, or offline (with the local
+    /// time the site opens again, in the widget's language, when known).
+    pub fn set_availability(&mut self, state: AvailabilityState, next_open_at: Option<String>) {
+        self.availability = (state, next_open_at);
+        self.show_availability();
+    }
+
+    fn show_availability(&self) {
+        let s = self.strings;
+        let (state, next_open_at) = &self.availability;
+        toggle_class(&self.subtitle, "off", *state != AvailabilityState::Online);
+        if self.custom_subtitle {
+            return;
         }
+        let until;
+        let text = match (state, next_open_at) {
+            (AvailabilityState::Online, _) => s.online,
+            (AvailabilityState::Away, _) => s.away,
+            (AvailabilityState::Offline, Some(at)) => {
+                until = [s.offline_until, " ", &local_time(at, s.lang)].concat();
+                &until
+            }
+            (AvailabilityState::Offline, None) => s.offline,
+        };
+        set_text(&self.subtitle_text, text);
+    }
+
+    /// A standing note above the composer (the offline message), or none.
+    pub fn set_notice(&self, text: Option<&str>) {
+        show_text(&self.notice, text);
     }
 
     pub fn set_unread(&mut self, count: u32) {
@@ -412,7 +492,7 @@ impl Ui {
     /// The server refused the widget: the header says offline and the
     /// banner says why nothing is sent, until the next connection state.
     pub fn show_unavailable(&mut self) {
-        self.set_online(false);
+        self.set_availability(AvailabilityState::Offline, None);
         show_text(&self.banner, Some(self.strings.unavailable_banner));
     }
 
@@ -659,6 +739,8 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             // The preview's text opens the closed panel, as the launcher does.
             if closest(event, ".launcher,.peek").is_some() {
                 on_action(UiAction::Toggle);
+            } else if let Some(action) = menu::clicked(event) {
+                on_action(action);
             } else if closest(event, ".close").is_some() {
                 on_action(UiAction::Close);
             } else if closest(event, ".mute").is_some() {
@@ -675,7 +757,14 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             // Read as properties: the KeyboardEvent bindings are four imports.
             let key = |name| js::get(event, name);
             let name = key("key").as_string().unwrap_or_default();
-            if name == "Escape" {
+            let escape = if name == "Escape" { menu::escape(event) } else { None };
+            if menu::rove(event, &name) {
+                // Moved among items: the keys do not scroll the list.
+                event.prevent_default();
+            } else if let Some(action) = escape {
+                // The menu's or the confirmation's Escape, not the panel's.
+                on_action(action);
+            } else if name == "Escape" {
                 on_action(UiAction::Escape);
             // Enter sends; Shift+Enter is a newline; Enter that confirms
             // an IME composition (is_composing, or the legacy 229) does not send.
@@ -693,11 +782,23 @@ fn on_event(kind: &str, event: &Event, on_action: fn(UiAction)) {
             event.prevent_default();
             on_action(UiAction::Send);
         }
-        "input" => on_action(UiAction::Input),
+        "input" if closest(event, ".rating").is_none() => on_action(UiAction::Input),
+        "focusout" => {
+            if let Some(action) = menu::left(event) {
+                on_action(action);
+            }
+        }
         "scroll" => on_action(UiAction::Scroll),
         // No other kind is listened to (see `mount`).
         _ => {}
     }
+}
+
+/// `at` (RFC 3339) as a local weekday and time in `lang`, by the browser's
+/// `Intl` (its time zone, its way of writing times).
+fn local_time(at: &str, lang: &str) -> String {
+    let options = js::object(&[("weekday", "short".into()), ("hour", "numeric".into()), ("minute", "2-digit".into())]);
+    js_sys::Date::new(&at.into()).to_locale_string(lang, &options).into()
 }
 
 /// The event target, if it is `selector` or inside one.

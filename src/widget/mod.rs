@@ -8,6 +8,7 @@
 
 mod engage;
 mod identity;
+mod life;
 mod session;
 mod stored;
 
@@ -102,6 +103,8 @@ struct Widget {
     tabs: Option<Tabs>,
     /// Launcher control, keep-open, chime, title and preview.
     engagement: Engagement,
+    /// The conversation's life cycle, availability and rating.
+    life: life::Life,
 }
 
 /// What the site's remote config says beyond appearance.
@@ -181,15 +184,23 @@ pub fn boot(script: Option<HtmlScriptElement>, queue: Array) {
         // The loader queues arrays (it copies each call with `Array.from`).
         let entry: Array = entry.unchecked_into();
         match entry.get(0).as_string() {
-            Some(name) => call(&name, entry.slice(1, entry.length())),
+            Some(name) => {
+                call(&name, entry.slice(1, entry.length()));
+            }
             None => log::error("ignored a queued call without a command name"),
         }
     }
 }
 
-/// Runs one public API command.
-pub fn call(name: &str, args: Array) {
-    with_runtime(|runtime| runtime.command(name, args));
+/// Runs one public API command; `getState` returns the state (undefined
+/// before the widget is ready).
+pub fn call(name: &str, args: Array) -> JsValue {
+    let mut result = JsValue::UNDEFINED;
+    with_runtime(|runtime| match &runtime.state {
+        State::On(widget) if name == "getState" => result = widget.get_state(&args.get(0)),
+        _ => runtime.command(name, args),
+    });
+    result
 }
 
 impl Runtime {
@@ -199,7 +210,7 @@ impl Runtime {
             "shutdown" => self.shutdown(),
             "on" | "once" | "off" => events::command(name, &args),
             "open" | "close" | "toggle" | "identify" | "sendMessage" | "setLocale" | "showLauncher"
-            | "hideLauncher" => match &mut self.state {
+            | "hideLauncher" | "endChat" | "getState" => match &mut self.state {
                 State::On(widget) => widget.command(name, &args),
                 _ if self.pending.len() < MAX_PENDING => self.pending.push((name.to_string(), args)),
                 _ => log::warn(&["dropped ", name, "(): too many commands before init"].concat()),
@@ -263,6 +274,7 @@ impl Runtime {
             _reattach: watch_removal(document),
             _page: watch_page(),
             tabs: Tabs::join(&config.app_key, on_read_elsewhere),
+            life: life::Life::default(),
             config,
             layers,
             session: None,
@@ -283,7 +295,8 @@ impl Runtime {
             storage::get(&[READ_KEY, &widget.config.app_key].concat()).and_then(|v| crate::digits::parse_int(&v));
         widget.chat.set_read_upto(read_upto.unwrap_or(0));
         widget.start_session();
-        events::emit("ready", js::object(&[("version", VERSION.into())]));
+        let availability = widget.availability_payload();
+        events::emit("ready", js::object(&[("version", VERSION.into()), ("availability", availability)]));
         if widget.config.default_open {
             widget.set_open(true, false);
         }
@@ -351,6 +364,10 @@ impl Widget {
             "identify" => self.identify(&arg),
             "showLauncher" => self.force_launcher(true),
             "hideLauncher" => self.force_launcher(false),
+            "endChat" => self.end_chat(),
+            "getState" => {
+                self.get_state(&arg);
+            }
             _ => unknown_command(name),
         }
     }
@@ -410,6 +427,23 @@ impl Widget {
             }
             UiAction::Retry(client_id) => self.retry(&client_id),
             UiAction::Interacted | UiAction::Mute | UiAction::Dismiss => self.on_engage_action(action),
+            UiAction::Menu => self.ui.set_menu(!self.ui.menu_open(), true),
+            UiAction::CloseMenu(focus) => self.ui.set_menu(false, focus),
+            UiAction::EndChat => {
+                self.ui.set_menu(false, false);
+                self.ui.set_confirm(true);
+            }
+            UiAction::ConfirmEnd(end) => {
+                self.ui.set_confirm(false);
+                if end {
+                    self.end_chat();
+                    self.ui.focus_composer();
+                } else {
+                    self.ui.focus_menu();
+                }
+            }
+            UiAction::Rate => self.rate(),
+            UiAction::ChangeRating => self.change_rating(),
             UiAction::Scroll => self.ui.scrolled(),
             UiAction::Fill => self.ui.fill(self.chat.entries()),
             UiAction::Input => {
@@ -540,6 +574,14 @@ impl Widget {
         for (entry, conversation_id) in batch {
             let change = self.chat.receive(entry, visible);
             self.apply(change);
+            if let Change::Inserted(i) = change {
+                // A life-cycle line, acted on once, when first shown.
+                let entry = &self.chat.entries()[i];
+                if let Some(event) = entry.event {
+                    let agent_name = entry.agent_name.clone();
+                    self.life_message(event, agent_name, conversation_id, announce);
+                }
+            }
             if let Change::Inserted(i) | Change::Updated(i) | Change::Moved(_, i) = change {
                 shown = true;
                 if announce {
@@ -628,6 +670,7 @@ impl Widget {
             return;
         }
         self.ui.set_strings(strings);
+        self.show_notice();
         // Meta lines ("Sending…", "Retry") are localized too.
         for i in 0..self.chat.entries().len() {
             self.ui.update_message(i, &self.chat.entries()[i]);

@@ -14,7 +14,7 @@ use crate::connection::Connection;
 use crate::events;
 use crate::js::{self, get, get_string};
 use crate::page::object_layer;
-use crate::protocol::{PageInfo, Sender};
+use crate::protocol::{Availability, AvailabilityState, PageInfo, Sender};
 use crate::session::machine::{Failure, Input, Output};
 use crate::session::wire::{self, Frame, Refusal};
 use crate::session::{outcome, Event, Mock, Reply, Session, Transport};
@@ -58,6 +58,11 @@ impl Widget {
         }
         self.history_loaded = false;
         self.refused = false;
+        self.forget_conversation();
+        if self.config.mock {
+            // The pretend agent is always there.
+            self.set_availability(Availability { state: AvailabilityState::Online, next_open_at: None });
+        }
         let Some(session) = &mut self.session else { return };
         let notices = session.start();
         self.notices(notices);
@@ -167,6 +172,9 @@ impl Widget {
                     // Without a conversation there is no history to load.
                     self.history_loaded |= answer.conversation_id.is_none();
                     self.apply_remote(answer.config);
+                    if let Some(id) = answer.conversation_id {
+                        self.conversation_is(id, true, false);
+                    }
                     let Some((token, ttl_ms)) = answer.token else {
                         // The site is switched off: show nothing, send nothing.
                         self.session = None;
@@ -179,6 +187,11 @@ impl Widget {
                 (Reply::Handshake, Err(failure)) => Input::HandshakeFailed(failure),
                 (Reply::Fetched, Ok(json)) => match wire::page(&json) {
                     Some(page) => {
+                        // The conversation as it is now first: a rating given
+                        // before is known before its end's line is shown.
+                        if let Some(info) = page.conversation {
+                            self.conversation_info(info);
+                        }
                         self.receive_all(page.messages, self.history_loaded);
                         self.history_loaded |= !page.has_more;
                         Input::Fetched { next_since: page.next_since, has_more: page.has_more }
@@ -193,6 +206,8 @@ impl Widget {
                     self.posted(client_id, result.and_then(|json| wire::posted(&json).ok_or_else(wire::bad_response)))
                 }
                 (Reply::Fetched | Reply::Current, Err(failure)) => self.fetch_failed(failure),
+                (Reply::Left, answer) => return self.left(answer),
+                (Reply::Rated, answer) => return self.rated(answer),
             },
             Event::SocketOpened => Input::SocketOpened,
             Event::SocketClosed(code) => Input::SocketClosed { code },
@@ -219,6 +234,7 @@ impl Widget {
         match answer {
             Ok((entry, conversation_id)) => {
                 self.unqueue(&client_id);
+                self.conversation_is(conversation_id, true, true);
                 self.receive(entry, Some(conversation_id));
                 Input::Posted { client_id, conversation_id }
             }
@@ -241,27 +257,39 @@ impl Widget {
             return Some(Input::Resync);
         };
         match frame {
-            Frame::Hello { conversation_id, agents_online, ping_interval_ms } => {
-                self.set_agents_online(agents_online);
+            Frame::Hello { conversation_id, availability, ping_interval_ms } => {
+                self.set_availability(availability);
+                if let Some(id) = conversation_id {
+                    self.conversation_is(id, true, true);
+                }
                 Some(Input::Hello { conversation_id, ping_interval_ms })
             }
             Frame::Message(entry, conversation_id) => {
                 if entry.from == Sender::Agent {
                     self.ui.set_typing(None);
+                    self.agent_typing(false);
                 }
+                self.conversation_is(conversation_id, true, true);
                 self.receive(entry, Some(conversation_id));
                 Some(Input::Conversation(conversation_id))
             }
             Frame::Typing { active, agent_name } => {
                 let name = agent_name.unwrap_or_else(|| self.ui.strings().agent.to_string());
                 self.ui.set_typing(active.then_some(name.as_str()));
+                self.agent_typing(active);
                 None
             }
-            Frame::Presence { agents_online } => {
-                self.set_agents_online(agents_online);
+            Frame::Availability(availability) => {
+                self.set_availability(availability);
                 None
             }
-            Frame::Conversation(open) => open.map(Input::Conversation),
+            // `availability` (in `hello` and its own frames) says more.
+            Frame::Presence { .. } => None,
+            Frame::Conversation(info) => {
+                let open = info.open.then_some(info.id);
+                self.conversation_info(info);
+                open.map(Input::Conversation)
+            }
             Frame::Resync => Some(Input::Resync),
             Frame::Alive => None,
             Frame::Answered { client_id, answer } => Some(self.posted(client_id, answer)),
@@ -279,15 +307,8 @@ impl Widget {
         }
     }
 
-    pub(super) fn set_agents_online(&mut self, online: bool) {
-        self.ui.set_online(online);
-        let remote = &self.remote;
-        let text = if online { None } else { remote.offline_message.as_deref() }.or(remote.greeting.as_deref());
-        self.ui.set_greeting(text);
-    }
-
     /// The site's remote config: the lowest layer of appearance, plus
-    /// locale, greeting and online state.
+    /// locale, greeting, availability and the rating asked for.
     pub(super) fn apply_remote(&mut self, remote: wire::Remote) {
         self.remote =
             Remote { locale: remote.locale, greeting: remote.greeting, offline_message: remote.offline_message };
@@ -316,13 +337,15 @@ impl Widget {
                 self.ui.apply_look(&self.config);
             }
         }
-        self.set_agents_online(remote.online);
+        self.ui.set_greeting(self.remote.greeting.as_deref());
+        self.life.scale = remote.rating;
+        self.set_availability(remote.availability);
         self.relocalize();
     }
 }
 
 /// The `error` event for a failed request, not logged to the console.
-fn emit_failure(failure: &Failure) {
+pub(super) fn emit_failure(failure: &Failure) {
     events::emit("error", js::object(&[("code", failure.code().into()), ("message", failure.describe().into())]));
 }
 

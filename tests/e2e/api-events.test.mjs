@@ -539,7 +539,9 @@ describe('events', { concurrency: 4 }, () => {
       const returned = await page.evaluate(() => [typeof window.Natter.once('opne', () => {}), typeof window.Natter('on', 'redy', () => {})]);
       await warned;
       assert.deepEqual(returned, ['function', 'function']);
-      const known = 'known events: ready, open, close, message, error, identify, shutdown, unread, connection';
+      const known =
+        'known events: ready, open, close, message, error, identify, shutdown, unread, connection, availability, ' +
+        'conversationStarted, agentJoined, conversationEnded, typing, rating';
       assert.deepEqual(natterMessages(seen, 'warning'), [
         `[Natter] once(): unknown event "opne"; ${known}`,
         `[Natter] on(): unknown event "redy"; ${known}`,

@@ -86,7 +86,7 @@ describe('host CSS', { concurrency: 4 }, () => {
       await page.evaluate(() => window.Natter.open());
       await sendAndWaitForReply(page, 'parts');
       const parts = await inShadow(page, (root) => [...new Set([...root.querySelectorAll('[part]')].flatMap((el) => el.getAttribute('part').split(' ')))].sort());
-      for (const part of ['launcher', 'badge', 'panel', 'header', 'title', 'subtitle', 'close', 'messages', 'message', 'visitor', 'agent', 'composer', 'input', 'send', 'hint', 'mute', 'preview']) {
+      for (const part of ['launcher', 'badge', 'panel', 'header', 'title', 'subtitle', 'close', 'messages', 'message', 'visitor', 'agent', 'composer', 'input', 'send', 'hint', 'mute', 'preview', 'menu', 'menuitem', 'rating', 'notice']) {
         assert.ok(parts.includes(part), `part "${part}" in ${parts.join(', ')}`);
       }
     }));

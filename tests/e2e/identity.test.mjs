@@ -66,7 +66,7 @@ describe('login and logout in a single-page app', () => {
         shown.map((m) => m.text),
         [
           'asked before login',
-          'Echo bot joined the conversation.',
+          'Echo bot joined the chat.',
           'Echo: asked before login',
           'asked after login',
           'Echo: asked after login',

@@ -97,10 +97,11 @@ const scrollUpOnce = (page) =>
     return { older: list.querySelector('[part~=message]') !== first, moved: first.getBoundingClientRect().top - before };
   });
 
-// The first agent reply joins the conversation: its system line comes first.
+// The first agent reply joins the conversation: its system line (as the
+// widget words it) comes first.
 const texts = (n) => [
   'first',
-  'Demo agent joined the conversation.',
+  'Demo agent joined the chat.',
   ...Array.from({ length: n - 1 }, (_, i) => `history ${i + 1}`),
 ];
 

@@ -151,7 +151,7 @@ describe('a handshake the server refuses', () => {
         shown.map((m) => [m.text, m.state]),
         [
           ['kept for later', 'sent'],
-          ['Echo bot joined the conversation.', 'sent'],
+          ['Echo bot 加入了对话。', 'sent'],
           ['Echo: kept for later', 'sent'],
         ],
       );

@@ -286,6 +286,8 @@ describe('server-side rendering: Node imports the package without a browser', ()
   const API = [
     'close',
     'hideLauncher',
+    'endChat',
+    'getState',
     'identify',
     'init',
     'off',

@@ -139,7 +139,9 @@ async function settled(page, api, ready) {
   for (;;) {
     const [server, shown] = [await serverMessages(api), await shownMessages(page)];
     const echoed = server.filter((m) => m.from === 'visitor').every((m) => server.some((e) => e.text === `Echo: ${m.text}`));
-    const same = shown.length === server.length && shown.every((m, i) => m.text === server[i].text && m.state === 'sent');
+    // System lines are worded by the widget, in its language: the same sender there.
+    const matches = (m, i) => (m.from === 'system' ? server[i].from === 'system' : m.text === server[i].text);
+    const same = shown.length === server.length && shown.every((m, i) => matches(m, i) && m.state === 'sent');
     if (ready(server) && echoed && same) return server;
     if (Date.now() - started > SETTLE_MS) {
       throw new Error(`never in sync:\nserver ${JSON.stringify(server.map((m) => m.text))}\nshown ${JSON.stringify(shown)}`);

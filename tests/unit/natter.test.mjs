@@ -83,6 +83,17 @@ describe('createNatter', () => {
     });
   }
 
+  test('getState returns what the runtime answers once it is ready, and nothing before', () => {
+    const { Natter, attach } = createNatter('1');
+    assert.equal(Natter.getState(), undefined);
+    const runtime = fakeRuntime();
+    runtime.call = (name) => (name == 'getState' ? { open: false } : 'ignored');
+    attach(runtime, null, []);
+    assert.deepEqual(Natter.getState(), { open: false });
+    assert.deepEqual(Natter('getState'), { open: false });
+    assert.equal(Natter('open'), undefined);
+  });
+
   test('a runtime that throws is retired: one [Natter] error, nothing thrown to the page, later calls ignored', (t) => {
     const errors = t.mock.method(console, 'error', () => {});
     const { Natter, attach } = createNatter('1');
