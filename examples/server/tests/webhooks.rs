@@ -334,13 +334,30 @@ fn bad_webhook_configs_are_refused_at_start_naming_site_and_field() {
         let hook = format!("url = {url:?}\nsecret = {secret:?}\nevents = {events}");
         let cfg = dir.0.join("bad.toml");
         std::fs::write(&cfg, format!("[[sites]]\napp_key = \"sk_demo\"\n[[sites.webhooks]]\n{hook}\n")).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_natter-server"))
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_natter-server"))
             .args(["--memory", "--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap()])
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A server that accepted the config keeps running: stopped by its PID.
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        let refused = status.is_some_and(|s| !s.success());
         let says = format!("site sk_demo: {says}");
-        assert!(!out.status.success() && stderr.contains(&says), "{hook}: {stderr}");
+        assert!(refused && stderr.contains(&says), "{hook}: exit {status:?}: {stderr}");
     }
 }
 
