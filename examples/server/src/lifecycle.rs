@@ -51,7 +51,7 @@ impl AppState {
             .step(move |c, now| {
                 let step = store::end_conversation(c, id, &by, now)?;
                 if step.1.is_some() {
-                    outbox.enqueue(c, webhooks::CONVERSATION_ENDED, &step.0, None, now)?;
+                    outbox.enqueue(c, webhooks::CONVERSATION_ENDED, &step.0, now)?;
                 }
                 Ok(step)
             })

@@ -70,8 +70,7 @@ pub async fn rate(
         .write(move |c| {
             let rated = store::rate(c, id, req.scale, req.score, comment.as_deref(), now, window)?;
             if let Rated::Changed(row) = &rated {
-                let rating = serde_json::to_value(&row.conversation.rating).map_err(store::other)?;
-                outbox.enqueue(c, webhooks::RATING_CREATED, row, Some(("rating", rating)), now)?;
+                outbox.enqueue_with(c, webhooks::RATING_CREATED, row, ("rating", &row.conversation.rating), now)?;
             }
             Ok(rated)
         })

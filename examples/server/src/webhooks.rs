@@ -25,7 +25,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::Url;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -89,14 +89,30 @@ pub struct Outbox(Arc<HashMap<String, Vec<WebhookConfig>>>);
 
 impl Outbox {
     /// Queues event `kind` for every webhook of the conversation's site that
-    /// wants it: `data` is `{conversation}` (as the agent API shows it, with
-    /// its visitor and fields) plus `extra`.
-    pub fn enqueue(
+    /// wants it, with `data` = `{conversation}`: the conversation as the
+    /// agent API shows it, with its visitor and fields.
+    pub fn enqueue(&self, tx: &Connection, kind: &str, row: &ConversationRow, now: i64) -> store::Result<()> {
+        self.queue(tx, kind, row, None::<(&str, &())>, now)
+    }
+
+    /// [`Self::enqueue`] with `data.<key>` = `value` too.
+    pub fn enqueue_with<T: Serialize>(
         &self,
         tx: &Connection,
         kind: &str,
         row: &ConversationRow,
-        extra: Option<(&str, Value)>,
+        (key, value): (&str, &T),
+        now: i64,
+    ) -> store::Result<()> {
+        self.queue(tx, kind, row, Some((key, value)), now)
+    }
+
+    fn queue<T: Serialize>(
+        &self,
+        tx: &Connection,
+        kind: &str,
+        row: &ConversationRow,
+        extra: Option<(&str, &T)>,
         now: i64,
     ) -> store::Result<()> {
         let urls: Vec<&str> = self
@@ -112,7 +128,7 @@ impl Outbox {
         }
         let mut data = json!({ "conversation": store::agent_view(tx, row.clone())? });
         if let Some((key, value)) = extra {
-            data[key] = value;
+            data[key] = serde_json::to_value(value).map_err(store::other)?;
         }
         let id = format!("evt_{}", auth::hex(&auth::random_bytes(16).map_err(store::other)?));
         let body = json!({ "id": id, "type": kind, "createdAt": rfc3339(now), "data": data }).to_string();
@@ -130,10 +146,9 @@ impl Outbox {
             return Ok(());
         }
         if stored.new_conversation {
-            self.enqueue(tx, CONVERSATION_STARTED, &stored.conversation, None, now)?;
+            self.enqueue(tx, CONVERSATION_STARTED, &stored.conversation, now)?;
         }
-        let message = serde_json::to_value(&stored.message).map_err(store::other)?;
-        self.enqueue(tx, MESSAGE_CREATED, &stored.conversation, Some(("message", message)), now)?;
+        self.enqueue_with(tx, MESSAGE_CREATED, &stored.conversation, ("message", &stored.message), now)?;
         Ok(())
     }
 }
