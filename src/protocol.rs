@@ -45,6 +45,9 @@ pub const LEAVE_PATH_END: &str = "/leave";
 /// `POST /api/v1/cs/conversations/{id}/rating`: the visitor's rating of an
 /// ended conversation.
 pub const RATING_PATH_END: &str = "/rating";
+/// `PATCH`: merge key/value data into the visitor's conversation fields
+/// (the open conversation's, else kept for the next one).
+pub const CONVERSATION_FIELDS_PATH: &str = "/conversations/current/fields";
 /// Agent WebSocket path.
 pub const AGENT_WS_PATH: &str = "/api/v1/agent/ws";
 
@@ -90,6 +93,10 @@ pub const MAX_CLIENT_MSG_ID_LEN: usize = 64;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Maximum size of the serialized `extra` profile object, in bytes.
 pub const MAX_EXTRA_BYTES: usize = 8 * 1024;
+/// Largest set of conversation fields, as JSON.
+pub const MAX_CONVERSATION_FIELDS_BYTES: usize = 8 * 1024;
+/// Longest conversation field key (printable characters).
+pub const MAX_FIELD_KEY_CHARS: usize = 64;
 /// Maximum length of a short profile field (nickname, email, phone, ...).
 pub const MAX_FIELD_CHARS: usize = 256;
 /// Maximum length of a URL field (avatar, page url, referrer).
@@ -1247,6 +1254,9 @@ pub struct AgentConversation {
     pub conversation: Conversation,
     pub visitor: VisitorInfo,
     pub last_message: Option<Message>,
+    /// The conversation fields the visitor's page set: an object of
+    /// strings, numbers and booleans.
+    pub fields: JsonValue,
 }
 
 /// `GET /api/v1/agent/conversations`.

@@ -62,10 +62,16 @@ pub async fn post_reply(
     text: String,
 ) -> Result<store::Stored, ApiError> {
     let (key, name, now) = (site.app_key().to_string(), agent_name.to_string(), app.now_ms());
+    let outbox = app.hooks.outbox.clone();
     let stored = app
         .store
-        .write(move |c| store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now))
+        .write(move |c| {
+            let stored = store::send_agent(c, &key, &name, conversation, client_msg_id.as_deref(), &text, now)?;
+            outbox.message_stored(c, &stored, now)?;
+            Ok(stored)
+        })
         .await?;
+    app.hooks.wake();
     if !stored.duplicate {
         app.announce(&stored).await;
     }

@@ -111,6 +111,13 @@ pub fn user_hash(secret: &[u8], external_user_id: &str) -> Result<String, ErrorC
     hmac_sha256(secret, external_user_id.as_bytes()).map(|h| hex(&h))
 }
 
+/// A webhook delivery's `Natter-Signature` header: `t=<unix seconds>,v1=<hex
+/// HMAC-SHA256(secret, "<t>.<body>")>`. `t` is digits only, so the dot
+/// cannot be confused with one of the body's.
+pub fn webhook_signature(secret: &[u8], t: i64, body: &str) -> Result<String, ErrorCode> {
+    hmac_sha256(secret, format!("{t}.{body}").as_bytes()).map(|h| format!("t={t},v1={}", hex(&h)))
+}
+
 /// Checks a `userHash` (hex, case-insensitive) in constant time.
 pub fn user_hash_matches(secret: &[u8], external_user_id: &str, given: &str) -> bool {
     hex_mac_matches(secret, external_user_id.as_bytes(), given.trim())

@@ -8,7 +8,8 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
                      [--static DIR]... [--bot echo|off] [--bot-delay-ms N]
-                     [--no-websocket] [--test-hooks] [--agent-token TOKEN]
+                     [--no-websocket] [--test-hooks] [--allow-private-webhooks]
+                     [--agent-token TOKEN]
                      [--admin-token TOKEN] [--link-secret SECRET]
 
   --listen ADDR       address to bind (default 127.0.0.1:8787; port 0 = any free port)
@@ -22,6 +23,9 @@ usage: natter-server [--listen ADDR] [--db PATH | --memory] [--config FILE]
   --test-hooks        enable POST /api/v1/test/drop-sockets (every WebSocket drops) and
                       POST /api/v1/test/clock {\"nowMs\": N} (the server's clock for hours,
                       availability, ratings and idle close stops at N ms since the epoch)
+  --allow-private-webhooks
+                      let webhooks reach private, loopback and link-local addresses
+                      (refused by default, so a site config cannot probe this network)
   --agent-token T     fix the demo site's agent token (also env NATTER_AGENT_TOKEN)
   --admin-token T     fix the demo site's admin token (also env NATTER_ADMIN_TOKEN)
   --link-secret S     fix the demo site's standalone-link secret (also env NATTER_LINK_SECRET)
@@ -49,6 +53,8 @@ pub struct Options {
     pub bot: Option<Duration>,
     pub websocket: bool,
     pub test_hooks: bool,
+    /// Webhooks may target private, loopback and link-local addresses.
+    pub allow_private_webhooks: bool,
     /// Demo mode only: the agent token to use instead of a random one.
     pub agent_token: Option<String>,
     /// Demo mode only: the admin token (link signing) instead of a random one.
@@ -75,6 +81,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         bot: None,
         websocket: true,
         test_hooks: false,
+        allow_private_webhooks: false,
         agent_token: env("NATTER_AGENT_TOKEN"),
         admin_token: env("NATTER_ADMIN_TOKEN"),
         link_secret: env("NATTER_LINK_SECRET"),
@@ -112,6 +119,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             }
             "--no-websocket" => opts.websocket = false,
             "--test-hooks" => opts.test_hooks = true,
+            "--allow-private-webhooks" => opts.allow_private_webhooks = true,
             "--agent-token" => opts.agent_token = Some(value("--agent-token")?),
             "--admin-token" => opts.admin_token = Some(value("--admin-token")?),
             "--link-secret" => opts.link_secret = Some(value("--link-secret")?),
@@ -157,6 +165,7 @@ mod tests {
             "5",
             "--no-websocket",
             "--test-hooks",
+            "--allow-private-webhooks",
             "--admin-token",
             "adm",
             "--link-secret",
@@ -167,7 +176,7 @@ mod tests {
         assert_eq!(o.db, DbLocation::Memory);
         assert_eq!(o.static_dirs, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(o.bot, Some(Duration::from_millis(5)));
-        assert!(!o.websocket && o.test_hooks);
+        assert!(!o.websocket && o.test_hooks && o.allow_private_webhooks);
         assert_eq!((o.admin_token.as_deref(), o.link_secret.as_deref()), (Some("adm"), Some("ls")));
     }
 

@@ -126,6 +126,21 @@ pub struct SiteConfig {
     /// by the server (`endedBySystem`); 0 = never.
     #[serde(default)]
     pub idle_close_mins: u32,
+    /// Where the site's events are POSTed, signed (`docs/webhooks.md`).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// One `[[sites.webhooks]]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// An `http` or `https` URL.
+    pub url: String,
+    /// The key of the deliveries' HMAC-SHA256 signatures.
+    pub secret: String,
+    /// The events sent to it (see [`crate::webhooks::EVENTS`]).
+    pub events: Vec<String>,
 }
 
 /// `rating = "off" | "csat" | "nps"`.
@@ -310,6 +325,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
             holidays: Vec::new(),
         }),
         idle_close_mins: 0,
+        webhooks: Vec::new(),
     }
 }
 
@@ -359,6 +375,9 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
         }
         if let Some(hours) = &site.hours {
             Hours::parse(hours).map_err(|e| format!("site {}: {e}", site.app_key))?;
+        }
+        for (i, hook) in site.webhooks.iter().enumerate() {
+            crate::webhooks::check(hook).map_err(|e| format!("site {}: webhooks[{i}].{e}", site.app_key))?;
         }
     }
     Ok((file.limits, file.sites))

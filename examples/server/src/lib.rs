@@ -17,8 +17,10 @@
 //! - [`visitor`], [`agent`]: REST handlers of each side;
 //! - [`lifecycle`]: joining and ending conversations;
 //! - [`rating`]: visitors' ratings and the agents' list of them;
+//! - [`fields`]: conversation fields set by the visitor's page;
 //! - [`hours`], [`scheduler`]: business hours, availability pushed when it
 //!   changes, idle conversations ended;
+//! - [`webhooks`]: signed webhooks, their queue, worker and delivery log;
 //! - [`admin`]: the admin API (standalone-link signing);
 //! - [`ws`]: both WebSockets;
 //! - [`bot`]: the echo bot;
@@ -38,6 +40,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod hours;
 pub mod http;
 pub mod hub;
@@ -50,6 +53,7 @@ pub mod serve;
 pub mod statics;
 pub mod store;
 pub mod visitor;
+pub mod webhooks;
 pub mod ws;
 
 use std::collections::HashMap;
@@ -61,12 +65,12 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
 use natter::protocol::MAX_BODY_BYTES;
 use natter::protocol::{
-    CONFIG_PATH, CONVERSATIONS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH, IDENTIFY_PATH, LEAVE_PATH_END,
-    MESSAGES_PATH_END, RATING_PATH_END, VISITOR_API_PREFIX, WS_PATH,
+    CONFIG_PATH, CONVERSATIONS_PATH, CONVERSATION_FIELDS_PATH, CURRENT_CONVERSATION_PATH, HANDSHAKE_PATH,
+    IDENTIFY_PATH, LEAVE_PATH_END, MESSAGES_PATH_END, RATING_PATH_END, VISITOR_API_PREFIX, WS_PATH,
 };
 use tokio::sync::{broadcast, watch};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -101,6 +105,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// Each site's availability as last pushed (see [`scheduler`]).
     pub announced: scheduler::Announced,
+    /// The webhooks' outbox, client and worker wake-up.
+    pub hooks: webhooks::Hooks,
 }
 
 impl AppState {
@@ -121,6 +127,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route(CONFIG_PATH, get(visitor::config))
         .route(CONVERSATIONS_PATH, post(visitor::send))
         .route(CURRENT_CONVERSATION_PATH, get(visitor::current))
+        .route(CONVERSATION_FIELDS_PATH, patch(fields::set))
         .route(&conversation(MESSAGES_PATH_END), get(visitor::messages))
         .route(&conversation(LEAVE_PATH_END), post(lifecycle::leave))
         .route(&conversation(RATING_PATH_END), post(rating::rate))
@@ -135,6 +142,7 @@ pub fn router(app: App, test_hooks: bool) -> Router {
         .route("/conversations/{id}/join", post(lifecycle::join))
         .route("/conversations/{id}/close", post(lifecycle::close))
         .route("/ratings", get(rating::list))
+        .route("/webhooks/deliveries", get(webhooks::deliveries))
         .route("/ws", get(ws::agent_socket))
         .method_not_allowed_fallback(method_not_allowed);
     let agent_api = http::private(agent_api);
@@ -283,6 +291,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let (drop_tx, _) = broadcast::channel(4);
+    let hooks = webhooks::Hooks::new(&sites, opts.allow_private_webhooks)?;
     let app = Arc::new(AppState {
         sites,
         store,
@@ -296,8 +305,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
         drop_sockets: drop_tx,
         clock: clock::Clock::default(),
         announced: scheduler::Announced::default(),
+        hooks,
     });
     let scheduler = tokio::spawn(scheduler::run(app.clone()));
+    let deliverer = tokio::spawn(webhooks::run(app.clone()));
     let routes = router(app.clone(), opts.test_hooks);
     let limits = app.sites.limits.clone();
     let mut server = tokio::spawn(async move { serve::serve(listener, routes, &limits, stop_rx).await });
@@ -335,8 +346,9 @@ pub async fn run(opts: Options) -> Result<(), String> {
             server.abort();
         }
     }
-    // It stops on the shutdown signal; its handle on the state goes with it.
+    // They stop on the shutdown signal; their handles on the state go with them.
     let _ = scheduler.await;
+    let _ = deliverer.await;
     drop(app);
     tracing::info!("stopped");
     Ok(())

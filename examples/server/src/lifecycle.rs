@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::http::json;
 use crate::store::{self, ConversationRow, Ender, Step};
 use crate::visitor::{owned, path_id, VisitorAuth};
-use crate::{App, AppState};
+use crate::{webhooks, App, AppState};
 
 impl AppState {
     /// Pushes a conversation that changed (the visitor's sockets and the
@@ -46,7 +46,18 @@ impl AppState {
 
     /// Ends conversation `id` (a no-op when it has ended already).
     pub async fn end_conversation(&self, id: i64, by: Ender) -> Result<ConversationRow, ApiError> {
-        self.step(move |c, now| store::end_conversation(c, id, &by, now)).await
+        let outbox = self.hooks.outbox.clone();
+        let row = self
+            .step(move |c, now| {
+                let step = store::end_conversation(c, id, &by, now)?;
+                if step.1.is_some() {
+                    outbox.enqueue(c, webhooks::CONVERSATION_ENDED, &step.0, now)?;
+                }
+                Ok(step)
+            })
+            .await?;
+        self.hooks.wake();
+        Ok(row)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::http::{json, JsonBody};
 use crate::store::{self, Rated};
 use crate::visitor::{owned, path_id, VisitorAuth};
-use crate::App;
+use crate::{webhooks, App};
 
 /// Default and largest page of `GET /api/v1/agent/ratings`.
 const LIST_DEFAULT: u32 = 50;
@@ -64,8 +64,18 @@ pub async fn rate(
     // Like a message: a visitor's writes are budgeted per visitor.
     app.limit(format!("rating:{}", auth.visitor), app.sites.limits.messages_per_minute)?;
     let (now, window) = (app.now_ms(), RATING_CHANGE_SECS as i64 * 1000);
-    let rated =
-        app.store.write(move |c| store::rate(c, id, req.scale, req.score, comment.as_deref(), now, window)).await?;
+    let outbox = app.hooks.outbox.clone();
+    let rated = app
+        .store
+        .write(move |c| {
+            let rated = store::rate(c, id, req.scale, req.score, comment.as_deref(), now, window)?;
+            if let Rated::Changed(row) = &rated {
+                outbox.enqueue_with(c, webhooks::RATING_CREATED, row, ("rating", &row.conversation.rating), now)?;
+            }
+            Ok(rated)
+        })
+        .await?;
+    app.hooks.wake();
     let rating = match rated {
         Rated::Same(rating) => rating,
         Rated::Locked => return Err(ApiError::new(ErrorCode::RatingLocked)),

@@ -97,6 +97,34 @@ CREATE TABLE ratings (
 );
 CREATE INDEX ratings_updated ON ratings(updated_at);
 "#,
+    r#"
+-- Conversation fields and webhooks (docs/webhooks.md).
+ALTER TABLE conversations ADD COLUMN fields TEXT;         -- JSON object set by the visitor's page
+ALTER TABLE visitors ADD COLUMN next_fields TEXT;         -- fields kept for the next conversation
+CREATE TABLE webhook_deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL,              -- evt_<hex>: the same on every attempt
+    app_key         TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    body            TEXT NOT NULL,              -- the exact JSON every attempt sends
+    created_at      INTEGER NOT NULL,
+    status          TEXT NOT NULL,              -- pending | delivered | failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER                     -- while pending
+);
+CREATE UNIQUE INDEX webhook_deliveries_target ON webhook_deliveries(event_id, url);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX webhook_deliveries_site ON webhook_deliveries(app_key, id);
+CREATE TABLE webhook_attempts (
+    delivery_id     INTEGER NOT NULL REFERENCES webhook_deliveries(id),
+    at              INTEGER NOT NULL,
+    status          INTEGER,                    -- the HTTP status, when one came
+    error           TEXT,                       -- else what went wrong
+    next_attempt_at INTEGER                     -- the retry it scheduled, if any
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, at);
+"#,
 ];
 
 #[derive(Debug)]
@@ -191,6 +219,11 @@ fn connect(path: Option<&Path>) -> Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Any other failure inside a store call, as an error of the store.
+pub fn other(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
 fn io_error(e: std::io::Error) -> StoreError {
@@ -940,11 +973,15 @@ pub fn send_visitor(
     let (conv_id, new_conversation) = match open_conversation(tx, visitor)? {
         Some(c) => (c.conversation.id, false),
         None => {
+            // The fields set while no conversation was open are its first.
             tx.execute(
-                "INSERT INTO conversations (app_key, visitor_id, status, created_at, updated_at) VALUES (?1, ?2, 'open', ?3, ?3)",
+                "INSERT INTO conversations (app_key, visitor_id, status, created_at, updated_at, fields)
+                 SELECT ?1, ?2, 'open', ?3, ?3, next_fields FROM visitors WHERE id = ?2",
                 params![app_key, visitor, now],
             )?;
-            (tx.last_insert_rowid(), true)
+            let id = tx.last_insert_rowid();
+            tx.execute("UPDATE visitors SET next_fields = NULL WHERE id = ?1", [visitor])?;
+            (id, true)
         }
     };
     let id = insert_message(
@@ -1206,7 +1243,64 @@ pub fn agent_view(conn: &Connection, row: ConversationRow) -> Result<AgentConver
         Some(id) => Some(message_by_id(conn, id)?),
         None => None,
     };
-    Ok(AgentConversation { conversation: row.conversation, visitor, last_message })
+    let fields = conversation_fields(conn, row.conversation.id)?;
+    let fields: JsonValue = serde_json::from_value(serde_json::Value::Object(fields)).map_err(other)?;
+    Ok(AgentConversation { conversation: row.conversation, visitor, last_message, fields })
+}
+
+// ---------------------------------------------------------------------------
+// Conversation fields
+// ---------------------------------------------------------------------------
+
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
+fn parse_fields(text: Option<String>) -> Fields {
+    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+/// A conversation's fields (empty when none were set).
+pub fn conversation_fields(conn: &Connection, id: i64) -> Result<Fields> {
+    let text = conn.query_row("SELECT fields FROM conversations WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    Ok(parse_fields(text.flatten()))
+}
+
+/// The outcome of [`merge_fields`].
+pub enum FieldsMerged {
+    /// Stored: the fields now, and the id of the open conversation they
+    /// belong to (`None`: kept for the visitor's next conversation).
+    Stored(Fields, Option<i64>),
+    /// The merged fields would be larger than allowed: nothing was stored.
+    TooLarge,
+}
+
+/// Merges `changes` into the visitor's open conversation's fields, or into
+/// those kept for the next one; a `null` value removes its key. Refuses a
+/// result of more than `max_bytes` of JSON. Runs inside a transaction:
+/// [`Store::write`]'s.
+pub fn merge_fields(tx: &Connection, visitor: &str, changes: Fields, max_bytes: usize) -> Result<FieldsMerged> {
+    let open = open_conversation(tx, visitor)?;
+    let mut fields = match &open {
+        Some(row) => conversation_fields(tx, row.conversation.id)?,
+        None => parse_fields(tx.query_row("SELECT next_fields FROM visitors WHERE id = ?1", [visitor], |r| r.get(0))?),
+    };
+    for (key, value) in changes {
+        if value.is_null() {
+            fields.remove(&key);
+        } else {
+            fields.insert(key, value);
+        }
+    }
+    let text = serde_json::to_string(&fields).map_err(other)?;
+    if text.len() > max_bytes {
+        return Ok(FieldsMerged::TooLarge);
+    }
+    match &open {
+        Some(row) => {
+            tx.execute("UPDATE conversations SET fields = ?2 WHERE id = ?1", params![row.conversation.id, text])?
+        }
+        None => tx.execute("UPDATE visitors SET next_fields = ?2 WHERE id = ?1", params![visitor, text])?,
+    };
+    Ok(FieldsMerged::Stored(fields, open.map(|row| row.conversation.id)))
 }
 
 /// Newest message id of a visitor's conversations (0 when none).
@@ -1228,6 +1322,175 @@ fn last_message_id(conn: &Connection, column: &str, value: &str) -> Result<i64> 
         [value],
         |r| r.get(0),
     )?)
+}
+
+// ---------------------------------------------------------------------------
+// Webhook deliveries
+// ---------------------------------------------------------------------------
+
+/// Queues one event for one webhook, due at once.
+pub fn queue_delivery(
+    tx: &Connection,
+    event_id: &str,
+    app_key: &str,
+    url: &str,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO webhook_deliveries (event_id, app_key, url, type, body, created_at, status, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+        params![event_id, app_key, url, kind, body, now],
+    )?;
+    Ok(())
+}
+
+/// A delivery to attempt.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: i64,
+    pub event_id: String,
+    pub app_key: String,
+    pub url: String,
+    pub body: String,
+    pub created_at: i64,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// The pending deliveries due at `now`, oldest first.
+pub fn due_deliveries(conn: &mut Connection, now: i64, limit: u32) -> Result<Vec<Delivery>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, event_id, app_key, url, body, created_at, attempts FROM webhook_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit], |r| {
+        Ok(Delivery {
+            id: r.get(0)?,
+            event_id: r.get(1)?,
+            app_key: r.get(2)?,
+            url: r.get(3)?,
+            body: r.get(4)?,
+            created_at: r.get(5)?,
+            attempts: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the next pending delivery is due, if any.
+pub fn next_delivery(conn: &mut Connection) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'", [], |r| r.get(0))?)
+}
+
+/// What an attempt leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Again at this time (ms).
+    Retry(i64),
+    /// Given up.
+    Failed,
+}
+
+/// Records an attempt (`status` when an HTTP answer came, else `error`)
+/// and its outcome. Runs inside a transaction: [`Store::write`]'s.
+pub fn record_attempt(
+    tx: &Connection,
+    id: i64,
+    at: i64,
+    status: Option<u16>,
+    error: Option<&str>,
+    outcome: Outcome,
+) -> Result<()> {
+    let (state, next) = match outcome {
+        Outcome::Delivered => ("delivered", None),
+        Outcome::Retry(at) => ("pending", Some(at)),
+        Outcome::Failed => ("failed", None),
+    };
+    tx.execute(
+        "INSERT INTO webhook_attempts (delivery_id, at, status, error, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, at, status, error, next],
+    )?;
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = ?2, next_attempt_at = ?3, attempts = attempts + 1 WHERE id = ?1",
+        params![id, state, next],
+    )?;
+    Ok(())
+}
+
+/// Attempts shown per delivery in the log.
+const LOGGED_ATTEMPTS: u32 = 5;
+
+/// A delivery as the log shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub created_at: String,
+    pub attempt_count: u32,
+    pub next_attempt_at: Option<String>,
+    /// The last attempts, newest first.
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    pub at: String,
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// Else what went wrong (`refused: ...` for a private target).
+    pub error: Option<String>,
+    pub next_attempt_at: Option<String>,
+}
+
+/// A site's newest `limit` deliveries, each with its last attempts.
+pub fn deliveries(conn: &mut Connection, app_key: &str, limit: u32) -> Result<Vec<DeliveryView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, event_id, type, url, status, created_at, attempts, next_attempt_at FROM webhook_deliveries
+         WHERE app_key = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let mut views = stmt
+        .query_map(params![app_key, limit], |r| {
+            Ok(DeliveryView {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                kind: r.get(2)?,
+                url: r.get(3)?,
+                status: r.get(4)?,
+                created_at: rfc3339(r.get(5)?),
+                attempt_count: r.get(6)?,
+                next_attempt_at: r.get::<_, Option<i64>>(7)?.map(rfc3339),
+                attempts: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut attempts = conn.prepare_cached(
+        "SELECT at, status, error, next_attempt_at FROM webhook_attempts WHERE delivery_id = ?1
+         ORDER BY at DESC, rowid DESC LIMIT ?2",
+    )?;
+    for view in &mut views {
+        view.attempts = attempts
+            .query_map(params![view.id, LOGGED_ATTEMPTS], |r| {
+                Ok(AttemptView {
+                    at: rfc3339(r.get(0)?),
+                    status: r.get(1)?,
+                    error: r.get(2)?,
+                    next_attempt_at: r.get::<_, Option<i64>>(3)?.map(rfc3339),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(views)
 }
 
 #[cfg(test)]

@@ -652,7 +652,16 @@ pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessa
     let task = app.clone();
     let now = app.now_ms();
     tokio::spawn(async move {
-        let stored = task.store.write(move |c| store::send_visitor(c, &key, &visitor, &cmid, &text, now)).await?;
+        let outbox = task.hooks.outbox.clone();
+        let stored = task
+            .store
+            .write(move |c| {
+                let stored = store::send_visitor(c, &key, &visitor, &cmid, &text, now)?;
+                outbox.message_stored(c, &stored, now)?;
+                Ok(stored)
+            })
+            .await?;
+        task.hooks.wake();
         if !stored.duplicate {
             task.announce(&stored).await;
             bot::answer(&task, &stored.message);

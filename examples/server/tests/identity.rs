@@ -636,33 +636,9 @@ fn admin_tokens_sign_only_for_their_own_site() {
 // docs/identity.md: the snippets, run against the server
 // ---------------------------------------------------------------------------
 
-fn identity_doc() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/identity.md")).expect("docs/identity.md")
-}
-
-/// The first fenced block of `lang` in the doc.
-fn block(doc: &str, lang: &str) -> String {
-    let start = doc.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no {lang} block")) + lang.len() + 4;
-    let len = doc[start..].find("```").expect("closed block");
-    doc[start..start + len].to_string()
-}
-
-/// Runs a snippet plus a driver printing `[userHash, linkSignature, identityToken]`.
-fn run(program: &str, args: &[&str], code: &str) -> Option<Value> {
-    let out = match std::process::Command::new(program).args(args).arg(code).output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("skipping the {program} snippet: {e}");
-            return None;
-        }
-    };
-    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
-    Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{program} printed no JSON: {e}")))
-}
-
 #[test]
 fn the_snippets_of_docs_identity_md_agree_with_the_server() {
-    let doc = identity_doc();
+    let doc = doc("identity.md");
     assert!(
         doc.contains(include_str!("snippets/identity.rs").trim_end()),
         "the Rust snippet in docs/identity.md is tests/snippets/identity.rs"
@@ -677,7 +653,7 @@ fn the_snippets_of_docs_identity_md_agree_with_the_server() {
 
     let t = now();
     let exp = t + 600;
-    let node = run(
+    let node = run_snippet(
         "node",
         &["--input-type=module", "-e"],
         &format!(
@@ -685,7 +661,7 @@ fn the_snippets_of_docs_identity_md_agree_with_the_server() {
             block(&doc, "js")
         ),
     );
-    let python = run(
+    let python = run_snippet(
         "python3",
         &["-c"],
         &format!(

@@ -232,12 +232,6 @@ async fn the_echo_bot_joins_as_an_agent_under_its_name() {
 }
 
 /// Sets the server's clock (`--test-hooks`).
-fn set_clock(server: &Server, now_ms: i64) {
-    let body = json!({ "nowMs": now_ms }).to_string();
-    let r = server.request("POST", "/api/v1/test/clock", &[], Some(body.as_bytes()));
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 const HOUR_MS: i64 = 3_600_000;
 /// 2026-03-02T12:00:00Z, a Monday.
 const MONDAY_NOON: i64 = 1_772_452_800_000;

@@ -239,6 +239,15 @@ fn the_server_answers_as_openapi_yaml_documents() {
     spec.call(&server, "GET", cur, cur, &refs(&visitor(Some(&other))), None);
     spec.call(&server, "GET", cur, cur, &refs(&visitor(None)), None);
 
+    let fields = "/api/v1/cs/conversations/current/fields";
+    spec.call(&server, "PATCH", fields, fields, &me, Some(r#"{"fields":{"plan":"pro","seats":3,"trial":false}}"#));
+    spec.call(&server, "PATCH", fields, fields, &me, Some(r#"{"fields":{"trial":null}}"#));
+    spec.call(&server, "PATCH", fields, fields, &refs(&visitor(Some(&other))), Some(r#"{"fields":{"next":true}}"#));
+    spec.call(&server, "PATCH", fields, fields, &me, Some(r#"{"fields":{"nested":{"a":1}}}"#));
+    spec.call(&server, "PATCH", fields, fields, &me, Some(&big));
+    spec.call(&server, "PATCH", fields, fields, &refs(&visitor(None)), Some(r#"{"fields":{}}"#));
+    spec.call(&server, "PATCH", fields, fields, &refs(&evil), Some(r#"{"fields":{}}"#));
+
     let msgs = "/api/v1/cs/conversations/{id}/messages";
     spec.call(&server, "GET", msgs, &format!("/api/v1/cs/conversations/{conv}/messages?since=0&limit=1000"), &me, None);
     spec.call(&server, "GET", msgs, &format!("/api/v1/cs/conversations/{conv}/messages?since=x"), &me, None);
@@ -324,6 +333,11 @@ fn the_server_answers_as_openapi_yaml_documents() {
     spec.call(&server, "GET", ratings, "/api/v1/agent/ratings?limit=10", &a, None);
     spec.call(&server, "GET", ratings, "/api/v1/agent/ratings?limit=x", &a, None);
     spec.call(&server, "GET", ratings, ratings, &refs(&none), None);
+
+    let hooks = "/api/v1/agent/webhooks/deliveries";
+    spec.call(&server, "GET", hooks, "/api/v1/agent/webhooks/deliveries?limit=10", &a, None);
+    spec.call(&server, "GET", hooks, "/api/v1/agent/webhooks/deliveries?limit=x", &a, None);
+    spec.call(&server, "GET", hooks, hooks, &refs(&none), None);
 
     // An agent ends the other visitor's conversation, twice; and the clock hook.
     let close = "/api/v1/agent/conversations/{id}/close";

@@ -4,6 +4,7 @@
 
 (function () {
   const TOKEN_KEY = 'natter.agentToken';
+  const DELIVERIES_REFRESH_MS = 5000;
   const $ = (id) => document.getElementById(id);
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY) || '',
@@ -18,6 +19,7 @@
     typingSentAt: 0,
     typingTimer: 0,
     listTimer: 0,
+    deliveriesTimer: 0,  // refreshes the webhook delivery log while signed in
   };
 
   function el(tag, text, className) {
@@ -60,13 +62,16 @@
     $('login').hidden = true;
     $('app').hidden = false;
     $('logout').hidden = false;
-    await Promise.all([loadList(), loadRatings()]);
+    await Promise.all([loadList(), loadRatings(), loadDeliveries()]);
+    // Retries happen without any frame: the log is read again now and then.
+    state.deliveriesTimer = setInterval(() => loadDeliveries().catch(report), DELIVERIES_REFRESH_MS);
     connect();
   }
 
   function signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = '';
+    clearInterval(state.deliveriesTimer);
     if (state.socket) state.socket.close(1000);
     state.socket = null;
     location.reload();
@@ -88,6 +93,27 @@
     });
   }
 
+  // ---------------------------------------------------------------- webhooks
+  // The site's newest deliveries, each with its last attempt.
+  function attemptText(a) {
+    const outcome = a.status !== null ? 'HTTP ' + a.status : a.error;
+    return time(a.at) + ' · ' + outcome + (a.nextAttemptAt ? ' · next ' + time(a.nextAttemptAt) : '');
+  }
+
+  function loadDeliveries() {
+    return api('/webhooks/deliveries?limit=10').then((data) => {
+      const ul = $('deliveries');
+      ul.replaceChildren();
+      $('no-deliveries').hidden = data.deliveries.length > 0;
+      for (const d of data.deliveries) {
+        const li = el('li', null, d.status);
+        li.append(el('div', d.type + ' · ' + d.status, 'name'), el('div', d.url, 'muted'));
+        if (d.attempts.length) li.append(el('div', attemptText(d.attempts[0]), 'snippet'));
+        ul.append(li);
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- list
   function visitorName(v) {
     return v.nickname || v.externalUserId || v.email || v.csVisitorId;
@@ -100,13 +126,16 @@
     renderList();
     if (state.selected !== null) {
       const c = state.conversations.find((x) => x.conversation.id === state.selected);
-      if (c) renderVisitor(c.visitor);
+      if (c) {
+        renderVisitor(c.visitor);
+        renderFields(c.fields);
+      }
     }
   }
 
   function scheduleList() {
     clearTimeout(state.listTimer);
-    state.listTimer = setTimeout(() => Promise.all([loadList(), loadRatings()]).catch(report), 250);
+    state.listTimer = setTimeout(() => Promise.all([loadList(), loadRatings(), loadDeliveries()]).catch(report), 250);
   }
 
   function renderList() {
@@ -149,6 +178,7 @@
     renderConversation(item.conversation);
     $('messages').replaceChildren();
     renderVisitor(item.visitor);
+    renderFields(item.fields);
     await catchUp();
   }
 
@@ -245,6 +275,15 @@
       if (val === undefined || val === null || val === '') continue;
       dl.append(el('dt', k), el('dd', val));
     }
+  }
+
+  // The conversation fields the visitor's page set (values as JSON text).
+  function renderFields(fields) {
+    const dl = $('fields');
+    dl.replaceChildren();
+    const entries = Object.entries(fields || {});
+    $('no-fields').hidden = entries.length > 0;
+    for (const [k, val] of entries) dl.append(el('dt', k), el('dd', typeof val === 'string' ? val : JSON.stringify(val)));
   }
 
   async function send(e) {

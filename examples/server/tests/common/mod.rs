@@ -311,3 +311,37 @@ pub async fn frame_of_type(ws: &mut Ws, kind: &str) -> Value {
 pub async fn send_frame(ws: &mut Ws, frame: Value) {
     ws.send(Message::Text(frame.to_string().into())).await.expect("send frame");
 }
+
+/// Sets the server's clock (`--test-hooks`); answers once it has acted on it.
+pub fn set_clock(server: &Server, now_ms: i64) {
+    let body = json!({ "nowMs": now_ms }).to_string();
+    let r = server.request("POST", "/api/v1/test/clock", &[], Some(body.as_bytes()));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The text of `docs/<name>`.
+pub fn doc(name: &str) -> String {
+    let path = format!("{}/../../docs/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The first fenced block of `lang` in a doc.
+pub fn block(doc: &str, lang: &str) -> String {
+    let start = doc.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no {lang} block")) + lang.len() + 4;
+    let len = doc[start..].find("```").expect("closed block");
+    doc[start..start + len].to_string()
+}
+
+/// Runs a doc's snippet plus a driver (`code`) that prints JSON, and
+/// returns it; `None`, with a loud notice, when the interpreter is missing.
+pub fn run_snippet(program: &str, args: &[&str], code: &str) -> Option<Value> {
+    let out = match Command::new(program).args(args).arg(code).output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("\n*** SKIPPING the {program} snippet: {e} ***\n");
+            return None;
+        }
+    };
+    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{program} printed no JSON: {e}")))
+}
