@@ -285,7 +285,8 @@ describe('every field in its layers', () => {
       // A data-* attribute wins over the remote layer.
       await page.reload();
       await embedWidget(page, { on: remote, attributes: { 'data-launcher': 'visible', 'data-preview': '' } });
-      await waitForMessages(page, (list) => list.length === 2);
+      // The visitor's message, the agent's joined line, the agent's reply.
+      await waitForMessages(page, (list) => list.length === 3);
       const state = await shown(page);
       assert.equal(state.launcher, true);
       assert.equal(state.preview, 'Hi there');
