@@ -285,9 +285,9 @@ describe('one API: the package and the CDN global subscribe alike', () => {
 describe('server-side rendering: Node imports the package without a browser', () => {
   const API = [
     'close',
-    'hideLauncher',
     'endChat',
     'getState',
+    'hideLauncher',
     'identify',
     'init',
     'off',
