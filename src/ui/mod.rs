@@ -546,23 +546,20 @@ impl Ui {
         self.batch = many;
     }
 
-    /// The entry at `index` was inserted: its row is built if it falls in the
-    /// window (and is not part of a batch). A single new message always has
+    /// The entry at `index` was inserted. A single new message always has
     /// its row built at once, outside the busy steps of building rows, so
     /// that the live region announces it: below rows that were dropped, the
-    /// window starts again at it.
+    /// window starts again at it. A batch's rows are built by those steps,
+    /// even among the rows (before the visitor's unsent messages).
     pub fn insert_message(&mut self, index: usize, entry: &Entry) {
         let now = !self.batch;
-        if now && self.window.restart(index) {
-            self.remove_rows();
-        }
+        let dropped = self.window.make_room(index, now);
+        self.remove_rows(dropped);
         match (self.window.insert(index, now), self.host.owner_document()) {
             (Some(at), Some(doc)) => {
                 // Rows built by earlier steps were seen busy in an earlier
                 // frame: only this one is news.
-                if now {
-                    set_attribute(&self.list, "aria-busy", "false");
-                }
+                set_attribute(&self.list, "aria-busy", "false");
                 insert(&self.list, &messages::row(&doc, entry, self.strings), self.row(at).as_ref());
             }
             _ => self.schedule_fill(),
@@ -586,7 +583,7 @@ impl Ui {
 
     pub fn clear_messages(&mut self) {
         self.window.clear();
-        self.remove_rows();
+        self.remove_rows(usize::MAX);
         self.place_greeting();
     }
 
@@ -596,8 +593,9 @@ impl Ui {
         toggle_class(&self.greeting, "later", self.window.shown().start > 0);
     }
 
-    fn remove_rows(&self) {
-        while let Some(row) = self.row(0) {
+    /// Removes the first `count` rows (all, if there are fewer).
+    fn remove_rows(&self, count: usize) {
+        for row in (0..count).map_while(|_| self.row(0)) {
             row.remove();
         }
     }

@@ -66,27 +66,37 @@ impl Window {
         self.start..self.end
     }
 
-    /// A single new message is to be inserted at `index`, below rows that
-    /// were dropped (or not built yet): the window starts again at it, so
-    /// that its row is built at once, and announced. Returns whether it did:
-    /// the caller removes every row first.
-    pub fn restart(&mut self, index: usize) -> bool {
-        let restart = index >= self.end && self.end < self.len;
-        if restart {
+    /// An entry is to be inserted at `index`, `now` as in [`Window::insert`].
+    /// Returns how many of the first rows the caller removes first:
+    /// - a single new message below rows that were dropped (or not built
+    ///   yet): all, the window starts again at it, so that its row is built
+    ///   at once, and announced;
+    /// - a message of a history page among the rows (older than the
+    ///   visitor's unsent ones, which stay last): those above it, so that
+    ///   it is built above the rest, a chunk per frame, as the rest of its page.
+    pub fn make_room(&mut self, index: usize, now: bool) -> usize {
+        let Self { start, end, .. } = *self;
+        if now && index >= end && self.behind() {
             (self.start, self.end) = (index, index);
+            end - start
+        } else if !now && index > start && index < end {
+            self.start = index;
+            index - start
+        } else {
+            0
         }
-        restart
     }
 
     /// An entry was inserted at `index`. Returns the DOM position to build its
-    /// row at, or `None` if it lies outside the window. An entry after the
-    /// last row gets one only `now` (a single new message, not a history
-    /// page, whose rows are built a chunk per frame), and only where the
-    /// rows reach the end or there are none (see [`Window::restart`]).
+    /// row at, or `None` if it lies outside the window. Only a single new
+    /// message (`now`) gets one: a history page's rows are built a chunk per
+    /// frame, its messages go above the first row or after the last. After
+    /// the last row, it gets one only where the rows reach the end or there
+    /// are none (see [`Window::make_room`]).
     pub fn insert(&mut self, index: usize, now: bool) -> Option<usize> {
         let at_end = self.end == self.len || self.start == self.end;
         self.len += 1;
-        if index < self.start {
+        if index < self.start || (index == self.start && !now) {
             self.start += 1;
             self.end += 1;
             return None;
@@ -178,12 +188,18 @@ mod tests {
             Self { window: Window::default(), rows: Vec::new() }
         }
 
-        /// A history of `n` messages, loaded and shown from the newest.
-        fn history(n: usize) -> Self {
+        /// A history page of `n` messages, loaded, no row built yet.
+        fn history_page(n: usize) -> Self {
             let mut rows = Self::new();
             for i in 0..n {
                 rows.insert(i, false);
             }
+            rows
+        }
+
+        /// A history of `n` messages, loaded and shown from the newest.
+        fn history(n: usize) -> Self {
+            let mut rows = Self::history_page(n);
             rows.settle(FOLLOW);
             rows
         }
@@ -225,9 +241,8 @@ mod tests {
         }
 
         fn insert(&mut self, index: usize, now: bool) {
-            if now && self.window.restart(index) {
-                self.rows.clear();
-            }
+            let dropped = self.window.make_room(index, now);
+            self.rows.drain(..dropped);
             // Entries after `index` move up by one: so do their rows.
             for row in &mut self.rows {
                 if *row >= index {
@@ -320,6 +335,30 @@ mod tests {
         assert_eq!(rows.window.shown(), 300..301);
         rows.settle(FOLLOW);
         assert_eq!(rows.window.shown(), 101..301);
+    }
+
+    #[test]
+    fn history_pages_before_an_unsent_message_are_built_by_steps_above_it() {
+        // A reload during which the visitor sends: a history page, some of
+        // its rows built, the visitor's message (pending, last), two more
+        // pages (older: before it), the last page of one message (built at
+        // once). The acknowledgement moves no entry.
+        for built in [1, TARGET / CHUNK] {
+            let mut rows = Rows::history_page(TARGET);
+            for _ in 0..built {
+                rows.step(FOLLOW);
+            }
+            rows.insert(TARGET, true);
+            let pending = rows.rows.len();
+            for i in TARGET..3 * TARGET {
+                rows.insert(i, false);
+                assert!(rows.rows.len() <= pending, "a history page is built by steps, not at once ({built})");
+            }
+            rows.insert(3 * TARGET, true);
+            assert_eq!(rows.window.row(3 * TARGET + 1), Some(rows.rows.len() - 1), "the unsent message stays last");
+            rows.settle(FOLLOW);
+            assert_eq!(rows.window.shown(), 2 * TARGET + 2..3 * TARGET + 2);
+        }
     }
 
     #[test]

@@ -21,27 +21,50 @@ after(async () => {
   await browser?.close();
 });
 
-/** The list's rows, scroll position and live-region state. */
-const listState = (page) =>
-  page.evaluate(() => {
-    const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
-    const rows = [...list.querySelectorAll('[part~=message]')].map((row) => row.querySelector('.bubble').textContent);
-    const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
-    const greeting = list.querySelector('[part~=greeting]').checkVisibility();
-    return { rows, atEnd, busy: list.getAttribute('aria-busy'), scrollTop: list.scrollTop, greeting };
-  });
+/** In the page: the list's rows, scroll position and live-region state. */
+function readList() {
+  const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
+  const rows = [...list.querySelectorAll('[part~=message]')].map((row) => row.querySelector('.bubble').textContent);
+  const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
+  const greeting = list.querySelector('[part~=greeting]').checkVisibility();
+  return { rows, atEnd, busy: list.getAttribute('aria-busy'), scrollTop: list.scrollTop, greeting };
+}
+
+const listState = (page) => page.evaluate(readList);
+
+/**
+ * In the page: `read()` three animation frames later, and whether the list's
+ * rows and busy state stayed as they were meanwhile. Each step of building
+ * rows runs in a frame and asks for the next one: after a frame without
+ * one, none is pending. (The list is not busy while a new message is added,
+ * so that it is announced, even between two steps.)
+ */
+function readWhenQuiet(read) {
+  const list = document.querySelector('[data-natter-widget]').shadowRoot.querySelector('[part~=messages]');
+  let quiet = true;
+  const observer = new MutationObserver(() => (quiet = false));
+  observer.observe(list, { childList: true, attributes: true, attributeFilter: ['aria-busy'] });
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  return frame()
+    .then(frame)
+    .then(frame)
+    .then(() => {
+      quiet &&= observer.takeRecords().length === 0;
+      observer.disconnect();
+      return { ...read(), quiet };
+    });
+}
 
 /** Waits until the list has settled: no step of building rows pending. */
 async function settled(page, check = () => true) {
   const started = Date.now();
   for (;;) {
-    const state = await listState(page);
-    if (state.busy !== 'true' && check(state)) return state;
+    const state = await page.evaluate(`(${readWhenQuiet})(${readList})`);
+    if (state.quiet && state.busy !== 'true' && check(state)) return state;
     if (Date.now() - started > 30000) {
       const errors = await page.evaluate(() => window.__errors);
       throw new Error(`list never settled: ${JSON.stringify({ ...state, rows: state.rows.length, first: state.rows[0], errors })}`);
     }
-    await page.waitForTimeout(50);
   }
 }
 
@@ -142,7 +165,10 @@ test('a long conversation keeps a window of rows, in order, however it is scroll
       await page.reload();
       await page.locator('[part~=launcher]').click();
       all = [...all, 'during the build'];
-      let state = await settled(page, (st) => st.rows.at(-1) === all.at(-1) && st.atEnd);
+      // The list can settle between two pages of the history: done once the
+      // last page's message is shown too, before the one sent.
+      const newest = JSON.stringify(all.slice(-2));
+      let state = await settled(page, (st) => JSON.stringify(st.rows.slice(-2)) === newest && st.atEnd);
       assert.ok(state.rows.length >= 200 && state.rows.length <= MAX_ROWS, `${state.rows.length} rows`);
       assertRun(state.rows, all);
       const during = await additionsOf(page, 'during the build');
