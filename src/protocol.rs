@@ -13,6 +13,7 @@
 //! - REST bodies (handshake, identify, messages, config);
 //! - WebSocket frames in both directions ([`ServerFrame`], [`ClientFrame`]);
 //! - agent-side views ([`VisitorInfo`], [`AgentConversation`]);
+//! - forms: definitions ([`Forms`]), submissions and their validation;
 //! - [`JsonValue`], a dependency-free JSON tree for the free-form `extra` field.
 //!
 //! The JSON names the widget reads and writes are associated constants next
@@ -20,6 +21,8 @@
 //! widget's `session::wire` uses them, serde derives the same spelling from
 //! the field names, and the golden wire fixtures (`tests/fixtures/wire/`)
 //! fail when the two part.
+
+use std::collections::BTreeMap;
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -111,6 +114,18 @@ pub const MAX_TITLE_CHARS: usize = MAX_FIELD_CHARS;
 pub const MAX_RATING_COMMENT_CHARS: usize = 1000;
 /// A visitor may change a rating for this long after first giving it.
 pub const RATING_CHANGE_SECS: u64 = 24 * 60 * 60;
+/// Most fields in one form.
+pub const MAX_FORM_FIELDS: usize = 20;
+/// Most options of one `select` field.
+pub const MAX_FORM_OPTIONS: usize = 50;
+/// Most ticket forms a site defines.
+pub const MAX_TICKET_FORMS: usize = 20;
+/// Longest form or field name, in bytes (see [`is_form_name`]).
+pub const MAX_FORM_NAME_LEN: usize = 64;
+/// A text-like field's `maxLength` when it gives none; a `textarea`'s is
+/// [`DEFAULT_TEXTAREA_MAX_CHARS`]. No field may allow more than [`MAX_TEXT_CHARS`].
+pub const DEFAULT_FIELD_MAX_CHARS: u32 = 200;
+pub const DEFAULT_TEXTAREA_MAX_CHARS: u32 = 2000;
 /// Default page size of message listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// Largest accepted `limit` of message listings.
@@ -184,6 +199,14 @@ pub enum ErrorCode {
     RatingLocked,
     /// 403: the site does not ask for ratings, or asks on another scale.
     RatingDisabled,
+    /// 400: a form submission names no form the site defines.
+    UnknownForm,
+    /// 400: a form submission failed validation; the body's `fields` names
+    /// each field's problem ([`FieldError`]).
+    InvalidForm,
+    /// 409: the site's pre-chat form must be submitted before the first
+    /// message of a conversation.
+    FormRequired,
     /// 413: request body over [`MAX_BODY_BYTES`].
     BodyTooLarge,
     /// 413: message text over [`MAX_TEXT_CHARS`].
@@ -200,7 +223,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::BadRequest,
         ErrorCode::EmptyText,
         ErrorCode::TokenMissing,
@@ -221,6 +244,9 @@ impl ErrorCode {
         ErrorCode::ConversationOpen,
         ErrorCode::RatingLocked,
         ErrorCode::RatingDisabled,
+        ErrorCode::UnknownForm,
+        ErrorCode::InvalidForm,
+        ErrorCode::FormRequired,
         ErrorCode::BodyTooLarge,
         ErrorCode::TextTooLong,
         ErrorCode::RateLimited,
@@ -252,6 +278,9 @@ impl ErrorCode {
             ErrorCode::ConversationOpen => "conversation_open",
             ErrorCode::RatingLocked => "rating_locked",
             ErrorCode::RatingDisabled => "rating_disabled",
+            ErrorCode::UnknownForm => "unknown_form",
+            ErrorCode::InvalidForm => "invalid_form",
+            ErrorCode::FormRequired => "form_required",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::RateLimited => "rate_limited",
@@ -269,7 +298,11 @@ impl ErrorCode {
     /// The HTTP status that carries this code.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::EmptyText | ErrorCode::UnknownFrame => 400,
+            ErrorCode::BadRequest
+            | ErrorCode::EmptyText
+            | ErrorCode::UnknownFrame
+            | ErrorCode::UnknownForm
+            | ErrorCode::InvalidForm => 400,
             ErrorCode::TokenMissing | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => 401,
             ErrorCode::OriginDenied
             | ErrorCode::IdentityRejected
@@ -283,7 +316,8 @@ impl ErrorCode {
             ErrorCode::ClientMsgIdConflict
             | ErrorCode::ConversationClosed
             | ErrorCode::ConversationOpen
-            | ErrorCode::RatingLocked => 409,
+            | ErrorCode::RatingLocked
+            | ErrorCode::FormRequired => 409,
             ErrorCode::BodyTooLarge | ErrorCode::TextTooLong => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
@@ -316,6 +350,9 @@ pub struct ErrorBody {
     /// be able to read).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub retry_after_sec: Option<u64>,
+    /// With `invalid_form`: each invalid field's name and problem.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub fields: Option<BTreeMap<String, FieldError>>,
 }
 
 /// Wire names, as serde spells them (the golden wire fixtures check both agree).
@@ -327,6 +364,7 @@ impl ErrorBody {
     pub const CODE: &str = "code";
     pub const MESSAGE: &str = "message";
     pub const RETRY_AFTER_SEC: &str = "retryAfterSec";
+    pub const FIELDS: &str = "fields";
 }
 
 // ---------------------------------------------------------------------------
@@ -386,6 +424,11 @@ pub struct Message {
     /// an agent did it) and fall back to `text`.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub event: Option<ConversationEvent>,
+    /// On a visitor's form submission: the form as the visitor filled it.
+    /// `text` then holds a plain-text rendering for older clients,
+    /// notifications and webhooks.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub form: Option<SubmittedForm>,
 }
 
 /// A step of a conversation's life, recorded as a `system` message.
@@ -444,6 +487,7 @@ impl Message {
     pub const AGENT_NAME: &str = "agentName";
     pub const CREATED_AT: &str = "createdAt";
     pub const EVENT: &str = "event";
+    pub const FORM: &str = "form";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -882,12 +926,20 @@ pub struct SendMessageRequest {
     /// printable ASCII characters. Required for visitors, optional for agents.
     #[cfg_attr(feature = "serde", serde(default))]
     pub client_msg_id: Option<String>,
+    /// Ignored (may be empty) when `form` is given: the server writes the
+    /// stored message's text from the form.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub text: String,
+    /// Visitors only: a form submission instead of a text message, through
+    /// the same path (idempotent by `clientMsgId`, ordered with messages).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub form: Option<FormSubmission>,
 }
 
 impl SendMessageRequest {
     pub const CLIENT_MSG_ID: &str = "clientMsgId";
     pub const TEXT: &str = "text";
+    pub const FORM: &str = "form";
 }
 
 /// Answer to a send: the stored message (the original one on a retry).
@@ -963,6 +1015,8 @@ pub struct RemoteConfig {
     pub availability: Availability,
     /// The rating the site asks for after a conversation ends; `null`: none.
     pub rating: Option<RatingScale>,
+    /// The site's forms: pre-chat, offline and named ticket forms.
+    pub forms: Forms,
     pub appearance: Appearance,
     pub limits: ClientLimits,
 }
@@ -975,6 +1029,7 @@ impl RemoteConfig {
     pub const ONLINE: &str = "online";
     pub const AVAILABILITY: &str = "availability";
     pub const RATING: &str = "rating";
+    pub const FORMS: &str = "forms";
     pub const APPEARANCE: &str = "appearance";
 }
 
@@ -1198,9 +1253,13 @@ pub enum ClientFrame {
     Message {
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         client_msg_id: Option<String>,
+        #[cfg_attr(feature = "serde", serde(default))]
         text: String,
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         conversation_id: Option<i64>,
+        /// As in `SendMessageRequest`: visitors only.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        form: Option<FormSubmission>,
     },
 }
 
@@ -1218,6 +1277,7 @@ impl ClientFrame {
     pub const TOKEN: &str = "token";
     pub const CLIENT_MSG_ID: &str = "clientMsgId";
     pub const TEXT: &str = "text";
+    pub const FORM: &str = "form";
 }
 
 // ---------------------------------------------------------------------------
@@ -1281,6 +1341,312 @@ pub struct AgentMe {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TypingRequest {
     pub active: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Forms
+// ---------------------------------------------------------------------------
+
+/// Text in several languages: locale tag (`en-US`, `zh-CN`) to text. A client
+/// shows its locale's, else `en-US`'s, else the first.
+pub type LocalText = BTreeMap<String, String>;
+
+/// The site's forms, in `RemoteConfig.forms`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct Forms {
+    /// Shown before the first message of a conversation; the visitor sends
+    /// nothing else until it is submitted ([`ErrorCode::FormRequired`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub pre_chat: Option<Form>,
+    /// Shown instead of the composer while availability is `offline`; a
+    /// submission is kept as a ticket for the site's people.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub offline: Option<Form>,
+    /// Named forms the page opens with `showForm(name)`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "BTreeMap::is_empty"))]
+    pub tickets: BTreeMap<String, Form>,
+}
+
+impl Forms {
+    pub const PRE_CHAT: &str = "preChat";
+    pub const OFFLINE: &str = "offline";
+    pub const TICKETS: &str = "tickets";
+
+    /// The form a submission's `name` means: [`PRE_CHAT_FORM`],
+    /// [`OFFLINE_FORM`] or a ticket form's name.
+    pub fn get(&self, name: &str) -> Option<&Form> {
+        match name {
+            PRE_CHAT_FORM => self.pre_chat.as_ref(),
+            OFFLINE_FORM => self.offline.as_ref(),
+            _ => self.tickets.get(name),
+        }
+    }
+}
+
+/// The names submissions give the pre-chat and offline forms; ticket forms
+/// go by their own names, which may be neither.
+pub const PRE_CHAT_FORM: &str = "preChat";
+pub const OFFLINE_FORM: &str = "offline";
+
+/// Fields with these names are the visitor's profile fields: a pre-chat form
+/// skips them when `identify` gave them, and the server fills them in.
+pub const PROFILE_FORM_FIELDS: [&str; 3] = ["name", "email", "phone"];
+
+/// One form.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
+pub struct Form {
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub title: Option<LocalText>,
+    /// A line under the title.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub intro: Option<LocalText>,
+    /// The submit button's label; clients have a default.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub submit_label: Option<LocalText>,
+    /// 1 to [`MAX_FORM_FIELDS`], names unique.
+    pub fields: Vec<FormField>,
+}
+
+impl Form {
+    pub const TITLE: &str = "title";
+    pub const INTRO: &str = "intro";
+    pub const SUBMIT_LABEL: &str = "submitLabel";
+    pub const FIELDS: &str = "fields";
+}
+
+/// One field of a form.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct FormField {
+    /// The key of its value ([`is_form_name`]).
+    pub name: String,
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
+    pub kind: FieldType,
+    pub label: LocalText,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub help: Option<LocalText>,
+    /// Text-like fields: not empty after trimming; a checkbox: checked.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub required: bool,
+    /// Text-like fields, in characters: 1 to [`MAX_TEXT_CHARS`]; absent
+    /// means [`FieldType::default_max_chars`].
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub max_length: Option<u32>,
+    /// `select` only: 1 to [`MAX_FORM_OPTIONS`], values unique.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub options: Vec<FormOption>,
+}
+
+impl FormField {
+    pub const NAME: &str = "name";
+    pub const TYPE: &str = "type";
+    pub const LABEL: &str = "label";
+    pub const HELP: &str = "help";
+    pub const REQUIRED: &str = "required";
+    pub const MAX_LENGTH: &str = "maxLength";
+    pub const OPTIONS: &str = "options";
+}
+
+/// A `select` field's choice.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FormOption {
+    pub value: String,
+    pub label: LocalText,
+}
+
+impl FormOption {
+    pub const VALUE: &str = "value";
+    pub const LABEL: &str = "label";
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum FieldType {
+    Text,
+    Email,
+    Phone,
+    Textarea,
+    Select,
+    Checkbox,
+}
+
+impl FieldType {
+    pub fn parse(s: &str) -> Option<FieldType> {
+        match s {
+            "text" => Some(FieldType::Text),
+            "email" => Some(FieldType::Email),
+            "phone" => Some(FieldType::Phone),
+            "textarea" => Some(FieldType::Textarea),
+            "select" => Some(FieldType::Select),
+            "checkbox" => Some(FieldType::Checkbox),
+            _ => None,
+        }
+    }
+
+    /// `maxLength` when the field gives none.
+    pub fn default_max_chars(self) -> u32 {
+        if self == FieldType::Textarea {
+            DEFAULT_TEXTAREA_MAX_CHARS
+        } else {
+            DEFAULT_FIELD_MAX_CHARS
+        }
+    }
+}
+
+/// A field's value: text for every type but `checkbox`, whose value is a
+/// boolean.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
+pub enum FieldValue {
+    Text(String),
+    Checked(bool),
+}
+
+/// A form as the visitor sends it, in `SendMessageRequest.form`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FormSubmission {
+    /// [`PRE_CHAT_FORM`], [`OFFLINE_FORM`] or a ticket form's name.
+    pub name: String,
+    /// Field name to value; optional fields may be left out.
+    pub values: BTreeMap<String, FieldValue>,
+}
+
+impl FormSubmission {
+    pub const NAME: &str = "name";
+    pub const VALUES: &str = "values";
+}
+
+/// A stored submission, in `Message.form`: each field with the label the
+/// visitor saw, in the form's order; profile fields the server filled in
+/// from `identify` included.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SubmittedForm {
+    pub name: String,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub title: Option<String>,
+    pub fields: Vec<SubmittedField>,
+}
+
+impl SubmittedForm {
+    pub const NAME: &str = "name";
+    pub const TITLE: &str = "title";
+    pub const FIELDS: &str = "fields";
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SubmittedField {
+    pub name: String,
+    pub label: String,
+    pub value: FieldValue,
+}
+
+impl SubmittedField {
+    pub const NAME: &str = "name";
+    pub const LABEL: &str = "label";
+    pub const VALUE: &str = "value";
+}
+
+/// Why a field's value was refused, in `ErrorBody.fields`; clients show
+/// their own localised message for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub enum FieldError {
+    /// Required and empty (or a required checkbox unchecked).
+    Required,
+    /// Longer than the field's `maxLength`.
+    TooLong,
+    /// Not an email address: one `@` with text before it and a dotted
+    /// domain after it, no spaces.
+    Email,
+    /// Not a phone number: 5 to 20 digits, with only `+ - . ( )` and spaces
+    /// besides.
+    Phone,
+    /// Not one of the `select` field's option values.
+    Option,
+    /// A boolean for a text field or text for a checkbox.
+    Type,
+    /// No field of the form has this name.
+    Unknown,
+}
+
+impl FieldError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldError::Required => "required",
+            FieldError::TooLong => "tooLong",
+            FieldError::Email => "email",
+            FieldError::Phone => "phone",
+            FieldError::Option => "option",
+            FieldError::Type => "type",
+            FieldError::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldError> {
+        match s {
+            "required" => Some(FieldError::Required),
+            "tooLong" => Some(FieldError::TooLong),
+            "email" => Some(FieldError::Email),
+            "phone" => Some(FieldError::Phone),
+            "option" => Some(FieldError::Option),
+            "type" => Some(FieldError::Type),
+            "unknown" => Some(FieldError::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// A form or field name: 1 to [`MAX_FORM_NAME_LEN`] ASCII letters, digits,
+/// `_` and `-`, starting with a letter.
+pub fn is_form_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.len() <= MAX_FORM_NAME_LEN
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Checks a text-like field's value (`text`, `email`, `phone`, `textarea`;
+/// `select` and `checkbox` are checked against their options and by type).
+/// The widget and the server run this same function, so they agree.
+pub fn check_text(kind: FieldType, required: bool, max_chars: u32, value: &str) -> Result<(), FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return if required { Err(FieldError::Required) } else { Ok(()) };
+    }
+    if value.chars().count() > max_chars as usize {
+        return Err(FieldError::TooLong);
+    }
+    match kind {
+        FieldType::Email if !is_email(value) => Err(FieldError::Email),
+        FieldType::Phone if !is_phone(value) => Err(FieldError::Phone),
+        _ => Ok(()),
+    }
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !value.contains(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
+}
+
+fn is_phone(value: &str) -> bool {
+    let digits = value.bytes().filter(u8::is_ascii_digit).count();
+    (5..=20).contains(&digits) && value.bytes().all(|b| b.is_ascii_digit() || b" +-.()".contains(&b))
 }
 
 // ---------------------------------------------------------------------------
@@ -1423,6 +1789,36 @@ mod serde_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_fields_are_checked_as_documented() {
+        use FieldType::*;
+        assert_eq!(check_text(Text, true, 10, "  "), Err(FieldError::Required));
+        assert_eq!(check_text(Text, false, 10, "  "), Ok(()));
+        assert_eq!(check_text(Text, false, 3, "abcd"), Err(FieldError::TooLong));
+        assert_eq!(check_text(Text, false, 3, " 大家好 "), Ok(()), "characters, trimmed");
+        for good in ["a@b.co", "lin.x+tag@mail.example.com"] {
+            assert_eq!(check_text(Email, true, 200, good), Ok(()), "{good}");
+        }
+        for bad in ["a@b", "@b.co", "a b@c.de", "a@b@c.de", "a@.co", "a@b.", "plain"] {
+            assert_eq!(check_text(Email, true, 200, bad), Err(FieldError::Email), "{bad}");
+        }
+        for good in ["+86 10 1234 5678", "(555) 010-9999", "12345"] {
+            assert_eq!(check_text(Phone, true, 200, good), Ok(()), "{good}");
+        }
+        for bad in ["1234", "call me", "+1 555 0100 ext 2", "123456789012345678901"] {
+            assert_eq!(check_text(Phone, true, 200, bad), Err(FieldError::Phone), "{bad}");
+        }
+        for name in ["order", "a", "Order_no-2"] {
+            assert!(is_form_name(name), "{name}");
+        }
+        for name in ["", "2fa", "a b", "a.b", "名字", &"a".repeat(65)] {
+            assert!(!is_form_name(name), "{name}");
+        }
+        for error in [FieldError::Required, FieldError::TooLong, FieldError::Unknown] {
+            assert_eq!(FieldError::parse(error.as_str()), Some(error));
+        }
+    }
 
     #[test]
     fn error_codes_round_trip_and_have_statuses() {

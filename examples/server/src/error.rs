@@ -49,6 +49,9 @@ fn text(code: ErrorCode, locale: Locale) -> &'static str {
         ConversationOpen => ("The conversation has not ended yet", "会话尚未结束"),
         RatingLocked => ("This rating can no longer be changed", "该评价已无法修改"),
         RatingDisabled => ("This site does not ask for this rating", "该站点未开启此评价"),
+        UnknownForm => ("This site has no form of that name", "该站点没有此表单"),
+        InvalidForm => ("Some fields of the form are not valid", "表单中有字段无效"),
+        FormRequired => ("Fill in the form before sending a message", "请先填写表单再发送消息"),
         BodyTooLarge => ("The request body is too large", "请求体过大"),
         TextTooLong => ("The message is too long", "消息过长"),
         RateLimited => ("Too many requests; retry later", "请求过于频繁,请稍后重试"),
@@ -94,6 +97,7 @@ impl ApiError {
                 None => base.to_string(),
             },
             retry_after_sec: self.retry_after,
+            fields: None,
         }
     }
 

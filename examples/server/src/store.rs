@@ -827,6 +827,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         client_msg_id: r.get(5)?,
         created_at: rfc3339(r.get(6)?),
         event: r.get::<_, Option<String>>(7)?.as_deref().and_then(ConversationEvent::parse),
+        form: None,
     })
 }
 

@@ -103,6 +103,7 @@ impl AppState {
             online: self.hub.agents_online(site.app_key()),
             availability: self.availability(site),
             rating: c.rating.scale(),
+            forms: Default::default(),
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {
                 messages_per_minute: self.sites.limits.messages_per_minute,

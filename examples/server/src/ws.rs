@@ -385,10 +385,10 @@ fn parse(value: serde_json::Value) -> Result<ClientFrame, ApiError> {
 /// record must still take its token, as every REST call checks); an agent's
 /// exactly as its reply endpoint stores it.
 async fn send_message(app: &App, peer: &Peer, value: serde_json::Value) -> Result<ServerFrame, ApiError> {
-    let ClientFrame::Message { client_msg_id, text, conversation_id } = parse(value)? else {
+    let ClientFrame::Message { client_msg_id, text, conversation_id, form } = parse(value)? else {
         return Err(ApiError::new(ErrorCode::BadRequest));
     };
-    let req = SendMessageRequest { client_msg_id, text };
+    let req = SendMessageRequest { client_msg_id, text, form };
     let stored = match peer {
         Peer::Visitor { site, visitor, proven, .. } => {
             app.visitor_access(visitor, *proven).await?;

@@ -33,6 +33,87 @@ fn message(id: i64, from: Sender, text: &str) -> Message {
         agent_name: (from == Sender::Agent).then(|| "Ada".into()),
         created_at: format!("2026-05-21T07:53:{:02}.123Z", id % 60),
         event: None,
+        form: None,
+    }
+}
+
+fn local(en: &str, zh: &str) -> LocalText {
+    [("en-US".to_string(), en.to_string()), ("zh-CN".to_string(), zh.to_string())].into()
+}
+
+fn field(name: &str, kind: FieldType, label: LocalText, required: bool) -> FormField {
+    FormField { name: name.into(), kind, label, help: None, required, max_length: None, options: vec![] }
+}
+
+/// Every field type once, and each optional part of a form.
+fn forms() -> Forms {
+    let pre_chat = Form {
+        title: Some(local("Before we start", "开始之前")),
+        intro: Some(local("Tell us who you are.", "请告诉我们您是谁。")),
+        submit_label: Some(local("Start chat", "开始聊天")),
+        fields: vec![
+            field("name", FieldType::Text, local("Name", "姓名"), true),
+            FormField {
+                help: Some(local("We reply here and by email.", "我们会在此处和邮件中回复。")),
+                max_length: Some(254),
+                ..field("email", FieldType::Email, local("Email", "邮箱"), true)
+            },
+            field("phone", FieldType::Phone, local("Phone", "电话"), false),
+            field("consent", FieldType::Checkbox, local("I accept the privacy policy", "我接受隐私政策"), true),
+        ],
+    };
+    let refund = Form {
+        title: Some(local("Ask for a refund", "申请退款")),
+        fields: vec![
+            field("order", FieldType::Text, local("Order number", "订单号"), true),
+            FormField {
+                options: vec![
+                    FormOption { value: "damaged".into(), label: local("Arrived damaged", "到货损坏") },
+                    FormOption { value: "late".into(), label: local("Arrived late", "到货延迟") },
+                ],
+                ..field("reason", FieldType::Select, local("Reason", "原因"), true)
+            },
+            FormField {
+                max_length: Some(2000),
+                ..field("details", FieldType::Textarea, local("Details", "详情"), false)
+            },
+        ],
+        ..Form::default()
+    };
+    Forms { pre_chat: Some(pre_chat), offline: None, tickets: [("refund".to_string(), refund)].into() }
+}
+
+fn refund_values() -> std::collections::BTreeMap<String, FieldValue> {
+    [
+        ("order".to_string(), FieldValue::Text("A-1043".into())),
+        ("reason".to_string(), FieldValue::Text("damaged".into())),
+        ("details".to_string(), FieldValue::Text("The lid is cracked.".into())),
+    ]
+    .into()
+}
+
+/// The visitor's refund form as stored: labels as the visitor saw them.
+fn form_message(id: i64) -> Message {
+    let field = |name: &str, label: &str, value: &str| SubmittedField {
+        name: name.into(),
+        label: label.into(),
+        value: FieldValue::Text(value.into()),
+    };
+    Message {
+        form: Some(SubmittedForm {
+            name: "refund".into(),
+            title: Some("Ask for a refund".into()),
+            fields: vec![
+                field("order", "Order number", "A-1043"),
+                field("reason", "Reason", "damaged"),
+                field("details", "Details", "The lid is cracked."),
+            ],
+        }),
+        ..message(
+            id,
+            Sender::Visitor,
+            "Ask for a refund\nOrder number: A-1043\nReason: damaged\nDetails: The lid is cracked.",
+        )
     }
 }
 
@@ -89,6 +170,7 @@ fn remote_config() -> RemoteConfig {
         online: false,
         availability: offline(),
         rating: Some(RatingScale::Nps),
+        forms: forms(),
         appearance: Appearance {
             theme: Some("dark".into()),
             primary_color: Some("#0f766e".into()),
@@ -174,6 +256,14 @@ fn fixtures() -> Vec<Fixture> {
                 has_more: false,
                 next_since: 48,
                 conversation: Some(ended_conversation()),
+            },
+        ),
+        fixture(
+            "posted-form",
+            &SendMessageResponse {
+                message: form_message(49),
+                conversation: conversation(ConversationStatus::Open),
+                duplicate: false,
             },
         ),
         fixture("rating", &RatingResponse { rating: rating(RatingScale::Nps, 9, None) }),
@@ -307,7 +397,33 @@ fn fixtures() -> Vec<Fixture> {
                 }),
             },
         ),
-        request("request-post", &SendMessageRequest { client_msg_id: Some("c-43".into()), text: "Thanks!".into() }),
+        request(
+            "request-post",
+            &SendMessageRequest { client_msg_id: Some("c-43".into()), text: "Thanks!".into(), form: None },
+        ),
+        request(
+            "request-post-form",
+            &SendMessageRequest {
+                client_msg_id: Some("c-49".into()),
+                text: String::new(),
+                form: Some(FormSubmission { name: "refund".into(), values: refund_values() }),
+            },
+        ),
+        request(
+            "request-post-form-checkbox",
+            &SendMessageRequest {
+                client_msg_id: Some("c-50".into()),
+                text: String::new(),
+                form: Some(FormSubmission {
+                    name: PRE_CHAT_FORM.into(),
+                    values: [
+                        ("name".to_string(), FieldValue::Text("Lin".into())),
+                        ("consent".to_string(), FieldValue::Checked(true)),
+                    ]
+                    .into(),
+                }),
+            },
+        ),
         request(
             "request-rating",
             &RatingRequest { scale: RatingScale::Csat, score: 5, comment: Some("Quick and kind".into()) },
@@ -317,7 +433,21 @@ fn fixtures() -> Vec<Fixture> {
         request("client-frame-ping", &ClientFrame::Ping),
         request(
             "client-frame-message",
-            &ClientFrame::Message { client_msg_id: Some("c-43".into()), text: "Thanks!".into(), conversation_id: None },
+            &ClientFrame::Message {
+                client_msg_id: Some("c-43".into()),
+                text: "Thanks!".into(),
+                conversation_id: None,
+                form: None,
+            },
+        ),
+        request(
+            "client-frame-message-form",
+            &ClientFrame::Message {
+                client_msg_id: Some("c-49".into()),
+                text: String::new(),
+                conversation_id: None,
+                form: Some(FormSubmission { name: "refund".into(), values: refund_values() }),
+            },
         ),
         request("client-frame-auth", &ClientFrame::Auth { token: "eyJ0eXAi.renewed.token".into() }),
     ];
@@ -329,10 +459,16 @@ fn fixtures() -> Vec<Fixture> {
         ErrorCode::UnknownAppKey,
         ErrorCode::RatingLocked,
         ErrorCode::ConversationOpen,
+        ErrorCode::UnknownForm,
+        ErrorCode::FormRequired,
     ] {
         all.push(fixture(&format!("error-{}", code.as_str()), &error(ApiError::new(code))));
     }
     all.push(fixture("error-rate_limited", &error(ApiError::rate_limited(12))));
+    let mut invalid = error(ApiError::new(ErrorCode::InvalidForm));
+    invalid.error.fields =
+        Some([("email".to_string(), FieldError::Email), ("order".to_string(), FieldError::Required)].into());
+    all.push(fixture("error-invalid_form", &invalid));
     all
 }
 
