@@ -1356,8 +1356,9 @@ pub type LocalText = BTreeMap<String, String>;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, rename_all = "camelCase"))]
 pub struct Forms {
-    /// Shown before the first message of a conversation; the visitor sends
-    /// nothing else until it is submitted ([`ErrorCode::FormRequired`]).
+    /// Shown before the first message of a conversation; while it has a
+    /// required field the profile does not fill, the visitor sends nothing
+    /// else first ([`ErrorCode::FormRequired`]).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pre_chat: Option<Form>,
     /// Shown instead of the composer while availability is `offline`; a
