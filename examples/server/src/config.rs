@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use natter::protocol::{Appearance, RatingScale};
+use natter::protocol::{Appearance, Forms, RatingScale};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -129,6 +129,10 @@ pub struct SiteConfig {
     /// Where the site's events are POSTed, signed (`docs/webhooks.md`).
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// `[sites.forms]`: `preChat`, `offline` and `tickets.<name>`, in the
+    /// wire's camelCase names (`docs/protocol.md` section 16).
+    #[serde(default, deserialize_with = "crate::forms::from_config")]
+    pub forms: Forms,
 }
 
 /// One `[[sites.webhooks]]` table.
@@ -326,6 +330,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         }),
         idle_close_mins: 0,
         webhooks: Vec::new(),
+        forms: Forms::default(),
     }
 }
 
@@ -379,6 +384,7 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
         for (i, hook) in site.webhooks.iter().enumerate() {
             crate::webhooks::check(hook).map_err(|e| format!("site {}: webhooks[{i}].{e}", site.app_key))?;
         }
+        crate::forms::check(&site.forms).map_err(|e| format!("site {}: {e}", site.app_key))?;
     }
     Ok((file.limits, file.sites))
 }
