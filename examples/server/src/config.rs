@@ -288,7 +288,8 @@ pub struct DemoSecrets {
 /// The built-in demo site, used when no `--config` is given. Standalone
 /// links are on and unsigned links allowed (so `standalone.html?k=sk_demo`
 /// just works); signed links are verified with `link_secret`. It asks for
-/// CSAT ratings and never ends idle conversations.
+/// CSAT ratings, never ends idle conversations, and has an offline form and
+/// a `refund` ticket form but no pre-chat form.
 pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
     SiteConfig {
         app_key: "sk_demo".into(),
@@ -330,7 +331,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         }),
         idle_close_mins: 0,
         webhooks: Vec::new(),
-        forms: Forms::default(),
+        forms: crate::forms::demo_forms(),
     }
 }
 

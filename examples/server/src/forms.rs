@@ -68,12 +68,17 @@ struct OptionConfig {
 
 /// Reads `[sites.forms]` strictly, into the forms as the wire carries them.
 pub fn from_config<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Forms, D::Error> {
-    let config = FormsConfig::deserialize(de)?;
-    Ok(Forms {
-        pre_chat: config.pre_chat.map(Form::from),
-        offline: config.offline.map(Form::from),
-        tickets: config.tickets.into_iter().map(|(name, form)| (name, Form::from(form))).collect(),
-    })
+    FormsConfig::deserialize(de).map(Forms::from)
+}
+
+impl From<FormsConfig> for Forms {
+    fn from(config: FormsConfig) -> Forms {
+        Forms {
+            pre_chat: config.pre_chat.map(Form::from),
+            offline: config.offline.map(Form::from),
+            tickets: config.tickets.into_iter().map(|(name, form)| (name, Form::from(form))).collect(),
+        }
+    }
 }
 
 impl From<FormConfig> for Form {
@@ -99,6 +104,62 @@ impl From<FieldConfig> for FormField {
             options: f.options.into_iter().map(|o| FormOption { value: o.value, label: o.label }).collect(),
         }
     }
+}
+
+/// The demo site's forms: an offline form and a `refund` ticket form, and
+/// no pre-chat form, so a visitor may write at once.
+const DEMO_FORMS: &str = r#"
+[offline]
+title = { en-US = "Leave us a message", zh-CN = "给我们留言" }
+intro = { en-US = "Nobody is here right now; we will reply by email.", zh-CN = "现在无人在线,我们会通过邮件回复。" }
+[[offline.fields]]
+name = "email"
+type = "email"
+label = { en-US = "Email", zh-CN = "邮箱" }
+required = true
+[[offline.fields]]
+name = "message"
+type = "textarea"
+label = { en-US = "Message", zh-CN = "留言" }
+required = true
+
+[tickets.refund]
+title = { en-US = "Ask for a refund", zh-CN = "申请退款" }
+submitLabel = { en-US = "Send request", zh-CN = "提交申请" }
+[[tickets.refund.fields]]
+name = "order"
+type = "text"
+label = { en-US = "Order number", zh-CN = "订单号" }
+help = { en-US = "In your confirmation email", zh-CN = "见确认邮件" }
+required = true
+maxLength = 32
+[[tickets.refund.fields]]
+name = "reason"
+type = "select"
+label = { en-US = "Reason", zh-CN = "原因" }
+required = true
+options = [
+  { value = "damaged", label = { en-US = "It arrived damaged", zh-CN = "商品损坏" } },
+  { value = "late", label = { en-US = "It arrived late", zh-CN = "送达太晚" } },
+  { value = "other", label = { en-US = "Something else", zh-CN = "其他" } },
+]
+[[tickets.refund.fields]]
+name = "details"
+type = "textarea"
+label = { en-US = "Details", zh-CN = "详情" }
+[[tickets.refund.fields]]
+name = "receipt"
+type = "checkbox"
+label = { en-US = "I still have the receipt", zh-CN = "我保留了收据" }
+"#;
+
+/// The demo site's forms ([`DEMO_FORMS`]; a unit test keeps them valid).
+pub fn demo_forms() -> Forms {
+    parse_demo_forms().unwrap_or_default()
+}
+
+fn parse_demo_forms() -> Result<Forms, basic_toml::Error> {
+    basic_toml::from_str::<FormsConfig>(DEMO_FORMS).map(Forms::from)
 }
 
 // ---------------------------------------------------------------------------
@@ -426,6 +487,14 @@ mod tests {
         assert!(pre_chat_pending(&forms, &Profile::default()));
         assert!(!pre_chat_pending(&forms, &Profile { email: Some("a@b.c".into()), ..Profile::default() }));
         assert!(!pre_chat_pending(&Forms::default(), &Profile::default()));
+    }
+
+    #[test]
+    fn the_demo_forms_are_valid() {
+        let forms = parse_demo_forms().unwrap();
+        assert!(forms.pre_chat.is_none(), "the demo asks for no pre-chat form");
+        assert!(forms.offline.is_some() && forms.tickets.contains_key("refund"));
+        assert_eq!(check(&forms), Ok(()));
     }
 
     #[test]
