@@ -363,3 +363,19 @@ fn an_offline_form_opens_a_conversation_marked_as_a_ticket() {
     let one = server.agent("GET", &format!("/api/v1/agent/conversations/{id}"), None).json();
     assert!(one.get("startForm").is_none(), "{one}");
 }
+
+#[test]
+fn the_configuration_example_of_the_docs_is_accepted_with_its_forms() {
+    let md = doc("protocol.md");
+    let section = &md[md.find("## 14. Configuration file").expect("section 14")..];
+    let dir = TempDir::new();
+    let cfg = dir.0.join("example.toml");
+    std::fs::write(&cfg, block(section, "toml")).unwrap();
+    let server = Server::start_in(&dir.0, &["--memory", "--config", cfg.to_str().unwrap()]);
+    let r =
+        server.request("GET", "/api/v1/cs/config?appKey=sk_live_shop", &[("Origin", "https://shop.example.com")], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let forms = r.json()["forms"].clone();
+    assert_eq!(forms["preChat"]["fields"][0]["name"], "email");
+    assert_eq!(forms["tickets"]["refund"]["fields"][1]["options"][1]["value"], "late");
+}
