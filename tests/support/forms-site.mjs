@@ -13,16 +13,19 @@
 //   forms.remove();  // after the server has stopped
 //
 // The site is `sk_demo` for pages on any `http://127.0.0.1:*` origin, with
-// the agent `Ada` (token `AGENT_TOKEN`) and the forms of `FORMS_TOML`:
-// `preChat` asks for a name and an email (both required; a visitor whose
-// `identify` gave both is not asked), `offline` for an email and a message,
-// `refund` for an order number (required, at most 12 characters), a reason
-// (select: `damaged`, `late`), details (textarea) and a receipt checkbox
-// (required).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// the agent `Ada` (token `AGENT_TOKEN`), a `preChat` form asking for a name
+// and an email (both required; a visitor whose `identify` gave both is not
+// asked), and the demo site's forms (`FORMS_TOML`): `offline` asks for an
+// email and a message (both required), `refund` for an order number
+// (required, at most 32 characters), a reason (select, required: `damaged`,
+// `late`, `other`), details (textarea) and a receipt checkbox.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AGENT_TOKEN } from './natter-server.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const PRE_CHAT = `
 [sites.forms.preChat]
@@ -39,48 +42,14 @@ label = { en-US = "Email", zh-CN = "邮箱" }
 required = true
 `;
 
-export const FORMS_TOML = `
-[sites.forms.offline]
-title = { en-US = "Leave us a message", zh-CN = "给我们留言" }
-[[sites.forms.offline.fields]]
-name = "email"
-type = "email"
-label = { en-US = "Email", zh-CN = "邮箱" }
-required = true
-[[sites.forms.offline.fields]]
-name = "message"
-type = "textarea"
-label = { en-US = "Message", zh-CN = "留言" }
-required = true
-
-[sites.forms.tickets.refund]
-title = { en-US = "Ask for a refund", zh-CN = "申请退款" }
-[[sites.forms.tickets.refund.fields]]
-name = "order"
-type = "text"
-label = { en-US = "Order number", zh-CN = "订单号" }
-help = { en-US = "In your confirmation email", zh-CN = "见确认邮件" }
-required = true
-maxLength = 12
-[[sites.forms.tickets.refund.fields]]
-name = "reason"
-type = "select"
-label = { en-US = "Reason", zh-CN = "原因" }
-required = true
-options = [
-  { value = "damaged", label = { en-US = "It arrived damaged", zh-CN = "商品损坏" } },
-  { value = "late", label = { en-US = "It arrived late", zh-CN = "送达太晚" } },
-]
-[[sites.forms.tickets.refund.fields]]
-name = "details"
-type = "textarea"
-label = { en-US = "Details", zh-CN = "详情" }
-[[sites.forms.tickets.refund.fields]]
-name = "receipt"
-type = "checkbox"
-label = { en-US = "I still have the receipt", zh-CN = "我保留了收据" }
-required = true
-`;
+/**
+ * The demo site's `offline` and `refund` forms (examples/server/src/demo-forms.toml),
+ * as `[sites.forms]` tables of a config file.
+ */
+export const FORMS_TOML = readFileSync(join(root, 'examples', 'server', 'src', 'demo-forms.toml'), 'utf8').replace(
+  /^(\[\[?)/gm,
+  '$1sites.forms.',
+);
 
 /**
  * Writes the forms site's config to a temporary directory. `preChat`

@@ -106,52 +106,8 @@ impl From<FieldConfig> for FormField {
     }
 }
 
-/// The demo site's forms: an offline form and a `refund` ticket form, and
-/// no pre-chat form, so a visitor may write at once.
-const DEMO_FORMS: &str = r#"
-[offline]
-title = { en-US = "Leave us a message", zh-CN = "给我们留言" }
-intro = { en-US = "Nobody is here right now; we will reply by email.", zh-CN = "现在无人在线,我们会通过邮件回复。" }
-[[offline.fields]]
-name = "email"
-type = "email"
-label = { en-US = "Email", zh-CN = "邮箱" }
-required = true
-[[offline.fields]]
-name = "message"
-type = "textarea"
-label = { en-US = "Message", zh-CN = "留言" }
-required = true
-
-[tickets.refund]
-title = { en-US = "Ask for a refund", zh-CN = "申请退款" }
-submitLabel = { en-US = "Send request", zh-CN = "提交申请" }
-[[tickets.refund.fields]]
-name = "order"
-type = "text"
-label = { en-US = "Order number", zh-CN = "订单号" }
-help = { en-US = "In your confirmation email", zh-CN = "见确认邮件" }
-required = true
-maxLength = 32
-[[tickets.refund.fields]]
-name = "reason"
-type = "select"
-label = { en-US = "Reason", zh-CN = "原因" }
-required = true
-options = [
-  { value = "damaged", label = { en-US = "It arrived damaged", zh-CN = "商品损坏" } },
-  { value = "late", label = { en-US = "It arrived late", zh-CN = "送达太晚" } },
-  { value = "other", label = { en-US = "Something else", zh-CN = "其他" } },
-]
-[[tickets.refund.fields]]
-name = "details"
-type = "textarea"
-label = { en-US = "Details", zh-CN = "详情" }
-[[tickets.refund.fields]]
-name = "receipt"
-type = "checkbox"
-label = { en-US = "I still have the receipt", zh-CN = "我保留了收据" }
-"#;
+/// The demo site's forms, in `[sites.forms]`'s format.
+const DEMO_FORMS: &str = include_str!("demo-forms.toml");
 
 /// The demo site's forms ([`DEMO_FORMS`]; a unit test keeps them valid).
 pub fn demo_forms() -> Forms {
