@@ -10,8 +10,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use natter::protocol::{
-    AgentConversationList, AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, Sender, ServerFrame,
-    TypingRequest,
+    AgentMe, ConversationStatus, ErrorCode, SendMessageRequest, Sender, ServerFrame, TypingRequest,
 };
 use serde::Deserialize;
 
@@ -96,6 +95,12 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
+/// `AgentConversationList` with each conversation's `startForm`.
+#[derive(serde::Serialize)]
+struct ConversationList {
+    conversations: Vec<store::AgentView>,
+}
+
 /// `GET /api/v1/agent/conversations?status=open|closed|all&limit=`.
 pub async fn list(
     State(app): State<App>,
@@ -112,7 +117,7 @@ pub async fn list(
     let limit = q.limit.unwrap_or(LIST_DEFAULT).clamp(1, LIST_MAX);
     let key = agent.site.app_key().to_string();
     let conversations = app.store.call(move |c| store::list_conversations(c, &key, status, limit)).await?;
-    Ok(json(StatusCode::OK, &AgentConversationList { conversations }))
+    Ok(json(StatusCode::OK, &ConversationList { conversations }))
 }
 
 /// `GET /api/v1/agent/conversations/{id}`.
@@ -162,6 +167,9 @@ pub async fn store_reply(
 ) -> Result<store::Stored, ApiError> {
     if let Some(cmid) = &req.client_msg_id {
         validate_client_msg_id(cmid)?;
+    }
+    if req.form.is_some() {
+        return Err(ApiError::detail(ErrorCode::BadRequest, "forms are submitted by visitors only"));
     }
     validate_text(&req.text)?;
     // In its own task, like a visitor's send: a console that goes away

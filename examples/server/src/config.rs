@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use natter::protocol::{Appearance, RatingScale};
+use natter::protocol::{Appearance, Forms, RatingScale};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -129,6 +129,10 @@ pub struct SiteConfig {
     /// Where the site's events are POSTed, signed (`docs/webhooks.md`).
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// `[sites.forms]`: `preChat`, `offline` and `tickets.<name>`, in the
+    /// wire's camelCase names (`docs/protocol.md` section 16).
+    #[serde(default, deserialize_with = "crate::forms::from_config")]
+    pub forms: Forms,
 }
 
 /// One `[[sites.webhooks]]` table.
@@ -284,7 +288,8 @@ pub struct DemoSecrets {
 /// The built-in demo site, used when no `--config` is given. Standalone
 /// links are on and unsigned links allowed (so `standalone.html?k=sk_demo`
 /// just works); signed links are verified with `link_secret`. It asks for
-/// CSAT ratings and never ends idle conversations.
+/// CSAT ratings, never ends idle conversations, and has an offline form and
+/// a `refund` ticket form but no pre-chat form.
 pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
     SiteConfig {
         app_key: "sk_demo".into(),
@@ -326,6 +331,7 @@ pub fn demo_site(secrets: DemoSecrets) -> SiteConfig {
         }),
         idle_close_mins: 0,
         webhooks: Vec::new(),
+        forms: crate::forms::demo_forms(),
     }
 }
 
@@ -379,6 +385,7 @@ pub fn parse_file(text: &str) -> Result<(Limits, Vec<SiteConfig>), String> {
         for (i, hook) in site.webhooks.iter().enumerate() {
             crate::webhooks::check(hook).map_err(|e| format!("site {}: webhooks[{i}].{e}", site.app_key))?;
         }
+        crate::forms::check(&site.forms).map_err(|e| format!("site {}: {e}", site.app_key))?;
     }
     Ok((file.limits, file.sites))
 }

@@ -6,7 +6,9 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use natter::protocol::{ErrorBody, ErrorCode, ErrorEnvelope, LOCALE_HEADER};
+use std::collections::BTreeMap;
+
+use natter::protocol::{ErrorBody, ErrorCode, ErrorEnvelope, FieldError, LOCALE_HEADER};
 
 use crate::store::StoreError;
 
@@ -73,19 +75,26 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// Seconds, for `rate_limited`.
     pub retry_after: Option<u64>,
+    /// Each refused field of a form, for `invalid_form`.
+    pub fields: Option<BTreeMap<String, FieldError>>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> ApiError {
-        ApiError { code, detail: None, retry_after: None }
+        ApiError { code, detail: None, retry_after: None, fields: None }
     }
 
     pub fn detail(code: ErrorCode, detail: impl Into<String>) -> ApiError {
-        ApiError { code, detail: Some(detail.into()), retry_after: None }
+        ApiError { detail: Some(detail.into()), ..ApiError::new(code) }
     }
 
     pub fn rate_limited(seconds: u64) -> ApiError {
-        ApiError { code: ErrorCode::RateLimited, detail: None, retry_after: Some(seconds) }
+        ApiError { retry_after: Some(seconds), ..ApiError::new(ErrorCode::RateLimited) }
+    }
+
+    /// 400 `invalid_form`, naming each refused field and its problem.
+    pub fn invalid_form(fields: BTreeMap<String, FieldError>) -> ApiError {
+        ApiError { fields: Some(fields), ..ApiError::new(ErrorCode::InvalidForm) }
     }
 
     pub fn body(&self, locale: Locale) -> ErrorBody {
@@ -97,7 +106,7 @@ impl ApiError {
                 None => base.to_string(),
             },
             retry_after_sec: self.retry_after,
-            fields: None,
+            fields: self.fields.clone(),
         }
     }
 
@@ -125,6 +134,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::new(ErrorCode::NotFound),
             StoreError::Closed => ApiError::new(ErrorCode::ConversationClosed),
             StoreError::Conflict => ApiError::new(ErrorCode::ClientMsgIdConflict),
+            StoreError::FormRequired => ApiError::new(ErrorCode::FormRequired),
             StoreError::IdentityUnverified => ApiError::detail(
                 ErrorCode::IdentityUnverified,
                 "this externalUserId is verified; a userHash or identityToken is required",

@@ -18,6 +18,8 @@
 //! - [`lifecycle`]: joining and ending conversations;
 //! - [`rating`]: visitors' ratings and the agents' list of them;
 //! - [`fields`]: conversation fields set by the visitor's page;
+//! - [`forms`]: form definitions checked at start-up, submissions checked
+//!   and rendered;
 //! - [`hours`], [`scheduler`]: business hours, availability pushed when it
 //!   changes, idle conversations ended;
 //! - [`webhooks`]: signed webhooks, their queue, worker and delivery log;
@@ -41,6 +43,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fields;
+pub mod forms;
 pub mod hours;
 pub mod http;
 pub mod hub;

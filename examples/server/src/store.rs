@@ -18,7 +18,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use natter::protocol::{
     AgentConversation, Conversation, ConversationEvent, ConversationStatus, JsonValue, Message, PageInfo, Profile,
-    Rating, RatingScale, Sender, VisitorInfo,
+    Rating, RatingScale, Sender, SubmittedForm, VisitorInfo,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -125,6 +125,10 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, at);
 "#,
+    r#"
+-- Forms (docs/protocol.md section 16).
+ALTER TABLE messages ADD COLUMN form TEXT;                -- a submission's SubmittedForm, as JSON
+"#,
 ];
 
 #[derive(Debug)]
@@ -134,6 +138,9 @@ pub enum StoreError {
     Closed,
     /// `clientMsgId` reused with another text.
     Conflict,
+    /// The first message of a new conversation is not the pre-chat form
+    /// (or the offline form) the site requires.
+    FormRequired,
     /// A verified identity claimed without proof.
     IdentityUnverified,
     /// The blocking task died (panic or runtime shutdown).
@@ -814,7 +821,7 @@ pub fn open_conversation(conn: &Connection, visitor: &str) -> Result<Option<Conv
         .optional()?)
 }
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, sender, text, agent_name, client_msg_id, created_at, event";
+const MESSAGE_COLUMNS: &str = "id, conversation_id, sender, text, agent_name, client_msg_id, created_at, event, form";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let sender: String = r.get(2)?;
@@ -827,7 +834,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         client_msg_id: r.get(5)?,
         created_at: rfc3339(r.get(6)?),
         event: r.get::<_, Option<String>>(7)?.as_deref().and_then(ConversationEvent::parse),
-        form: None,
+        form: r.get::<_, Option<String>>(8)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -895,7 +902,16 @@ impl Author<'_> {
     }
 }
 
-fn find_duplicate(tx: &Connection, author: &str, client_msg_id: Option<&str>, text: &str) -> Result<Option<Message>> {
+/// The message stored under `client_msg_id` by `author`, if any;
+/// `Conflict` when it differs from the one sent again: another text, or
+/// another form (compared by name and values).
+fn find_duplicate(
+    tx: &Connection,
+    author: &str,
+    client_msg_id: Option<&str>,
+    text: &str,
+    form: Option<&SubmittedForm>,
+) -> Result<Option<Message>> {
     let Some(cmid) = client_msg_id else { return Ok(None) };
     let found = tx
         .query_row(
@@ -904,8 +920,13 @@ fn find_duplicate(tx: &Connection, author: &str, client_msg_id: Option<&str>, te
             message_from_row,
         )
         .optional()?;
+    let same = |m: &Message| match (&m.form, form) {
+        (Some(stored), Some(sent)) => crate::forms::same_submission(stored, sent),
+        (None, None) => m.text == text,
+        _ => false,
+    };
     match found {
-        Some(m) if m.text != text => Err(StoreError::Conflict),
+        Some(m) if !same(&m) => Err(StoreError::Conflict),
         other => Ok(other),
     }
 }
@@ -918,19 +939,29 @@ struct NewMessage<'a> {
     client_msg_id: Option<&'a str>,
     author: &'a str,
     event: Option<ConversationEvent>,
+    /// A submission's form, as JSON.
+    form: Option<String>,
 }
 
 impl<'a> NewMessage<'a> {
     /// A system message (its text to be set), with its agent if one acted.
     fn system(agent_name: Option<&'a str>) -> NewMessage<'a> {
-        NewMessage { sender: Sender::System, text: "", agent_name, client_msg_id: None, author: "system", event: None }
+        NewMessage {
+            sender: Sender::System,
+            text: "",
+            agent_name,
+            client_msg_id: None,
+            author: "system",
+            event: None,
+            form: None,
+        }
     }
 }
 
 fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i64) -> Result<i64> {
     tx.execute(
-        "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at, event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (conversation_id, sender, text, agent_name, client_msg_id, author, created_at, event, form)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             conversation,
             m.sender.as_str(),
@@ -939,7 +970,8 @@ fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i6
             m.client_msg_id,
             m.author,
             now,
-            m.event.map(ConversationEvent::as_str)
+            m.event.map(ConversationEvent::as_str),
+            m.form
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -947,11 +979,31 @@ fn insert_message(tx: &Connection, conversation: i64, m: NewMessage<'_>, now: i6
     Ok(id)
 }
 
-/// The visitor's message already stored under `client_msg_id`, as a
-/// duplicate answer (`Conflict` when it had another text).
-pub fn visitor_duplicate(conn: &Connection, visitor: &str, client_msg_id: &str, text: &str) -> Result<Option<Stored>> {
+/// A visitor's message to store: a text, or a form submission with its
+/// plain-text rendering.
+#[derive(Clone, Debug)]
+pub struct VisitorMessage {
+    pub client_msg_id: String,
+    pub text: String,
+    pub form: Option<SubmittedForm>,
+    /// The site's pre-chat form still waits for the visitor: a new
+    /// conversation may only open with a pre-chat or offline submission.
+    pub pre_chat_pending: bool,
+}
+
+impl VisitorMessage {
+    pub fn text(client_msg_id: &str, text: &str) -> VisitorMessage {
+        VisitorMessage { client_msg_id: client_msg_id.into(), text: text.into(), form: None, pre_chat_pending: false }
+    }
+}
+
+/// The visitor's message already stored under its `clientMsgId`, as a
+/// duplicate answer (`Conflict` when it had another text or form).
+pub fn visitor_duplicate(conn: &Connection, visitor: &str, m: &VisitorMessage) -> Result<Option<Stored>> {
     let author = Author::Visitor(visitor).key();
-    let Some(message) = find_duplicate(conn, &author, Some(client_msg_id), text)? else { return Ok(None) };
+    let Some(message) = find_duplicate(conn, &author, Some(&m.client_msg_id), &m.text, m.form.as_ref())? else {
+        return Ok(None);
+    };
     let conversation = conversation(conn, message.conversation_id)?.ok_or(StoreError::NotFound)?;
     Ok(Some(Stored { message, conversation, duplicate: true, new_conversation: false, joined: None }))
 }
@@ -959,21 +1011,18 @@ pub fn visitor_duplicate(conn: &Connection, visitor: &str, client_msg_id: &str, 
 /// Stores a visitor message in the visitor's open conversation, opening one
 /// if needed. Idempotent on `client_msg_id`. Runs inside a transaction:
 /// [`Store::write`]'s.
-pub fn send_visitor(
-    tx: &Connection,
-    app_key: &str,
-    visitor: &str,
-    client_msg_id: &str,
-    text: &str,
-    now: i64,
-) -> Result<Stored> {
-    if let Some(stored) = visitor_duplicate(tx, visitor, client_msg_id, text)? {
+pub fn send_visitor(tx: &Connection, app_key: &str, visitor: &str, m: &VisitorMessage, now: i64) -> Result<Stored> {
+    if let Some(stored) = visitor_duplicate(tx, visitor, m)? {
         return Ok(stored);
     }
     let author = Author::Visitor(visitor).key();
     let (conv_id, new_conversation) = match open_conversation(tx, visitor)? {
         Some(c) => (c.conversation.id, false),
         None => {
+            let opens = m.form.as_ref().is_some_and(|f| crate::forms::opens_conversation(&f.name));
+            if m.pre_chat_pending && !opens {
+                return Err(StoreError::FormRequired);
+            }
             // The fields set while no conversation was open are its first.
             tx.execute(
                 "INSERT INTO conversations (app_key, visitor_id, status, created_at, updated_at, fields)
@@ -990,11 +1039,12 @@ pub fn send_visitor(
         conv_id,
         NewMessage {
             sender: Sender::Visitor,
-            text,
+            text: &m.text,
             agent_name: None,
-            client_msg_id: Some(client_msg_id),
+            client_msg_id: Some(&m.client_msg_id),
             author: &author,
             event: None,
+            form: m.form.as_ref().map(serde_json::to_string).transpose().map_err(other)?,
         },
         now,
     )?;
@@ -1016,7 +1066,7 @@ pub fn send_agent(
 ) -> Result<Stored> {
     let author = Author::Agent { app_key, name: agent_name }.key();
     let conv = conversation(tx, conversation_id)?.filter(|c| c.app_key == app_key).ok_or(StoreError::NotFound)?;
-    if let Some(message) = find_duplicate(tx, &author, client_msg_id, text)? {
+    if let Some(message) = find_duplicate(tx, &author, client_msg_id, text, None)? {
         // The key is the agent's across conversations: reused for a reply
         // to another conversation it is refused, never answered with the
         // old reply while the new one is dropped.
@@ -1040,6 +1090,7 @@ pub fn send_agent(
             client_msg_id,
             author: &author,
             event: None,
+            form: None,
         },
         now,
     )?;
@@ -1225,7 +1276,7 @@ pub fn list_conversations(
     app_key: &str,
     status: Option<ConversationStatus>,
     limit: u32,
-) -> Result<Vec<AgentConversation>> {
+) -> Result<Vec<AgentView>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM {CONVERSATION_FROM}
          WHERE c.app_key = ?1 AND (?2 IS NULL OR c.status = ?2)
@@ -1237,8 +1288,31 @@ pub fn list_conversations(
     rows.into_iter().map(|row| agent_view(conn, row)).collect()
 }
 
+/// A conversation as agents (and webhooks) see it: [`AgentConversation`]
+/// and, for one that a form submission opened, that form's name
+/// (`startForm`; `offline` marks a ticket).
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentView {
+    #[serde(flatten)]
+    pub conversation: AgentConversation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_form: Option<String>,
+}
+
+/// The form the first message of a conversation submitted, if it was one.
+fn start_form(conn: &Connection, conversation: i64) -> Result<Option<String>> {
+    let form: Option<Option<String>> = conn
+        .query_row("SELECT form FROM messages WHERE conversation_id = ?1 ORDER BY id LIMIT 1", [conversation], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let form = form.flatten().and_then(|json| serde_json::from_str::<SubmittedForm>(&json).ok());
+    Ok(form.map(|f| f.name))
+}
+
 /// A conversation as agents see it.
-pub fn agent_view(conn: &Connection, row: ConversationRow) -> Result<AgentConversation> {
+pub fn agent_view(conn: &Connection, row: ConversationRow) -> Result<AgentView> {
     let visitor = visitor(conn, &row.visitor_id)?.ok_or(StoreError::NotFound)?;
     let last_message = match row.conversation.last_message_id {
         Some(id) => Some(message_by_id(conn, id)?),
@@ -1246,7 +1320,11 @@ pub fn agent_view(conn: &Connection, row: ConversationRow) -> Result<AgentConver
     };
     let fields = conversation_fields(conn, row.conversation.id)?;
     let fields: JsonValue = serde_json::from_value(serde_json::Value::Object(fields)).map_err(other)?;
-    Ok(AgentConversation { conversation: row.conversation, visitor, last_message, fields })
+    let start_form = start_form(conn, row.conversation.id)?;
+    Ok(AgentView {
+        conversation: AgentConversation { conversation: row.conversation, visitor, last_message, fields },
+        start_form,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1531,7 +1609,7 @@ mod tests {
 
         fn say(&mut self, visitor: &str, text: &str) {
             let tx = self.0.transaction().unwrap();
-            send_visitor(&tx, "sk", visitor, text, text, 0).unwrap();
+            send_visitor(&tx, "sk", visitor, &VisitorMessage::text(text, text), 0).unwrap();
             tx.commit().unwrap();
         }
 
@@ -1575,7 +1653,7 @@ mod tests {
         assert_eq!((back.visitor.as_str(), back.merged_from), (user.as_str(), None));
         assert_eq!(db.texts(&user), ["phone", "anon"]);
         // Outbox retries after a merge are duplicates, not new messages.
-        let dup = send_visitor(&db.0, "sk", &user, "anon", "anon", 0).unwrap();
+        let dup = send_visitor(&db.0, "sk", &user, &VisitorMessage::text("anon", "anon"), 0).unwrap();
         assert!(dup.duplicate);
     }
 
@@ -1621,7 +1699,7 @@ mod tests {
         let anon = Identity { anon_id: Some("v1".into()), ..Identity::default() };
         let v = store.call(move |c| resolve_visitor(c, "sk", &anon, &Details::default(), 0)).await.unwrap().visitor;
         let w = v.clone();
-        store.write(move |c| send_visitor(c, "sk", &w, "first", "first", 0)).await.unwrap();
+        store.write(move |c| send_visitor(c, "sk", &w, &VisitorMessage::text("first", "first"), 0)).await.unwrap();
 
         // Concurrent writes share batches; failures in a batch stay their own.
         let mut tasks = Vec::new();
@@ -1629,18 +1707,21 @@ mod tests {
             let (store, v) = (store.clone(), v.clone());
             tasks.push(tokio::spawn(async move {
                 store
-                    .write(move |c| send_visitor(c, "sk", &v, &format!("m{i}"), &format!("text {i}"), 0))
+                    .write(move |c| {
+                        send_visitor(c, "sk", &v, &VisitorMessage::text(&format!("m{i}"), &format!("text {i}")), 0)
+                    })
                     .await
                     .map(|s| s.message.id)
             }));
         }
         let (s1, s2, s3, w1, w2) = (store.clone(), store.clone(), store.clone(), v.clone(), v.clone());
-        let conflict =
-            tokio::spawn(async move { s1.write(move |c| send_visitor(c, "sk", &w1, "first", "other text", 0)).await });
+        let conflict = tokio::spawn(async move {
+            s1.write(move |c| send_visitor(c, "sk", &w1, &VisitorMessage::text("first", "other text"), 0)).await
+        });
         // A write that fails after writing: its savepoint is rolled back.
         let undone = tokio::spawn(async move {
             s2.write(move |c| {
-                send_visitor(c, "sk", &w2, "undone", "undone", 0)?;
+                send_visitor(c, "sk", &w2, &VisitorMessage::text("undone", "undone"), 0)?;
                 Err::<(), _>(StoreError::NotFound)
             })
             .await

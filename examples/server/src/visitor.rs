@@ -9,11 +9,11 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use natter::protocol::{
-    ClientLimits, ConversationResponse, ErrorCode, HandshakeRequest, HandshakeResponse, IdentifyRequest, LinkEntry,
-    Message, MessagePage, PageInfo, Profile, RemoteConfig, SendMessageRequest, SendMessageResponse, ServerFrame,
-    BEARER_PREFIX, CLOCK_SKEW_SECS, DEFAULT_PAGE_LIMIT, ENTRY_HEADER, ENTRY_LINK, MAX_CLIENT_MSG_ID_LEN,
-    MAX_EXTRA_BYTES, MAX_FIELD_CHARS, MAX_LOCALE_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS, MAX_TIMEZONE_CHARS,
-    MAX_URL_CHARS, TOKEN_TTL_SECS,
+    ClientLimits, ConversationResponse, ErrorCode, FormSubmission, HandshakeRequest, HandshakeResponse,
+    IdentifyRequest, LinkEntry, Message, MessagePage, PageInfo, Profile, RemoteConfig, SendMessageRequest,
+    SendMessageResponse, ServerFrame, BEARER_PREFIX, CLOCK_SKEW_SECS, DEFAULT_PAGE_LIMIT, ENTRY_HEADER, ENTRY_LINK,
+    MAX_CLIENT_MSG_ID_LEN, MAX_EXTRA_BYTES, MAX_FIELD_CHARS, MAX_LOCALE_CHARS, MAX_PAGE_LIMIT, MAX_TEXT_CHARS,
+    MAX_TIMEZONE_CHARS, MAX_URL_CHARS, TOKEN_TTL_SECS,
 };
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::http::{header_str, json, ClientIp, JsonBody};
 use crate::store::{self, Details, Identity, Resolved, Stored};
-use crate::{bot, App, AppState};
+use crate::{bot, forms, App, AppState};
 
 // ---------------------------------------------------------------------------
 // Shared checks
@@ -103,7 +103,7 @@ impl AppState {
             online: self.hub.agents_online(site.app_key()),
             availability: self.availability(site),
             rating: c.rating.scale(),
-            forms: Default::default(),
+            forms: c.forms.clone(),
             appearance: c.remote.appearance.clone(),
             limits: ClientLimits {
                 messages_per_minute: self.sites.limits.messages_per_minute,
@@ -634,18 +634,21 @@ pub async fn send(
 pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessageRequest) -> Result<Stored, ApiError> {
     let cmid = req.client_msg_id.ok_or_else(|| ApiError::detail(ErrorCode::BadRequest, "clientMsgId is required"))?;
     validate_client_msg_id(&cmid)?;
-    validate_text(&req.text)?;
+    if req.form.is_none() {
+        validate_text(&req.text)?;
+    }
     if !site.config.enabled {
         return Err(ApiError::new(ErrorCode::Unavailable));
     }
+    let message = visitor_message(app, site, visitor, cmid, req.text, req.form).await?;
     // A retry of a stored message is answered from the store and costs no
     // message budget: only new messages do.
-    let (v, id, t) = (visitor.to_string(), cmid.clone(), req.text.clone());
-    if let Some(stored) = app.store.call(move |c| store::visitor_duplicate(c, &v, &id, &t)).await? {
+    let (v, m) = (visitor.to_string(), message.clone());
+    if let Some(stored) = app.store.call(move |c| store::visitor_duplicate(c, &v, &m)).await? {
         return Ok(stored);
     }
     app.limit(format!("msg:{visitor}"), app.sites.limits.messages_per_minute)?;
-    let (key, visitor, text) = (site.app_key().to_string(), visitor.to_string(), req.text);
+    let (key, visitor) = (site.app_key().to_string(), visitor.to_string());
     // Storing and announcing run in their own task: a client that goes away
     // mid-request (offline, closed tab) cancels this handler, and the stored
     // message must still reach the agents and the bot; its retry is a
@@ -657,7 +660,7 @@ pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessa
         let stored = task
             .store
             .write(move |c| {
-                let stored = store::send_visitor(c, &key, &visitor, &cmid, &text, now)?;
+                let stored = store::send_visitor(c, &key, &visitor, &message, now)?;
                 outbox.message_stored(c, &stored, now)?;
                 Ok(stored)
             })
@@ -671,6 +674,41 @@ pub async fn store_message(app: &App, site: &Site, visitor: &str, req: SendMessa
     })
     .await
     .map_err(|_| ApiError::new(ErrorCode::Internal))?
+}
+
+/// What a send stores: its text, or its form checked against the site's
+/// (400 `unknown_form` / `invalid_form`) with the profile's fields filled
+/// in and labels in the locale the visitor's handshake recorded. Whether
+/// the pre-chat form still waits depends on the profile too.
+async fn visitor_message(
+    app: &App,
+    site: &Site,
+    visitor: &str,
+    client_msg_id: String,
+    text: String,
+    form: Option<FormSubmission>,
+) -> Result<store::VisitorMessage, ApiError> {
+    let forms = &site.config.forms;
+    if form.is_none() && forms.pre_chat.is_none() {
+        return Ok(store::VisitorMessage::text(&client_msg_id, &text));
+    }
+    let v = visitor.to_string();
+    let info = app.store.call(move |c| store::visitor(c, &v)).await?.ok_or(ApiError::new(ErrorCode::NotFound))?;
+    let pre_chat_pending = forms::pre_chat_pending(forms, &info.profile);
+    let Some(submission) = form else {
+        return Ok(store::VisitorMessage { pre_chat_pending, ..store::VisitorMessage::text(&client_msg_id, &text) });
+    };
+    let definition = forms.get(&submission.name).ok_or_else(|| {
+        ApiError::detail(ErrorCode::UnknownForm, format!("{:?}", submission.name.chars().take(64).collect::<String>()))
+    })?;
+    let submitted = forms::submit(definition, &submission, &info.profile, info.locale.as_deref())
+        .map_err(ApiError::invalid_form)?;
+    Ok(store::VisitorMessage {
+        client_msg_id,
+        text: forms::plain_text(&submitted),
+        form: Some(submitted),
+        pre_chat_pending,
+    })
 }
 
 /// The answer to a send (a visitor's or an agent's): 201 for a new

@@ -40,7 +40,6 @@ use crate::{auth, App};
 pub const CONVERSATION_STARTED: &str = "conversation.started";
 pub const MESSAGE_CREATED: &str = "message.created";
 pub const CONVERSATION_ENDED: &str = "conversation.ended";
-/// Accepted in a webhook's events; sent once forms exist.
 pub const FORM_SUBMITTED: &str = "form.submitted";
 pub const RATING_CREATED: &str = "rating.created";
 pub const EVENTS: [&str; 5] =
@@ -92,7 +91,7 @@ impl Outbox {
     /// wants it, with `data` = `{conversation}`: the conversation as the
     /// agent API shows it, with its visitor and fields.
     pub fn enqueue(&self, tx: &Connection, kind: &str, row: &ConversationRow, now: i64) -> store::Result<()> {
-        self.queue(tx, kind, row, None::<(&str, &())>, now)
+        self.queue(tx, kind, row, &[], now)
     }
 
     /// [`Self::enqueue`] with `data.<key>` = `value` too.
@@ -104,15 +103,15 @@ impl Outbox {
         (key, value): (&str, &T),
         now: i64,
     ) -> store::Result<()> {
-        self.queue(tx, kind, row, Some((key, value)), now)
+        self.queue(tx, kind, row, &[(key, serde_json::to_value(value).map_err(store::other)?)], now)
     }
 
-    fn queue<T: Serialize>(
+    fn queue(
         &self,
         tx: &Connection,
         kind: &str,
         row: &ConversationRow,
-        extra: Option<(&str, &T)>,
+        extra: &[(&str, serde_json::Value)],
         now: i64,
     ) -> store::Result<()> {
         let urls: Vec<&str> = self
@@ -127,8 +126,8 @@ impl Outbox {
             return Ok(());
         }
         let mut data = json!({ "conversation": store::agent_view(tx, row.clone())? });
-        if let Some((key, value)) = extra {
-            data[key] = serde_json::to_value(value).map_err(store::other)?;
+        for (key, value) in extra {
+            data[*key] = value.clone();
         }
         let id = format!("evt_{}", auth::hex(&auth::random_bytes(16).map_err(store::other)?));
         let body = json!({ "id": id, "type": kind, "createdAt": rfc3339(now), "data": data }).to_string();
@@ -139,8 +138,9 @@ impl Outbox {
     }
 
     /// Queues the events of a stored message: `message.created`, after
-    /// `conversation.started` when it opened its conversation. A duplicate
-    /// queues nothing.
+    /// `conversation.started` when it opened its conversation, then
+    /// `form.submitted` (with `messageId` and `form`) for a submission. A
+    /// duplicate queues nothing.
     pub fn message_stored(&self, tx: &Connection, stored: &store::Stored, now: i64) -> store::Result<()> {
         if stored.duplicate {
             return Ok(());
@@ -149,6 +149,11 @@ impl Outbox {
             self.enqueue(tx, CONVERSATION_STARTED, &stored.conversation, now)?;
         }
         self.enqueue_with(tx, MESSAGE_CREATED, &stored.conversation, ("message", &stored.message), now)?;
+        if let Some(form) = &stored.message.form {
+            let form = serde_json::to_value(form).map_err(store::other)?;
+            let extra = [("messageId", stored.message.id.into()), ("form", form)];
+            self.queue(tx, FORM_SUBMITTED, &stored.conversation, &extra, now)?;
+        }
         Ok(())
     }
 }

@@ -90,11 +90,14 @@ impl Receiver {
     }
 }
 
-/// The config of `sk_demo` with the given webhooks (`(url, events)`).
+/// The config of `sk_demo` (with a ticket form `refund`) with the given
+/// webhooks (`(url, events)`).
 fn config(dir: &TempDir, hooks: &[(&str, &[&str])]) -> String {
     let mut text = format!(
         "[limits]\nhandshake_per_minute = 1000\n\n[[sites]]\napp_key = \"sk_demo\"\nallowed_origins = [\"{ORIGIN}\"]\n\
-         [[sites.agents]]\nname = \"Ada\"\ntoken = \"{AGENT_TOKEN}\"\n"
+         [[sites.agents]]\nname = \"Ada\"\ntoken = \"{AGENT_TOKEN}\"\n\
+         [sites.forms.tickets.refund]\ntitle = {{ en-US = \"Refund\" }}\n[[sites.forms.tickets.refund.fields]]\n\
+         name = \"order\"\ntype = \"text\"\nlabel = {{ en-US = \"Order\" }}\nrequired = true\n"
     );
     for (url, events) in hooks {
         text += &format!("[[sites.webhooks]]\nurl = \"{url}\"\nsecret = \"{SECRET}\"\nevents = {events:?}\n");
@@ -173,17 +176,23 @@ async fn every_event_reaches_the_receiver_once_signed() {
         &format!("/api/v1/agent/conversations/{id}/messages"),
         Some(json!({ "text": "hi!" })),
     ));
+    let form = json!({ "clientMsgId": "f1", "form": { "name": "refund", "values": { "order": "A-17" } } });
+    let sent = server.visitor("POST", "/api/v1/cs/conversations", Some(&token), Some(form.clone()));
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let again = server.visitor("POST", "/api/v1/cs/conversations", Some(&token), Some(form));
+    assert_eq!(again.status, 200, "a duplicate submission: no second event");
+    let form_message = sent.json()["message"].clone();
     conversation_id(&server.agent("POST", &format!("/api/v1/agent/conversations/{id}/close"), None));
     let rating = json!({ "scale": "csat", "score": 5 });
     let r = server.visitor("POST", &format!("/api/v1/cs/conversations/{id}/rating"), Some(&token), Some(rating));
     assert_eq!(r.status, 200, "{}", r.body);
 
     let mut hits = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..7 {
         hits.push(receiver.next().await);
     }
     let log =
-        log_until(&server, "five deliveries", |log| log.len() == 5 && log.iter().all(|d| d["status"] == "delivered"));
+        log_until(&server, "seven deliveries", |log| log.len() == 7 && log.iter().all(|d| d["status"] == "delivered"));
     assert!(receiver.rest().is_empty(), "each event once");
     for d in &log {
         assert_eq!((d["attemptCount"].clone(), d["attempts"][0]["status"].clone()), (json!(1), json!(200)), "{d}");
@@ -191,12 +200,20 @@ async fn every_event_reaches_the_receiver_once_signed() {
 
     let events: Vec<Value> = hits.iter().map(Hit::json).collect();
     let ids: HashSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 5, "one id per event");
+    assert_eq!(ids.len(), 7, "one id per event");
     let mut types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     types.sort();
     assert_eq!(
         types,
-        ["conversation.ended", "conversation.started", "message.created", "message.created", "rating.created"]
+        [
+            "conversation.ended",
+            "conversation.started",
+            "form.submitted",
+            "message.created",
+            "message.created",
+            "message.created",
+            "rating.created"
+        ]
     );
     for (hit, event) in hits.iter().zip(&events) {
         assert_signed(hit);
@@ -208,7 +225,17 @@ async fn every_event_reaches_the_receiver_once_signed() {
         match event["type"].as_str().unwrap() {
             "conversation.started" => assert_eq!(event["data"]["conversation"]["visitor"]["visitorId"], "v_hooked"),
             "message.created" => {
-                assert!(["hello", "hi!"].contains(&event["data"]["message"]["text"].as_str().unwrap()))
+                assert!(["hello", "hi!", "Refund\nOrder: A-17"]
+                    .contains(&event["data"]["message"]["text"].as_str().unwrap()))
+            }
+            "form.submitted" => {
+                assert_eq!(event["data"]["messageId"], form_message["id"]);
+                assert_eq!(event["data"]["form"], form_message["form"]);
+                assert_eq!(
+                    event["data"]["form"]["fields"][0],
+                    json!({ "name": "order", "label": "Order", "value": "A-17" })
+                );
+                assert_eq!(event["data"]["conversation"]["visitor"]["visitorId"], "v_hooked");
             }
             "conversation.ended" => assert_eq!(event["data"]["conversation"]["conversation"]["endedBy"], "agent"),
             "rating.created" => assert_eq!(event["data"]["rating"]["score"], 5),
@@ -334,30 +361,9 @@ fn bad_webhook_configs_are_refused_at_start_naming_site_and_field() {
         let hook = format!("url = {url:?}\nsecret = {secret:?}\nevents = {events}");
         let cfg = dir.0.join("bad.toml");
         std::fs::write(&cfg, format!("[[sites]]\napp_key = \"sk_demo\"\n[[sites.webhooks]]\n{hook}\n")).unwrap();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_natter-server"))
-            .args(["--memory", "--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // A server that accepted the config keeps running: stopped by its PID.
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-        let refused = status.is_some_and(|s| !s.success());
+        let (refused, stderr) = refused_config(&cfg);
         let says = format!("site sk_demo: {says}");
-        assert!(refused && stderr.contains(&says), "{hook}: exit {status:?}: {stderr}");
+        assert!(refused && stderr.contains(&says), "{hook}: {stderr}");
     }
 }
 

@@ -150,6 +150,8 @@
       const name = el('div', null, 'name');
       name.append(el('span', visitorName(item.visitor)), el('span', c.status === 'open' ? '' : c.status, 'muted'));
       if (c.rating) name.append(el('span', ratingText(c.rating), 'rated'));
+      // A conversation the offline form opened is a ticket (`startForm`).
+      if (item.startForm === 'offline') name.append(el('span', 'ticket', 'badge ticket'));
       const last = item.lastMessage;
       li.append(name, el('div', last ? last.from + ': ' + last.text : '', 'snippet'), el('div', time(c.updatedAt), 'muted'));
       li.addEventListener('click', () => select(item));
@@ -234,8 +236,12 @@
     if (m.conversationId !== state.selected || state.messages.has(m.id)) return;
     state.messages.set(m.id, m);
     state.lastId = Math.max(state.lastId, m.id);
-    const li = el('li', m.text, m.from);
+    const li = el('li', m.form ? null : m.text, m.from);
     if (m.event) li.dataset.event = m.event;
+    if (m.form) {
+      li.dataset.form = m.form.name;
+      li.append(formView(m.form));
+    }
     const who = m.from === 'agent' ? (m.agentName || 'agent') : m.from;
     li.append(el('span', who + ' · ' + time(m.createdAt), 'meta'));
     const list = $('messages');
@@ -245,6 +251,20 @@
     li.dataset.id = String(m.id);
     list.insertBefore(li, after || null);
     if (nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  // A submitted form as the visitor filled it: its title, then each
+  // field's label and value (a checkbox as yes/no, as in the message's text).
+  function formView(form) {
+    const box = el('div', null, 'form');
+    if (form.title) box.append(el('strong', form.title));
+    const dl = el('dl');
+    for (const f of form.fields) {
+      const value = typeof f.value === 'boolean' ? (f.value ? 'yes' : 'no') : f.value;
+      dl.append(el('dt', f.label), el('dd', value));
+    }
+    box.append(dl);
+    return box;
   }
 
   function renderVisitor(v) {

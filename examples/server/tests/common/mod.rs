@@ -170,6 +170,35 @@ impl Server {
     }
 }
 
+/// Starts the binary with the config file `cfg` and tells whether it
+/// refused to start (exited with an error), with what it printed on
+/// stderr. A server that accepted the config keeps running: it is stopped
+/// by its PID after [`WAIT`].
+pub fn refused_config(cfg: &Path) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
+        .args(["--memory", "--listen", "127.0.0.1:0", "--config"])
+        .arg(cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn natter-server");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
+    (status.is_some_and(|s| !s.success()), stderr)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
