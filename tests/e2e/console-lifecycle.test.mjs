@@ -135,4 +135,28 @@ describe('agent console: life cycle and ratings', () => {
       await Promise.all([rater.context.close(), live.context.close(), console_.context.close()]);
     }
   });
+
+  test('a conversation focused in the list keeps focus when the list refreshes', async () => {
+    const first = await openPage(browser, `${server.url}/healthz`);
+    const second = await openPage(browser, `${server.url}/healthz`);
+    const console_ = await openPage(browser, `${server.url}/agent`);
+    try {
+      await visitor(first.page, 'Kim', 'First question');
+      const { page } = console_;
+      await page.fill('#token', AGENT_TOKEN);
+      await page.press('#token', 'Enter');
+      const kimItem = page.locator('#conversations li', { hasText: 'Kim' });
+      await kimItem.focus();
+      // Another visitor writes: the list is rebuilt with a new item.
+      await visitor(second.page, 'Max', 'Second question');
+      await page.locator('#conversations li', { hasText: 'Max' }).waitFor();
+      const focused = () => document.activeElement?.matches('#conversations li') && document.activeElement.textContent;
+      assert.match(await page.evaluate(focused) || '', /^Kim/);
+      // Enter still opens the conversation the keyboard user was on.
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.getElementById('chat-title').textContent.startsWith('Kim'));
+    } finally {
+      await Promise.all([first.context.close(), second.context.close(), console_.context.close()]);
+    }
+  });
 });

@@ -140,12 +140,15 @@
 
   function renderList() {
     const ul = $('conversations');
+    // A refresh rebuilds the items: the one that had keyboard focus gets it back.
+    const focused = ul.contains(document.activeElement) ? Number(document.activeElement.dataset.id) : null;
     ul.replaceChildren();
     $('empty').hidden = state.conversations.length > 0;
     for (const item of state.conversations) {
       const c = item.conversation;
       const li = el('li');
       li.tabIndex = 0;
+      li.dataset.id = String(c.id);
       li.setAttribute('aria-current', String(c.id === state.selected));
       const name = el('div', null, 'name');
       name.append(el('span', visitorName(item.visitor)), el('span', c.status === 'open' ? '' : c.status, 'muted'));
@@ -157,6 +160,7 @@
       li.addEventListener('click', () => select(item));
       li.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(item); } });
       ul.append(li);
+      if (c.id === focused) li.focus();
     }
   }
 
