@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, openPage } from '../support/browser.mjs';
 import { formsSiteArgs } from '../support/forms-site.mjs';
+import { installVisitorApi } from '../support/visitor-api.mjs';
 import { AGENT_TOKEN, startNatterServer } from '../support/natter-server.mjs';
 
 let browser;
@@ -26,14 +27,9 @@ const MARKUP = '<img src=x onerror="window.__pwned=1">';
 
 /** Visitor API calls from a page of the server's origin. */
 async function visitorCalls(page, calls) {
+  await installVisitorApi(page);
   return page.evaluate(async (calls) => {
-    const call = async (method, path, token, body) => {
-      const headers = { 'content-type': 'application/json' };
-      if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
+    const call = window.__visitorApi;
     const hs = await call('POST', '/api/v1/cs/handshake', null, { appKey: 'sk_demo', visitorId: 'v_forms', nickname: 'Gil' });
     const sent = [];
     for (const [clientMsgId, form] of calls) {

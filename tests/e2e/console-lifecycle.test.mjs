@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, openPage } from '../support/browser.mjs';
+import { installVisitorApi } from '../support/visitor-api.mjs';
 import { AGENT_TOKEN, startNatterServer } from '../support/natter-server.mjs';
 
 let browser;
@@ -23,15 +24,10 @@ after(async () => {
  * its socket in `window.__frames`. Resolves with the conversation id.
  */
 async function visitor(page, nickname, text) {
+  await installVisitorApi(page);
   return page.evaluate(
     async ({ nickname, text }) => {
-      const call = async (method, path, token, body) => {
-        const headers = { 'content-type': 'application/json' };
-        if (token) headers.authorization = `Bearer ${token}`;
-        const res = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-        return res.json();
-      };
+      const call = window.__visitorApi;
       const hs = await call('POST', '/api/v1/cs/handshake', null, { appKey: 'sk_demo', visitorId: `v_${nickname}`, nickname });
       const sent = await call('POST', '/api/v1/cs/conversations', hs.token, { clientMsgId: `${nickname}-1`, text });
       window.__frames = [];

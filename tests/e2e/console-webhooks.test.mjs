@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, openPage } from '../support/browser.mjs';
+import { installVisitorApi } from '../support/visitor-api.mjs';
 import { AGENT_TOKEN, startNatterServer } from '../support/natter-server.mjs';
 
 let browser;
@@ -61,14 +62,9 @@ describe('agent console: conversation fields and webhook deliveries', () => {
     const console_ = await openPage(browser, `${server.url}/agent`);
     try {
       const markup = '<img src=x onerror="window.__pwned=1">';
+      await installVisitorApi(visitor.page);
       const id = await visitor.page.evaluate(async (markup) => {
-        const call = async (method, path, token, body) => {
-          const headers = { 'content-type': 'application/json' };
-          if (token) headers.authorization = `Bearer ${token}`;
-          const res = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-          if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-          return res.json();
-        };
+        const call = window.__visitorApi;
         const hs = await call('POST', '/api/v1/cs/handshake', null, { appKey: 'sk_demo', visitorId: 'v_fields', nickname: 'Fay' });
         const fields = { plan: 'pro', seats: 3, [markup]: markup };
         await call('PATCH', '/api/v1/cs/conversations/current/fields', hs.token, { fields });
